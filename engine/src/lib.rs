@@ -1,0 +1,2 @@
+//! Dumcel's engine: HCL configuration, evaluation, the provider protocol, and
+//! the plan / apply / destroy walks.
