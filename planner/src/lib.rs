@@ -1,6 +1,17 @@
 //! Pure planning for Dumcel: values, schemas, addresses, the dependency graph,
 //! the per-attribute diff, the Plan and its rendering. No IO, no async.
 
+pub mod address;
+pub mod diff;
+pub mod graph;
+pub mod plan;
+pub mod schema;
 pub mod value;
+pub mod value_codec;
 
+pub use address::{InstanceAddr, InstanceKey, Mode, ModuleStep, ResourceAddr};
+pub use diff::{Planned, diff_resource};
+pub use graph::{CycleError, DependencyGraph};
+pub use plan::{Action, OutputChange, Plan, PlanFileError, ResourceChange, Summary};
+pub use schema::{Attribute, NestedBlock, Schema};
 pub use value::{Map, Value};

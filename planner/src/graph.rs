@@ -1,0 +1,185 @@
+//! A dependency graph over any node type, with cycle reporting that names every
+//! member of the cycle.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("dependency cycle between {}", members.join(", "))]
+pub struct CycleError {
+    /// The nodes of one cycle, in a stable order.
+    pub members: Vec<String>,
+}
+
+/// Edges point from a node to what it depends on.
+pub struct DependencyGraph<N> {
+    graph: DiGraph<N, ()>,
+    index: HashMap<N, NodeIndex>,
+}
+
+impl<N: Clone + Eq + Hash + fmt::Display> Default for DependencyGraph<N> {
+    fn default() -> Self {
+        DependencyGraph {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_node(&mut self, node: N) -> NodeIndex {
+        if let Some(&ix) = self.index.get(&node) {
+            return ix;
+        }
+        let ix = self.graph.add_node(node.clone());
+        self.index.insert(node, ix);
+        ix
+    }
+
+    /// `node` depends on `dependency`.
+    pub fn add_dependency(&mut self, node: &N, dependency: &N) {
+        let a = self.add_node(node.clone());
+        let b = self.add_node(dependency.clone());
+        self.graph.update_edge(a, b, ());
+    }
+
+    pub fn contains(&self, node: &N) -> bool {
+        self.index.contains_key(node)
+    }
+
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = &N> {
+        self.graph.node_weights()
+    }
+
+    /// What `node` depends on directly.
+    pub fn dependencies(&self, node: &N) -> Vec<&N> {
+        self.index
+            .get(node)
+            .map(|&ix| {
+                self.graph
+                    .neighbors(ix)
+                    .map(|d| &self.graph[d])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Nodes ordered so that every node comes after its dependencies. Ties keep
+    /// insertion order, so output is deterministic.
+    pub fn order(&self) -> Result<Vec<N>, CycleError> {
+        if let Some(members) = self.first_cycle() {
+            return Err(CycleError { members });
+        }
+        // Kahn's algorithm on the reversed edges, by insertion index.
+        let n = self.graph.node_count();
+        let mut pending: Vec<usize> = vec![0; n];
+        let mut dependents: Vec<Vec<NodeIndex>> = vec![Vec::new(); n];
+        for edge in self.graph.raw_edges() {
+            pending[edge.source().index()] += 1;
+            dependents[edge.target().index()].push(edge.source());
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..n).filter(|&i| pending[i] == 0).collect();
+        let mut out = Vec::with_capacity(n);
+        while let Some(i) = ready.pop_first() {
+            out.push(self.graph[NodeIndex::new(i)].clone());
+            for d in &dependents[i] {
+                pending[d.index()] -= 1;
+                if pending[d.index()] == 0 {
+                    ready.insert(d.index());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn first_cycle(&self) -> Option<Vec<String>> {
+        for scc in tarjan_scc(&self.graph) {
+            let is_cycle = scc.len() > 1
+                || scc
+                    .first()
+                    .is_some_and(|&ix| self.graph.contains_edge(ix, ix));
+            if is_cycle {
+                let mut members: Vec<String> =
+                    scc.iter().map(|&ix| self.graph[ix].to_string()).collect();
+                members.sort();
+                return Some(members);
+            }
+        }
+        None
+    }
+
+    /// Graphviz DOT, edges from dependent to dependency as `terraform graph` draws them.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph {\n  compound = \"true\"\n  newrank = \"true\"\n");
+        let mut names: Vec<String> = self.graph.node_weights().map(|n| n.to_string()).collect();
+        names.sort();
+        for name in &names {
+            out.push_str(&format!("  {name:?}\n"));
+        }
+        let mut edges: Vec<(String, String)> = self
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|e| {
+                (
+                    self.graph[e.source()].to_string(),
+                    self.graph[e.target()].to_string(),
+                )
+            })
+            .collect();
+        edges.sort();
+        for (a, b) in edges {
+            out.push_str(&format!("  {a:?} -> {b:?}\n"));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_dependencies_first() {
+        let mut g = DependencyGraph::new();
+        g.add_dependency(&"c", &"b");
+        g.add_dependency(&"b", &"a");
+        g.add_node("d");
+        let order = g.order().unwrap();
+        let pos = |x| order.iter().position(|n| *n == x).unwrap();
+        assert!(pos("a") < pos("b") && pos("b") < pos("c"));
+        assert_eq!(order.len(), 4);
+    }
+
+    #[test]
+    fn names_every_member_of_a_cycle() {
+        let mut g = DependencyGraph::new();
+        g.add_dependency(&"a", &"b");
+        g.add_dependency(&"b", &"c");
+        g.add_dependency(&"c", &"a");
+        g.add_dependency(&"d", &"a");
+        let err = g.order().unwrap_err();
+        assert_eq!(err.members, vec!["a", "b", "c"]);
+        let mut self_loop = DependencyGraph::new();
+        self_loop.add_dependency(&"x", &"x");
+        assert_eq!(self_loop.order().unwrap_err().members, vec!["x"]);
+    }
+}
