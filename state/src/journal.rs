@@ -1,0 +1,237 @@
+//! The apply journal: durability at O(change) per completed resource.
+//!
+//! Instead of rewriting the whole snapshot after each resource, completed
+//! changes are appended to `<state>.journal` and fsynced in groups (see
+//! `writer`). The journal is folded into the snapshot at the end of the
+//! command (`LocalBackend::persist`) and replayed after a crash
+//! (`LocalBackend::load`).
+//!
+//! Protocol for the engine, per resource:
+//! 1. `intent(..).await` BEFORE calling the provider: once it returns, a
+//!    crash cannot lose the fact that the operation may have happened; the
+//!    next load reports it as in flight so it can be read back.
+//! 2. `done(seq, ..)` after the provider returns: queued, durable with the
+//!    next group fsync, never blocks.
+//! 3. At the end: `sync().await` (or drop every handle), then `persist`.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::error::StateError;
+use crate::fsutil::{parent_dir, private_options, set_private, sync_dir};
+use crate::model::ResourceInstance;
+use crate::record::{self, Begin};
+use crate::writer::{self, Failure, Msg, Shared};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Replace,
+    Read,
+}
+
+/// An operation whose intent is durable but whose completion is not: the
+/// provider may or may not have acted, so the engine must read it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub seq: u64,
+    pub address: String,
+    pub operation: Operation,
+    /// Known planned attributes, enough to find the object again.
+    pub planned: Option<serde_json::Value>,
+    pub resource_type: String,
+    pub provider: String,
+}
+
+/// What a completed operation left in the state for its address.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The instance now exists with these values.
+    Put(ResourceInstance),
+    /// The instance no longer exists.
+    Remove,
+}
+
+/// Handle to an open journal. Cheap to clone, `Send + Sync`; the writer
+/// thread ends (after its last fsync) when the last handle is dropped.
+#[derive(Clone)]
+pub struct Journal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    /// `Option` only so `Drop` can close the channel before joining.
+    tx: Option<mpsc::Sender<Msg>>,
+    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    next_seq: AtomicU64,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take() {
+            // Joining makes "dropped" mean "everything queued is durable",
+            // which callers (and crash tests) rely on. The writer does not
+            // panic; if it somehow did, there is nothing left to do here.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Journal {
+    /// Create (or truncate) the journal at `path` and make its header
+    /// durable before anything else can be recorded.
+    pub(crate) fn create(path: PathBuf, begin: &Begin) -> Result<Journal, StateError> {
+        let io = |e| StateError::io(&path, e);
+        let mut file: File = private_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(io)?;
+        set_private(&file).map_err(io)?;
+        let header = record::encode_begin(begin).map_err(|e| io(e.into()))?;
+        file.write_all(&header).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        // The file may be new: its directory entry must be durable too, or
+        // fsynced intents could vanish with it.
+        sync_dir(parent_dir(&path))?;
+
+        let shared = Arc::new(Shared::default());
+        let (tx, thread) = writer::spawn(file, Arc::clone(&shared)).map_err(io)?;
+        tracing::debug!(journal = %path.display(), base_serial = begin.base_serial, "state journal opened");
+        Ok(Journal {
+            inner: Arc::new(Inner {
+                path,
+                tx: Some(tx),
+                thread: Some(thread),
+                shared,
+                next_seq: AtomicU64::new(1),
+            }),
+        })
+    }
+
+    /// Record that `operation` on `address` is about to be attempted.
+    /// Returns the record's sequence number once it is durable (fsynced);
+    /// call the provider only after that. If this future is dropped early
+    /// the intent may still be written, and is then reported in flight:
+    /// the safe direction.
+    pub async fn intent(
+        &self,
+        address: &str,
+        resource_type: &str,
+        provider: &str,
+        operation: Operation,
+        planned: Option<serde_json::Value>,
+    ) -> Result<u64, StateError> {
+        self.check_failed()?;
+        let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        let line =
+            record::encode_intent(seq, address, resource_type, provider, operation, &planned)
+                .map_err(|e| self.io_error(e.into()))?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Record {
+            line,
+            waiter: Some(tx),
+        })?;
+        self.wait(rx).await?;
+        Ok(seq)
+    }
+
+    /// Record the outcome of intent `seq`. Queued: durable with the next
+    /// group fsync (or [`Journal::sync`]); never blocks on I/O.
+    pub fn done(&self, seq: u64, address: &str, outcome: Outcome) -> Result<(), StateError> {
+        self.check_failed()?;
+        let put = match &outcome {
+            Outcome::Put(instance) => Some(instance),
+            Outcome::Remove => None,
+        };
+        let line = record::encode_done(seq, address, put).map_err(|e| self.io_error(e.into()))?;
+        self.send(Msg::Record { line, waiter: None })
+    }
+
+    /// Wait until everything queued so far is durable.
+    pub async fn sync(&self) -> Result<(), StateError> {
+        self.check_failed()?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Sync(tx))?;
+        self.wait(rx).await
+    }
+
+    /// Records (intents and dones, not the header) written and fsynced.
+    pub fn records_written(&self) -> u64 {
+        self.inner.shared.records.load(Ordering::Relaxed)
+    }
+
+    /// Group fsyncs made so far; with concurrent intents this stays far
+    /// below [`Journal::records_written`].
+    pub fn fsyncs(&self) -> u64 {
+        self.inner.shared.fsyncs.load(Ordering::Relaxed)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn check_failed(&self) -> Result<(), StateError> {
+        match self.inner.shared.failure.get() {
+            Some(failure) => Err(self.failure_error(failure)),
+            None => Ok(()),
+        }
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), StateError> {
+        let sent = match &self.inner.tx {
+            Some(tx) => tx.send(msg).is_ok(),
+            None => false,
+        };
+        if sent { Ok(()) } else { Err(self.stopped()) }
+    }
+
+    async fn wait(&self, rx: oneshot::Receiver<Result<(), Failure>>) -> Result<(), StateError> {
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(failure)) => Err(self.failure_error(&failure)),
+            Err(_) => Err(self.stopped()),
+        }
+    }
+
+    fn failure_error(&self, failure: &Failure) -> StateError {
+        self.io_error(failure.to_io())
+    }
+
+    fn stopped(&self) -> StateError {
+        self.io_error(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "the state journal writer stopped unexpectedly",
+        ))
+    }
+
+    fn io_error(&self, source: std::io::Error) -> StateError {
+        StateError::io(&self.inner.path, source)
+    }
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.inner.path)
+            .field("records_written", &self.records_written())
+            .field("fsyncs", &self.fsyncs())
+            .field("failed", &self.inner.shared.failure.get().is_some())
+            .finish()
+    }
+}
