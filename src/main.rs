@@ -1,1 +1,142 @@
-fn main() {}
+//! The `dumcel` command line: Terraform's commands and flags, over the engine.
+
+mod commands;
+mod session;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::*;
+use ui::{Reported, Ui};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dumcel",
+    version,
+    about = "Declarative infrastructure: plan and apply HCL stacks",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    /// Run as if started in DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    chdir: Option<PathBuf>,
+    /// No colours in the output.
+    #[arg(long = "no-color", global = true)]
+    no_color: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prepare the stack directory.
+    Init(init::InitArgs),
+    /// Check the configuration is valid.
+    Validate(validate::ValidateArgs),
+    /// Rewrite stack files in the canonical style.
+    Fmt(fmt::FmtArgs),
+    /// Show what apply would change.
+    Plan(plan::PlanArgs),
+    /// Make the infrastructure match the configuration.
+    Apply(apply::ApplyArgs),
+    /// Destroy everything the state records.
+    Destroy(apply::ApplyArgs),
+    /// Show the state or a saved plan.
+    Show(show::ShowArgs),
+    /// Show output values.
+    Output(output::OutputArgs),
+    /// Inspect and edit the state.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Print the dependency graph (DOT).
+    Graph,
+    /// Release a lock left by a dead process.
+    ForceUnlock(force_unlock::ForceUnlockArgs),
+    /// Print the version.
+    Version(version::VersionArgs),
+}
+
+/// Terraform spells long flags with one dash (`-auto-approve`, `-out=FILE`);
+/// clap wants two. Both are accepted.
+fn normalise_args(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut passthrough = false;
+    for (i, a) in args.enumerate() {
+        if i == 0 || passthrough {
+            out.push(a);
+            continue;
+        }
+        if a == "--" {
+            passthrough = true;
+            out.push(a);
+            continue;
+        }
+        let long_single = a.starts_with('-')
+            && !a.starts_with("--")
+            && a.len() > 2
+            && a.as_bytes()[1].is_ascii_alphabetic();
+        out.push(if long_single { format!("-{a}") } else { a });
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DUMCEL_LOG")
+                .unwrap_or_else(|_| "off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse_from(normalise_args(std::env::args()));
+    let ui = Ui::new(cli.no_color);
+    if let Some(dir) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            eprintln!(
+                "Error: cannot change to the directory {}: {e}",
+                dir.display()
+            );
+            return ExitCode::from(1);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(a) => init::run(&ui, a).await,
+            Command::Validate(a) => validate::run(&ui, a).await,
+            Command::Fmt(a) => fmt::run(&ui, a).await,
+            Command::Plan(a) => plan::run(&ui, a).await,
+            Command::Apply(a) => apply::run(&ui, a).await,
+            Command::Destroy(mut a) => {
+                a.destroy = true;
+                apply::run(&ui, a).await
+            }
+            Command::Show(a) => show::run(&ui, a).await,
+            Command::Output(a) => output::run(&ui, a).await,
+            Command::State(c) => state::run(&ui, c).await,
+            Command::Graph => graph::run(&ui).await,
+            Command::ForceUnlock(a) => force_unlock::run(&ui, a).await,
+            Command::Version(a) => version::run(a).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.is::<Reported>() => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -117,8 +117,12 @@ impl FromStr for InstanceAddr {
         loop {
             let word = parser.ident().ok_or_else(|| err("expected a name"))?;
             if word == "module" {
-                parser.dot().ok_or_else(|| err("expected `.` after `module`"))?;
-                let name = parser.ident().ok_or_else(|| err("expected a module name"))?;
+                parser
+                    .dot()
+                    .ok_or_else(|| err("expected `.` after `module`"))?;
+                let name = parser
+                    .ident()
+                    .ok_or_else(|| err("expected a module name"))?;
                 let key = parser.key().map_err(|r| err(&r))?;
                 parser
                     .dot()
@@ -128,15 +132,19 @@ impl FromStr for InstanceAddr {
             }
             let resource_type = if word == "data" && mode == Mode::Managed {
                 mode = Mode::Data;
-                parser.dot().ok_or_else(|| err("expected `.` after `data`"))?;
-                parser.ident().ok_or_else(|| err("expected a data source type"))?
+                parser
+                    .dot()
+                    .ok_or_else(|| err("expected `.` after `data`"))?;
+                parser
+                    .ident()
+                    .ok_or_else(|| err("expected a data source type"))?
             } else {
                 word
             };
-            parser
-                .dot()
-                .ok_or_else(|| err("expected `TYPE.NAME`"))?;
-            let name = parser.ident().ok_or_else(|| err("expected a resource name"))?;
+            parser.dot().ok_or_else(|| err("expected `TYPE.NAME`"))?;
+            let name = parser
+                .ident()
+                .ok_or_else(|| err("expected a resource name"))?;
             let key = parser.key().map_err(|r| err(&r))?;
             if !parser.rest.is_empty() {
                 return Err(err("unexpected text after the address"));

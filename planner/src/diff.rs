@@ -128,9 +128,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
         _ => a == b,
     }
@@ -150,7 +148,12 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -170,7 +173,10 @@ mod tests {
             ("secret", Value::Null),
         ]);
         let same_cfg = obj(&[("filename", "a".into()), ("mode", "1".into())]);
-        assert_eq!(diff_resource(&schema(), Some(&prior), &same_cfg, false).action, Action::NoOp);
+        assert_eq!(
+            diff_resource(&schema(), Some(&prior), &same_cfg, false).action,
+            Action::NoOp
+        );
         let upd = obj(&[("filename", "a".into()), ("mode", "2".into())]);
         let p = diff_resource(&schema(), Some(&prior), &upd, false);
         assert_eq!(p.action, Action::Update);

@@ -71,12 +71,7 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
     pub fn dependencies(&self, node: &N) -> Vec<&N> {
         self.index
             .get(node)
-            .map(|&ix| {
-                self.graph
-                    .neighbors(ix)
-                    .map(|d| &self.graph[d])
-                    .collect()
-            })
+            .map(|&ix| self.graph.neighbors(ix).map(|d| &self.graph[d]).collect())
             .unwrap_or_default()
     }
 

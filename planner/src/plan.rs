@@ -99,9 +99,7 @@ pub struct Summary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
-    #[error(
-        "not a dumcel plan file ({0}); make one with `dumcel plan -out=FILE`"
-    )]
+    #[error("not a dumcel plan file ({0}); make one with `dumcel plan -out=FILE`")]
     Malformed(String),
     #[error(
         "plan file format {found} is not supported by this dumcel (it reads format {PLAN_FORMAT_VERSION}); plan again with this version"
@@ -145,8 +143,8 @@ impl Plan {
         struct Header {
             format_version: u32,
         }
-        let header: Header = serde_json::from_slice(bytes)
-            .map_err(|e| PlanFileError::Malformed(e.to_string()))?;
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| PlanFileError::Malformed(e.to_string()))?;
         if header.format_version != PLAN_FORMAT_VERSION {
             return Err(PlanFileError::UnsupportedVersion {
                 found: header.format_version,

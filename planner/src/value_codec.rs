@@ -15,9 +15,9 @@ pub fn encode(value: &Value) -> serde_json::Value {
         Value::Unknown => serde_json::json!({ UNKNOWN: true }),
         Value::Sensitive(_) => serde_json::json!({ SENSITIVE: true }),
         Value::List(items) => serde_json::Value::Array(items.iter().map(encode).collect()),
-        Value::Map(map) => serde_json::Value::Object(
-            map.iter().map(|(k, v)| (k.clone(), encode(v))).collect(),
-        ),
+        Value::Map(map) => {
+            serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), encode(v))).collect())
+        }
         known => known.to_json_lossy(),
     }
 }

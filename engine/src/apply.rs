@@ -1,0 +1,508 @@
+//! Applying a plan: walk its changes in dependency order with at most
+//! `parallelism` provider calls at once. Each node re-evaluates its
+//! configuration now that its dependencies are known, records its intent in the
+//! journal before calling the provider and its outcome after. A failed node
+//! stops its dependents, not its siblings.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value, diff_resource};
+use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
+
+use crate::hooks::Hooks;
+use crate::plan::{expand, instance_config, state_value};
+use crate::provider::ProviderError;
+use crate::stack::{Stack, Values};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    /// A destroy run: outputs are removed rather than re-evaluated.
+    pub destroy: bool,
+    /// How often a long operation reports it is still running.
+    pub progress_interval: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            destroy: false,
+            progress_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+    /// (address, message) of every node that failed.
+    pub failed: Vec<(String, String)>,
+    /// Addresses not attempted because something they depend on failed.
+    pub skipped: Vec<String>,
+}
+
+struct Shared {
+    stack: Arc<Stack>,
+    values: Mutex<Values>,
+    state: Mutex<State>,
+    journal: Option<Journal>,
+    hooks: Arc<dyn Hooks>,
+    /// each.value of every for_each instance, by resource key.
+    each: HashMap<String, BTreeMap<InstanceKey, Value>>,
+    progress_interval: Duration,
+}
+
+/// Folds what refresh found into state (objects gone or changed outside
+/// dumcel), applies every change, evaluates outputs, and returns the new state
+/// with everything that completed recorded. The caller bumps the serial and
+/// persists.
+pub async fn apply(
+    stack: Arc<Stack>,
+    changes: &[ResourceChange],
+    mut state: State,
+    refreshed: &HashMap<String, Option<Value>>,
+    values: Values,
+    journal: Option<Journal>,
+    hooks: Arc<dyn Hooks>,
+    opts: &ApplyOptions,
+) -> (State, ApplyReport) {
+    for (address, current) in refreshed {
+        match current {
+            None => {
+                state.resources.remove(address);
+            }
+            Some(v) => {
+                if let Some(inst) = state.resources.get_mut(address) {
+                    inst.attributes = v.clone().deep_unmark().to_json_lossy();
+                }
+            }
+        }
+    }
+
+    let nodes: Vec<ResourceChange> = changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.action,
+                Action::Create | Action::Update | Action::Replace | Action::Delete
+            )
+        })
+        .cloned()
+        .collect();
+    let deps = node_dependencies(&nodes, &state);
+
+    let mut each = HashMap::new();
+    for (key, decl) in &stack.module.resources {
+        if decl.for_each.is_some() {
+            if let Ok(pairs) = expand(&stack, decl, &values) {
+                each.insert(key.clone(), pairs.into_iter().collect());
+            }
+        }
+    }
+    let shared = Arc::new(Shared {
+        stack,
+        values: Mutex::new(values),
+        state: Mutex::new(state),
+        journal,
+        hooks,
+        each,
+        progress_interval: opts.progress_interval,
+    });
+
+    let n = nodes.len();
+    let mut pending: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let nodes = Arc::new(nodes);
+    let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+    let mut tasks: JoinSet<(usize, Result<(), String>)> = JoinSet::new();
+    let mut report = ApplyReport::default();
+    let mut blocked = vec![false; n];
+
+    let spawn = |i: usize, tasks: &mut JoinSet<(usize, Result<(), String>)>| {
+        let shared = shared.clone();
+        let nodes = nodes.clone();
+        let sem = sem.clone();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            (i, run_node(&shared, &nodes[i]).await)
+        });
+    };
+    for i in 0..n {
+        if pending[i] == 0 {
+            spawn(i, &mut tasks);
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                report.failed.push((
+                    "(internal)".into(),
+                    format!("an apply task stopped unexpectedly: {e}"),
+                ));
+                continue;
+            }
+        };
+        match result {
+            Ok(()) => {
+                match nodes[i].action {
+                    Action::Create => report.added += 1,
+                    Action::Update => report.changed += 1,
+                    Action::Replace => {
+                        report.added += 1;
+                        report.destroyed += 1
+                    }
+                    Action::Delete => report.destroyed += 1,
+                    _ => {}
+                }
+                for &d in &dependents[i] {
+                    pending[d] -= 1;
+                    if pending[d] == 0 && !blocked[d] {
+                        spawn(d, &mut tasks);
+                    }
+                }
+            }
+            Err(message) => {
+                report.failed.push((nodes[i].address.clone(), message));
+                // Everything downstream is skipped.
+                let mut stack = dependents[i].clone();
+                while let Some(d) = stack.pop() {
+                    if !blocked[d] {
+                        blocked[d] = true;
+                        report.skipped.push(nodes[d].address.clone());
+                        stack.extend(dependents[d].iter().copied());
+                    }
+                }
+            }
+        }
+    }
+
+    let shared = match Arc::try_unwrap(shared) {
+        Ok(s) => s,
+        Err(_) => unreachable!("every apply task has finished"),
+    };
+    if let Some(j) = &shared.journal {
+        if let Err(e) = j.sync().await {
+            report
+                .failed
+                .push(("(state journal)".into(), e.to_string()));
+        }
+    }
+    let values = shared
+        .values
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    let mut state = shared.state.into_inner().unwrap_or_else(|p| p.into_inner());
+    record_outputs(&shared.stack, &values, &mut state, opts.destroy);
+    report.failed.sort();
+    report.skipped.sort();
+    (state, report)
+}
+
+/// For each node, the indices of the nodes it must wait for.
+fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.address.as_str(), i))
+        .collect();
+    let resource_of = |address: &str| {
+        address
+            .parse::<InstanceAddr>()
+            .map(|a| a.resource.to_string())
+            .unwrap_or_default()
+    };
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut out: Vec<usize> = Vec::new();
+            if c.action != Action::Delete {
+                out.extend(
+                    c.depends_on
+                        .iter()
+                        .filter_map(|d| index.get(d.as_str()).copied())
+                        .filter(|&d| nodes[d].action != Action::Delete),
+                );
+            }
+            if matches!(c.action, Action::Delete | Action::Replace) {
+                // Delete after whatever depended on this has been deleted.
+                let me = resource_of(&c.address);
+                for (addr, inst) in &state.resources {
+                    if inst.dependencies.contains(&me) {
+                        if let Some(&j) = index.get(addr.as_str()) {
+                            if nodes[j].action == Action::Delete && j != i {
+                                out.push(j);
+                            }
+                        }
+                    }
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+        .collect()
+}
+
+fn operation(action: Action) -> Operation {
+    match action {
+        Action::Create => Operation::Create,
+        Action::Update => Operation::Update,
+        Action::Replace => Operation::Replace,
+        Action::Read => Operation::Read,
+        Action::Delete | Action::NoOp => Operation::Delete,
+    }
+}
+
+async fn run_node(shared: &Shared, change: &ResourceChange) -> Result<(), String> {
+    let started = Instant::now();
+    let hooks = &shared.hooks;
+    hooks.applying(&change.address, change.action);
+    let result = run_node_inner(shared, change, started).await;
+    match &result {
+        Ok(id) => hooks.applied(
+            &change.address,
+            change.action,
+            started.elapsed(),
+            id.as_deref(),
+        ),
+        Err(message) => hooks.failed(&change.address, change.action, started.elapsed(), message),
+    }
+    result.map(|_| ())
+}
+
+/// Returns the id of the resulting object, if any.
+async fn run_node_inner(
+    shared: &Shared,
+    change: &ResourceChange,
+    started: Instant,
+) -> Result<Option<String>, String> {
+    let stack = &shared.stack;
+    let addr: InstanceAddr = change.address.parse().map_err(|e| format!("{e}"))?;
+    let rkey = addr.resource.to_string();
+    let rt = stack
+        .registry
+        .get(&change.resource_type)
+        .cloned()
+        .ok_or_else(|| format!("no provider for resource type \"{}\"", change.resource_type))?;
+    let prior = shared
+        .state
+        .lock()
+        .map_err(|_| "state lock poisoned")?
+        .resources
+        .get(&change.address)
+        .map(state_value);
+    let prior_plain = prior.clone().map(Value::deep_unmark);
+
+    let planned = if change.action == Action::Delete {
+        None
+    } else {
+        let decl = stack
+            .module
+            .resources
+            .get(&rkey)
+            .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
+        let each = shared
+            .each
+            .get(&rkey)
+            .and_then(|m| m.get(&addr.key))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let config = {
+            let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
+            instance_config(stack, decl, &addr.key, &each, &values, true)
+                .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
+        };
+        let replace = change.action == Action::Replace;
+        let p = diff_resource(
+            rt.schema(),
+            if replace { None } else { prior.as_ref() },
+            &config,
+            false,
+        );
+        Some(p.after)
+    };
+    let planned_plain = planned.clone().map(Value::deep_unmark);
+
+    let seq = match &shared.journal {
+        Some(j) => Some(
+            j.intent(
+                &change.address,
+                &change.resource_type,
+                &change.provider,
+                operation(change.action),
+                planned_plain.as_ref().and_then(Value::to_json),
+            )
+            .await
+            .map_err(|e| format!("recording the intent in the state journal: {e}"))?,
+        ),
+        None => None,
+    };
+
+    let call = async {
+        match change.action {
+            Action::Create => rt
+                .create(planned_plain.as_ref().unwrap_or(&Value::Null))
+                .await
+                .map(Some),
+            Action::Update => rt
+                .update(
+                    prior_plain.as_ref().unwrap_or(&Value::Null),
+                    planned_plain.as_ref().unwrap_or(&Value::Null),
+                )
+                .await
+                .map(Some),
+            Action::Replace => {
+                if let Some(p) = &prior_plain {
+                    rt.delete(p).await?;
+                }
+                rt.create(planned_plain.as_ref().unwrap_or(&Value::Null))
+                    .await
+                    .map(Some)
+            }
+            Action::Delete => rt
+                .delete(prior_plain.as_ref().unwrap_or(&Value::Null))
+                .await
+                .map(|_| None),
+            Action::NoOp | Action::Read => Ok(prior_plain.clone()),
+        }
+    };
+    let outcome: Result<Option<Value>, ProviderError> =
+        with_progress(call, shared, change, started).await;
+
+    let marks_from = planned
+        .as_ref()
+        .map(Value::sensitive_attributes)
+        .unwrap_or_default();
+    let record = |value: Value, tainted: bool| -> ResourceInstance {
+        let mut sensitive = marks_from.clone();
+        for (name, a) in &rt.schema().attributes {
+            if a.sensitive && !sensitive.contains(name) {
+                sensitive.push(name.clone());
+            }
+        }
+        sensitive.sort();
+        ResourceInstance {
+            resource_type: change.resource_type.clone(),
+            provider: change.provider.clone(),
+            attributes: value.deep_unmark().to_json_lossy(),
+            sensitive_attributes: sensitive,
+            dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
+            tainted,
+        }
+    };
+
+    let (result, record_outcome) = match outcome {
+        Ok(Some(value)) => {
+            let inst = record(value.clone(), false);
+            let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+            let marked = value.with_sensitive_attributes(&inst.sensitive_attributes);
+            if let Ok(mut values) = shared.values.lock() {
+                values
+                    .instances
+                    .entry(rkey.clone())
+                    .or_default()
+                    .insert(addr.key.clone(), marked);
+            }
+            (Ok(id), Some(Outcome::Put(inst)))
+        }
+        Ok(None) => {
+            if let Ok(mut values) = shared.values.lock() {
+                if let Some(m) = values.instances.get_mut(&rkey) {
+                    m.remove(&addr.key);
+                }
+            }
+            (Ok(None), Some(Outcome::Remove))
+        }
+        Err(e) => {
+            let outcome = match (&e.partial, change.action) {
+                // Half made: record it tainted, so the next apply replaces it.
+                (Some(partial), _) => Some(Outcome::Put(record(partial.clone(), true))),
+                // The old object was deleted before the create failed.
+                (None, Action::Replace) => Some(Outcome::Remove),
+                _ => None,
+            };
+            (Err(e.message), outcome)
+        }
+    };
+    if let Some(o) = record_outcome {
+        {
+            let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
+            match &o {
+                Outcome::Put(inst) => {
+                    state.resources.insert(change.address.clone(), inst.clone());
+                }
+                Outcome::Remove => {
+                    state.resources.remove(&change.address);
+                }
+            }
+        }
+        if let (Some(j), Some(seq)) = (&shared.journal, seq) {
+            j.done(seq, &change.address, o)
+                .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
+        }
+    }
+    result
+}
+
+/// Runs a provider call, reporting "Still creating..." while it runs.
+async fn with_progress<F, T>(
+    call: F,
+    shared: &Shared,
+    change: &ResourceChange,
+    started: Instant,
+) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    tokio::pin!(call);
+    let mut ticker = tokio::time::interval_at(
+        tokio::time::Instant::now() + shared.progress_interval,
+        shared.progress_interval,
+    );
+    loop {
+        tokio::select! {
+            out = &mut call => return out,
+            _ = ticker.tick() => shared.hooks.still_applying(&change.address, change.action, started.elapsed()),
+        }
+    }
+}
+
+/// Outputs from the final values. An output that cannot be evaluated (a
+/// resource it needs failed) keeps its recorded value.
+fn record_outputs(stack: &Stack, values: &Values, state: &mut State, destroy: bool) {
+    if destroy {
+        state.outputs.clear();
+        return;
+    }
+    state
+        .outputs
+        .retain(|name, _| stack.module.outputs.contains_key(name));
+    for (name, decl) in &stack.module.outputs {
+        if let Ok(v) = stack.eval_in(&format!("output.{name}"), &decl.value, values, None, true) {
+            if let Some(json) = v.clone().deep_unmark().to_json() {
+                state.outputs.insert(
+                    name.clone(),
+                    OutputValue {
+                        value: json,
+                        sensitive: decl.sensitive || v.contains_sensitive(),
+                    },
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `null_resource`: does nothing but exist; `triggers` replace it.
+
+use async_trait::async_trait;
+
+use dumcel_planner::{Attribute, Schema, Value};
+
+use super::{id_of, with_attr};
+use crate::provider::{ProviderResult, ResourceType};
+
+pub struct NullResource {
+    schema: Schema,
+}
+
+impl NullResource {
+    pub fn new() -> NullResource {
+        NullResource {
+            schema: Schema::new().attr("id", Attribute::computed()).attr(
+                "triggers",
+                Attribute::optional()
+                    .force_new()
+                    .describe("A map of values; any change replaces the resource."),
+            ),
+        }
+    }
+}
+
+impl Default for NullResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl ResourceType for NullResource {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Vec<(String, String)> {
+        match config.get("triggers") {
+            Some(t) if !t.is_null() && !t.is_unknown() && t.as_map().is_none() => {
+                vec![("triggers".into(), "must be a map of strings".into())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
+        // Nothing exists outside the state: what has an id exists.
+        Ok(id_of(prior).map(|_| prior.clone()))
+    }
+
+    async fn create(&self, planned: &Value) -> ProviderResult<Value> {
+        let id = uuid::Uuid::new_v4().as_u64_pair().0 >> 1;
+        Ok(with_attr(planned, "id", Value::string(id.to_string())))
+    }
+
+    async fn update(&self, _prior: &Value, planned: &Value) -> ProviderResult<Value> {
+        Ok(planned.clone())
+    }
+
+    async fn delete(&self, _prior: &Value) -> ProviderResult<()> {
+        Ok(())
+    }
+
+    async fn import(&self, id: &str) -> ProviderResult<Value> {
+        Ok(Value::Map(
+            [
+                ("id".to_string(), Value::string(id)),
+                ("triggers".to_string(), Value::Null),
+            ]
+            .into_iter()
+            .collect(),
+        ))
+    }
+}

@@ -1,0 +1,644 @@
+//! Reading a stack directory: every `*.hcl` file (but `*.vars.hcl`, which hold
+//! variable values) parsed with hcl-edit, which keeps positions, into a
+//! [`Module`].
+
+use std::path::{Path, PathBuf};
+
+use hcl_edit::Span as _;
+use hcl_edit::structure::{Block, Body, Structure};
+
+use dumcel_planner::{Mode, ResourceAddr};
+
+use super::ast::{Expr, ExprKind, Reference, Step};
+use super::diagnostics::{Diagnostic, Diagnostics};
+use super::lower::Lowerer;
+use super::model::*;
+use super::source::{SourceMap, Span};
+
+/// Files that hold variable values rather than configuration.
+pub fn is_var_file(name: &str) -> bool {
+    name.ends_with(".vars.hcl")
+}
+
+/// The configuration files of a directory, sorted by name.
+pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".hcl") && !is_var_file(n) && !n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Shown paths are relative to the stack directory's parent when the stack is
+/// the working directory, else as given.
+fn display_name(dir: &Path, path: &Path) -> String {
+    match path.strip_prefix(dir) {
+        Ok(rel) if dir == Path::new(".") || dir.as_os_str().is_empty() => rel.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
+
+/// Parses one file's text. On a syntax error, the diagnostic points at it.
+pub fn parse_file(sources: &SourceMap, file: u32) -> Result<Body, Diagnostic> {
+    let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
+    hcl_edit::parser::parse_body(text).map_err(|e| {
+        let offset = e.location().offset().min(text.len());
+        Diagnostic::error(
+            format!("Invalid HCL syntax: {}", first_line(e.message())),
+            "Fix the syntax at the marked position; `dumcel validate` checks a stack without touching anything.",
+            Some(Span::new(file, offset..offset.saturating_add(1).min(text.len()))),
+        )
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// Loads the stack in `dir`. The source map is returned in both cases so that
+/// diagnostics can be shown with their lines.
+pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let files = config_files(dir).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            format!("Cannot read the stack directory {}: {e}", dir.display()),
+            "Run dumcel in a directory holding *.hcl files, or pass -chdir=DIR.",
+            None,
+        ))
+    })?;
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
+    for path in files {
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    diags.error(
+                        format!("{} is not UTF-8 text", path.display()),
+                        "Stack files must be UTF-8 encoded HCL.",
+                        None,
+                    );
+                    continue;
+                }
+            },
+            Err(e) => {
+                diags.error(format!("Cannot read {}: {e}", path.display()), "", None);
+                continue;
+            }
+        };
+        let file = sources.add(&path, display_name(dir, &path), text);
+        match parse_file(sources, file) {
+            Ok(body) => {
+                let mut loader = FileLoader {
+                    lower: Lowerer { file },
+                    diags: &mut diags,
+                };
+                loader.body(&body, &mut module);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    if module.resources.is_empty()
+        && module.variables.is_empty()
+        && module.outputs.is_empty()
+        && module.locals.is_empty()
+        && sources.files().is_empty()
+    {
+        diags.push(Diagnostic::warning(
+            "No configuration files",
+            format!(
+                "{} holds no *.hcl files; the plan will destroy everything recorded in state.",
+                dir.display()
+            ),
+            None,
+        ));
+    }
+    diags.into_result()?;
+    Ok(module)
+}
+
+struct FileLoader<'a> {
+    lower: Lowerer,
+    diags: &'a mut Diagnostics,
+}
+
+impl FileLoader<'_> {
+    fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
+        self.lower.span(range)
+    }
+
+    fn body(&mut self, body: &Body, module: &mut Module) {
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(a) => self.diags.error(
+                    format!("Unexpected argument \"{}\" at the top level", a.key.value()),
+                    "Top-level arguments are not allowed; put it inside a block such as `locals { ... }`.",
+                    Some(self.span(a.span())),
+                ),
+                Structure::Block(b) => self.block(b, module),
+            }
+        }
+    }
+
+    fn labels(&mut self, b: &Block, expected: &[&str]) -> Option<Vec<String>> {
+        let labels: Vec<String> = b.labels.iter().map(|l| l.as_str().to_owned()).collect();
+        if labels.len() != expected.len() {
+            let want = expected
+                .iter()
+                .map(|l| format!("\"{l}\""))
+                .collect::<Vec<_>>()
+                .join(" ");
+            self.diags.error(
+                format!(
+                    "A {} block needs {} label(s)",
+                    b.ident.value(),
+                    expected.len()
+                ),
+                format!("Write it as: {} {want} {{ ... }}", b.ident.value()),
+                Some(self.span(b.ident.span())),
+            );
+            return None;
+        }
+        Some(labels)
+    }
+
+    fn block(&mut self, b: &Block, module: &mut Module) {
+        let header = self.span(b.ident.span().map(|r| {
+            let end = b
+                .labels
+                .last()
+                .and_then(|l| l.span())
+                .map(|l| l.end)
+                .unwrap_or(r.end);
+            r.start..end
+        }));
+        match b.ident.value().as_str() {
+            "variable" => {
+                if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
+                    self.variable(name, b, header, module)
+                }
+            }
+            "locals" => {
+                for s in b.body.iter() {
+                    match s {
+                        Structure::Attribute(a) => {
+                            let name = a.key.value().to_string();
+                            let span = self.span(a.span());
+                            if let Some(prev) = module.locals.get(&name) {
+                                self.duplicate("local value", &name, span, prev.span);
+                                continue;
+                            }
+                            let expr = self.lower.expr(&a.value);
+                            module.locals.insert(name.clone(), LocalDecl { name, expr, span });
+                        }
+                        Structure::Block(inner) => self.diags.error(
+                            format!("Unexpected block \"{}\" in locals", inner.ident.value()),
+                            "A locals block holds only `name = value` arguments.",
+                            Some(self.span(inner.ident.span())),
+                        ),
+                    }
+                }
+            }
+            "resource" | "data" => {
+                let mode = if b.ident.value().as_str() == "data" { Mode::Data } else { Mode::Managed };
+                if let Some([rtype, name]) = self.labels(b, &["TYPE", "NAME"]).as_deref() {
+                    self.resource(mode, rtype, name, b, header, module)
+                }
+            }
+            "output" => {
+                if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
+                    self.output(name, b, header, module)
+                }
+            }
+            "provider" => {
+                if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
+                    let body = self.plain_body(&b.body);
+                    module.providers.insert(
+                        name.clone(),
+                        ProviderDecl {
+                            name: name.clone(),
+                            body,
+                            span: header,
+                        },
+                    );
+                }
+            }
+            "terraform" | "dumcel" => self.settings(b, module),
+            other => self.diags.error(
+                format!("Unsupported block type \"{other}\""),
+                "Blocks allowed at the top level: variable, locals, resource, data, output, provider, terraform.",
+                Some(self.span(b.ident.span())),
+            ),
+        }
+    }
+
+    fn duplicate(&mut self, what: &str, name: &str, span: Span, first: Span) {
+        let _ = first;
+        self.diags.error(
+            format!("Duplicate {what} \"{name}\""),
+            format!("A {what} named \"{name}\" is already declared; names must be unique in a stack. Rename or remove one."),
+            Some(span),
+        );
+    }
+
+    fn variable(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
+        if let Some(prev) = module.variables.get(name) {
+            self.duplicate("variable", name, header, prev.span);
+            return;
+        }
+        let mut decl = VariableDecl {
+            name: name.to_owned(),
+            type_constraint: TypeConstraint::Any,
+            default: None,
+            description: None,
+            sensitive: false,
+            span: header,
+        };
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else {
+                // `validation` blocks arrive with the language issue; accept and ignore nothing silently.
+                if let Structure::Block(inner) = s {
+                    self.diags.error(
+                        format!("Unsupported block \"{}\" in variable", inner.ident.value()),
+                        "A variable takes type, default, description, sensitive and nullable.",
+                        Some(self.span(inner.ident.span())),
+                    );
+                }
+                continue;
+            };
+            let expr = self.lower.expr(&a.value);
+            match a.key.value().as_str() {
+                "type" => match type_constraint(&expr) {
+                    Ok(t) => decl.type_constraint = t,
+                    Err(msg) => self
+                        .diags
+                        .error("Invalid type constraint", msg, Some(expr.span)),
+                },
+                "default" => decl.default = Some(expr),
+                "description" => decl.description = self.literal_string(&expr, "description"),
+                "sensitive" => decl.sensitive = self.literal_bool(&expr, "sensitive"),
+                "nullable" => {}
+                other => self.unexpected_argument(other, "variable", self.span(a.span())),
+            }
+        }
+        module.variables.insert(name.to_owned(), decl);
+    }
+
+    fn unexpected_argument(&mut self, name: &str, block: &str, span: Span) {
+        self.diags.error(
+            format!("Unsupported argument \"{name}\" in {block}"),
+            format!("An argument named \"{name}\" is not expected in a {block} block; check the spelling."),
+            Some(span),
+        );
+    }
+
+    fn literal_string(&mut self, e: &Expr, what: &str) -> Option<String> {
+        match e.as_literal().and_then(|v| v.as_str()) {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.diags.error(
+                    format!("{what} must be a literal string"),
+                    "Write it as a quoted string without references.",
+                    Some(e.span),
+                );
+                None
+            }
+        }
+    }
+
+    fn literal_bool(&mut self, e: &Expr, what: &str) -> bool {
+        match e.as_literal().and_then(|v| v.as_bool()) {
+            Some(b) => b,
+            None => {
+                self.diags.error(
+                    format!("{what} must be true or false"),
+                    "Write it as a literal bool without references.",
+                    Some(e.span),
+                );
+                false
+            }
+        }
+    }
+
+    /// `depends_on = [a.b, var.c]` as references.
+    fn depends_on(&mut self, e: &Expr) -> Vec<Reference> {
+        let ExprKind::Array(items) = &e.kind else {
+            self.diags.error(
+                "depends_on must be a list of references",
+                "Write it as depends_on = [null_resource.a, ...].",
+                Some(e.span),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let refs = item.references();
+            let is_plain = matches!(&item.kind, ExprKind::Traversal(base, steps)
+                if matches!(base.kind, ExprKind::Variable(_)) && steps.iter().all(|s| matches!(s, Step::Attr(..))));
+            match (refs.into_iter().next(), is_plain) {
+                (Some(r), true) => out.push(r),
+                _ => self.diags.error(
+                    "Invalid depends_on item",
+                    "Each item must name a resource, data source or module, like null_resource.a (no index, no expression).",
+                    Some(item.span),
+                ),
+            }
+        }
+        out
+    }
+
+    fn resource(
+        &mut self,
+        mode: Mode,
+        rtype: &str,
+        name: &str,
+        b: &Block,
+        header: Span,
+        module: &mut Module,
+    ) {
+        let addr = ResourceAddr {
+            module: Vec::new(),
+            mode,
+            resource_type: rtype.to_owned(),
+            name: name.to_owned(),
+        };
+        let key = addr.to_string();
+        if let Some(prev) = module.resources.get(&key) {
+            let what = if mode == Mode::Data {
+                "data source"
+            } else {
+                "resource"
+            };
+            self.duplicate(what, &key, header, prev.span);
+            return;
+        }
+        let mut decl = ResourceDecl {
+            addr,
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            provider: None,
+            lifecycle: Lifecycle::default(),
+            body: BodyDecl::default(),
+            span: header,
+        };
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let expr = self.lower.expr(&a.value);
+                    let span = self.span(a.span());
+                    match a.key.value().as_str() {
+                        "count" => decl.count = Some(expr),
+                        "for_each" => decl.for_each = Some(expr),
+                        "depends_on" => decl.depends_on = self.depends_on(&expr),
+                        "provider" => {
+                            decl.provider = expr.references().first().map(|r| r.root.clone())
+                        }
+                        attr => {
+                            decl.body.attributes.insert(
+                                attr.to_owned(),
+                                AttrDecl {
+                                    name: attr.to_owned(),
+                                    expr,
+                                    span,
+                                },
+                            );
+                        }
+                    }
+                }
+                Structure::Block(inner) if inner.ident.value().as_str() == "lifecycle" => {
+                    decl.lifecycle = self.lifecycle(inner)
+                }
+                Structure::Block(inner) => {
+                    let nested = self.block_decl(inner);
+                    decl.body.blocks.push(nested);
+                }
+            }
+        }
+        if decl.count.is_some() && decl.for_each.is_some() {
+            self.diags.error(
+                "Invalid combination of \"count\" and \"for_each\"",
+                "A resource may use count or for_each, not both.",
+                Some(header),
+            );
+        }
+        module.resources.insert(key, decl);
+    }
+
+    fn lifecycle(&mut self, b: &Block) -> Lifecycle {
+        let mut l = Lifecycle::default();
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else { continue };
+            let expr = self.lower.expr(&a.value);
+            match a.key.value().as_str() {
+                "create_before_destroy" => {
+                    l.create_before_destroy = self.literal_bool(&expr, "create_before_destroy")
+                }
+                "prevent_destroy" => {
+                    l.prevent_destroy = self.literal_bool(&expr, "prevent_destroy")
+                }
+                "ignore_changes" => {
+                    l.ignore_changes = match &expr.kind {
+                        ExprKind::Variable(all) if all == "all" => vec!["*".into()],
+                        ExprKind::Array(items) => items
+                            .iter()
+                            .filter_map(|i| match &i.kind {
+                                ExprKind::Variable(n) => Some(n.clone()),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    }
+                }
+                other => self.unexpected_argument(other, "lifecycle", self.span(a.span())),
+            }
+        }
+        l
+    }
+
+    fn block_decl(&mut self, b: &Block) -> BlockDecl {
+        BlockDecl {
+            name: b.ident.value().to_string(),
+            labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
+            body: self.plain_body(&b.body),
+            span: self.span(b.ident.span()),
+        }
+    }
+
+    fn plain_body(&mut self, body: &Body) -> BodyDecl {
+        let mut out = BodyDecl::default();
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let name = a.key.value().to_string();
+                    let span = self.span(a.span());
+                    if out.attributes.contains_key(&name) {
+                        self.diags.error(
+                            format!("Duplicate argument \"{name}\""),
+                            "Each argument may be set once in a block; remove one.",
+                            Some(span),
+                        );
+                        continue;
+                    }
+                    out.attributes.insert(
+                        name.clone(),
+                        AttrDecl {
+                            name,
+                            expr: self.lower.expr(&a.value),
+                            span,
+                        },
+                    );
+                }
+                Structure::Block(b) => {
+                    let nested = self.block_decl(b);
+                    out.blocks.push(nested);
+                }
+            }
+        }
+        out
+    }
+
+    fn output(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
+        if let Some(prev) = module.outputs.get(name) {
+            self.duplicate("output", name, header, prev.span);
+            return;
+        }
+        let mut value = None;
+        let mut decl_description = None;
+        let mut sensitive = false;
+        let mut depends_on = Vec::new();
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else { continue };
+            let expr = self.lower.expr(&a.value);
+            match a.key.value().as_str() {
+                "value" => value = Some(expr),
+                "description" => decl_description = self.literal_string(&expr, "description"),
+                "sensitive" => sensitive = self.literal_bool(&expr, "sensitive"),
+                "depends_on" => depends_on = self.depends_on(&expr),
+                other => self.unexpected_argument(other, "output", self.span(a.span())),
+            }
+        }
+        let Some(value) = value else {
+            self.diags.error(
+                format!("Output \"{name}\" has no value"),
+                "Add `value = <expression>` to the output block.",
+                Some(header),
+            );
+            return;
+        };
+        module.outputs.insert(
+            name.to_owned(),
+            OutputDecl {
+                name: name.to_owned(),
+                value,
+                description: decl_description,
+                sensitive,
+                depends_on,
+                span: header,
+            },
+        );
+    }
+
+    fn settings(&mut self, b: &Block, module: &mut Module) {
+        for s in b.body.iter() {
+            match s {
+                Structure::Block(inner) if inner.ident.value().as_str() == "backend" => {
+                    let Some(labels) = self.labels(inner, &["TYPE"]) else {
+                        continue;
+                    };
+                    let kind = labels.concat();
+                    let body = self.plain_body(&inner.body);
+                    module.backend = Some(BackendDecl {
+                        kind,
+                        body,
+                        span: self.span(inner.ident.span()),
+                    });
+                }
+                // required_version, required_providers and the like have nothing to do here.
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `string`, `list(number)`, `map(any)`, `object({ a = string })`, `tuple([string, bool])`.
+pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
+    let hint =
+        "Use string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...]).";
+    match &e.kind {
+        ExprKind::Variable(name) => match name.as_str() {
+            "string" => Ok(TypeConstraint::String),
+            "number" => Ok(TypeConstraint::Number),
+            "bool" => Ok(TypeConstraint::Bool),
+            "any" => Ok(TypeConstraint::Any),
+            "list" => Ok(TypeConstraint::List(Box::new(TypeConstraint::Any))),
+            "map" => Ok(TypeConstraint::Map(Box::new(TypeConstraint::Any))),
+            "set" => Ok(TypeConstraint::Set(Box::new(TypeConstraint::Any))),
+            other => Err(format!("\"{other}\" is not a type. {hint}")),
+        },
+        ExprKind::Call { name, args, .. } => {
+            let one = |args: &[Expr]| -> Result<Box<TypeConstraint>, String> {
+                match args {
+                    [inner] => Ok(Box::new(type_constraint(inner)?)),
+                    _ => Err(format!("{name}(...) takes one element type. {hint}")),
+                }
+            };
+            match name.as_str() {
+                "list" => Ok(TypeConstraint::List(one(args)?)),
+                "set" => Ok(TypeConstraint::Set(one(args)?)),
+                "map" => Ok(TypeConstraint::Map(one(args)?)),
+                "optional" => Ok(*one(args)?),
+                "object" => match args.as_slice() {
+                    [
+                        Expr {
+                            kind: ExprKind::Object(items),
+                            ..
+                        },
+                    ] => {
+                        let mut fields = indexmap::IndexMap::new();
+                        for (k, v) in items {
+                            let key = match k {
+                                super::ast::ObjectKey::Name(n) => n.clone(),
+                                super::ast::ObjectKey::Expr(e) => e
+                                    .as_literal()
+                                    .and_then(|v| v.as_str())
+                                    .map(str::to_owned)
+                                    .ok_or_else(|| {
+                                        format!("object attribute names must be names. {hint}")
+                                    })?,
+                            };
+                            fields.insert(key, type_constraint(v)?);
+                        }
+                        Ok(TypeConstraint::Object(fields))
+                    }
+                    _ => Err(format!("object(...) takes {{ name = type, ... }}. {hint}")),
+                },
+                "tuple" => match args.as_slice() {
+                    [
+                        Expr {
+                            kind: ExprKind::Array(items),
+                            ..
+                        },
+                    ] => Ok(TypeConstraint::Tuple(
+                        items
+                            .iter()
+                            .map(type_constraint)
+                            .collect::<Result<_, _>>()?,
+                    )),
+                    _ => Err(format!("tuple(...) takes [type, ...]. {hint}")),
+                },
+                other => Err(format!("\"{other}\" is not a type constructor. {hint}")),
+            }
+        }
+        _ => Err(hint.to_owned()),
+    }
+}

@@ -1,0 +1,13 @@
+//! The configuration language: loading `*.hcl` stacks into a [`Module`],
+//! with positions kept for every diagnostic.
+
+pub mod ast;
+pub mod diagnostics;
+pub mod load;
+pub mod lower;
+pub mod model;
+pub mod source;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use model::*;
+pub use source::{SourceMap, Span};

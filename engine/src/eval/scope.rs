@@ -1,0 +1,56 @@
+//! What names mean while evaluating: the roots (`var`, `local`, `count`, `each`,
+//! `path`, `terraform`, resource types, `data`) as values.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use dumcel_planner::Value;
+
+/// Built per evaluation from the references the expression makes, so building
+/// it costs what the expression uses, not what the stack holds.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub roots: HashMap<String, Value>,
+    /// Where relative paths (in `file()` and friends) resolve.
+    pub base_dir: PathBuf,
+}
+
+impl Scope {
+    pub fn new(base_dir: &Path) -> Scope {
+        Scope {
+            roots: HashMap::new(),
+            base_dir: base_dir.to_path_buf(),
+        }
+    }
+
+    pub fn set(&mut self, root: &str, value: Value) {
+        self.roots.insert(root.to_owned(), value);
+    }
+
+    /// Sets `root.name = value`, creating the root object if needed.
+    pub fn set_attr(&mut self, root: &str, name: &str, value: Value) {
+        let entry = self
+            .roots
+            .entry(root.to_owned())
+            .or_insert_with(|| Value::Map(Default::default()));
+        if let Value::Map(map) = entry {
+            map.insert(name.to_owned(), value);
+        }
+    }
+
+    /// Sets `root.a.b = value` (for `data.TYPE.NAME`).
+    pub fn set_attr2(&mut self, root: &str, a: &str, b: &str, value: Value) {
+        let entry = self
+            .roots
+            .entry(root.to_owned())
+            .or_insert_with(|| Value::Map(Default::default()));
+        if let Value::Map(map) = entry {
+            let inner = map
+                .entry(a.to_owned())
+                .or_insert_with(|| Value::Map(Default::default()));
+            if let Value::Map(inner) = inner {
+                inner.insert(b.to_owned(), value);
+            }
+        }
+    }
+}

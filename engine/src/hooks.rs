@@ -1,0 +1,19 @@
+//! What the engine reports while it works; the CLI prints it.
+
+use std::time::Duration;
+
+use dumcel_planner::Action;
+
+pub trait Hooks: Send + Sync {
+    fn refreshing(&self, _address: &str, _id: Option<&str>) {}
+    fn applying(&self, _address: &str, _action: Action) {}
+    fn still_applying(&self, _address: &str, _action: Action, _elapsed: Duration) {}
+    fn applied(&self, _address: &str, _action: Action, _elapsed: Duration, _id: Option<&str>) {}
+    fn failed(&self, _address: &str, _action: Action, _elapsed: Duration, _message: &str) {}
+    fn warning(&self, _message: &str) {}
+}
+
+/// Reports nothing (library use, tests).
+pub struct Silent;
+
+impl Hooks for Silent {}

@@ -1,0 +1,593 @@
+//! Making a plan: refresh what state records, evaluate every block in
+//! dependency order, diff each resource instance against its refreshed prior.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use dumcel_planner::{
+    Action, InstanceAddr, InstanceKey, Map, OutputChange, Plan, ResourceChange, Value,
+    diff_resource,
+};
+use dumcel_state::State;
+
+use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
+use crate::hooks::Hooks;
+use crate::provider::Registry;
+use crate::stack::{Stack, Values};
+
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub destroy: bool,
+    pub refresh: bool,
+    pub parallelism: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            destroy: false,
+            refresh: true,
+            parallelism: 10,
+        }
+    }
+}
+
+/// A recorded instance as a value, with its sensitive marks restored.
+pub fn state_value(inst: &dumcel_state::ResourceInstance) -> Value {
+    Value::from_json(&inst.attributes).with_sensitive_attributes(&inst.sensitive_attributes)
+}
+
+/// What refresh found: the current value of every recorded instance (`None`:
+/// gone) and the drift from what state recorded.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    pub current: HashMap<String, Option<Value>>,
+    pub drift: Vec<ResourceChange>,
+}
+
+/// Reads every recorded instance from its provider, at most `parallelism` at once.
+pub async fn refresh(
+    registry: &Registry,
+    state: &State,
+    parallelism: usize,
+    hooks: &dyn Hooks,
+) -> Result<Refreshed, Diagnostics> {
+    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut out = Refreshed::default();
+    let mut diags = Diagnostics::new();
+    for (address, inst) in &state.resources {
+        let prior = state_value(inst);
+        let Some(rt) = registry.get(&inst.resource_type).cloned() else {
+            diags.error(
+                format!("{address}: no provider for resource type \"{}\"", inst.resource_type),
+                "The state records a resource of a type this dumcel does not know; it cannot be refreshed or destroyed.",
+                None,
+            );
+            continue;
+        };
+        hooks.refreshing(address, prior.get("id").and_then(Value::as_str));
+        let sem = sem.clone();
+        let address = address.clone();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let read = rt.read(&prior.clone().deep_unmark()).await;
+            (address, prior, read)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((address, prior, read)) = joined else {
+            diags.error("A refresh task failed unexpectedly", "", None);
+            continue;
+        };
+        match read {
+            Ok(current) => {
+                let current =
+                    current.map(|v| v.with_sensitive_attributes(&prior.sensitive_attributes()));
+                if let Some(change) = drift_of(&address, state, &prior, current.as_ref()) {
+                    out.drift.push(change);
+                }
+                out.current.insert(address, current);
+            }
+            Err(e) => diags.error(format!("Error refreshing {address}"), e.message, None),
+        }
+    }
+    diags.into_result()?;
+    out.drift.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(out)
+}
+
+fn drift_of(
+    address: &str,
+    state: &State,
+    prior: &Value,
+    current: Option<&Value>,
+) -> Option<ResourceChange> {
+    let inst = state.resources.get(address)?;
+    let action = match current {
+        None => Action::Delete,
+        Some(now) if dumcel_planner::diff::same(now, prior) => return None,
+        Some(_) => Action::Update,
+    };
+    Some(ResourceChange {
+        address: address.to_owned(),
+        resource_type: inst.resource_type.clone(),
+        provider: inst.provider.clone(),
+        action,
+        before: Some(prior.clone()),
+        after: current.cloned(),
+        replace_because: Vec::new(),
+        reason: None,
+        depends_on: Vec::new(),
+    })
+}
+
+/// Makes the plan. Returns it with the planned values of every instance.
+pub fn plan(
+    stack: &Stack,
+    state: &State,
+    refreshed: &Refreshed,
+    opts: &PlanOptions,
+) -> Result<(Plan, Values), Diagnostics> {
+    let mut values = Values::default();
+    let mut changes = Vec::new();
+    let mut diags = Diagnostics::new();
+    let prior_of = |address: &str| -> Option<Value> {
+        match refreshed.current.get(address) {
+            Some(current) => current.clone(),
+            None => state.resources.get(address).map(state_value),
+        }
+    };
+
+    let mut planned_addrs: HashSet<String> = HashSet::new();
+    if !opts.destroy {
+        for key in &stack.order {
+            if let Some(name) = key.strip_prefix("local.") {
+                let Some(local) = stack.module.locals.get(name) else {
+                    continue;
+                };
+                match stack.eval_in(key, &local.expr, &values, None, false) {
+                    Ok(v) => {
+                        values.locals.insert(name.to_owned(), v);
+                    }
+                    Err(d) => diags.extend(d),
+                }
+            } else if let Some(decl) = stack.module.resources.get(key) {
+                if let Err(d) = plan_resource(
+                    stack,
+                    decl,
+                    &prior_of,
+                    state,
+                    &mut values,
+                    &mut changes,
+                    &mut planned_addrs,
+                ) {
+                    diags.extend(d);
+                }
+            }
+            if diags.has_errors() {
+                // Later blocks would only repeat the error through their references.
+                return Err(diags);
+            }
+        }
+    }
+
+    // What state records and the configuration no longer declares is deleted.
+    for (address, inst) in &state.resources {
+        if planned_addrs.contains(address) {
+            continue;
+        }
+        let reason = if opts.destroy {
+            None
+        } else {
+            Some(orphan_reason(stack, address))
+        };
+        let before = prior_of(address);
+        if before.is_none() && !opts.destroy {
+            // Already gone outside dumcel: refresh shows it, nothing to do.
+            continue;
+        }
+        changes.push(ResourceChange {
+            address: address.clone(),
+            resource_type: inst.resource_type.clone(),
+            provider: inst.provider.clone(),
+            action: if before.is_some() {
+                Action::Delete
+            } else {
+                Action::NoOp
+            },
+            before,
+            after: None,
+            replace_because: Vec::new(),
+            reason,
+            depends_on: Vec::new(),
+        });
+    }
+
+    let outputs = if opts.destroy {
+        state
+            .outputs
+            .iter()
+            .map(|(name, o)| OutputChange {
+                name: name.clone(),
+                action: Action::Delete,
+                before: Some(Value::from_json(&o.value).mark_if(o.sensitive)),
+                after: None,
+                sensitive: o.sensitive,
+            })
+            .collect()
+    } else {
+        plan_outputs(stack, state, &values, &mut diags)
+    };
+    diags.into_result()?;
+
+    let variables = stack
+        .variables
+        .iter()
+        .filter(|(_, v)| !v.contains_sensitive())
+        .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+        .collect();
+    let plan = Plan {
+        format_version: dumcel_planner::plan::PLAN_FORMAT_VERSION,
+        dumcel_version: env!("CARGO_PKG_VERSION").to_owned(),
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        destroy: opts.destroy,
+        config_hash: stack.config_hash(),
+        variables,
+        drift: refreshed.drift.clone(),
+        changes,
+        outputs,
+    };
+    Ok((plan, values))
+}
+
+fn orphan_reason(stack: &Stack, address: &str) -> String {
+    let Ok(addr) = address.parse::<InstanceAddr>() else {
+        return "its address is not in configuration".into();
+    };
+    let key = addr.resource.to_string();
+    match (stack.module.resources.get(&key), &addr.key) {
+        (None, _) => format!("{key} is not in configuration"),
+        (Some(_), InstanceKey::Int(i)) => format!("index [{i}] is out of range for count"),
+        (Some(_), InstanceKey::Str(k)) => format!("key [\"{k}\"] is not in for_each map"),
+        (Some(_), InstanceKey::None) => format!("{key} now uses count or for_each"),
+    }
+}
+
+/// The instance keys of a resource, from count / for_each.
+pub fn expand(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    values: &Values,
+) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
+    let key = decl.key();
+    if let Some(count) = &decl.count {
+        let v = stack.eval_in(&key, count, values, None, false)?;
+        if !v.is_wholly_known() {
+            return Err(Diagnostic::error(
+                "Invalid count argument",
+                "The count value depends on values that are not known until apply. Use values known at plan time, or apply the resources it depends on first with -target.",
+                Some(count.span),
+            )
+            .into());
+        }
+        let n = crate::eval::to_number(&v)
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 1_000_000.0)
+            .ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Invalid count argument",
+                    format!(
+                        "count must be a whole number from 0 to 1000000, got {}.",
+                        if v.contains_sensitive() {
+                            "(sensitive value)".to_string()
+                        } else {
+                            v.to_string()
+                        }
+                    ),
+                    Some(count.span),
+                ))
+            })?;
+        return Ok((0..n as i64)
+            .map(|i| (InstanceKey::Int(i), Value::Null))
+            .collect());
+    }
+    if let Some(for_each) = &decl.for_each {
+        let v = stack.eval_in(&key, for_each, values, None, false)?;
+        if v.contains_sensitive() {
+            return Err(Diagnostic::error(
+                "Invalid for_each argument",
+                "Sensitive values cannot be used as for_each keys, because the keys appear in resource addresses. Use nonsensitive() if the keys are not secret.",
+                Some(for_each.span),
+            )
+            .into());
+        }
+        if !v.is_wholly_known() {
+            return Err(Diagnostic::error(
+                "Invalid for_each argument",
+                "The for_each value depends on values that are not known until apply. Use keys known at plan time.",
+                Some(for_each.span),
+            )
+            .into());
+        }
+        return match v {
+            Value::Map(map) => Ok(map
+                .into_iter()
+                .map(|(k, v)| (InstanceKey::Str(k), v))
+                .collect()),
+            Value::List(items) => {
+                let mut out = BTreeMap::new();
+                for item in items {
+                    let Some(s) = item.as_str() else {
+                        return Err(Diagnostic::error(
+                            "Invalid for_each argument",
+                            format!(
+                                "for_each takes a map or a set of strings; this list holds a {}.",
+                                item.type_name()
+                            ),
+                            Some(for_each.span),
+                        )
+                        .into());
+                    };
+                    out.insert(InstanceKey::Str(s.to_owned()), Value::string(s));
+                }
+                Ok(out.into_iter().collect())
+            }
+            Value::Null => Err(Diagnostic::error(
+                "Invalid for_each argument",
+                "for_each is null; use {} or [] for none.",
+                Some(for_each.span),
+            )
+            .into()),
+            other => Err(Diagnostic::error(
+                "Invalid for_each argument",
+                format!(
+                    "for_each takes a map or a set of strings, got {}.",
+                    other.type_name()
+                ),
+                Some(for_each.span),
+            )
+            .into()),
+        };
+    }
+    Ok(vec![(InstanceKey::None, Value::Null)])
+}
+
+/// Evaluates one instance's body against the schema: the configuration object.
+pub fn instance_config(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    key: &InstanceKey,
+    each: &Value,
+    values: &Values,
+    fresh: bool,
+) -> Result<Value, Diagnostics> {
+    let rkey = decl.key();
+    let rt = stack
+        .registry
+        .get(&decl.addr.resource_type)
+        .ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                format!("Unknown resource type \"{}\"", decl.addr.resource_type),
+                "",
+                Some(decl.span),
+            ))
+        })?;
+    let schema = rt.schema();
+    let scope = stack.scope_for(stack.refs(&rkey), values, Some((key, each)), fresh)?;
+    let mut diags = Diagnostics::new();
+    let mut obj = Map::new();
+    for (name, attr) in &decl.body.attributes {
+        match schema.attributes.get(name) {
+            Some(a) if a.settable() => {}
+            Some(_) => {
+                diags.error(
+                    format!("Cannot set computed attribute \"{name}\""),
+                    format!(
+                        "\"{name}\" of {} is set by the provider, not by configuration; remove it.",
+                        decl.addr.resource_type
+                    ),
+                    Some(attr.span),
+                );
+                continue;
+            }
+            None => {
+                let known: Vec<&str> = schema
+                    .attributes
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| schema.attributes[*k].settable())
+                    .collect();
+                diags.error(
+                    format!("Unsupported argument \"{name}\""),
+                    match crate::eval::suggest(name, &known) {
+                        Some(s) => format!(
+                            "{} has no argument \"{name}\". Did you mean \"{s}\"?",
+                            decl.addr.resource_type
+                        ),
+                        None => format!(
+                            "{} has no argument \"{name}\"; it takes: {}.",
+                            decl.addr.resource_type,
+                            known.join(", ")
+                        ),
+                    },
+                    Some(attr.span),
+                );
+                continue;
+            }
+        }
+        match crate::eval::eval(&attr.expr, &scope) {
+            Ok(v) => {
+                obj.insert(name.clone(), v);
+            }
+            Err(e) => diags.push(e.into()),
+        }
+    }
+    for block in &decl.body.blocks {
+        if !schema.blocks.contains_key(&block.name) {
+            diags.error(
+                format!("Unsupported block type \"{}\"", block.name),
+                format!(
+                    "{} takes no \"{}\" block.",
+                    decl.addr.resource_type, block.name
+                ),
+                Some(block.span),
+            );
+        }
+    }
+    for (name, a) in &schema.attributes {
+        if a.required && obj.get(name).is_none_or(Value::is_null) {
+            diags.error(
+                format!("Missing required argument \"{name}\""),
+                format!(
+                    "{} needs \"{name}\"; add `{name} = ...` to the block.",
+                    decl.addr.resource_type
+                ),
+                Some(decl.span),
+            );
+        }
+    }
+    let config = Value::Map(obj);
+    for (attr, message) in rt.validate(&config.clone().deep_unmark()) {
+        let span = decl
+            .body
+            .attributes
+            .get(&attr)
+            .map(|a| a.span)
+            .unwrap_or(decl.span);
+        diags.error(
+            format!("Invalid value for \"{attr}\""),
+            format!("{}: {attr} {message}", decl.addr),
+            Some(span),
+        );
+    }
+    diags.into_result()?;
+    Ok(config)
+}
+
+fn plan_resource(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    prior_of: &dyn Fn(&str) -> Option<Value>,
+    state: &State,
+    values: &mut Values,
+    changes: &mut Vec<ResourceChange>,
+    planned: &mut HashSet<String>,
+) -> Result<(), Diagnostics> {
+    let key = decl.key();
+    let instances = expand(stack, decl, values)?;
+    let schema = stack
+        .registry
+        .get(&decl.addr.resource_type)
+        .map(|rt| rt.schema().clone())
+        .unwrap_or_default();
+    let provider = stack
+        .registry
+        .provider_of(&decl.addr.resource_type)
+        .unwrap_or("builtin")
+        .to_owned();
+    let deps = stack.resource_deps.get(&key).cloned().unwrap_or_default();
+    let depends_on: Vec<String> = deps
+        .iter()
+        .flat_map(|d| {
+            let addr = stack.module.resources.get(d).map(|r| r.addr.clone());
+            values
+                .instances
+                .get(d)
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter_map(move |k| addr.as_ref().map(|a| a.instance(k.clone()).to_string()))
+        })
+        .collect();
+    let mut diags = Diagnostics::new();
+    for (ikey, each) in instances {
+        let address = decl.addr.instance(ikey.clone()).to_string();
+        let config = match instance_config(stack, decl, &ikey, &each, values, false) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                continue;
+            }
+        };
+        let prior = prior_of(&address);
+        let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
+        let p = diff_resource(&schema, prior.as_ref(), &config, tainted && prior.is_some());
+        values
+            .instances
+            .entry(key.clone())
+            .or_default()
+            .insert(ikey, p.after.clone());
+        planned.insert(address.clone());
+        changes.push(ResourceChange {
+            address,
+            resource_type: decl.addr.resource_type.clone(),
+            provider: provider.clone(),
+            action: p.action,
+            before: prior,
+            after: Some(p.after),
+            replace_because: p.replace_because,
+            reason: (tainted && p.action == Action::Replace).then(|| "tainted".to_owned()),
+            depends_on: depends_on.clone(),
+        });
+    }
+    diags.into_result().map(|_| ())
+}
+
+fn plan_outputs(
+    stack: &Stack,
+    state: &State,
+    values: &Values,
+    diags: &mut Diagnostics,
+) -> Vec<OutputChange> {
+    let mut out = Vec::new();
+    for (name, decl) in &stack.module.outputs {
+        let after = match stack.eval_in(&format!("output.{name}"), &decl.value, values, None, false)
+        {
+            Ok(v) => v,
+            Err(d) => {
+                diags.extend(d);
+                continue;
+            }
+        };
+        if after.contains_sensitive() && !decl.sensitive {
+            diags.push(Diagnostic::error(
+                format!("Output \"{name}\" refers to sensitive values"),
+                "To reduce the risk of showing a secret, outputs that use sensitive values must be marked sensitive = true.",
+                Some(decl.value.span),
+            ));
+            continue;
+        }
+        let after = after.mark_if(decl.sensitive);
+        let before = state
+            .outputs
+            .get(name)
+            .map(|o| Value::from_json(&o.value).mark_if(o.sensitive));
+        let action = match &before {
+            None => Action::Create,
+            Some(b) if dumcel_planner::diff::same(b, &after) => Action::NoOp,
+            Some(_) => Action::Update,
+        };
+        out.push(OutputChange {
+            name: name.clone(),
+            action,
+            before,
+            after: Some(after),
+            sensitive: decl.sensitive,
+        });
+    }
+    for (name, o) in &state.outputs {
+        if !stack.module.outputs.contains_key(name) {
+            out.push(OutputChange {
+                name: name.clone(),
+                action: Action::Delete,
+                before: Some(Value::from_json(&o.value).mark_if(o.sensitive)),
+                after: None,
+                sensitive: o.sensitive,
+            });
+        }
+    }
+    out
+}

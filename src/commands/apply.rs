@@ -1,0 +1,232 @@
+//! `dumcel apply` and `dumcel destroy`: make the infrastructure match the
+//! configuration (or remove it), recording every completed change.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use dumcel_engine::apply::{ApplyOptions, apply};
+use dumcel_engine::plan::PlanOptions;
+use dumcel_planner::{Plan, render};
+
+use super::planning::{load_plan, make_plan};
+use crate::session::{
+    LockFlags, VarFlags, backend, build_stack, can_prompt, load_config, lock_and_load, report,
+    variables,
+};
+use crate::ui::{ProgressHooks, Ui};
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub vars: VarFlags,
+    #[command(flatten)]
+    pub lock: LockFlags,
+    /// Apply without asking for approval.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// Destroy everything the state records.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Read every recorded object first (-refresh=false skips it).
+    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// How many provider calls may run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// A plan saved with `dumcel plan -out=FILE`: apply exactly it, without asking.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+}
+
+pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
+    let saved = match &args.plan_file {
+        Some(path) => Some(load_plan(path)?),
+        None => None,
+    };
+    if let Some(plan) = &saved {
+        if !args.vars.var.is_empty() || !args.vars.var_file.is_empty() {
+            return Err(report(
+                "a saved plan already holds its variable values; -var and -var-file cannot be given with a plan file (sensitive values may be given through DUMCEL_VAR_name)",
+            ));
+        }
+        args.destroy = plan.destroy;
+        // Values given at plan time come first; later sources may only add the
+        // sensitive ones the plan file does not hold.
+        for (name, value) in &plan.variables {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            args.vars.var.insert(0, format!("{name}={text}"));
+        }
+    }
+    let (module, mut sources) = load_config(ui)?;
+    let vars = variables(ui, &module, &mut sources, &args.vars)?;
+    let stack = build_stack(ui, module, sources, vars)?;
+    let operation = if args.destroy { "destroy" } else { "apply" };
+    let locked = lock_and_load(backend(Some(&stack.module))?, operation, &args.lock).await?;
+    let Some(lock) = &locked.lock else {
+        return Err(report(
+            "apply cannot run with -lock=false: it must hold the state lock to record changes",
+        ));
+    };
+    if let Some(plan) = &saved {
+        check_saved_plan(plan, &locked.state, &stack.config_hash())?;
+    }
+
+    let hooks = Arc::new(ProgressHooks { quiet: false });
+    let opts = PlanOptions {
+        destroy: args.destroy,
+        refresh: args.refresh,
+        parallelism: args.parallelism,
+    };
+    let planned = make_plan(ui, &stack, &locked.state, &opts, hooks.as_ref()).await?;
+    if let Some(plan) = &saved {
+        if actions(plan) != actions(&planned.plan) {
+            return Err(report(
+                "the saved plan no longer matches what is real: objects changed since it was made. Run `dumcel plan -out=FILE` again and review it.",
+            ));
+        }
+    } else {
+        if !locked.state.resources.is_empty() && args.refresh {
+            println!();
+        }
+        print!(
+            "{}",
+            render::human_drift(&planned.plan, &ui.render_options())
+        );
+        print!(
+            "{}",
+            render::human_plan(&planned.plan, &ui.render_options())
+        );
+    }
+    let verb = if args.destroy { "Destroy" } else { "Apply" };
+    if !planned.plan.has_changes() {
+        println!(
+            "\n{}",
+            ui.green(&format!(
+                "{verb} complete! Resources: 0 added, 0 changed, 0 destroyed."
+            ))
+        );
+        return Ok(0);
+    }
+    if saved.is_none() && !args.auto_approve && !approve(ui, args.destroy, args.vars.input)? {
+        println!("\n{verb} cancelled.");
+        return Ok(1);
+    }
+    println!();
+
+    let journal = locked
+        .backend
+        .open_journal(lock, &locked.state, operation)?;
+    let current = planned.refreshed.current.clone();
+    let apply_opts = ApplyOptions {
+        parallelism: args.parallelism,
+        destroy: args.destroy,
+        ..ApplyOptions::default()
+    };
+    let (mut state, report_) = apply(
+        stack.clone(),
+        &planned.plan.changes,
+        locked.state.clone(),
+        &current,
+        planned.values,
+        Some(journal),
+        hooks,
+        &apply_opts,
+    )
+    .await;
+    state.serial = locked.state.serial + 1;
+    locked.persist(&state)?;
+
+    if !report_.failed.is_empty() {
+        eprintln!(
+            "\nError: {} resource(s) failed; everything that completed is recorded in the state.",
+            report_.failed.len()
+        );
+        for (address, message) in &report_.failed {
+            eprintln!("  - {address}: {}", message.replace('\n', "\n    "));
+        }
+        if !report_.skipped.is_empty() {
+            eprintln!("Not attempted, because something they depend on failed:");
+            for a in &report_.skipped {
+                eprintln!("  - {a}");
+            }
+        }
+        eprintln!(
+            "\n{verb} incomplete: {} added, {} changed, {} destroyed.",
+            report_.added, report_.changed, report_.destroyed
+        );
+        return Ok(1);
+    }
+    if args.destroy {
+        println!(
+            "\n{}",
+            ui.green(&format!(
+                "Destroy complete! Resources: {} destroyed.",
+                report_.destroyed
+            ))
+        );
+    } else {
+        println!(
+            "\n{}",
+            ui.green(&format!(
+                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+                report_.added, report_.changed, report_.destroyed
+            ))
+        );
+        super::output::print_all(&state);
+    }
+    Ok(0)
+}
+
+/// The (address, action) pairs of a plan, to tell whether two plans agree.
+fn actions(plan: &Plan) -> BTreeSet<(String, String)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.address.clone(), format!("{:?}", c.action)))
+        .collect()
+}
+
+fn check_saved_plan(plan: &Plan, state: &dumcel_state::State, config_hash: &str) -> Result<()> {
+    if plan.lineage != state.lineage && !(plan.serial == 0 && state.serial == 0) {
+        return Err(report(format!(
+            "Saved plan is for a different state (lineage {} vs {}): it cannot be applied here. Run `dumcel plan -out=FILE` again.",
+            plan.lineage, state.lineage
+        )));
+    }
+    if plan.serial != state.serial {
+        return Err(report(format!(
+            "Saved plan is stale: the state changed since the plan was made (serial {} then, {} now). Run `dumcel plan -out=FILE` again and review it.",
+            plan.serial, state.serial
+        )));
+    }
+    if plan.config_hash != config_hash {
+        return Err(report(
+            "Saved plan is stale: the configuration files changed since the plan was made. Run `dumcel plan -out=FILE` again and review it.",
+        ));
+    }
+    Ok(())
+}
+
+fn approve(ui: &Ui, destroy: bool, input: bool) -> Result<bool> {
+    if !can_prompt(input) {
+        return Err(report(
+            "apply needs approval, and there is no terminal to ask on (stdin is not a terminal, or -input=false). Run with -auto-approve, or apply a saved plan file.",
+        ));
+    }
+    let question = if destroy {
+        "Do you really want to destroy all resources?\n  Dumcel will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm."
+    } else {
+        "Do you want to perform these actions?\n  Dumcel will perform the actions described above.\n  Only 'yes' will be accepted to approve."
+    };
+    print!("\n{}\n\n  Enter a value: ", ui.bold(question));
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}

@@ -1,0 +1,14 @@
+//! One file per command.
+
+pub mod apply;
+pub mod fmt;
+pub mod force_unlock;
+pub mod graph;
+pub mod init;
+pub mod output;
+pub mod plan;
+pub mod planning;
+pub mod show;
+pub mod state;
+pub mod validate;
+pub mod version;

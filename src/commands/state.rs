@@ -1,0 +1,242 @@
+//! `dumcel state list|show|rm|mv|pull|push`: inspect and edit the recorded world.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use dumcel_engine::plan::state_value;
+use dumcel_planner::{InstanceAddr, render};
+use dumcel_state::State;
+
+use crate::session::{LockFlags, backend_quiet, lock_and_load, report};
+use crate::ui::Ui;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StateCommand {
+    /// List recorded resource instances (optionally only those matching ADDRESS prefixes).
+    List { addresses: Vec<String> },
+    /// Show one recorded instance's attributes.
+    Show { address: String },
+    /// Forget instances without destroying them.
+    Rm {
+        #[arg(required = true)]
+        addresses: Vec<String>,
+        #[command(flatten)]
+        lock: LockFlags,
+    },
+    /// Record an instance (or every instance of a resource) under a new address.
+    Mv {
+        source: String,
+        destination: String,
+        #[command(flatten)]
+        lock: LockFlags,
+    },
+    /// Print the raw state JSON.
+    Pull,
+    /// Replace the state with a file's (refused when it is older or of another lineage, unless -force).
+    Push {
+        path: PathBuf,
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        lock: LockFlags,
+    },
+}
+
+fn unlocked() -> LockFlags {
+    LockFlags {
+        lock: false,
+        lock_timeout: std::time::Duration::ZERO,
+    }
+}
+
+/// Matches an address or a resource prefix: `null_resource.a` matches `null_resource.a[0]`.
+fn matches(address: &str, pattern: &str) -> bool {
+    address == pattern
+        || address
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+}
+
+pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
+    let backend = backend_quiet()?;
+    match cmd {
+        StateCommand::List { addresses } => {
+            let state = lock_and_load(backend, "state list", &unlocked())
+                .await?
+                .state;
+            let mut listed: Vec<&String> = state
+                .resources
+                .keys()
+                .filter(|a| addresses.is_empty() || addresses.iter().any(|p| matches(a, p)))
+                .collect();
+            listed.sort_by_key(|a| natural_key(a));
+            for a in listed {
+                println!("{a}");
+            }
+        }
+        StateCommand::Show { address } => {
+            let state = lock_and_load(backend, "state show", &unlocked())
+                .await?
+                .state;
+            let Some(inst) = state.resources.get(&address) else {
+                return Err(report(format!(
+                    "no instance {address} in the state; `dumcel state list` shows what is recorded"
+                )));
+            };
+            print!(
+                "{}",
+                render::human_resource(
+                    &address,
+                    &inst.resource_type,
+                    &state_value(inst),
+                    &ui.render_options()
+                )
+            );
+        }
+        StateCommand::Rm { addresses, lock } => {
+            let locked = lock_and_load(backend, "state rm", &lock).await?;
+            let mut state = locked.state.clone();
+            let doomed: Vec<String> = state
+                .resources
+                .keys()
+                .filter(|a| addresses.iter().any(|p| matches(a, p)))
+                .cloned()
+                .collect();
+            if doomed.is_empty() {
+                return Err(report(format!(
+                    "no instance matches {}; `dumcel state list` shows what is recorded",
+                    addresses.join(", ")
+                )));
+            }
+            for a in &doomed {
+                state.resources.remove(a);
+                println!("Removed {a}");
+            }
+            state.serial += 1;
+            locked.persist(&state)?;
+            println!(
+                "Successfully removed {} resource instance(s).",
+                doomed.len()
+            );
+        }
+        StateCommand::Mv {
+            source,
+            destination,
+            lock,
+        } => {
+            let locked = lock_and_load(backend, "state mv", &lock).await?;
+            let mut state = locked.state.clone();
+            let moves = plan_moves(&state, &source, &destination)?;
+            for (from, to) in &moves {
+                if let Some(inst) = state.resources.remove(from) {
+                    state.resources.insert(to.clone(), inst);
+                }
+                println!("Move \"{from}\" to \"{to}\"");
+            }
+            state.serial += 1;
+            locked.persist(&state)?;
+            println!("Successfully moved {} object(s).", moves.len());
+        }
+        StateCommand::Pull => {
+            let state = lock_and_load(backend, "state pull", &unlocked())
+                .await?
+                .state;
+            println!("{}", String::from_utf8_lossy(&state.to_json_pretty()));
+        }
+        StateCommand::Push { path, force, lock } => {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| report(format!("reading {}: {e}", path.display())))?;
+            let mut incoming =
+                State::from_json(&bytes).map_err(|e| report(format!("{}: {e}", path.display())))?;
+            let locked = lock_and_load(backend, "state push", &lock).await?;
+            let current = &locked.state;
+            let fresh = current.resources.is_empty() && current.serial == 0;
+            if !force && !fresh {
+                if incoming.lineage != current.lineage {
+                    return Err(report(format!(
+                        "cannot push: the file's lineage {} differs from the state's {}; it belongs to another state. Use -force only if you are sure.",
+                        incoming.lineage, current.lineage
+                    )));
+                }
+                if incoming.serial < current.serial {
+                    return Err(report(format!(
+                        "cannot push: the file's serial {} is older than the state's {}; pull, merge and push again, or use -force.",
+                        incoming.serial, current.serial
+                    )));
+                }
+            }
+            incoming.serial = incoming.serial.max(current.serial + 1);
+            locked.persist(&incoming)?;
+            println!(
+                "Pushed {} to the state (serial {}).",
+                path.display(),
+                incoming.serial
+            );
+        }
+    }
+    Ok(0)
+}
+
+/// (from, to) address pairs for `state mv`: one instance, or every instance of a resource.
+fn plan_moves(state: &State, source: &str, destination: &str) -> Result<Vec<(String, String)>> {
+    let src: InstanceAddr = source.parse().map_err(report)?;
+    let dst: InstanceAddr = destination.parse().map_err(report)?;
+    if src.resource.resource_type != dst.resource.resource_type {
+        return Err(report(format!(
+            "cannot move {source} to {destination}: the resource types differ ({} vs {})",
+            src.resource.resource_type, dst.resource.resource_type
+        )));
+    }
+    let moves: Vec<(String, String)> = if state.resources.contains_key(source) {
+        vec![(source.to_owned(), destination.to_owned())]
+    } else if src.key == dumcel_planner::InstanceKey::None
+        && dst.key == dumcel_planner::InstanceKey::None
+    {
+        // A whole resource: every instance keeps its key.
+        state
+            .resources
+            .keys()
+            .filter(|a| matches(a, source))
+            .map(|a| (a.clone(), format!("{destination}{}", &a[source.len()..])))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if moves.is_empty() {
+        return Err(report(format!(
+            "no instance {source} in the state; `dumcel state list` shows what is recorded"
+        )));
+    }
+    for (_, to) in &moves {
+        if state.resources.contains_key(to) {
+            return Err(report(format!(
+                "cannot move to {to}: something is already recorded there; remove it first with `dumcel state rm`"
+            )));
+        }
+    }
+    Ok(moves)
+}
+
+/// Sorts `a[2]` before `a[10]`.
+fn natural_key(address: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in address.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
+}

@@ -1,0 +1,266 @@
+//! What every command that touches a stack does first: load its configuration,
+//! resolve variables, find its state backend, take the lock, and recover from
+//! an interrupted apply.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use dumcel_engine::config::load::load_module;
+use dumcel_engine::config::{Module, SourceMap, VariableDecl};
+use dumcel_engine::provider::Registry;
+use dumcel_engine::stack::Stack;
+use dumcel_engine::variables::{CliVar, resolve};
+use dumcel_planner::Map;
+use dumcel_state::{LocalBackend, LocalLock, State};
+
+use crate::ui::{Reported, Ui};
+
+/// Flags shared by plan, apply and destroy.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VarFlags {
+    /// Set a variable: -var 'name=value' (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Read variable values from a file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
+    /// Ask for missing values on a terminal (-input=false never asks).
+    #[arg(long = "input", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockFlags {
+    /// Hold the state lock (-lock=false skips it: dangerous).
+    #[arg(long = "lock", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
+    /// How long to wait for the state lock, like 30s (default: fail at once).
+    #[arg(long = "lock-timeout", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    dumcel_engine::builtin::register(&mut r);
+    r
+}
+
+/// The stack's configuration, loaded; diagnostics printed on failure.
+pub fn load_config(ui: &Ui) -> anyhow::Result<(Module, SourceMap)> {
+    let mut sources = SourceMap::default();
+    match load_module(Path::new("."), &mut sources) {
+        Ok(m) => Ok((m, sources)),
+        Err(d) => Err(ui.fail(&sources, &d)),
+    }
+}
+
+/// Parses -var pairs and -var-file names, in the order given on the command line.
+fn cli_vars(flags: &VarFlags) -> anyhow::Result<Vec<CliVar>> {
+    // clap keeps each flag's own order; files and pairs are interleaved by
+    // position in argv.
+    let mut out: Vec<(usize, CliVar)> = Vec::new();
+    let argv: Vec<String> = std::env::args().collect();
+    let mut pairs = flags.var.iter();
+    let mut files = flags.var_file.iter();
+    for (i, a) in argv.iter().enumerate() {
+        let a = a.trim_start_matches('-');
+        if a == "var" || a.starts_with("var=") {
+            if let Some(p) = pairs.next() {
+                let (k, v) = p
+                    .split_once('=')
+                    .with_context(|| format!("-var {p:?}: expected NAME=VALUE"))?;
+                out.push((i, CliVar::Pair(k.trim().to_owned(), v.to_owned())));
+            }
+        } else if a == "var-file" || a.starts_with("var-file=") {
+            if let Some(f) = files.next() {
+                out.push((i, CliVar::File(f.clone())));
+            }
+        }
+    }
+    for p in pairs {
+        let (k, v) = p
+            .split_once('=')
+            .with_context(|| format!("-var {p:?}: expected NAME=VALUE"))?;
+        out.push((usize::MAX, CliVar::Pair(k.trim().to_owned(), v.to_owned())));
+    }
+    for f in files {
+        out.push((usize::MAX, CliVar::File(f.clone())));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, v)| v).collect())
+}
+
+fn prompt_for(decl: &VariableDecl) -> Option<String> {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "var.{}", decl.name);
+    if let Some(d) = &decl.description {
+        let _ = writeln!(err, "  {d}\n");
+    }
+    let _ = write!(err, "  Enter a value: ");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).ok()?;
+    Some(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+pub fn can_prompt(input: bool) -> bool {
+    input && std::io::stdin().is_terminal()
+}
+
+/// Resolves variables; prints diagnostics on failure.
+pub fn variables(
+    ui: &Ui,
+    module: &Module,
+    sources: &mut SourceMap,
+    flags: &VarFlags,
+) -> anyhow::Result<Map> {
+    let cli = cli_vars(flags)?;
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("DUMCEL_VAR_"))
+        .collect();
+    let mut prompt = prompt_for;
+    let prompt: Option<dumcel_engine::variables::Prompt<'_>> = if can_prompt(flags.input) {
+        Some(&mut prompt)
+    } else {
+        None
+    };
+    match resolve(module, sources, &cli, &env, prompt) {
+        Ok(v) => Ok(v),
+        Err(d) => Err(ui.fail(sources, &d)),
+    }
+}
+
+pub fn build_stack(
+    ui: &Ui,
+    module: Module,
+    sources: SourceMap,
+    variables: Map,
+) -> anyhow::Result<Arc<Stack>> {
+    let workspace = "default";
+    match Stack::new(module, sources.clone(), registry(), variables, workspace) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(d) => Err(ui.fail(&sources, &d)),
+    }
+}
+
+/// Where the state lives: `terraform { backend "local" { path = ... } }`, or
+/// `dumcel.tfstate` in the stack directory.
+pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
+    let default = LocalBackend::new(dumcel_state::DEFAULT_STATE_FILE);
+    let Some(decl) = module.and_then(|m| m.backend.as_ref()) else {
+        return Ok(default);
+    };
+    match decl.kind.as_str() {
+        "local" => {
+            let path = decl
+                .body
+                .attributes
+                .get("path")
+                .and_then(|a| a.expr.as_literal())
+                .and_then(|v| v.as_str())
+                .map(PathBuf::from);
+            Ok(path.map(LocalBackend::new).unwrap_or(default))
+        }
+        other => {
+            bail!("backend \"{other}\" is not available in this dumcel; use backend \"local\"")
+        }
+    }
+}
+
+/// The backend for commands that need no configuration (state, output, force-unlock):
+/// the configuration is read if it loads, to find a configured backend path.
+pub fn backend_quiet() -> anyhow::Result<LocalBackend> {
+    let mut sources = SourceMap::default();
+    let module = load_module(Path::new("."), &mut sources).ok();
+    backend(module.as_ref())
+}
+
+/// The lock and the recorded state, recovered from any interrupted apply.
+pub struct Locked {
+    pub backend: LocalBackend,
+    pub lock: Option<LocalLock>,
+    pub state: State,
+}
+
+impl Locked {
+    pub fn persist(&self, state: &State) -> anyhow::Result<()> {
+        match &self.lock {
+            Some(lock) => self
+                .backend
+                .persist(lock, state)
+                .context("writing the state"),
+            None => bail!("cannot write state without its lock (-lock=false)"),
+        }
+    }
+}
+
+pub async fn lock_and_load(
+    backend: LocalBackend,
+    operation: &str,
+    flags: &LockFlags,
+) -> anyhow::Result<Locked> {
+    if !flags.lock {
+        // Without the lock nothing may be written; read the snapshot only.
+        let state = match std::fs::read(backend.path()) {
+            Ok(bytes) => State::from_json(&bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading {}", backend.path().display()));
+            }
+        };
+        return Ok(Locked {
+            backend,
+            lock: None,
+            state,
+        });
+    }
+    let lock = {
+        let b = backend.clone_path();
+        let op = operation.to_owned();
+        let timeout = flags.lock_timeout;
+        tokio::task::spawn_blocking(move || b.lock(&op, timeout)).await??
+    };
+    let loaded = backend.load(&lock)?;
+    let mut state = loaded.state.unwrap_or_else(State::new);
+    if !loaded.in_flight.is_empty() || loaded.replayed > 0 {
+        eprintln!(
+            "Warning: the previous apply was interrupted. Recovered {} completed change(s) from the state journal.",
+            loaded.replayed
+        );
+        let found =
+            dumcel_engine::recover::reconcile(&registry(), &mut state, &loaded.in_flight).await;
+        for r in &found {
+            eprintln!(
+                "  {} was in flight ({:?}): {}",
+                r.address, r.operation, r.outcome
+            );
+        }
+        state.serial += 1;
+        backend.persist(&lock, &state)?;
+    }
+    Ok(Locked {
+        backend,
+        lock: Some(lock),
+        state,
+    })
+}
+
+trait ClonePath {
+    fn clone_path(&self) -> LocalBackend;
+}
+
+impl ClonePath for LocalBackend {
+    fn clone_path(&self) -> LocalBackend {
+        LocalBackend::new(self.path().to_path_buf())
+    }
+}
+
+/// Prints an error that is not about configuration, and marks it reported.
+pub fn report(err: impl std::fmt::Display) -> anyhow::Error {
+    eprintln!("Error: {err}");
+    anyhow::Error::new(Reported)
+}
