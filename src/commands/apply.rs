@@ -193,13 +193,16 @@ fn actions(plan: &Plan) -> BTreeSet<(String, String)> {
 }
 
 fn check_saved_plan(plan: &Plan, state: &dumcel_state::State, config_hash: &str) -> Result<()> {
-    if plan.lineage != state.lineage && !(plan.serial == 0 && state.serial == 0) {
+    // A plan made before any state existed carries a lineage nobody kept.
+    let made_on_empty = plan.serial == 0;
+    if made_on_empty && state.serial == 0 {
+        // Still nothing recorded: the plan applies.
+    } else if plan.lineage != state.lineage && !made_on_empty {
         return Err(report(format!(
             "Saved plan is for a different state (lineage {} vs {}): it cannot be applied here. Run `dumcel plan -out=FILE` again.",
             plan.lineage, state.lineage
         )));
-    }
-    if plan.serial != state.serial {
+    } else if plan.serial != state.serial || plan.lineage != state.lineage {
         return Err(report(format!(
             "Saved plan is stale: the state changed since the plan was made (serial {} then, {} now). Run `dumcel plan -out=FILE` again and review it.",
             plan.serial, state.serial

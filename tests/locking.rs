@@ -1,0 +1,51 @@
+//! Two applies at once: the second waits or fails naming the holder; the
+//! state is never written by both.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestStack;
+
+const STACK: &str = r#"
+resource "time_sleep" "slow" {
+  create_duration = "3s"
+}
+"#;
+
+fn wait_for_lock_holder(s: &TestStack) {
+    for _ in 0..100 {
+        if s.read("dumcel.tfstate.lock").contains("\"pid\"") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the first apply never took the lock");
+}
+
+#[test]
+fn a_second_apply_fails_naming_the_holder() {
+    let s = TestStack::new(STACK);
+    let first = s.spawn(&["apply", "-auto-approve"]);
+    wait_for_lock_holder(&s);
+    let second = s.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(second.code, 1, "{}", second.all());
+    assert!(second.stderr.contains("locked"), "{}", second.all());
+    assert!(second.stderr.contains(&format!("pid {}", first.id())), "names the holder: {}", second.all());
+    assert!(second.stderr.contains("\"apply\""), "{}", second.all());
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(s.state_addresses(), ["time_sleep.slow"]);
+}
+
+#[test]
+fn a_second_apply_with_a_timeout_waits_its_turn() {
+    let s = TestStack::new(STACK);
+    let first = s.spawn(&["apply", "-auto-approve"]);
+    wait_for_lock_holder(&s);
+    let second = s.run(&["apply", "-auto-approve", "-lock-timeout=30s", "-no-color"]);
+    assert_eq!(second.code, 0, "{}", second.all());
+    assert!(second.stdout.contains("No changes."), "it saw the first apply's state: {}", second.all());
+    assert!(first.wait_with_output().unwrap().status.success());
+    assert_eq!(s.state()["serial"], 1, "written once, by the first apply");
+}
