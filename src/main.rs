@@ -93,14 +93,14 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse_from(normalise_args(std::env::args()));
     let ui = Ui::new(cli.no_color);
-    if let Some(dir) = &cli.chdir {
-        if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!(
-                "Error: cannot change to the directory {}: {e}",
-                dir.display()
-            );
-            return ExitCode::from(1);
-        }
+    if let Some(dir) = &cli.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!(
+            "Error: cannot change to the directory {}: {e}",
+            dir.display()
+        );
+        return ExitCode::from(1);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

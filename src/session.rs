@@ -75,10 +75,10 @@ fn cli_vars(flags: &VarFlags) -> anyhow::Result<Vec<CliVar>> {
                     .with_context(|| format!("-var {p:?}: expected NAME=VALUE"))?;
                 out.push((i, CliVar::Pair(k.trim().to_owned(), v.to_owned())));
             }
-        } else if a == "var-file" || a.starts_with("var-file=") {
-            if let Some(f) = files.next() {
-                out.push((i, CliVar::File(f.clone())));
-            }
+        } else if (a == "var-file" || a.starts_with("var-file="))
+            && let Some(f) = files.next()
+        {
+            out.push((i, CliVar::File(f.clone())));
         }
     }
     for p in pairs {

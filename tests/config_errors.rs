@@ -21,10 +21,23 @@ resource "local_file" "bad" {
     );
     let r = s.run(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("Reference to undeclared resource \"null_resource.missing\""), "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("Reference to undeclared resource \"null_resource.missing\""),
+        "{}",
+        r.all()
+    );
     assert!(r.stderr.contains("main.hcl:8:14"), "{}", r.all());
-    assert!(r.stderr.contains("content  = null_resource.missing.id"), "the line is shown: {}", r.all());
-    assert!(r.stderr.contains('^'), "a caret marks the place: {}", r.all());
+    assert!(
+        r.stderr.contains("content  = null_resource.missing.id"),
+        "the line is shown: {}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains('^'),
+        "a caret marks the place: {}",
+        r.all()
+    );
     assert!(!s.file("ok.txt").exists(), "nothing may be applied");
     assert!(!s.file("dumcel.tfstate").exists());
 }
@@ -59,12 +72,22 @@ fn syntax_errors_and_unknown_arguments_point_at_the_place() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("main.hcl:"), "{}", r.all());
 
-    let s = TestStack::new("resource \"local_file\" \"a\" {\n  filename = \"x\"\n  content = \"y\"\n  contnet = \"z\"\n}\n");
+    let s = TestStack::new(
+        "resource \"local_file\" \"a\" {\n  filename = \"x\"\n  content = \"y\"\n  contnet = \"z\"\n}\n",
+    );
     let r = s.run(&["validate", "-no-color"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("Unsupported argument \"contnet\""), "{}", r.all());
+    assert!(
+        r.stderr.contains("Unsupported argument \"contnet\""),
+        "{}",
+        r.all()
+    );
     assert!(r.stderr.contains("main.hcl:4:3"), "{}", r.all());
-    assert!(r.stderr.contains("Did you mean \"content\"?"), "{}", r.all());
+    assert!(
+        r.stderr.contains("Did you mean \"content\"?"),
+        "{}",
+        r.all()
+    );
 }
 
 #[test]
@@ -80,15 +103,28 @@ resource "local_file" "f" {
     );
     let r = s.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("No value for required variable \"region\""), "{}", r.all());
-    assert!(r.stderr.contains("DUMCEL_VAR_region"), "the hint names the ways to set it: {}", r.all());
+    assert!(
+        r.stderr
+            .contains("No value for required variable \"region\""),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains("DUMCEL_VAR_region"),
+        "the hint names the ways to set it: {}",
+        r.all()
+    );
     assert!(!s.file("f.txt").exists());
 
     // Every source works, later ones winning.
     s.write("dumcel.vars.hcl", "region = \"from-file\"\n");
     s.ok(&["apply", "-auto-approve"]);
     assert_eq!(s.read("f.txt"), "from-file");
-    let r = s.command(&["apply", "-auto-approve", "-var", "region=from-flag"]).env("DUMCEL_VAR_region", "from-env").output().unwrap();
+    let r = s
+        .command(&["apply", "-auto-approve", "-var", "region=from-flag"])
+        .env("DUMCEL_VAR_region", "from-env")
+        .output()
+        .unwrap();
     assert!(r.status.success());
     assert_eq!(s.read("f.txt"), "from-flag");
 }
@@ -117,13 +153,24 @@ output "pw" {
     let json = s.ok(&["plan", "-json"]);
     assert!(!json.stdout.contains("hunter2"), "{}", json.all());
     s.ok(&["plan", "-out=p.plan"]);
-    assert!(!s.read("p.plan").contains("hunter2"), "saved plans hold no secrets");
+    assert!(
+        !s.read("p.plan").contains("hunter2"),
+        "saved plans hold no secrets"
+    );
     let apply = s.ok(&["apply", "-auto-approve", "-no-color"]);
-    assert!(!apply.stdout.contains("hunter2") && !apply.stderr.contains("hunter2"), "{}", apply.all());
+    assert!(
+        !apply.stdout.contains("hunter2") && !apply.stderr.contains("hunter2"),
+        "{}",
+        apply.all()
+    );
     assert!(apply.stdout.contains("pw = <sensitive>"), "{}", apply.all());
     let show = s.ok(&["show", "-no-color"]);
     assert!(!show.stdout.contains("hunter2"), "{}", show.all());
     let show_json = s.ok(&["show", "-json"]);
     assert!(!show_json.stdout.contains("hunter2"), "{}", show_json.all());
-    assert_eq!(s.read("f.txt"), "pw=hunter2-secret", "the real value is still used");
+    assert_eq!(
+        s.read("f.txt"),
+        "pw=hunter2-secret",
+        "the real value is still used"
+    );
 }

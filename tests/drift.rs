@@ -25,7 +25,10 @@ fn edited_and_deleted_files_are_drift_and_get_repaired() {
     let plan = s.run(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
     let out = &plan.stdout;
-    assert!(out.contains("Objects have changed outside of Dumcel"), "{out}");
+    assert!(
+        out.contains("Objects have changed outside of Dumcel"),
+        "{out}"
+    );
     assert!(out.contains("local_file.a has been changed"), "{out}");
     assert!(out.contains("edited by hand"), "{out}");
     assert!(out.contains("local_file.b has been deleted"), "{out}");

@@ -31,7 +31,11 @@ fn a_second_apply_fails_naming_the_holder() {
     let second = s.run(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(second.code, 1, "{}", second.all());
     assert!(second.stderr.contains("locked"), "{}", second.all());
-    assert!(second.stderr.contains(&format!("pid {}", first.id())), "names the holder: {}", second.all());
+    assert!(
+        second.stderr.contains(&format!("pid {}", first.id())),
+        "names the holder: {}",
+        second.all()
+    );
     assert!(second.stderr.contains("\"apply\""), "{}", second.all());
     let out = first.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -45,7 +49,11 @@ fn a_second_apply_with_a_timeout_waits_its_turn() {
     wait_for_lock_holder(&s);
     let second = s.run(&["apply", "-auto-approve", "-lock-timeout=30s", "-no-color"]);
     assert_eq!(second.code, 0, "{}", second.all());
-    assert!(second.stdout.contains("No changes."), "it saw the first apply's state: {}", second.all());
+    assert!(
+        second.stdout.contains("No changes."),
+        "it saw the first apply's state: {}",
+        second.all()
+    );
     assert!(first.wait_with_output().unwrap().status.success());
     assert_eq!(s.state()["serial"], 1, "written once, by the first apply");
 }

@@ -16,11 +16,18 @@ resource "local_file" "f" {
 fn a_saved_plan_applies_once_and_then_is_stale() {
     let s = TestStack::new(STACK);
     let r = s.ok(&["plan", "-out=first.plan", "-no-color"]);
-    assert!(r.stdout.contains("dumcel apply \"first.plan\""), "{}", r.all());
+    assert!(
+        r.stdout.contains("dumcel apply \"first.plan\""),
+        "{}",
+        r.all()
+    );
     let shown = s.ok(&["show", "-json", "first.plan"]);
     let json: serde_json::Value = serde_json::from_str(&shown.stdout).expect("show -json is JSON");
     assert_eq!(json["resource_changes"][0]["address"], "local_file.f");
-    assert_eq!(json["resource_changes"][0]["change"]["actions"], serde_json::json!(["create"]));
+    assert_eq!(
+        json["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["create"])
+    );
 
     s.ok(&["apply", "first.plan"]);
     assert_eq!(s.read("f.txt"), "v1");
@@ -28,7 +35,11 @@ fn a_saved_plan_applies_once_and_then_is_stale() {
     // The state moved: the same plan is refused and changes nothing.
     let again = s.run(&["apply", "first.plan"]);
     assert_eq!(again.code, 1, "{}", again.all());
-    assert!(again.stderr.contains("Saved plan is stale"), "{}", again.all());
+    assert!(
+        again.stderr.contains("Saved plan is stale"),
+        "{}",
+        again.all()
+    );
 }
 
 #[test]
@@ -40,7 +51,11 @@ fn a_saved_plan_is_refused_after_the_configuration_changes() {
     s.write("main.hcl", &STACK.replace("v1", "v3"));
     let r = s.run(&["apply", "p.plan"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("configuration files changed"), "{}", r.all());
+    assert!(
+        r.stderr.contains("configuration files changed"),
+        "{}",
+        r.all()
+    );
     assert_eq!(s.read("f.txt"), "v1");
 }
 

@@ -15,7 +15,7 @@ use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value, d
 use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
-use crate::plan::{expand, instance_config, state_value};
+use crate::plan::{Planned, expand, instance_config, state_value};
 use crate::provider::ProviderError;
 use crate::stack::{Stack, Values};
 
@@ -66,15 +66,19 @@ struct Shared {
 /// persists.
 pub async fn apply(
     stack: Arc<Stack>,
-    changes: &[ResourceChange],
+    planned: Planned,
     mut state: State,
-    refreshed: &HashMap<String, Option<Value>>,
-    values: Values,
     journal: Option<Journal>,
     hooks: Arc<dyn Hooks>,
     opts: &ApplyOptions,
 ) -> (State, ApplyReport) {
-    for (address, current) in refreshed {
+    let Planned {
+        plan,
+        values,
+        refreshed,
+    } = planned;
+    let changes = &plan.changes;
+    for (address, current) in &refreshed.current {
         match current {
             None => {
                 state.resources.remove(address);
@@ -101,10 +105,10 @@ pub async fn apply(
 
     let mut each = HashMap::new();
     for (key, decl) in &stack.module.resources {
-        if decl.for_each.is_some() {
-            if let Ok(pairs) = expand(&stack, decl, &values) {
-                each.insert(key.clone(), pairs.into_iter().collect());
-            }
+        if decl.for_each.is_some()
+            && let Ok(pairs) = expand(&stack, decl, &values)
+        {
+            each.insert(key.clone(), pairs.into_iter().collect());
         }
     }
     let shared = Arc::new(Shared {
@@ -140,10 +144,8 @@ pub async fn apply(
             (i, run_node(&shared, &nodes[i]).await)
         });
     };
-    for i in 0..n {
-        if pending[i] == 0 {
-            spawn(i, &mut tasks);
-        }
+    for (i, _) in pending.iter().enumerate().filter(|(_, p)| **p == 0) {
+        spawn(i, &mut tasks);
     }
     while let Some(joined) = tasks.join_next().await {
         let (i, result) = match joined {
@@ -194,12 +196,12 @@ pub async fn apply(
         Ok(s) => s,
         Err(_) => unreachable!("every apply task has finished"),
     };
-    if let Some(j) = &shared.journal {
-        if let Err(e) = j.sync().await {
-            report
-                .failed
-                .push(("(state journal)".into(), e.to_string()));
-        }
+    if let Some(j) = &shared.journal
+        && let Err(e) = j.sync().await
+    {
+        report
+            .failed
+            .push(("(state journal)".into(), e.to_string()));
     }
     let values = shared
         .values
@@ -242,12 +244,12 @@ fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>>
                 // Delete after whatever depended on this has been deleted.
                 let me = resource_of(&c.address);
                 for (addr, inst) in &state.resources {
-                    if inst.dependencies.contains(&me) {
-                        if let Some(&j) = index.get(addr.as_str()) {
-                            if nodes[j].action == Action::Delete && j != i {
-                                out.push(j);
-                            }
-                        }
+                    if inst.dependencies.contains(&me)
+                        && let Some(&j) = index.get(addr.as_str())
+                        && nodes[j].action == Action::Delete
+                        && j != i
+                    {
+                        out.push(j);
                     }
                 }
             }
@@ -421,10 +423,10 @@ async fn run_node_inner(
             (Ok(id), Some(Outcome::Put(inst)))
         }
         Ok(None) => {
-            if let Ok(mut values) = shared.values.lock() {
-                if let Some(m) = values.instances.get_mut(&rkey) {
-                    m.remove(&addr.key);
-                }
+            if let Ok(mut values) = shared.values.lock()
+                && let Some(m) = values.instances.get_mut(&rkey)
+            {
+                m.remove(&addr.key);
             }
             (Ok(None), Some(Outcome::Remove))
         }
@@ -493,16 +495,16 @@ fn record_outputs(stack: &Stack, values: &Values, state: &mut State, destroy: bo
         .outputs
         .retain(|name, _| stack.module.outputs.contains_key(name));
     for (name, decl) in &stack.module.outputs {
-        if let Ok(v) = stack.eval_in(&format!("output.{name}"), &decl.value, values, None, true) {
-            if let Some(json) = v.clone().deep_unmark().to_json() {
-                state.outputs.insert(
-                    name.clone(),
-                    OutputValue {
-                        value: json,
-                        sensitive: decl.sensitive || v.contains_sensitive(),
-                    },
-                );
-            }
+        if let Ok(v) = stack.eval_in(&format!("output.{name}"), &decl.value, values, None, true)
+            && let Some(json) = v.clone().deep_unmark().to_json()
+        {
+            state.outputs.insert(
+                name.clone(),
+                OutputValue {
+                    value: json,
+                    sensitive: decl.sensitive || v.contains_sensitive(),
+                },
+            );
         }
     }
 }

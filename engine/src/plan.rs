@@ -40,6 +40,14 @@ pub fn state_value(inst: &dumcel_state::ResourceInstance) -> Value {
     Value::from_json(&inst.attributes).with_sensitive_attributes(&inst.sensitive_attributes)
 }
 
+/// A plan with what apply needs to carry it out: the planned value of every
+/// instance and what refresh found.
+pub struct Planned {
+    pub plan: Plan,
+    pub values: Values,
+    pub refreshed: Refreshed,
+}
+
 /// What refresh found: the current value of every recorded instance (`None`:
 /// gone) and the drift from what state recorded.
 #[derive(Debug, Default)]
@@ -155,8 +163,8 @@ pub fn plan(
                     }
                     Err(d) => diags.extend(d),
                 }
-            } else if let Some(decl) = stack.module.resources.get(key) {
-                if let Err(d) = plan_resource(
+            } else if let Some(decl) = stack.module.resources.get(key)
+                && let Err(d) = plan_resource(
                     stack,
                     decl,
                     &prior_of,
@@ -164,9 +172,9 @@ pub fn plan(
                     &mut values,
                     &mut changes,
                     &mut planned_addrs,
-                ) {
-                    diags.extend(d);
-                }
+                )
+            {
+                diags.extend(d);
             }
             if diags.has_errors() {
                 // Later blocks would only repeat the error through their references.

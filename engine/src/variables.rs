@@ -45,10 +45,10 @@ pub fn resolve(
     let mut given: indexmap::IndexMap<String, (Value, Origin)> = indexmap::IndexMap::new();
 
     for (key, value) in env {
-        if let Some(name) = key.strip_prefix("DUMCEL_VAR_") {
-            if module.variables.contains_key(name) {
-                given.insert(name.to_owned(), (Value::string(value.clone()), Origin::Raw));
-            }
+        if let Some(name) = key.strip_prefix("DUMCEL_VAR_")
+            && module.variables.contains_key(name)
+        {
+            given.insert(name.to_owned(), (Value::string(value.clone()), Origin::Raw));
         }
     }
     for file in auto_var_files(&module.dir) {

@@ -40,12 +40,23 @@ output "ids" {
 fn run_pipeline(dir: &Path, text: &str) {
     std::fs::write(dir.join("main.hcl"), text).unwrap();
     let mut sources = SourceMap::default();
-    let Ok(module) = load_module(dir, &mut sources) else { return };
-    let Ok(vars) = resolve(&module, &mut sources, &[], &[], None) else { return };
+    let Ok(module) = load_module(dir, &mut sources) else {
+        return;
+    };
+    let Ok(vars) = resolve(&module, &mut sources, &[], &[], None) else {
+        return;
+    };
     let mut registry = Registry::new();
     dumcel_engine::builtin::register(&mut registry);
-    let Ok(stack) = Stack::new(module, sources, registry, vars, "default") else { return };
-    let _ = plan(&stack, &State::new(), &Refreshed::default(), &PlanOptions::default());
+    let Ok(stack) = Stack::new(module, sources, registry, vars, "default") else {
+        return;
+    };
+    let _ = plan(
+        &stack,
+        &State::new(),
+        &Refreshed::default(),
+        &PlanOptions::default(),
+    );
 }
 
 #[test]
@@ -58,7 +69,13 @@ fn the_valid_stack_plans() {
     let mut registry = Registry::new();
     dumcel_engine::builtin::register(&mut registry);
     let stack = Stack::new(module, sources, registry, vars, "default").expect("graph");
-    let (p, _) = plan(&stack, &State::new(), &Refreshed::default(), &PlanOptions::default()).expect("plans");
+    let (p, _) = plan(
+        &stack,
+        &State::new(),
+        &Refreshed::default(),
+        &PlanOptions::default(),
+    )
+    .expect("plans");
     assert_eq!(p.changes.len(), 4);
 }
 

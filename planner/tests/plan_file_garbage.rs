@@ -20,7 +20,9 @@ fn sample() -> Vec<u8> {
             provider: "builtin".into(),
             action: Action::Create,
             before: None,
-            after: Some(Value::Map([("id".to_string(), Value::Unknown)].into_iter().collect())),
+            after: Some(Value::Map(
+                [("id".to_string(), Value::Unknown)].into_iter().collect(),
+            )),
             replace_because: Vec::new(),
             reason: None,
             depends_on: Vec::new(),
@@ -34,7 +36,10 @@ fn sample() -> Vec<u8> {
 fn a_plan_file_round_trips() {
     let bytes = sample();
     let back = Plan::from_file_bytes(&bytes).expect("reads back");
-    assert_eq!(back.changes[0].after.as_ref().unwrap().get("id"), Some(&Value::Unknown));
+    assert_eq!(
+        back.changes[0].after.as_ref().unwrap().get("id"),
+        Some(&Value::Unknown)
+    );
 }
 
 proptest! {

@@ -123,7 +123,6 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     let journal = locked
         .backend
         .open_journal(lock, &locked.state, operation)?;
-    let current = planned.refreshed.current.clone();
     let apply_opts = ApplyOptions {
         parallelism: args.parallelism,
         destroy: args.destroy,
@@ -131,10 +130,8 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     };
     let (mut state, report_) = apply(
         stack.clone(),
-        &planned.plan.changes,
+        planned,
         locked.state.clone(),
-        &current,
-        planned.values,
         Some(journal),
         hooks,
         &apply_opts,

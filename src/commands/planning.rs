@@ -5,19 +5,13 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use dumcel_engine::hooks::Hooks;
-use dumcel_engine::plan::{PlanOptions, Refreshed, plan, refresh};
-use dumcel_engine::stack::{Stack, Values};
+use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan, refresh};
+use dumcel_engine::stack::Stack;
 use dumcel_planner::Plan;
 use dumcel_state::State;
 
 use crate::session::report;
 use crate::ui::Ui;
-
-pub struct Planned {
-    pub plan: Plan,
-    pub values: Values,
-    pub refreshed: Refreshed,
-}
 
 pub async fn make_plan(
     ui: &Ui,

@@ -25,7 +25,10 @@ impl Run {
 
     /// Both streams, for assertion messages.
     pub fn all(&self) -> String {
-        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -35,7 +38,9 @@ pub fn binary() -> &'static str {
 
 impl TestStack {
     pub fn new(main_hcl: &str) -> TestStack {
-        let s = TestStack { dir: tempfile::tempdir().expect("temp dir") };
+        let s = TestStack {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
         s.write("main.hcl", main_hcl);
         s
     }
@@ -90,7 +95,10 @@ impl TestStack {
     }
 
     pub fn state_addresses(&self) -> Vec<String> {
-        self.state()["resources"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        self.state()["resources"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn attr(&self, address: &str, attr: &str) -> serde_json::Value {

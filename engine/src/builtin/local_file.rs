@@ -93,10 +93,9 @@ impl ResourceType for LocalFile {
             if config
                 .get(attr)
                 .is_some_and(|v| !v.is_null() && !v.is_unknown())
+                && let Err(e) = mode(config, attr)
             {
-                if let Err(e) = mode(config, attr) {
-                    errors.push((attr.to_owned(), e));
-                }
+                errors.push((attr.to_owned(), e));
             }
         }
         errors
@@ -123,15 +122,14 @@ impl ResourceType for LocalFile {
         let file_mode = mode(planned, "file_permission").map_err(ProviderError::new)?;
         let dir_mode = mode(planned, "directory_permission").map_err(ProviderError::new)?;
         let path = Path::new(filename);
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.exists() {
-                tokio::fs::create_dir_all(parent).await.map_err(|e| {
-                    ProviderError::new(format!("creating directory {}: {e}", parent.display()))
-                })?;
-                let _ =
-                    tokio::fs::set_permissions(parent, std::fs::Permissions::from_mode(dir_mode))
-                        .await;
-            }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.exists()
+        {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+                ProviderError::new(format!("creating directory {}: {e}", parent.display()))
+            })?;
+            let _ =
+                tokio::fs::set_permissions(parent, std::fs::Permissions::from_mode(dir_mode)).await;
         }
         tokio::fs::write(path, content.as_bytes())
             .await

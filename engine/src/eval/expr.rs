@@ -99,7 +99,7 @@ impl Evaluator<'_> {
             ExprKind::Variable(name) => self.variable(name, e.span),
             ExprKind::Traversal(base, steps) => {
                 let v = self.eval(base)?;
-                self.traverse(v, steps, e.span)
+                self.traverse(v, steps)
             }
             ExprKind::Call {
                 name,
@@ -147,7 +147,7 @@ impl Evaluator<'_> {
         })
     }
 
-    fn traverse(&mut self, mut v: Value, steps: &[Step], span: Span) -> Result<Value, EvalError> {
+    fn traverse(&mut self, mut v: Value, steps: &[Step]) -> Result<Value, EvalError> {
         for (i, step) in steps.iter().enumerate() {
             match step {
                 Step::Attr(name, s) => v = get_attr(v, name, *s)?,
@@ -176,10 +176,10 @@ impl Evaluator<'_> {
                     };
                     let mapped = items
                         .into_iter()
-                        .map(|item| self.traverse(item, apply, span))
+                        .map(|item| self.traverse(item, apply))
                         .collect::<Result<Vec<_>, _>>()?;
                     let result = Value::List(mapped).mark_if(sensitive);
-                    return self.traverse(result, after, span);
+                    return self.traverse(result, after);
                 }
             }
         }
@@ -439,16 +439,22 @@ impl Evaluator<'_> {
                 })?;
                 if f.grouping {
                     groups.entry(key).or_default().push(value);
-                } else if map.contains_key(&key) {
-                    return Err(EvalError::new(
-                        "Duplicate object key",
-                        format!(
-                            "Two elements produce the key \"{key}\"; add `...` after the value expression to group them into lists."
-                        ),
-                        span,
-                    ));
                 } else {
-                    map.insert(key, value);
+                    match map.entry(key) {
+                        std::collections::btree_map::Entry::Occupied(e) => {
+                            return Err(EvalError::new(
+                                "Duplicate object key",
+                                format!(
+                                    "Two elements produce the key \"{}\"; add `...` after the value expression to group them into lists.",
+                                    e.key()
+                                ),
+                                span,
+                            ));
+                        }
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(value);
+                        }
+                    }
                 }
             }
         }
