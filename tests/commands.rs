@@ -1,0 +1,128 @@
+//! The commands around plan and apply: fmt, validate, graph, output, state, show.
+
+mod common;
+
+use common::TestStack;
+
+const STACK: &str = r#"
+resource "null_resource" "a" {
+  triggers = { x = "1" }
+}
+resource "null_resource" "b" {
+  count    = 2
+  triggers = { a = null_resource.a.id }
+}
+output "b_ids" {
+  value = null_resource.b[*].id
+}
+output "greeting" {
+  value = "hello"
+}
+"#;
+
+#[test]
+fn fmt_check_diff_and_rewrite_keep_comments() {
+    let s = TestStack::new(
+        "# keep me\nresource \"null_resource\" \"a\" {\ntriggers = { x = \"1\" } # and me\n  count=1\n}\n",
+    );
+    let check = s.run(&["fmt", "-check"]);
+    assert_eq!(check.code, 3, "{}", check.all());
+    assert!(check.stdout.contains("main.hcl"), "{}", check.all());
+    let diff = s.run(&["fmt", "-check", "-diff"]);
+    assert!(diff.stdout.contains("+  triggers"), "{}", diff.all());
+    s.ok(&["fmt"]);
+    let formatted = s.read("main.hcl");
+    assert_eq!(
+        formatted,
+        "# keep me\nresource \"null_resource\" \"a\" {\n  triggers = { x = \"1\" } # and me\n  count    = 1\n}\n"
+    );
+    assert_eq!(s.run(&["fmt", "-check"]).code, 0);
+}
+
+#[test]
+fn validate_graph_and_version() {
+    let s = TestStack::new(STACK);
+    let v = s.ok(&["validate", "-no-color"]);
+    assert!(
+        v.stdout.contains("Success! The configuration is valid."),
+        "{}",
+        v.all()
+    );
+    let j = s.ok(&["validate", "-json"]);
+    let json: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(json["valid"], true);
+    let g = s.ok(&["graph"]);
+    assert!(g.stdout.starts_with("digraph {"), "{}", g.all());
+    assert!(
+        g.stdout
+            .contains("\"null_resource.b\" -> \"null_resource.a\""),
+        "{}",
+        g.all()
+    );
+    let ver = s.ok(&["version"]);
+    assert!(ver.stdout.starts_with("Dumcel v"), "{}", ver.all());
+}
+
+#[test]
+fn outputs_and_state_commands() {
+    let s = TestStack::new(STACK);
+    s.ok(&["apply", "-auto-approve"]);
+    assert_eq!(s.ok(&["output", "-raw", "greeting"]).stdout, "hello");
+    let all: serde_json::Value = serde_json::from_str(&s.ok(&["output", "-json"]).stdout).unwrap();
+    assert_eq!(all["b_ids"]["value"].as_array().map(Vec::len), Some(2));
+
+    let list = s.ok(&["state", "list"]);
+    assert_eq!(
+        list.stdout,
+        "null_resource.a\nnull_resource.b[0]\nnull_resource.b[1]\n"
+    );
+    let show = s.ok(&["state", "show", "null_resource.a", "-no-color"]);
+    assert!(show.stdout.contains("null_resource"), "{}", show.all());
+
+    let pulled = s.ok(&["state", "pull"]).stdout;
+    let before: serde_json::Value = serde_json::from_str(&pulled).unwrap();
+
+    s.ok(&["state", "mv", "null_resource.b", "null_resource.c"]);
+    let list = s.ok(&["state", "list"]).stdout;
+    assert!(
+        list.contains("null_resource.c[0]") && list.contains("null_resource.c[1]"),
+        "{list}"
+    );
+    s.ok(&["state", "rm", "null_resource.c[1]"]);
+    assert_eq!(
+        s.ok(&["state", "list", "null_resource.c"]).stdout,
+        "null_resource.c[0]\n"
+    );
+
+    // An older snapshot is refused; with -force it is taken.
+    s.write("old.tfstate", &pulled);
+    let refused = s.run(&["state", "push", "old.tfstate"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(refused.stderr.contains("older"), "{}", refused.all());
+    s.ok(&["state", "push", "-force", "old.tfstate"]);
+    assert_eq!(s.state()["resources"], before["resources"]);
+    assert!(s.state()["serial"].as_u64() > before["serial"].as_u64());
+
+    let show = s.ok(&["show", "-json"]);
+    let json: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(
+        json["values"]["root_module"]["resources"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+}
+
+#[test]
+fn a_corrupt_state_file_is_an_error_not_a_panic() {
+    let s = TestStack::new(STACK);
+    s.write("dumcel.tfstate", "{\"version\": 1, \"serial\": ");
+    let r = s.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("dumcel.tfstate"),
+        "names the file: {}",
+        r.all()
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.all());
+}
