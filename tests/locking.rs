@@ -57,3 +57,32 @@ fn a_second_apply_with_a_timeout_waits_its_turn() {
     assert!(first.wait_with_output().unwrap().status.success());
     assert_eq!(s.state()["serial"], 1, "written once, by the first apply");
 }
+
+#[test]
+fn force_unlock_refuses_a_live_holder_and_clears_a_dead_ones_lock() {
+    let s = TestStack::new(STACK);
+    let mut first = s.spawn(&["apply", "-auto-approve"]);
+    wait_for_lock_holder(&s);
+    let info: serde_json::Value = serde_json::from_str(&s.read("dumcel.tfstate.lock")).unwrap();
+    let id = info["id"].as_str().unwrap().to_owned();
+
+    let live = s.run(&["force-unlock", &id]);
+    assert_eq!(live.code, 1, "{}", live.all());
+    assert!(
+        live.stderr.contains(&first.id().to_string()),
+        "names the live holder: {}",
+        live.all()
+    );
+
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The kernel released the OS lock; force-unlock clears what the dead process left.
+    let cleared = s.run(&["force-unlock", &id, "-no-color"]);
+    assert_eq!(cleared.code, 0, "{}", cleared.all());
+    assert!(
+        cleared.stdout.contains("successfully unlocked"),
+        "{}",
+        cleared.all()
+    );
+    s.ok(&["plan"]);
+}
