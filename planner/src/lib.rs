@@ -5,6 +5,7 @@ pub mod address;
 pub mod diff;
 pub mod graph;
 pub mod plan;
+pub mod render;
 pub mod schema;
 pub mod value;
 pub mod value_codec;
