@@ -1,4 +1,4 @@
-//! The machine-readable plan. Field names are documented in `JSON.md`.
+//! The machine-readable plan. Field names are documented in the README, "Plan JSON".
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 

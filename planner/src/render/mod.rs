@@ -4,7 +4,7 @@
 //! "Terraform"): a header per change, a `resource "TYPE" "NAME" { ... }` block
 //! with per-attribute markers, aligned names, hidden unchanged attributes,
 //! heredoc line diffs and `jsonencode(...)` diffs of JSON strings. The JSON
-//! plan follows Terraform's `show -json` shape; `JSON.md` documents it.
+//! plan follows Terraform's `show -json` shape; the README's "Plan JSON" section documents it.
 //!
 //! A sensitive value's content never reaches any output of this module: every
 //! renderer checks the mark before it looks inside a value.
@@ -51,7 +51,7 @@ pub fn summary_line(summary: &Summary) -> String {
 }
 
 /// The machine-readable plan (`plan -json`, `show -json PLANFILE`); see
-/// `JSON.md` next to this file for the field names.
+/// the README's "Plan JSON" section for the field names.
 pub fn json_plan(plan: &Plan) -> serde_json::Value {
     json::plan(plan)
 }
