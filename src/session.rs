@@ -219,7 +219,7 @@ pub async fn lock_and_load(
         });
     }
     let lock = {
-        let b = backend.clone_path();
+        let b = backend.clone();
         let op = operation.to_owned();
         let timeout = flags.lock_timeout;
         tokio::task::spawn_blocking(move || b.lock(&op, timeout)).await??
@@ -247,16 +247,6 @@ pub async fn lock_and_load(
         lock: Some(lock),
         state,
     })
-}
-
-trait ClonePath {
-    fn clone_path(&self) -> LocalBackend;
-}
-
-impl ClonePath for LocalBackend {
-    fn clone_path(&self) -> LocalBackend {
-        LocalBackend::new(self.path().to_path_buf())
-    }
 }
 
 /// Prints an error that is not about configuration, and marks it reported.

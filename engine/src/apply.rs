@@ -192,10 +192,7 @@ pub async fn apply(
         }
     }
 
-    let shared = match Arc::try_unwrap(shared) {
-        Ok(s) => s,
-        Err(_) => unreachable!("every apply task has finished"),
-    };
+    // Every task has finished; take the results out of the shared cells.
     if let Some(j) = &shared.journal
         && let Err(e) = j.sync().await
     {
@@ -203,11 +200,8 @@ pub async fn apply(
             .failed
             .push(("(state journal)".into(), e.to_string()));
     }
-    let values = shared
-        .values
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    let mut state = shared.state.into_inner().unwrap_or_else(|p| p.into_inner());
+    let values = std::mem::take(&mut *shared.values.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut state = std::mem::take(&mut *shared.state.lock().unwrap_or_else(|p| p.into_inner()));
     record_outputs(&shared.stack, &values, &mut state, opts.destroy);
     report.failed.sort();
     report.skipped.sort();
