@@ -43,6 +43,27 @@ pub struct LockFlags {
     pub lock_timeout: Duration,
 }
 
+impl LockFlags {
+    /// For read-only commands: read the snapshot without taking the lock.
+    pub fn none() -> LockFlags {
+        LockFlags {
+            lock: false,
+            lock_timeout: Duration::ZERO,
+        }
+    }
+}
+
+/// Flags shared by plan, apply and destroy that shape the plan.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanFlags {
+    /// Read every recorded object first (-refresh=false skips it).
+    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// How many provider calls may run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     dumcel_engine::builtin::register(&mut r);

@@ -14,8 +14,8 @@ use dumcel_planner::{Plan, render};
 
 use super::planning::{load_plan, make_plan};
 use crate::session::{
-    LockFlags, VarFlags, backend, build_stack, can_prompt, load_config, lock_and_load, report,
-    variables,
+    LockFlags, PlanFlags, VarFlags, backend, build_stack, can_prompt, load_config, lock_and_load,
+    report, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -31,12 +31,8 @@ pub struct ApplyArgs {
     /// Destroy everything the state records.
     #[arg(long)]
     pub destroy: bool,
-    /// Read every recorded object first (-refresh=false skips it).
-    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub refresh: bool,
-    /// How many provider calls may run at once.
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
+    #[command(flatten)]
+    pub planning: PlanFlags,
     /// A plan saved with `dumcel plan -out=FILE`: apply exactly it, without asking.
     #[arg(value_name = "PLANFILE")]
     pub plan_file: Option<PathBuf>,
@@ -81,8 +77,8 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     let hooks = Arc::new(ProgressHooks { quiet: false });
     let opts = PlanOptions {
         destroy: args.destroy,
-        refresh: args.refresh,
-        parallelism: args.parallelism,
+        refresh: args.planning.refresh,
+        parallelism: args.planning.parallelism,
     };
     let planned = make_plan(ui, &stack, &locked.state, &opts, hooks.as_ref()).await?;
     if let Some(plan) = &saved {
@@ -92,7 +88,7 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
             ));
         }
     } else {
-        if !locked.state.resources.is_empty() && args.refresh {
+        if !locked.state.resources.is_empty() && args.planning.refresh {
             println!();
         }
         print!(
@@ -124,7 +120,7 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         .backend
         .open_journal(lock, &locked.state, operation)?;
     let apply_opts = ApplyOptions {
-        parallelism: args.parallelism,
+        parallelism: args.planning.parallelism,
         destroy: args.destroy,
         ..ApplyOptions::default()
     };

@@ -20,12 +20,17 @@ pub struct OutputArgs {
     pub raw: bool,
 }
 
-/// `name = value` lines, sensitive ones hidden; printed after apply too.
+/// The outputs under an `Outputs:` heading, after apply and in `show`.
 pub fn print_all(state: &State) {
     if state.outputs.is_empty() {
         return;
     }
     println!("\nOutputs:\n");
+    print_lines(state);
+}
+
+/// `name = value` lines, sensitive ones hidden.
+fn print_lines(state: &State) {
     for (name, o) in &state.outputs {
         if o.sensitive {
             println!("{name} = <sensitive>");
@@ -39,11 +44,7 @@ pub fn print_all(state: &State) {
 }
 
 pub async fn run(_ui: &Ui, args: OutputArgs) -> Result<u8> {
-    let flags = LockFlags {
-        lock: false,
-        lock_timeout: std::time::Duration::ZERO,
-    };
-    let state = lock_and_load(backend_quiet()?, "output", &flags)
+    let state = lock_and_load(backend_quiet()?, "output", &LockFlags::none())
         .await?
         .state;
     match &args.name {
@@ -67,16 +68,7 @@ pub async fn run(_ui: &Ui, args: OutputArgs) -> Result<u8> {
                 );
                 return Ok(0);
             }
-            for (name, o) in &state.outputs {
-                if o.sensitive {
-                    println!("{name} = <sensitive>");
-                } else {
-                    println!(
-                        "{name} = {}",
-                        render::human_value(&Value::from_json(&o.value), 0)
-                    );
-                }
-            }
+            print_lines(&state);
         }
         Some(name) => {
             let Some(o) = state.outputs.get(name) else {

@@ -9,7 +9,7 @@ use dumcel_planner::render;
 
 use super::planning::{make_plan, save_plan};
 use crate::session::{
-    LockFlags, VarFlags, backend, build_stack, load_config, lock_and_load, variables,
+    LockFlags, PlanFlags, VarFlags, backend, build_stack, load_config, lock_and_load, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -31,12 +31,8 @@ pub struct PlanArgs {
     /// Plan to destroy everything the state records.
     #[arg(long)]
     pub destroy: bool,
-    /// Read every recorded object first (-refresh=false skips it).
-    #[arg(long = "refresh", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub refresh: bool,
-    /// How many provider calls may run at once.
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
+    #[command(flatten)]
+    pub planning: PlanFlags,
 }
 
 pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
@@ -47,15 +43,15 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
     let hooks = ProgressHooks { quiet: args.json };
     let opts = PlanOptions {
         destroy: args.destroy,
-        refresh: args.refresh,
-        parallelism: args.parallelism,
+        refresh: args.planning.refresh,
+        parallelism: args.planning.parallelism,
     };
     let planned = make_plan(ui, &stack, &locked.state, &opts, &hooks).await?;
     let plan = &planned.plan;
     if args.json {
         println!("{}", render::json_plan(plan));
     } else {
-        if !locked.state.resources.is_empty() && args.refresh {
+        if !locked.state.resources.is_empty() && args.planning.refresh {
             println!();
         }
         print!("{}", render::human_drift(plan, &ui.render_options()));

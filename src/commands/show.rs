@@ -30,11 +30,9 @@ pub async fn run(ui: &Ui, args: ShowArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    let flags = LockFlags {
-        lock: false,
-        lock_timeout: std::time::Duration::ZERO,
-    };
-    let state = lock_and_load(backend_quiet()?, "show", &flags).await?.state;
+    let state = lock_and_load(backend_quiet()?, "show", &LockFlags::none())
+        .await?
+        .state;
     if args.json {
         println!("{}", state_json(&state));
         return Ok(0);

@@ -43,13 +43,6 @@ pub enum StateCommand {
     },
 }
 
-fn unlocked() -> LockFlags {
-    LockFlags {
-        lock: false,
-        lock_timeout: std::time::Duration::ZERO,
-    }
-}
-
 /// Matches an address or a resource prefix: `null_resource.a` matches `null_resource.a[0]`.
 fn matches(address: &str, pattern: &str) -> bool {
     address == pattern
@@ -62,7 +55,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
     let backend = backend_quiet()?;
     match cmd {
         StateCommand::List { addresses } => {
-            let state = lock_and_load(backend, "state list", &unlocked())
+            let state = lock_and_load(backend, "state list", &LockFlags::none())
                 .await?
                 .state;
             let mut listed: Vec<&String> = state
@@ -76,7 +69,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             }
         }
         StateCommand::Show { address } => {
-            let state = lock_and_load(backend, "state show", &unlocked())
+            let state = lock_and_load(backend, "state show", &LockFlags::none())
                 .await?
                 .state;
             let Some(inst) = state.resources.get(&address) else {
@@ -139,7 +132,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             println!("Successfully moved {} object(s).", moves.len());
         }
         StateCommand::Pull => {
-            let state = lock_and_load(backend, "state pull", &unlocked())
+            let state = lock_and_load(backend, "state pull", &LockFlags::none())
                 .await?
                 .state;
             println!("{}", String::from_utf8_lossy(&state.to_json_pretty()));
