@@ -11,11 +11,13 @@ use anyhow::{Context, bail};
 
 use dumcel_engine::config::load::load_module;
 use dumcel_engine::config::{Module, SourceMap, VariableDecl};
+use dumcel_engine::configure::configure_providers;
 use dumcel_engine::provider::Registry;
+use dumcel_engine::recover::reconcile;
 use dumcel_engine::stack::Stack;
 use dumcel_engine::variables::{CliVar, resolve};
 use dumcel_planner::Map;
-use dumcel_state::{LocalBackend, LocalLock, State};
+use dumcel_state::{InFlight, LocalBackend, LocalLock, State};
 
 use crate::ui::{Reported, Ui};
 
@@ -200,11 +202,14 @@ pub fn backend_quiet() -> anyhow::Result<LocalBackend> {
     backend(module.as_ref())
 }
 
-/// The lock and the recorded state, recovered from any interrupted apply.
+/// The lock and the recorded state, with the journal of an interrupted apply
+/// replayed. Operations that were in flight are reconciled by [`prepare`].
 pub struct Locked {
     pub backend: LocalBackend,
     pub lock: Option<LocalLock>,
     pub state: State,
+    in_flight: Vec<InFlight>,
+    replayed: usize,
 }
 
 impl Locked {
@@ -217,6 +222,22 @@ impl Locked {
             None => bail!("cannot write state without its lock (-lock=false)"),
         }
     }
+
+    /// For commands without a configuration to reconcile with.
+    pub fn refuse_in_flight(&self) -> anyhow::Result<()> {
+        if self.in_flight.is_empty() {
+            return Ok(());
+        }
+        Err(report(format!(
+            "an interrupted apply left {} operation(s) in flight ({}); run `dumcel plan` in the stack directory first to reconcile them",
+            self.in_flight.len(),
+            self.in_flight
+                .iter()
+                .map(|i| i.address.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
 }
 
 pub async fn lock_and_load(
@@ -227,7 +248,8 @@ pub async fn lock_and_load(
     if !flags.lock {
         // Without the lock nothing may be written; read the snapshot only.
         let state = match std::fs::read(backend.path()) {
-            Ok(bytes) => State::from_json(&bytes)?,
+            Ok(bytes) => State::from_json(&bytes)
+                .map_err(|e| report(format!("{}: {e}", backend.path().display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
             Err(e) => {
                 return Err(e).with_context(|| format!("reading {}", backend.path().display()));
@@ -237,37 +259,53 @@ pub async fn lock_and_load(
             backend,
             lock: None,
             state,
+            in_flight: Vec::new(),
+            replayed: 0,
         });
     }
     let lock = {
         let b = backend.clone();
         let op = operation.to_owned();
         let timeout = flags.lock_timeout;
-        tokio::task::spawn_blocking(move || b.lock(&op, timeout)).await??
+        tokio::task::spawn_blocking(move || b.lock(&op, timeout))
+            .await?
+            .map_err(report)?
     };
-    let loaded = backend.load(&lock)?;
-    let mut state = loaded.state.unwrap_or_else(State::new);
-    if !loaded.in_flight.is_empty() || loaded.replayed > 0 {
-        eprintln!(
-            "Warning: the previous apply was interrupted. Recovered {} completed change(s) from the state journal.",
-            loaded.replayed
-        );
-        let found =
-            dumcel_engine::recover::reconcile(&registry(), &mut state, &loaded.in_flight).await;
-        for r in &found {
-            eprintln!(
-                "  {} was in flight ({:?}): {}",
-                r.address, r.operation, r.outcome
-            );
-        }
-        state.serial += 1;
-        backend.persist(&lock, &state)?;
-    }
+    let loaded = backend.load(&lock).map_err(report)?;
     Ok(Locked {
         backend,
         lock: Some(lock),
-        state,
+        state: loaded.state.unwrap_or_else(State::new),
+        in_flight: loaded.in_flight,
+        replayed: loaded.replayed,
     })
+}
+
+/// Configures the stack's providers, then reconciles what an interrupted
+/// apply left in flight (reading each object back) and records the recovery.
+pub async fn prepare(ui: &Ui, stack: &Stack, locked: &mut Locked) -> anyhow::Result<()> {
+    if let Err(d) = configure_providers(stack, &locked.state).await {
+        return Err(ui.fail(&stack.sources, &d));
+    }
+    if locked.in_flight.is_empty() && locked.replayed == 0 {
+        return Ok(());
+    }
+    eprintln!(
+        "Warning: the previous apply was interrupted. Recovered {} completed change(s) from the state journal.",
+        locked.replayed
+    );
+    let found = reconcile(&stack.registry, &mut locked.state, &locked.in_flight).await;
+    for r in &found {
+        eprintln!(
+            "  {} was in flight ({:?}): {}",
+            r.address, r.operation, r.outcome
+        );
+    }
+    locked.state.serial += 1;
+    locked.persist(&locked.state)?;
+    locked.in_flight.clear();
+    locked.replayed = 0;
+    Ok(())
 }
 
 /// Prints an error that is not about configuration, and marks it reported.

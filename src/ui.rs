@@ -182,6 +182,10 @@ impl Hooks for ProgressHooks {
         self.line(format!("{address}: Failed after {}: {first}", elapsed(e)));
     }
 
+    fn progress(&self, address: &str, line: &str) {
+        self.line(format!("{address}: {line}"));
+    }
+
     fn warning(&self, message: &str) {
         eprintln!("Warning: {message}");
     }

@@ -377,8 +377,13 @@ async fn run_node_inner(
             Action::NoOp | Action::Read => Ok(prior_plain.clone()),
         }
     };
+    let sink: crate::progress::Sink = {
+        let hooks = shared.hooks.clone();
+        let address = change.address.clone();
+        Arc::new(move |line: &str| hooks.progress(&address, line))
+    };
     let outcome: Result<Option<Value>, ProviderError> =
-        with_progress(call, shared, change, started).await;
+        crate::progress::scope(sink, with_progress(call, shared, change, started)).await;
 
     let marks_from = planned
         .as_ref()

@@ -10,6 +10,8 @@ pub trait Hooks: Send + Sync {
     fn still_applying(&self, _address: &str, _action: Action, _elapsed: Duration) {}
     fn applied(&self, _address: &str, _action: Action, _elapsed: Duration, _id: Option<&str>) {}
     fn failed(&self, _address: &str, _action: Action, _elapsed: Duration, _message: &str) {}
+    /// A line a provider reported while working on `address` (build output, rollout state).
+    fn progress(&self, _address: &str, _line: &str) {}
     fn warning(&self, _message: &str) {}
 }
 

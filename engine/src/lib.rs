@@ -2,13 +2,16 @@
 //! the plan / apply / destroy walks.
 
 pub mod apply;
+pub mod body;
 pub mod builtin;
 pub mod config;
+pub mod configure;
 pub mod eval;
 pub mod format;
 pub mod functions;
 pub mod hooks;
 pub mod plan;
+pub mod progress;
 pub mod provider;
 pub mod recover;
 pub mod stack;

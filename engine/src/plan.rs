@@ -8,11 +8,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use dumcel_planner::{
-    Action, InstanceAddr, InstanceKey, Map, OutputChange, Plan, ResourceChange, Value,
-    diff_resource,
+    Action, InstanceAddr, InstanceKey, OutputChange, Plan, ResourceChange, Value, diff_resource,
 };
 use dumcel_state::State;
 
+use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::hooks::Hooks;
 use crate::provider::Registry;
@@ -364,7 +364,7 @@ pub fn expand(
     Ok(vec![(InstanceKey::None, Value::Null)])
 }
 
-/// Evaluates one instance's body against the schema: the configuration object.
+/// Evaluates one instance's body against its type's schema: the configuration object.
 pub fn instance_config(
     stack: &Stack,
     decl: &ResourceDecl,
@@ -373,7 +373,6 @@ pub fn instance_config(
     values: &Values,
     fresh: bool,
 ) -> Result<Value, Diagnostics> {
-    let rkey = decl.key();
     let rt = stack
         .registry
         .get(&decl.addr.resource_type)
@@ -384,81 +383,15 @@ pub fn instance_config(
                 Some(decl.span),
             ))
         })?;
-    let schema = rt.schema();
-    let scope = stack.scope_for(stack.refs(&rkey), values, Some((key, each)), fresh)?;
+    let scope = stack.scope_for(stack.refs(&decl.key()), values, Some((key, each)), fresh)?;
+    let config = eval_body(
+        rt.schema(),
+        &decl.body,
+        &scope,
+        &decl.addr.resource_type,
+        decl.span,
+    )?;
     let mut diags = Diagnostics::new();
-    let mut obj = Map::new();
-    for (name, attr) in &decl.body.attributes {
-        match schema.attributes.get(name) {
-            Some(a) if a.settable() => {}
-            Some(_) => {
-                diags.error(
-                    format!("Cannot set computed attribute \"{name}\""),
-                    format!(
-                        "\"{name}\" of {} is set by the provider, not by configuration; remove it.",
-                        decl.addr.resource_type
-                    ),
-                    Some(attr.span),
-                );
-                continue;
-            }
-            None => {
-                let known: Vec<&str> = schema
-                    .attributes
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|k| schema.attributes[*k].settable())
-                    .collect();
-                diags.error(
-                    format!("Unsupported argument \"{name}\""),
-                    match crate::eval::suggest(name, &known) {
-                        Some(s) => format!(
-                            "{} has no argument \"{name}\". Did you mean \"{s}\"?",
-                            decl.addr.resource_type
-                        ),
-                        None => format!(
-                            "{} has no argument \"{name}\"; it takes: {}.",
-                            decl.addr.resource_type,
-                            known.join(", ")
-                        ),
-                    },
-                    Some(attr.span),
-                );
-                continue;
-            }
-        }
-        match crate::eval::eval(&attr.expr, &scope) {
-            Ok(v) => {
-                obj.insert(name.clone(), v);
-            }
-            Err(e) => diags.push(e.into()),
-        }
-    }
-    for block in &decl.body.blocks {
-        if !schema.blocks.contains_key(&block.name) {
-            diags.error(
-                format!("Unsupported block type \"{}\"", block.name),
-                format!(
-                    "{} takes no \"{}\" block.",
-                    decl.addr.resource_type, block.name
-                ),
-                Some(block.span),
-            );
-        }
-    }
-    for (name, a) in &schema.attributes {
-        if a.required && obj.get(name).is_none_or(Value::is_null) {
-            diags.error(
-                format!("Missing required argument \"{name}\""),
-                format!(
-                    "{} needs \"{name}\"; add `{name} = ...` to the block.",
-                    decl.addr.resource_type
-                ),
-                Some(decl.span),
-            );
-        }
-    }
-    let config = Value::Map(obj);
     for (attr, message) in rt.validate(&config.clone().deep_unmark()) {
         let span = decl
             .body

@@ -54,10 +54,47 @@ pub trait ResourceType: Send + Sync {
     }
 }
 
-/// Every resource type the engine knows, with the provider each belongs to.
+/// A data source: reads something that exists, by its arguments.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    fn schema(&self) -> &Schema;
+    /// The object the arguments select; an error when there is none.
+    async fn read(&self, config: &Value) -> ProviderResult<Value>;
+}
+
+/// A provider: a named set of resource types and data sources that share one
+/// configured client (a Docker connection, AWS credentials and region).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The name used in `provider "NAME" { ... }` blocks and recorded in state.
+    fn name(&self) -> &'static str;
+
+    /// The arguments its `provider` block takes.
+    fn config_schema(&self) -> Schema {
+        Schema::new()
+    }
+
+    fn resource_types(&self) -> Vec<(&'static str, Arc<dyn ResourceType>)>;
+
+    fn data_sources(&self) -> Vec<(&'static str, Arc<dyn DataSource>)> {
+        Vec::new()
+    }
+
+    /// Called once before any of its types is used, with the evaluated
+    /// `provider` block (an empty object when the stack has none). It should
+    /// not contact the service: a stack that never touches it must not fail
+    /// because it is unreachable.
+    async fn configure(&self, _config: &Value) -> ProviderResult<()> {
+        Ok(())
+    }
+}
+
+/// Every provider the engine knows, and its resource types and data sources by name.
 #[derive(Clone, Default)]
 pub struct Registry {
+    providers: BTreeMap<String, Arc<dyn Provider>>,
     types: BTreeMap<String, (String, Arc<dyn ResourceType>)>,
+    data_sources: BTreeMap<String, (String, Arc<dyn DataSource>)>,
 }
 
 impl Registry {
@@ -65,17 +102,36 @@ impl Registry {
         Registry::default()
     }
 
-    pub fn register(&mut self, provider: &str, type_name: &str, rt: Arc<dyn ResourceType>) {
-        self.types
-            .insert(type_name.to_owned(), (provider.to_owned(), rt));
+    pub fn add(&mut self, provider: Arc<dyn Provider>) {
+        let name = provider.name().to_owned();
+        for (type_name, rt) in provider.resource_types() {
+            self.types.insert(type_name.to_owned(), (name.clone(), rt));
+        }
+        for (type_name, ds) in provider.data_sources() {
+            self.data_sources
+                .insert(type_name.to_owned(), (name.clone(), ds));
+        }
+        self.providers.insert(name, provider);
     }
 
     pub fn get(&self, type_name: &str) -> Option<&Arc<dyn ResourceType>> {
         self.types.get(type_name).map(|(_, rt)| rt)
     }
 
+    pub fn data_source(&self, type_name: &str) -> Option<&Arc<dyn DataSource>> {
+        self.data_sources.get(type_name).map(|(_, ds)| ds)
+    }
+
+    pub fn provider(&self, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(name)
+    }
+
+    /// The provider a resource type or data source belongs to.
     pub fn provider_of(&self, type_name: &str) -> Option<&str> {
-        self.types.get(type_name).map(|(p, _)| p.as_str())
+        self.types
+            .get(type_name)
+            .map(|(p, _)| p.as_str())
+            .or_else(|| self.data_sources.get(type_name).map(|(p, _)| p.as_str()))
     }
 
     pub fn type_names(&self) -> Vec<&str> {
@@ -83,8 +139,6 @@ impl Registry {
     }
 
     pub fn providers(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.types.values().map(|(p, _)| p.as_str()).collect();
-        names.dedup();
-        names
+        self.providers.keys().map(String::as_str).collect()
     }
 }

@@ -81,6 +81,23 @@ impl Stack {
             r.extend(decl.depends_on.iter().cloned());
             refs.insert(key.clone(), r);
         }
+        for (name, p) in &module.providers {
+            if registry.provider(name).is_none() {
+                diags.push(Diagnostic::error(
+                    format!("Unknown provider \"{name}\""),
+                    format!(
+                        "This dumcel has no provider named \"{name}\"; built in: {}.",
+                        registry.providers().join(", ")
+                    ),
+                    Some(p.span),
+                ));
+            }
+            let mut exprs = Vec::new();
+            p.body.collect_exprs(&mut exprs);
+            let key = format!("provider.{name}");
+            graph.add_node(key.clone());
+            refs.insert(key, exprs.iter().flat_map(|e| e.references()).collect());
+        }
         for (name, out) in &module.outputs {
             let key = format!("output.{name}");
             graph.add_node(key.clone());

@@ -15,7 +15,7 @@ use dumcel_planner::{Plan, render};
 use super::planning::{load_plan, make_plan};
 use crate::session::{
     LockFlags, PlanFlags, VarFlags, backend, build_stack, can_prompt, load_config, lock_and_load,
-    report, variables,
+    prepare, report, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -64,7 +64,8 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
     let stack = build_stack(ui, module, sources, vars)?;
     let operation = if args.destroy { "destroy" } else { "apply" };
-    let locked = lock_and_load(backend(Some(&stack.module))?, operation, &args.lock).await?;
+    let mut locked = lock_and_load(backend(Some(&stack.module))?, operation, &args.lock).await?;
+    prepare(ui, &stack, &mut locked).await?;
     let Some(lock) = &locked.lock else {
         return Err(report(
             "apply cannot run with -lock=false: it must hold the state lock to record changes",

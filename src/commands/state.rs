@@ -89,6 +89,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
         }
         StateCommand::Rm { addresses, lock } => {
             let locked = lock_and_load(backend, "state rm", &lock).await?;
+            locked.refuse_in_flight()?;
             let mut state = locked.state.clone();
             let doomed: Vec<String> = state
                 .resources
@@ -119,6 +120,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             lock,
         } => {
             let locked = lock_and_load(backend, "state mv", &lock).await?;
+            locked.refuse_in_flight()?;
             let mut state = locked.state.clone();
             let moves = plan_moves(&state, &source, &destination)?;
             for (from, to) in &moves {
@@ -143,6 +145,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             let mut incoming =
                 State::from_json(&bytes).map_err(|e| report(format!("{}: {e}", path.display())))?;
             let locked = lock_and_load(backend, "state push", &lock).await?;
+            locked.refuse_in_flight()?;
             let current = &locked.state;
             let fresh = current.resources.is_empty() && current.serial == 0;
             if !force && !fresh {

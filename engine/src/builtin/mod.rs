@@ -7,7 +7,9 @@ mod time_sleep;
 
 use std::sync::Arc;
 
-use crate::provider::Registry;
+use async_trait::async_trait;
+
+use crate::provider::{Provider, ResourceType};
 
 pub use local_file::LocalFile;
 pub use null_resource::NullResource;
@@ -16,10 +18,27 @@ pub use time_sleep::TimeSleep;
 /// The provider name built-in types are recorded under.
 pub const PROVIDER: &str = "builtin";
 
-pub fn register(registry: &mut Registry) {
-    registry.register(PROVIDER, "null_resource", Arc::new(NullResource::new()));
-    registry.register(PROVIDER, "local_file", Arc::new(LocalFile::new()));
-    registry.register(PROVIDER, "time_sleep", Arc::new(TimeSleep::new()));
+/// The provider of the built-in types; it needs no configuration.
+pub struct Builtin;
+
+#[async_trait]
+impl Provider for Builtin {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn resource_types(&self) -> Vec<(&'static str, Arc<dyn ResourceType>)> {
+        vec![
+            ("null_resource", Arc::new(NullResource::new())),
+            ("local_file", Arc::new(LocalFile::new())),
+            ("time_sleep", Arc::new(TimeSleep::new())),
+        ]
+    }
+}
+
+/// Adds the built-in provider to a registry.
+pub fn register(registry: &mut crate::provider::Registry) {
+    registry.add(Arc::new(Builtin));
 }
 
 /// Sets `attr` on an object value.

@@ -1,0 +1,131 @@
+//! Evaluating a block's body against a schema: its attributes, and its nested
+//! blocks as lists of objects. Unknown arguments and missing required ones are
+//! diagnostics pointing at the block.
+
+use dumcel_planner::{Map, Schema, Value};
+
+use crate::config::{BodyDecl, Diagnostics, Span};
+use crate::eval::{Scope, eval, suggest};
+
+/// Evaluates `body` in `scope`. `what` names the block in messages
+/// (`local_file`, `provider "docker"`); `span` is its header.
+pub fn eval_body(
+    schema: &Schema,
+    body: &BodyDecl,
+    scope: &Scope,
+    what: &str,
+    span: Span,
+) -> Result<Value, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut obj = Map::new();
+    for (name, attr) in &body.attributes {
+        match schema.attributes.get(name) {
+            Some(a) if a.settable() => {}
+            Some(_) => {
+                diags.error(
+                    format!("Cannot set computed attribute \"{name}\""),
+                    format!("\"{name}\" of {what} is set by the provider, not by configuration; remove it."),
+                    Some(attr.span),
+                );
+                continue;
+            }
+            None => {
+                let known: Vec<&str> = schema
+                    .attributes
+                    .iter()
+                    .filter(|(_, a)| a.settable())
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                let hint = if schema.blocks.contains_key(name) {
+                    format!("\"{name}\" is a block: write it as {name} {{ ... }}.")
+                } else {
+                    match suggest(name, &known) {
+                        Some(s) => {
+                            format!("{what} has no argument \"{name}\". Did you mean \"{s}\"?")
+                        }
+                        None => format!(
+                            "{what} has no argument \"{name}\"; it takes: {}.",
+                            known.join(", ")
+                        ),
+                    }
+                };
+                diags.error(
+                    format!("Unsupported argument \"{name}\""),
+                    hint,
+                    Some(attr.span),
+                );
+                continue;
+            }
+        }
+        match eval(&attr.expr, scope) {
+            Ok(v) => {
+                obj.insert(name.clone(), v);
+            }
+            Err(e) => diags.push(e.into()),
+        }
+    }
+    for (name, nested) in &schema.blocks {
+        let blocks: Vec<_> = body.blocks.iter().filter(|b| &b.name == name).collect();
+        if let Some(max) = nested.max_items
+            && blocks.len() > max
+        {
+            diags.error(
+                format!("Too many \"{name}\" blocks"),
+                format!("{what} takes at most {max} \"{name}\" block(s)."),
+                blocks.get(max).map(|b| b.span),
+            );
+        }
+        if blocks.len() < nested.min_items {
+            diags.error(
+                format!("Missing \"{name}\" block"),
+                format!(
+                    "{what} needs at least {} \"{name}\" block(s).",
+                    nested.min_items
+                ),
+                Some(span),
+            );
+        }
+        let mut items = Vec::new();
+        for b in blocks {
+            match eval_body(
+                &nested.schema,
+                &b.body,
+                scope,
+                &format!("the {name} block"),
+                b.span,
+            ) {
+                Ok(v) => items.push(v),
+                Err(d) => diags.extend(d),
+            }
+        }
+        obj.insert(name.clone(), Value::List(items));
+    }
+    for b in &body.blocks {
+        if !schema.blocks.contains_key(&b.name) {
+            let hint = if schema.attributes.contains_key(&b.name) {
+                format!(
+                    "\"{}\" is an argument: write it as {} = ....",
+                    b.name, b.name
+                )
+            } else {
+                format!("{what} takes no \"{}\" block.", b.name)
+            };
+            diags.error(
+                format!("Unsupported block type \"{}\"", b.name),
+                hint,
+                Some(b.span),
+            );
+        }
+    }
+    for (name, a) in &schema.attributes {
+        if a.required && obj.get(name).is_none_or(Value::is_null) {
+            diags.error(
+                format!("Missing required argument \"{name}\""),
+                format!("{what} needs \"{name}\"; add `{name} = ...` to the block."),
+                Some(span),
+            );
+        }
+    }
+    diags.into_result()?;
+    Ok(Value::Map(obj))
+}
