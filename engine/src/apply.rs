@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value, diff_resource};
+use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value};
 use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
-use crate::plan::{Planned, expand, instance_config, state_value};
+use crate::plan::{Planned, diff_instance, expand, instance_config, state_value};
 use crate::provider::ProviderError;
 use crate::stack::{Stack, Values};
 
@@ -324,12 +324,12 @@ async fn run_node_inner(
                 .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
         };
         let replace = change.action == Action::Replace;
-        let p = diff_resource(
-            rt.schema(),
+        let p = diff_instance(
+            &rt,
             if replace { None } else { prior.as_ref() },
             &config,
             false,
-        );
+        )?;
         Some(p.after)
     };
     let planned_plain = planned.clone().map(Value::deep_unmark);

@@ -8,14 +8,15 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use dumcel_planner::{
-    Action, InstanceAddr, InstanceKey, OutputChange, Plan, ResourceChange, Value, diff_resource,
+    Action, InstanceAddr, InstanceKey, OutputChange, Plan, ResourceChange, Value,
+    diff_resource_with,
 };
 use dumcel_state::State;
 
 use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::hooks::Hooks;
-use crate::provider::Registry;
+use crate::provider::{Registry, ResourceType};
 use crate::stack::{Stack, Values};
 
 #[derive(Debug, Clone)]
@@ -364,6 +365,22 @@ pub fn expand(
     Ok(vec![(InstanceKey::None, Value::Null)])
 }
 
+/// Diffs one instance, letting its resource type fill in plan-time values.
+pub fn diff_instance(
+    rt: &Arc<dyn ResourceType>,
+    prior: Option<&Value>,
+    config: &Value,
+    force_replace: bool,
+) -> Result<dumcel_planner::diff::Planned, String> {
+    let prior_plain = prior.cloned().map(Value::deep_unmark);
+    diff_resource_with(rt.schema(), prior, config, force_replace, &mut |proposed| {
+        // The provider sees plain values; the marks come back on the same attributes.
+        let marked = proposed.sensitive_attributes();
+        rt.plan(prior_plain.as_ref(), proposed.deep_unmark())
+            .map(|v| v.with_sensitive_attributes(&marked))
+    })
+}
+
 /// Evaluates one instance's body against its type's schema: the configuration object.
 pub fn instance_config(
     stack: &Stack,
@@ -420,11 +437,14 @@ fn plan_resource(
 ) -> Result<(), Diagnostics> {
     let key = decl.key();
     let instances = expand(stack, decl, values)?;
-    let schema = stack
-        .registry
-        .get(&decl.addr.resource_type)
-        .map(|rt| rt.schema().clone())
-        .unwrap_or_default();
+    let Some(rt) = stack.registry.get(&decl.addr.resource_type) else {
+        return Err(Diagnostic::error(
+            format!("Unknown resource type \"{}\"", decl.addr.resource_type),
+            "No provider offers this type.",
+            Some(decl.span),
+        )
+        .into());
+    };
     let provider = stack
         .registry
         .provider_of(&decl.addr.resource_type)
@@ -455,7 +475,17 @@ fn plan_resource(
         };
         let prior = prior_of(&address);
         let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
-        let p = diff_resource(&schema, prior.as_ref(), &config, tainted && prior.is_some());
+        let p = match diff_instance(rt, prior.as_ref(), &config, tainted && prior.is_some()) {
+            Ok(p) => p,
+            Err(message) => {
+                diags.push(Diagnostic::error(
+                    format!("Cannot plan {address}"),
+                    message,
+                    Some(decl.span),
+                ));
+                continue;
+            }
+        };
         values
             .instances
             .entry(key.clone())

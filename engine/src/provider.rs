@@ -42,6 +42,16 @@ pub trait ResourceType: Send + Sync {
         Vec::new()
     }
 
+    /// Plan-time hook: given the proposed new value (configuration, plus
+    /// computed values carried from the prior object or unknown), fill in what
+    /// can be known before apply — e.g. the hash of a build context, so a
+    /// changed context shows as a change (a `force_new` one replaces). Runs
+    /// during plan and again at apply; keep it cheap and side-effect free.
+    /// An `Err` is shown to the user as a configuration error.
+    fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
+        Ok(proposed)
+    }
+
     /// The object as it exists now; `None` when it is gone.
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>>;
     async fn create(&self, planned: &Value) -> ProviderResult<Value>;

@@ -26,17 +26,35 @@ pub fn diff_resource(
     config: &Value,
     force_replace: bool,
 ) -> Planned {
+    let mut identity = |v: Value| Ok::<Value, String>(v);
+    match diff_resource_with(schema, prior, config, force_replace, &mut identity) {
+        Ok(p) => p,
+        Err(never) => unreachable!("{never}"),
+    }
+}
+
+/// Like [`diff_resource`], with the provider's plan-time hook: `customize`
+/// receives each proposed new value (configuration plus carried computed
+/// values) and may fill in what it can tell now, such as the hash of a build
+/// context, before changes are detected.
+pub fn diff_resource_with(
+    schema: &Schema,
+    prior: Option<&Value>,
+    config: &Value,
+    force_replace: bool,
+    customize: &mut dyn FnMut(Value) -> Result<Value, String>,
+) -> Result<Planned, String> {
     let empty = Map::new();
     let config_map = config.as_map().unwrap_or(&empty);
     let prior_map = prior.and_then(Value::as_map);
 
-    let mut after = proposed(schema, config_map, prior_map);
+    let mut after = customize(proposed(schema, config_map, prior_map))?;
     let Some(prior_map) = prior_map else {
-        return Planned {
+        return Ok(Planned {
             action: Action::Create,
             after: mark_sensitive(schema, after),
             replace_because: Vec::new(),
-        };
+        });
     };
 
     let changed = changed_names(&after, prior_map);
@@ -47,18 +65,18 @@ pub fn diff_resource(
         .collect();
     let action = if force_replace || !replace_because.is_empty() {
         // A replacement is a new object: what the provider computes is unknown again.
-        after = proposed(schema, config_map, None);
+        after = customize(proposed(schema, config_map, None))?;
         Action::Replace
     } else if changed.is_empty() {
         Action::NoOp
     } else {
         Action::Update
     };
-    Planned {
+    Ok(Planned {
         action,
         after: mark_sensitive(schema, after),
         replace_because,
-    }
+    })
 }
 
 /// Configuration where set; computed attributes from the prior object, or
