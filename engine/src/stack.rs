@@ -59,10 +59,20 @@ impl Stack {
         }
         for (key, decl) in &module.resources {
             graph.add_node(key.clone());
-            if registry.get(&decl.addr.resource_type).is_none() {
-                let known = registry.type_names();
+            let is_data = decl.addr.mode == dumcel_planner::Mode::Data;
+            let found = if is_data {
+                registry.data_source(&decl.addr.resource_type).is_some()
+            } else {
+                registry.get(&decl.addr.resource_type).is_some()
+            };
+            if !found {
+                let known = if is_data { registry.data_source_names() } else { registry.type_names() };
                 diags.push(Diagnostic::error(
-                    format!("Unknown resource type \"{}\"", decl.addr.resource_type),
+                    format!(
+                        "Unknown {} type \"{}\"",
+                        if is_data { "data source" } else { "resource" },
+                        decl.addr.resource_type
+                    ),
                     match crate::eval::suggest(&decl.addr.resource_type, &known) {
                         Some(s) => format!("No provider offers this type. Did you mean \"{s}\"?"),
                         None => format!(
@@ -73,11 +83,7 @@ impl Stack {
                     Some(decl.span),
                 ));
             }
-            let mut r: Vec<Reference> = decl
-                .expressions()
-                .iter()
-                .flat_map(|e| e.references())
-                .collect();
+            let mut r: Vec<Reference> = decl.references();
             r.extend(decl.depends_on.iter().cloned());
             refs.insert(key.clone(), r);
         }
@@ -92,11 +98,11 @@ impl Stack {
                     Some(p.span),
                 ));
             }
-            let mut exprs = Vec::new();
-            p.body.collect_exprs(&mut exprs);
+            let mut r = Vec::new();
+            p.body.collect_refs(&[], &mut r);
             let key = format!("provider.{name}");
             graph.add_node(key.clone());
-            refs.insert(key, exprs.iter().flat_map(|e| e.references()).collect());
+            refs.insert(key, r);
         }
         for (name, out) in &module.outputs {
             let key = format!("output.{name}");
@@ -252,6 +258,12 @@ impl Stack {
                 "terraform" | "dumcel" => {
                     scope.set_attr(&r.root, "workspace", Value::string(self.workspace.clone()))
                 }
+                "data" => {
+                    let data_name = r.data_name.as_deref().unwrap_or("");
+                    if let Some(decl) = self.module.resources.get(&format!("data.{name}.{data_name}")) {
+                        scope.set_attr2("data", name, data_name, self.resource_value(decl, values));
+                    }
+                }
                 rtype => {
                     let key = format!("{rtype}.{name}");
                     if let Some(decl) = self.module.resources.get(&key) {
@@ -384,10 +396,22 @@ fn target_of(
             None
         }
         "path" | "terraform" | "dumcel" => None,
-        "data" | "module" | "self" => {
+        "data" => {
+            let key = format!("data.{name}.{}", r.data_name.clone().unwrap_or_default());
+            if module.resources.contains_key(&key) {
+                return Some(key);
+            }
+            diags.push(Diagnostic::error(
+                format!("Reference to undeclared data source \"{key}\""),
+                format!("No {key} is declared in this stack; declare it with data \"{name}\" \"NAME\" {{ ... }} or fix the reference."),
+                Some(r.span),
+            ));
+            None
+        }
+        "module" | "self" => {
             diags.push(Diagnostic::error(
                 format!("\"{}\" references are not supported yet", r.root),
-                "Data sources and modules arrive with the language issue; reference resources, variables and locals.",
+                "Modules are not built yet; reference resources, data sources, variables and locals.",
                 Some(r.span),
             ));
             None

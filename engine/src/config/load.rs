@@ -261,17 +261,23 @@ impl FileLoader<'_> {
             default: None,
             description: None,
             sensitive: false,
+            validations: Vec::new(),
             span: header,
         };
         for s in b.body.iter() {
             let Structure::Attribute(a) = s else {
-                // `validation` blocks arrive with the language issue; accept and ignore nothing silently.
                 if let Structure::Block(inner) = s {
-                    self.diags.error(
-                        format!("Unsupported block \"{}\" in variable", inner.ident.value()),
-                        "A variable takes type, default, description, sensitive and nullable.",
-                        Some(self.span(inner.ident.span())),
-                    );
+                    if inner.ident.value().as_str() == "validation" {
+                        if let Some(c) = self.condition(inner) {
+                            decl.validations.push(c);
+                        }
+                    } else {
+                        self.diags.error(
+                            format!("Unsupported block \"{}\" in variable", inner.ident.value()),
+                            "A variable takes type, default, description, sensitive, nullable and validation blocks.",
+                            Some(self.span(inner.ident.span())),
+                        );
+                    }
                 }
                 continue;
             };
@@ -291,6 +297,33 @@ impl FileLoader<'_> {
             }
         }
         module.variables.insert(name.to_owned(), decl);
+    }
+
+    /// `validation` / `precondition` / `postcondition { condition = ..., error_message = ... }`.
+    fn condition(&mut self, b: &Block) -> Option<Condition> {
+        let span = self.span(b.ident.span());
+        let mut condition = None;
+        let mut error_message = None;
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else { continue };
+            let expr = self.lower.expr(&a.value);
+            match a.key.value().as_str() {
+                "condition" => condition = Some(expr),
+                "error_message" => error_message = Some(expr),
+                other => self.unexpected_argument(other, b.ident.value(), self.span(a.span())),
+            }
+        }
+        match (condition, error_message) {
+            (Some(condition), Some(error_message)) => Some(Condition { condition, error_message, span }),
+            _ => {
+                self.diags.error(
+                    format!("Incomplete {} block", b.ident.value()),
+                    "It needs both condition = <bool expression> and error_message = \"...\".",
+                    Some(span),
+                );
+                None
+            }
+        }
     }
 
     fn unexpected_argument(&mut self, name: &str, block: &str, span: Span) {
@@ -466,11 +499,80 @@ impl FileLoader<'_> {
     }
 
     fn block_decl(&mut self, b: &Block) -> BlockDecl {
+        if b.ident.value().as_str() == "dynamic" {
+            return self.dynamic_block(b);
+        }
         BlockDecl {
             name: b.ident.value().to_string(),
             labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
             body: self.plain_body(&b.body),
             span: self.span(b.ident.span()),
+            dynamic: None,
+        }
+    }
+
+    /// `dynamic "NAME" { for_each = ..., iterator = it, content { ... } }`.
+    fn dynamic_block(&mut self, b: &Block) -> BlockDecl {
+        let span = self.span(b.ident.span());
+        let name = self
+            .labels(b, &["BLOCK_TYPE"])
+            .map(|l| l.concat())
+            .unwrap_or_default();
+        let mut for_each = None;
+        let mut iterator = name.clone();
+        let mut content = None;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let expr = self.lower.expr(&a.value);
+                    match a.key.value().as_str() {
+                        "for_each" => for_each = Some(expr),
+                        "iterator" => match &expr.kind {
+                            ExprKind::Variable(n) => iterator = n.clone(),
+                            _ => self.diags.error(
+                                "Invalid iterator",
+                                "iterator takes a bare name, like iterator = rule.",
+                                Some(expr.span),
+                            ),
+                        },
+                        "labels" => {}
+                        other => self.unexpected_argument(other, "dynamic", self.span(a.span())),
+                    }
+                }
+                Structure::Block(inner) if inner.ident.value().as_str() == "content" => {
+                    content = Some(self.plain_body(&inner.body))
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!("Unexpected block \"{}\" in dynamic", inner.ident.value()),
+                    "A dynamic block holds for_each, an optional iterator, and one content block.",
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        let for_each = for_each.unwrap_or_else(|| {
+            self.diags.error(
+                "Missing for_each in dynamic block",
+                "A dynamic block needs for_each = <collection>.",
+                Some(span),
+            );
+            Expr {
+                kind: ExprKind::Literal(dumcel_planner::Value::List(Vec::new())),
+                span,
+            }
+        });
+        if content.is_none() {
+            self.diags.error(
+                "Missing content block in dynamic block",
+                "A dynamic block needs content { ... } describing each generated block.",
+                Some(span),
+            );
+        }
+        BlockDecl {
+            name,
+            labels: Vec::new(),
+            body: content.unwrap_or_default(),
+            span,
+            dynamic: Some(DynamicBlock { for_each, iterator }),
         }
     }
 

@@ -42,6 +42,15 @@ pub struct VariableDecl {
     pub default: Option<Expr>,
     pub description: Option<String>,
     pub sensitive: bool,
+    pub validations: Vec<Condition>,
+    pub span: Span,
+}
+
+/// A `validation`, `precondition` or `postcondition` block.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub condition: Expr,
+    pub error_message: Expr,
     pub span: Span,
 }
 
@@ -79,10 +88,15 @@ impl ResourceDecl {
         self.addr.to_string()
     }
 
-    /// Every expression the resource evaluates, for dependency discovery.
-    pub fn expressions(&self) -> Vec<&Expr> {
-        let mut out: Vec<&Expr> = self.count.iter().chain(self.for_each.iter()).collect();
-        self.body.collect_exprs(&mut out);
+    /// Every reference the resource's expressions make, for dependency discovery.
+    pub fn references(&self) -> Vec<Reference> {
+        let mut out: Vec<Reference> = self
+            .count
+            .iter()
+            .chain(self.for_each.iter())
+            .flat_map(|e| e.references())
+            .collect();
+        self.body.collect_refs(&[], &mut out);
         out
     }
 }
@@ -94,10 +108,23 @@ pub struct BodyDecl {
 }
 
 impl BodyDecl {
-    pub fn collect_exprs<'a>(&'a self, out: &mut Vec<&'a Expr>) {
-        out.extend(self.attributes.values().map(|a| &a.expr));
+    /// References made by the body, leaving out names bound by enclosing
+    /// `dynamic` blocks (their iterators).
+    pub fn collect_refs(&self, bound: &[String], out: &mut Vec<Reference>) {
+        let keep = |r: &Reference| !bound.contains(&r.root);
+        for a in self.attributes.values() {
+            out.extend(a.expr.references().into_iter().filter(keep));
+        }
         for b in &self.blocks {
-            b.body.collect_exprs(out);
+            match &b.dynamic {
+                Some(d) => {
+                    out.extend(d.for_each.references().into_iter().filter(keep));
+                    let mut inner = bound.to_vec();
+                    inner.push(d.iterator.clone());
+                    b.body.collect_refs(&inner, out);
+                }
+                None => b.body.collect_refs(bound, out),
+            }
         }
     }
 }
@@ -116,6 +143,15 @@ pub struct BlockDecl {
     pub labels: Vec<String>,
     pub body: BodyDecl,
     pub span: Span,
+    /// `dynamic "name" { for_each = ..., content { ... } }`: `body` is the content.
+    pub dynamic: Option<DynamicBlock>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DynamicBlock {
+    pub for_each: Expr,
+    /// The name the content refers to the element by (`iterator`, default: the block name).
+    pub iterator: String,
 }
 
 #[derive(Debug, Clone)]
