@@ -15,7 +15,7 @@ use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value};
 use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
-use crate::plan::{Planned, diff_instance, expand, instance_config, state_value};
+use crate::plan::{Planned, data_config, diff_instance, expand, instance_config, state_value};
 use crate::provider::ProviderError;
 use crate::stack::{Stack, Values};
 
@@ -96,7 +96,7 @@ pub async fn apply(
         .filter(|c| {
             matches!(
                 c.action,
-                Action::Create | Action::Update | Action::Replace | Action::Delete
+                Action::Create | Action::Update | Action::Replace | Action::Delete | Action::Read
             )
         })
         .cloned()
@@ -290,6 +290,9 @@ async fn run_node_inner(
     let stack = &shared.stack;
     let addr: InstanceAddr = change.address.parse().map_err(|e| format!("{e}"))?;
     let rkey = addr.resource.to_string();
+    if change.action == Action::Read {
+        return read_data(shared, &addr, &rkey).await;
+    }
     let rt = stack
         .registry
         .get(&change.resource_type)
@@ -458,6 +461,50 @@ async fn run_node_inner(
         }
     }
     result
+}
+
+/// A data source read deferred to apply: its arguments are known now.
+async fn read_data(
+    shared: &Shared,
+    addr: &InstanceAddr,
+    rkey: &str,
+) -> Result<Option<String>, String> {
+    let stack = &shared.stack;
+    let decl = stack
+        .module
+        .resources
+        .get(rkey)
+        .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
+    let ds = stack
+        .registry
+        .data_source(&decl.addr.resource_type)
+        .cloned()
+        .ok_or_else(|| format!("no data source \"{}\"", decl.addr.resource_type))?;
+    let each = shared
+        .each
+        .get(rkey)
+        .and_then(|m| m.get(&addr.key))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let config = {
+        let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
+        data_config(stack, decl, &addr.key, &each, &values, true)
+            .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
+    };
+    let value = ds
+        .read(&config.clone().deep_unmark())
+        .await
+        .map_err(|e| e.message)?
+        .with_sensitive_attributes(&config.sensitive_attributes());
+    let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    if let Ok(mut values) = shared.values.lock() {
+        values
+            .instances
+            .entry(rkey.to_owned())
+            .or_default()
+            .insert(addr.key.clone(), value);
+    }
+    Ok(id)
 }
 
 /// Runs a provider call, reporting "Still creating..." while it runs.

@@ -102,7 +102,11 @@ pub fn eval_body(
                 },
             }
         }
-        let value = if unknown { Value::Unknown } else { Value::List(items) };
+        let value = if unknown {
+            Value::Unknown
+        } else {
+            Value::List(items)
+        };
         obj.insert(name.clone(), value);
     }
     for b in &body.blocks {
@@ -144,7 +148,8 @@ fn dynamic_items(
     scope: &Scope,
     what: &str,
 ) -> Result<Option<Vec<Value>>, Diagnostics> {
-    let coll = eval(&dynamic.for_each, scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    let coll =
+        eval(&dynamic.for_each, scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
     let (coll, sensitive) = coll.into_unmarked();
     let pairs: Vec<(Value, Value)> = match coll {
         Value::Unknown => return Ok(None),
@@ -154,11 +159,17 @@ fn dynamic_items(
             .enumerate()
             .map(|(i, v)| (Value::Number(i as f64), v))
             .collect(),
-        Value::Map(map) => map.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Value::Map(map) => map
+            .into_iter()
+            .map(|(k, v)| (Value::String(k), v))
+            .collect(),
         other => {
             return Err(Diagnostic::error(
                 "Invalid dynamic for_each value",
-                format!("for_each in a dynamic block takes a list, set or map, got {}.", other.type_name()),
+                format!(
+                    "for_each in a dynamic block takes a list, set or map, got {}.",
+                    other.type_name()
+                ),
                 Some(dynamic.for_each.span),
             )
             .into());

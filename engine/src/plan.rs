@@ -18,6 +18,7 @@ use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::hooks::Hooks;
 use crate::provider::{Registry, ResourceType};
 use crate::stack::{Stack, Values};
+use dumcel_planner::Mode;
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -135,7 +136,7 @@ fn drift_of(
 }
 
 /// Makes the plan. Returns it with the planned values of every instance.
-pub fn plan(
+pub async fn plan(
     stack: &Stack,
     state: &State,
     refreshed: &Refreshed,
@@ -163,6 +164,12 @@ pub fn plan(
                         values.locals.insert(name.to_owned(), v);
                     }
                     Err(d) => diags.extend(d),
+                }
+            } else if let Some(decl) = stack.module.resources.get(key)
+                && decl.addr.mode == Mode::Data
+            {
+                if let Err(d) = plan_data(stack, decl, &mut values, &mut changes).await {
+                    diags.extend(d);
                 }
             } else if let Some(decl) = stack.module.resources.get(key)
                 && let Err(d) = plan_resource(
@@ -450,19 +457,7 @@ fn plan_resource(
         .provider_of(&decl.addr.resource_type)
         .unwrap_or("builtin")
         .to_owned();
-    let deps = stack.resource_deps.get(&key).cloned().unwrap_or_default();
-    let depends_on: Vec<String> = deps
-        .iter()
-        .flat_map(|d| {
-            let addr = stack.module.resources.get(d).map(|r| r.addr.clone());
-            values
-                .instances
-                .get(d)
-                .into_iter()
-                .flat_map(|m| m.keys())
-                .filter_map(move |k| addr.as_ref().map(|a| a.instance(k.clone()).to_string()))
-        })
-        .collect();
+    let depends_on = depends_on_instances(stack, &key, values);
     let mut diags = Diagnostics::new();
     for (ikey, each) in instances {
         let address = decl.addr.instance(ikey.clone()).to_string();
@@ -561,4 +556,116 @@ fn plan_outputs(
         }
     }
     out
+}
+
+/// Evaluates one data source instance's arguments against its schema.
+pub fn data_config(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    key: &InstanceKey,
+    each: &Value,
+    values: &Values,
+    fresh: bool,
+) -> Result<Value, Diagnostics> {
+    let ds = stack
+        .registry
+        .data_source(&decl.addr.resource_type)
+        .ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                format!("Unknown data source type \"{}\"", decl.addr.resource_type),
+                "",
+                Some(decl.span),
+            ))
+        })?;
+    let scope = stack.scope_for(stack.refs(&decl.key()), values, Some((key, each)), fresh)?;
+    eval_body(
+        ds.schema(),
+        &decl.body,
+        &scope,
+        &format!("data \"{}\"", decl.addr.resource_type),
+        decl.span,
+    )
+}
+
+/// Reads a data source now when its arguments are known; otherwise plans the
+/// read for apply, its results unknown until then.
+async fn plan_data(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    values: &mut Values,
+    changes: &mut Vec<ResourceChange>,
+) -> Result<(), Diagnostics> {
+    let Some(ds) = stack
+        .registry
+        .data_source(&decl.addr.resource_type)
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let key = decl.key();
+    let provider = stack
+        .registry
+        .provider_of(&decl.addr.resource_type)
+        .unwrap_or("builtin")
+        .to_owned();
+    // As in Terraform: a data source waits for apply when something it
+    // depends on is about to change, even if its arguments look known.
+    let deps = depends_on_instances(stack, &key, values);
+    let deps_change = changes
+        .iter()
+        .any(|c| deps.contains(&c.address) && c.action != Action::NoOp);
+    for (ikey, each) in expand(stack, decl, values)? {
+        let address = decl.addr.instance(ikey.clone()).to_string();
+        let config = data_config(stack, decl, &ikey, &each, values, false)?;
+        let value = if config.is_wholly_known() && !deps_change {
+            let read = ds.read(&config.clone().deep_unmark()).await.map_err(|e| {
+                Diagnostics::from(Diagnostic::error(
+                    format!("Error reading {address}"),
+                    e.message,
+                    Some(decl.span),
+                ))
+            })?;
+            read.with_sensitive_attributes(&config.sensitive_attributes())
+        } else {
+            let after = dumcel_planner::diff_resource(ds.schema(), None, &config, false).after;
+            changes.push(ResourceChange {
+                address,
+                resource_type: decl.addr.resource_type.clone(),
+                provider: provider.clone(),
+                action: Action::Read,
+                before: None,
+                after: Some(after.clone()),
+                replace_because: Vec::new(),
+                reason: Some(if deps_change {
+                    "it depends on resources with changes pending".into()
+                } else {
+                    "its arguments depend on values not known until apply".into()
+                }),
+                depends_on: deps.clone(),
+            });
+            after
+        };
+        values
+            .instances
+            .entry(key.clone())
+            .or_default()
+            .insert(ikey, value);
+    }
+    Ok(())
+}
+
+/// Every planned instance of the resources `key` depends on.
+fn depends_on_instances(stack: &Stack, key: &str, values: &Values) -> Vec<String> {
+    let deps = stack.resource_deps.get(key).cloned().unwrap_or_default();
+    deps.iter()
+        .flat_map(|d| {
+            let addr = stack.module.resources.get(d).map(|r| r.addr.clone());
+            values
+                .instances
+                .get(d)
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter_map(move |k| addr.as_ref().map(|a| a.instance(k.clone()).to_string()))
+        })
+        .collect()
 }

@@ -66,7 +66,11 @@ impl Stack {
                 registry.get(&decl.addr.resource_type).is_some()
             };
             if !found {
-                let known = if is_data { registry.data_source_names() } else { registry.type_names() };
+                let known = if is_data {
+                    registry.data_source_names()
+                } else {
+                    registry.type_names()
+                };
                 diags.push(Diagnostic::error(
                     format!(
                         "Unknown {} type \"{}\"",
@@ -260,7 +264,11 @@ impl Stack {
                 }
                 "data" => {
                     let data_name = r.data_name.as_deref().unwrap_or("");
-                    if let Some(decl) = self.module.resources.get(&format!("data.{name}.{data_name}")) {
+                    if let Some(decl) = self
+                        .module
+                        .resources
+                        .get(&format!("data.{name}.{data_name}"))
+                    {
                         scope.set_attr2("data", name, data_name, self.resource_value(decl, values));
                     }
                 }

@@ -28,7 +28,7 @@ pub async fn make_plan(
     } else {
         Refreshed::default()
     };
-    match plan(stack, state, &refreshed, opts) {
+    match plan(stack, state, &refreshed, opts).await {
         Ok((plan, values)) => Ok(Planned {
             plan,
             values,

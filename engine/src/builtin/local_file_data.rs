@@ -19,7 +19,10 @@ impl LocalFileData {
                 .attr("filename", Attribute::required())
                 .attr("content", Attribute::computed())
                 .attr("content_base64", Attribute::computed())
-                .attr("id", Attribute::computed().describe("SHA-1 of the content.")),
+                .attr(
+                    "id",
+                    Attribute::computed().describe("SHA-1 of the content."),
+                ),
         }
     }
 }
@@ -45,12 +48,18 @@ impl DataSource for LocalFileData {
             .await
             .map_err(|e| ProviderError::new(format!("reading {filename}: {e}")))?;
         let mut out = config.as_map().cloned().unwrap_or_default();
-        out.insert("content".into(), Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        out.insert(
+            "content".into(),
+            Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        );
         out.insert(
             "content_base64".into(),
             Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)),
         );
-        out.insert("id".into(), Value::String(hex::encode(Sha1::digest(&bytes))));
+        out.insert(
+            "id".into(),
+            Value::String(hex::encode(Sha1::digest(&bytes))),
+        );
         Ok(Value::Map(out))
     }
 }

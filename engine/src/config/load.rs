@@ -314,7 +314,11 @@ impl FileLoader<'_> {
             }
         }
         match (condition, error_message) {
-            (Some(condition), Some(error_message)) => Some(Condition { condition, error_message, span }),
+            (Some(condition), Some(error_message)) => Some(Condition {
+                condition,
+                error_message,
+                span,
+            }),
             _ => {
                 self.diags.error(
                     format!("Incomplete {} block", b.ident.value()),
