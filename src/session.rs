@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use dumcel_engine::config::load::load_module;
 use dumcel_engine::config::{Module, SourceMap, VariableDecl};
 use dumcel_engine::configure::configure_providers;
+use dumcel_engine::plan::PlanOptions;
 use dumcel_engine::provider::Registry;
 use dumcel_engine::recover::reconcile;
 use dumcel_engine::stack::Stack;
@@ -64,6 +65,24 @@ pub struct PlanFlags {
     /// How many provider calls may run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+    /// Replace this instance even if nothing changed (repeatable).
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// Limit the plan to these resources and what they depend on (repeatable).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub target: Vec<String>,
+}
+
+impl PlanFlags {
+    pub fn options(&self, destroy: bool) -> PlanOptions {
+        PlanOptions {
+            destroy,
+            refresh: self.refresh,
+            parallelism: self.parallelism,
+            replace: self.replace.clone(),
+            targets: self.target.clone(),
+        }
+    }
 }
 
 pub fn registry() -> Registry {

@@ -15,6 +15,7 @@ use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value};
 use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
+use crate::lifecycle;
 use crate::plan::{Planned, data_config, diff_instance, expand, instance_config, state_value};
 use crate::provider::ProviderError;
 use crate::stack::{Stack, Values};
@@ -326,6 +327,7 @@ async fn run_node_inner(
             instance_config(stack, decl, &addr.key, &each, &values, true)
                 .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
         };
+        let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
         let replace = change.action == Action::Replace;
         let p = diff_instance(
             &rt,
@@ -336,6 +338,8 @@ async fn run_node_inner(
         Some(p.after)
     };
     let planned_plain = planned.clone().map(Value::deep_unmark);
+    let decl = stack.module.resources.get(&rkey);
+    let create_before_destroy = decl.is_some_and(|d| d.lifecycle.create_before_destroy);
 
     let seq = match &shared.journal {
         Some(j) => Some(
@@ -365,6 +369,22 @@ async fn run_node_inner(
                 )
                 .await
                 .map(Some),
+            Action::Replace if create_before_destroy => {
+                let new = rt
+                    .create(planned_plain.as_ref().unwrap_or(&Value::Null))
+                    .await?;
+                if let Some(old) = &prior_plain
+                    && let Err(e) = rt.delete(old).await
+                {
+                    // The replacement exists; the old object must not be forgotten.
+                    record_deposed(shared, change, old).await;
+                    crate::progress::report(&format!(
+                        "the old object could not be deleted ({}); it is recorded as \"{} (deposed)\" and the next apply deletes it",
+                        e.message, change.address
+                    ));
+                }
+                Ok(Some(new))
+            }
             Action::Replace => {
                 if let Some(p) = &prior_plain {
                     rt.delete(p).await?;
@@ -443,6 +463,14 @@ async fn run_node_inner(
             (Err(e.message), outcome)
         }
     };
+    let postcondition = match (&result, &record_outcome, decl) {
+        (Ok(_), Some(Outcome::Put(inst)), Some(decl))
+            if !decl.lifecycle.postconditions.is_empty() =>
+        {
+            check_postconditions(shared, decl, &addr, &inst.attributes).err()
+        }
+        _ => None,
+    };
     if let Some(o) = record_outcome {
         {
             let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
@@ -460,7 +488,75 @@ async fn run_node_inner(
                 .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
         }
     }
-    result
+    // A failed postcondition fails the node after the object is recorded.
+    match postcondition {
+        Some(message) => Err(message),
+        None => result,
+    }
+}
+
+/// Checks postconditions with `self` bound to the object just made.
+fn check_postconditions(
+    shared: &Shared,
+    decl: &crate::config::ResourceDecl,
+    addr: &InstanceAddr,
+    attributes: &serde_json::Value,
+) -> Result<(), String> {
+    let stack = &shared.stack;
+    let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
+    let each = shared
+        .each
+        .get(&decl.key())
+        .and_then(|m| m.get(&addr.key))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut scope = stack
+        .scope_for(
+            stack.refs(&decl.key()),
+            &values,
+            Some((&addr.key, &each)),
+            true,
+        )
+        .map_err(|d| d.render_plain(&stack.sources))?;
+    scope.set("self", Value::from_json(attributes));
+    lifecycle::check(
+        &decl.lifecycle.postconditions,
+        &scope,
+        "postcondition",
+        &addr.to_string(),
+    )
+    .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())
+}
+
+/// Records an old object a create-before-destroy replacement could not
+/// delete, under `ADDRESS (deposed)`, so the next plan deletes it.
+async fn record_deposed(shared: &Shared, change: &ResourceChange, old: &Value) {
+    let address = format!("{} (deposed)", change.address);
+    let Ok(inst) = shared
+        .state
+        .lock()
+        .map(|s| s.resources.get(&change.address).cloned())
+    else {
+        return;
+    };
+    let Some(mut inst) = inst else { return };
+    inst.attributes = old.to_json_lossy();
+    if let Some(j) = &shared.journal
+        && let Ok(seq) = j
+            .intent(
+                &address,
+                &change.resource_type,
+                &change.provider,
+                Operation::Delete,
+                None,
+            )
+            .await
+    {
+        let _ = j.done(seq, &address, Outcome::Put(inst.clone()));
+    }
+    if let Ok(mut state) = shared.state.lock() {
+        state.resources.insert(address, inst);
+    }
 }
 
 /// A data source read deferred to apply: its arguments are known now.

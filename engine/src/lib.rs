@@ -10,6 +10,7 @@ pub mod eval;
 pub mod format;
 pub mod functions;
 pub mod hooks;
+pub mod lifecycle;
 pub mod plan;
 pub mod progress;
 pub mod provider;

@@ -16,6 +16,7 @@ use dumcel_state::State;
 use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::hooks::Hooks;
+use crate::lifecycle;
 use crate::provider::{Registry, ResourceType};
 use crate::stack::{Stack, Values};
 use dumcel_planner::Mode;
@@ -25,6 +26,10 @@ pub struct PlanOptions {
     pub destroy: bool,
     pub refresh: bool,
     pub parallelism: usize,
+    /// `-replace=ADDR`: instances to replace even if nothing changed.
+    pub replace: Vec<String>,
+    /// `-target=ADDR`: plan only these (resources or instances) and what they depend on.
+    pub targets: Vec<String>,
 }
 
 impl Default for PlanOptions {
@@ -33,6 +38,8 @@ impl Default for PlanOptions {
             destroy: false,
             refresh: true,
             parallelism: 10,
+            replace: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }
@@ -177,6 +184,7 @@ pub async fn plan(
                     decl,
                     &prior_of,
                     state,
+                    opts,
                     &mut values,
                     &mut changes,
                     &mut planned_addrs,
@@ -223,7 +231,16 @@ pub async fn plan(
         });
     }
 
-    let outputs = if opts.destroy {
+    if !opts.targets.is_empty() {
+        changes = restrict_to_targets(stack, changes, &opts.targets);
+    }
+    if let Err(d) = lifecycle::prevent_destroy(&stack.module, &changes) {
+        diags.extend(d);
+    }
+    let outputs = if !opts.targets.is_empty() {
+        // A targeted plan leaves outputs as recorded.
+        Vec::new()
+    } else if opts.destroy {
         state
             .outputs
             .iter()
@@ -438,6 +455,7 @@ fn plan_resource(
     decl: &ResourceDecl,
     prior_of: &dyn Fn(&str) -> Option<Value>,
     state: &State,
+    opts: &PlanOptions,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
     planned: &mut HashSet<String>,
@@ -469,8 +487,31 @@ fn plan_resource(
             }
         };
         let prior = prior_of(&address);
+        let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
+        let scope = stack.scope_for(stack.refs(&key), values, Some((&ikey, &each)), false)?;
+        if let Err(d) = lifecycle::check(
+            &decl.lifecycle.preconditions,
+            &scope,
+            "precondition",
+            &address,
+        ) {
+            diags.extend(d);
+            continue;
+        }
         let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
-        let p = match diff_instance(rt, prior.as_ref(), &config, tainted && prior.is_some()) {
+        let requested = opts.replace.contains(&address);
+        let triggered = lifecycle::replace_trigger(&decl.lifecycle, changes);
+        let reason = if tainted {
+            Some("tainted".to_owned())
+        } else if requested {
+            Some("requested with -replace".to_owned())
+        } else {
+            triggered
+                .as_ref()
+                .map(|t| format!("replace_triggered_by: {t} changes"))
+        };
+        let force = prior.is_some() && (tainted || requested || triggered.is_some());
+        let p = match diff_instance(rt, prior.as_ref(), &config, force) {
             Ok(p) => p,
             Err(message) => {
                 diags.push(Diagnostic::error(
@@ -485,7 +526,7 @@ fn plan_resource(
             .instances
             .entry(key.clone())
             .or_default()
-            .insert(ikey, p.after.clone());
+            .insert(ikey.clone(), p.after.clone());
         planned.insert(address.clone());
         changes.push(ResourceChange {
             address,
@@ -495,9 +536,27 @@ fn plan_resource(
             before: prior,
             after: Some(p.after),
             replace_because: p.replace_because,
-            reason: (tainted && p.action == Action::Replace).then(|| "tainted".to_owned()),
+            reason: reason.filter(|_| p.action == Action::Replace),
             depends_on: depends_on.clone(),
         });
+        let mut post = scope;
+        post.set(
+            "self",
+            values
+                .instances
+                .get(&key)
+                .and_then(|m| m.get(&ikey))
+                .cloned()
+                .unwrap_or(Value::Unknown),
+        );
+        if let Err(d) = lifecycle::check(
+            &decl.lifecycle.postconditions,
+            &post,
+            "postcondition",
+            &decl.addr.instance(ikey).to_string(),
+        ) {
+            diags.extend(d);
+        }
     }
     diags.into_result().map(|_| ())
 }
@@ -666,6 +725,54 @@ fn depends_on_instances(stack: &Stack, key: &str, values: &Values) -> Vec<String
                 .into_iter()
                 .flat_map(|m| m.keys())
                 .filter_map(move |k| addr.as_ref().map(|a| a.instance(k.clone()).to_string()))
+        })
+        .collect()
+}
+
+/// Keeps the changes a `-target` names, and those of every resource the
+/// targets depend on, directly or not.
+fn restrict_to_targets(
+    stack: &Stack,
+    changes: Vec<ResourceChange>,
+    targets: &[String],
+) -> Vec<ResourceChange> {
+    let matches = |address: &str, target: &str| {
+        address == target
+            || address
+                .strip_prefix(target)
+                .is_some_and(|rest| rest.starts_with('['))
+    };
+    // Resource keys the targets need, following dependencies transitively.
+    let mut needed: HashSet<String> = HashSet::new();
+    let mut stack_keys: Vec<String> = targets
+        .iter()
+        .filter_map(|t| {
+            t.parse::<InstanceAddr>()
+                .ok()
+                .map(|a| a.resource.to_string())
+        })
+        .collect();
+    while let Some(k) = stack_keys.pop() {
+        if needed.insert(k.clone()) {
+            stack_keys.extend(stack.resource_deps.get(&k).cloned().unwrap_or_default());
+        }
+    }
+    changes
+        .into_iter()
+        .filter(|c| {
+            if targets.iter().any(|t| matches(&c.address, t)) {
+                return true;
+            }
+            let resource = c
+                .address
+                .parse::<InstanceAddr>()
+                .map(|a| a.resource.to_string())
+                .unwrap_or_default();
+            // A dependency of a target, but not a sibling instance of a targeted one.
+            needed.contains(&resource)
+                && !targets
+                    .iter()
+                    .any(|t| t.starts_with(&resource) && t.len() > resource.len())
         })
         .collect()
 }

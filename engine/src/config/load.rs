@@ -472,9 +472,28 @@ impl FileLoader<'_> {
     }
 
     fn lifecycle(&mut self, b: &Block) -> Lifecycle {
-        let mut l = Lifecycle::default();
+        let mut l = Lifecycle {
+            span: Some(self.span(b.ident.span())),
+            ..Lifecycle::default()
+        };
         for s in b.body.iter() {
-            let Structure::Attribute(a) = s else { continue };
+            let a = match s {
+                Structure::Attribute(a) => a,
+                Structure::Block(inner) => {
+                    let kind = inner.ident.value().to_string();
+                    match (kind.as_str(), self.condition(inner)) {
+                        ("precondition", Some(c)) => l.preconditions.push(c),
+                        ("postcondition", Some(c)) => l.postconditions.push(c),
+                        ("precondition" | "postcondition", None) => {}
+                        _ => self.diags.error(
+                            format!("Unexpected block \"{kind}\" in lifecycle"),
+                            "lifecycle takes precondition and postcondition blocks.",
+                            Some(self.span(inner.ident.span())),
+                        ),
+                    }
+                    continue;
+                }
+            };
             let expr = self.lower.expr(&a.value);
             match a.key.value().as_str() {
                 "create_before_destroy" => {
@@ -493,9 +512,24 @@ impl FileLoader<'_> {
                                 _ => None,
                             })
                             .collect(),
-                        _ => Vec::new(),
+                        _ => {
+                            self.diags.error(
+                                "Invalid ignore_changes",
+                                "ignore_changes takes a list of attribute names, like [tags, content], or all.",
+                                Some(expr.span),
+                            );
+                            Vec::new()
+                        }
                     }
                 }
+                "replace_triggered_by" => match &expr.kind {
+                    ExprKind::Array(items) => l.replace_triggered_by = items.clone(),
+                    _ => self.diags.error(
+                        "Invalid replace_triggered_by",
+                        "replace_triggered_by takes a list of references, like [null_resource.config].",
+                        Some(expr.span),
+                    ),
+                },
                 other => self.unexpected_argument(other, "lifecycle", self.span(a.span())),
             }
         }

@@ -67,6 +67,20 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     /// Attribute names; `["*"]` for `all`.
     pub ignore_changes: Vec<String>,
+    /// References whose change replaces this resource.
+    pub replace_triggered_by: Vec<Expr>,
+    pub preconditions: Vec<Condition>,
+    /// May refer to the resource's own new values as `self`.
+    pub postconditions: Vec<Condition>,
+    pub span: Option<Span>,
+}
+
+impl Lifecycle {
+    pub fn ignores(&self, attribute: &str) -> bool {
+        self.ignore_changes
+            .iter()
+            .any(|a| a == "*" || a == attribute)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +111,16 @@ impl ResourceDecl {
             .flat_map(|e| e.references())
             .collect();
         self.body.collect_refs(&[], &mut out);
+        let l = &self.lifecycle;
+        out.extend(l.replace_triggered_by.iter().flat_map(|e| e.references()));
+        for c in l.preconditions.iter().chain(&l.postconditions) {
+            let refs = c
+                .condition
+                .references()
+                .into_iter()
+                .chain(c.error_message.references());
+            out.extend(refs.filter(|r| r.root != "self"));
+        }
         out
     }
 }
