@@ -159,7 +159,6 @@ pub async fn plan(
         }
     };
 
-    let mut planned_addrs: HashSet<String> = HashSet::new();
     if !opts.destroy {
         for key in &stack.order {
             if let Some(name) = key.strip_prefix("local.") {
@@ -187,7 +186,6 @@ pub async fn plan(
                     opts,
                     &mut values,
                     &mut changes,
-                    &mut planned_addrs,
                 )
             {
                 diags.extend(d);
@@ -200,6 +198,7 @@ pub async fn plan(
     }
 
     // What state records and the configuration no longer declares is deleted.
+    let planned_addrs: HashSet<String> = changes.iter().map(|c| c.address.clone()).collect();
     for (address, inst) in &state.resources {
         if planned_addrs.contains(address) {
             continue;
@@ -458,7 +457,6 @@ fn plan_resource(
     opts: &PlanOptions,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
-    planned: &mut HashSet<String>,
 ) -> Result<(), Diagnostics> {
     let key = decl.key();
     let instances = expand(stack, decl, values)?;
@@ -527,7 +525,6 @@ fn plan_resource(
             .entry(key.clone())
             .or_default()
             .insert(ikey.clone(), p.after.clone());
-        planned.insert(address.clone());
         changes.push(ResourceChange {
             address,
             resource_type: decl.addr.resource_type.clone(),
