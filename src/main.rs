@@ -3,6 +3,7 @@
 mod commands;
 mod session;
 mod ui;
+mod workspaces;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,9 @@ enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Manage workspaces: one state each.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
     /// Print the dependency graph (DOT).
     Graph,
     /// Release a lock left by a dead process.
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
             Command::Show(a) => show::run(&ui, a).await,
             Command::Output(a) => output::run(&ui, a).await,
             Command::State(c) => state::run(&ui, c).await,
+            Command::Workspace(c) => workspace::run(&ui, c).await,
             Command::Graph => graph::run(&ui).await,
             Command::ForceUnlock(a) => force_unlock::run(&ui, a).await,
             Command::Version(a) => version::run(a).await,

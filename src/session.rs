@@ -182,17 +182,31 @@ pub fn build_stack(
     sources: SourceMap,
     variables: Map,
 ) -> anyhow::Result<Arc<Stack>> {
-    let workspace = "default";
-    match Stack::new(module, sources.clone(), registry(), variables, workspace) {
+    let workspace = crate::workspaces::current();
+    match Stack::new(module, sources.clone(), registry(), variables, &workspace) {
         Ok(s) => Ok(Arc::new(s)),
         Err(d) => Err(ui.fail(&sources, &d)),
     }
 }
 
-/// Where the state lives: `terraform { backend "local" { path = ... } }`, or
-/// `dumcel.tfstate` in the stack directory.
+/// Where the selected workspace's state lives (see [`crate::workspaces`]).
 pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
-    let default = LocalBackend::new(dumcel_state::DEFAULT_STATE_FILE);
+    let workspace = crate::workspaces::current();
+    if !crate::workspaces::exists(&base_state_path(module)?, &workspace) {
+        return Err(report(format!(
+            "workspace \"{workspace}\" does not exist; create it with `dumcel workspace new {workspace}` or select another"
+        )));
+    }
+    Ok(LocalBackend::new(crate::workspaces::state_path(
+        &base_state_path(module)?,
+        &workspace,
+    )))
+}
+
+/// The default workspace's state path: `terraform { backend "local" { path =
+/// ... } }`, or `dumcel.tfstate` in the stack directory.
+pub fn base_state_path(module: Option<&Module>) -> anyhow::Result<PathBuf> {
+    let default = PathBuf::from(dumcel_state::DEFAULT_STATE_FILE);
     let Some(decl) = module.and_then(|m| m.backend.as_ref()) else {
         return Ok(default);
     };
@@ -205,7 +219,7 @@ pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
                 .and_then(|a| a.expr.as_literal())
                 .and_then(|v| v.as_str())
                 .map(PathBuf::from);
-            Ok(path.map(LocalBackend::new).unwrap_or(default))
+            Ok(path.unwrap_or(default))
         }
         other => {
             bail!("backend \"{other}\" is not available in this dumcel; use backend \"local\"")
@@ -216,9 +230,13 @@ pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
 /// The backend for commands that need no configuration (state, output, force-unlock):
 /// the configuration is read if it loads, to find a configured backend path.
 pub fn backend_quiet() -> anyhow::Result<LocalBackend> {
+    backend(quiet_module().as_ref())
+}
+
+/// The stack's configuration if it loads; `None` otherwise (no diagnostics).
+pub fn quiet_module() -> Option<Module> {
     let mut sources = SourceMap::default();
-    let module = load_module(Path::new("."), &mut sources).ok();
-    backend(module.as_ref())
+    load_module(Path::new("."), &mut sources).ok()
 }
 
 /// The lock and the recorded state, with the journal of an interrupted apply

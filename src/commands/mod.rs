@@ -12,3 +12,4 @@ pub mod show;
 pub mod state;
 pub mod validate;
 pub mod version;
+pub mod workspace;
