@@ -45,6 +45,8 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Destroy everything the state records.
     Destroy(apply::ApplyArgs),
+    /// Bring an existing object under management.
+    Import(import::ImportArgs),
     /// Show the state or a saved plan.
     Show(show::ShowArgs),
     /// Show output values.
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
                 a.destroy = true;
                 apply::run(&ui, a).await
             }
+            Command::Import(a) => import::run(&ui, a).await,
             Command::Show(a) => show::run(&ui, a).await,
             Command::Output(a) => output::run(&ui, a).await,
             Command::State(c) => state::run(&ui, c).await,

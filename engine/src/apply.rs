@@ -92,6 +92,8 @@ pub async fn apply(
         }
     }
 
+    adopt_imports(&stack, changes, &mut state, journal.as_ref()).await;
+
     let nodes: Vec<ResourceChange> = changes
         .iter()
         .filter(|c| {
@@ -207,6 +209,46 @@ pub async fn apply(
     report.failed.sort();
     report.skipped.sort();
     (state, report)
+}
+
+/// Records the objects `import` blocks bring under management, as read at
+/// plan time; their changes, if any, then apply like any other.
+async fn adopt_imports(
+    stack: &Stack,
+    changes: &[ResourceChange],
+    state: &mut State,
+    journal: Option<&Journal>,
+) {
+    for c in changes.iter().filter(|c| c.importing.is_some()) {
+        let Some(found) = &c.before else { continue };
+        let rkey = c
+            .address
+            .parse::<InstanceAddr>()
+            .map(|a| a.resource.to_string())
+            .unwrap_or_default();
+        let inst = ResourceInstance {
+            resource_type: c.resource_type.clone(),
+            provider: c.provider.clone(),
+            attributes: found.clone().deep_unmark().to_json_lossy(),
+            sensitive_attributes: found.sensitive_attributes(),
+            dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
+            tainted: false,
+        };
+        if let Some(j) = journal
+            && let Ok(seq) = j
+                .intent(
+                    &c.address,
+                    &c.resource_type,
+                    &c.provider,
+                    Operation::Read,
+                    None,
+                )
+                .await
+        {
+            let _ = j.done(seq, &c.address, Outcome::Put(inst.clone()));
+        }
+        state.resources.insert(c.address.clone(), inst);
+    }
 }
 
 /// For each node, the indices of the nodes it must wait for.

@@ -11,6 +11,7 @@ pub mod format;
 pub mod functions;
 pub mod hooks;
 pub mod lifecycle;
+pub mod moves;
 pub mod plan;
 pub mod progress;
 pub mod provider;

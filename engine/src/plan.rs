@@ -139,6 +139,7 @@ fn drift_of(
         replace_because: Vec::new(),
         reason: None,
         depends_on: Vec::new(),
+        importing: None,
     })
 }
 
@@ -187,6 +188,7 @@ pub async fn plan(
                     &mut values,
                     &mut changes,
                 )
+                .await
             {
                 diags.extend(d);
             }
@@ -227,6 +229,7 @@ pub async fn plan(
             replace_because: Vec::new(),
             reason,
             depends_on: Vec::new(),
+            importing: None,
         });
     }
 
@@ -273,6 +276,7 @@ pub async fn plan(
         drift: refreshed.drift.clone(),
         changes,
         outputs,
+        moved: Vec::new(),
     };
     Ok((plan, values))
 }
@@ -449,7 +453,7 @@ pub fn instance_config(
     Ok(config)
 }
 
-fn plan_resource(
+async fn plan_resource(
     stack: &Stack,
     decl: &ResourceDecl,
     prior_of: &dyn Fn(&str) -> Option<Value>,
@@ -484,7 +488,17 @@ fn plan_resource(
                 continue;
             }
         };
-        let prior = prior_of(&address);
+        let (prior, importing) = match prior_of(&address) {
+            Some(p) => (Some(p), None),
+            None => match import_for(stack, rt, &address, values).await {
+                Ok(Some((found, id))) => (Some(found), Some(id)),
+                Ok(None) => (None, None),
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            },
+        };
         let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
         let scope = stack.scope_for(stack.refs(&key), values, Some((&ikey, &each)), false)?;
         if let Err(d) = lifecycle::check(
@@ -535,6 +549,7 @@ fn plan_resource(
             replace_because: p.replace_because,
             reason: reason.filter(|_| p.action == Action::Replace),
             depends_on: depends_on.clone(),
+            importing,
         });
         let mut post = scope;
         post.set(
@@ -698,6 +713,7 @@ async fn plan_data(
                     "its arguments depend on values not known until apply".into()
                 }),
                 depends_on: deps.clone(),
+                importing: None,
             });
             after
         };
@@ -772,4 +788,46 @@ fn restrict_to_targets(
                     .any(|t| t.starts_with(&resource) && t.len() > resource.len())
         })
         .collect()
+}
+
+/// For an `import` block naming `address`: the existing object it brings under
+/// management, read from its provider, and the id it was imported by.
+async fn import_for(
+    stack: &Stack,
+    rt: &Arc<dyn ResourceType>,
+    address: &str,
+    values: &Values,
+) -> Result<Option<(Value, String)>, Diagnostics> {
+    let Some(decl) = stack.module.imports.iter().find(|i| i.to == address) else {
+        return Ok(None);
+    };
+    let scope = stack.scope_for(&decl.id.references(), values, None, false)?;
+    let id =
+        crate::eval::eval(&decl.id, &scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    let Some(id) = id
+        .as_str()
+        .map(str::to_owned)
+        .filter(|_| id.is_wholly_known())
+    else {
+        return Err(Diagnostic::error(
+            "Invalid import id",
+            "The id must be a string known at plan time.",
+            Some(decl.id.span),
+        )
+        .into());
+    };
+    let failed = |message: String| {
+        Diagnostics::from(Diagnostic::error(
+            format!("Cannot import {address}"),
+            message,
+            Some(decl.span),
+        ))
+    };
+    let imported = rt.import(&id).await.map_err(|e| failed(e.message))?;
+    let found = rt
+        .read(&imported)
+        .await
+        .map_err(|e| failed(e.message))?
+        .ok_or_else(|| failed(format!("no object with id \"{id}\" exists")))?;
+    Ok(Some((found, id)))
 }

@@ -130,6 +130,20 @@ impl Stack {
                 }
             }
         }
+        for imp in &module.imports {
+            let resource = imp
+                .to
+                .parse::<dumcel_planner::InstanceAddr>()
+                .map(|a| a.resource.to_string())
+                .unwrap_or_default();
+            if !module.resources.contains_key(&resource) {
+                diags.push(Diagnostic::error(
+                    format!("Import target {} is not in configuration", imp.to),
+                    format!("Declare resource {resource} before importing into it; import only adopts objects the configuration describes."),
+                    Some(imp.span),
+                ));
+            }
+        }
         if diags.has_errors() {
             return Err(diags);
         }

@@ -82,7 +82,7 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
             opts.targets.join(", ")
         );
     }
-    let planned = make_plan(ui, &stack, &locked.state, &opts, hooks.as_ref()).await?;
+    let planned = make_plan(ui, &stack, &mut locked.state, &opts, hooks.as_ref()).await?;
     if let Some(plan) = &saved {
         if actions(plan) != actions(&planned.plan) {
             return Err(report(

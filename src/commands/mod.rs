@@ -4,6 +4,7 @@ pub mod apply;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod output;
 pub mod plan;

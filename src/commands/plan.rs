@@ -49,7 +49,7 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
             opts.targets.join(", ")
         );
     }
-    let planned = make_plan(ui, &stack, &locked.state, &opts, &hooks).await?;
+    let planned = make_plan(ui, &stack, &mut locked.state, &opts, &hooks).await?;
     let plan = &planned.plan;
     if args.json {
         println!("{}", render::json_plan(plan));

@@ -233,11 +233,88 @@ impl FileLoader<'_> {
                 }
             }
             "terraform" | "dumcel" => self.settings(b, module),
+            "import" => self.import(b, header, module),
+            "moved" => self.moved(b, header, module),
             other => self.diags.error(
                 format!("Unsupported block type \"{other}\""),
-                "Blocks allowed at the top level: variable, locals, resource, data, output, provider, terraform.",
+                "Blocks allowed at the top level: variable, locals, resource, data, output, provider, terraform, import, moved.",
                 Some(self.span(b.ident.span())),
             ),
+        }
+    }
+
+    /// The plain attributes of a small block such as `import` or `moved`.
+    fn attributes(&mut self, b: &Block, allowed: &[&str]) -> indexmap::IndexMap<String, Expr> {
+        let mut out = indexmap::IndexMap::new();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if allowed.contains(&a.key.value().as_str()) => {
+                    out.insert(a.key.value().to_string(), self.lower.expr(&a.value));
+                }
+                Structure::Attribute(a) => {
+                    self.unexpected_argument(a.key.value(), b.ident.value(), self.span(a.span()))
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!(
+                        "Unexpected block \"{}\" in {}",
+                        inner.ident.value(),
+                        b.ident.value()
+                    ),
+                    format!(
+                        "A {} block takes only arguments: {}.",
+                        b.ident.value(),
+                        allowed.join(", ")
+                    ),
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        out
+    }
+
+    /// A resource address written as a reference: `null_resource.a["x"]`.
+    fn address(&mut self, e: Option<&Expr>, what: &str, span: Span) -> Option<String> {
+        let text = e.and_then(address_of);
+        if text.is_none() {
+            self.diags.error(
+                format!("Invalid \"{what}\" address"),
+                format!("{what} must name a resource instance, like null_resource.a or null_resource.a[0] (no quotes)."),
+                e.map(|e| e.span).or(Some(span)),
+            );
+        }
+        text
+    }
+
+    fn import(&mut self, b: &Block, header: Span, module: &mut Module) {
+        let mut attrs = self.attributes(b, &["to", "id"]);
+        let to = self.address(attrs.get("to"), "to", header);
+        let Some(id) = attrs.swap_remove("id") else {
+            self.diags.error(
+                "Missing id in import block",
+                "Add id = \"<the object's id>\".",
+                Some(header),
+            );
+            return;
+        };
+        if let Some(to) = to {
+            module.imports.push(ImportDecl {
+                to,
+                id,
+                span: header,
+            });
+        }
+    }
+
+    fn moved(&mut self, b: &Block, header: Span, module: &mut Module) {
+        let attrs = self.attributes(b, &["from", "to"]);
+        let from = self.address(attrs.get("from"), "from", header);
+        let to = self.address(attrs.get("to"), "to", header);
+        if let (Some(from), Some(to)) = (from, to) {
+            module.moves.push(MovedDecl {
+                from,
+                to,
+                span: header,
+            });
         }
     }
 
@@ -781,4 +858,37 @@ pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
         }
         _ => Err(hint.to_owned()),
     }
+}
+
+/// The address a reference expression names, if it names one: a resource or
+/// data source, with an optional literal index.
+pub fn address_of(e: &Expr) -> Option<String> {
+    let ExprKind::Traversal(base, steps) = &e.kind else {
+        return None;
+    };
+    let ExprKind::Variable(root) = &base.kind else {
+        return None;
+    };
+    let mut out = root.clone();
+    for step in steps {
+        match step {
+            Step::Attr(name, _) => {
+                out.push('.');
+                out.push_str(name);
+            }
+            Step::Index(ix) => match ix.as_literal()? {
+                dumcel_planner::Value::Number(n) if n.fract() == 0.0 => {
+                    out.push_str(&format!("[{}]", *n as i64))
+                }
+                dumcel_planner::Value::String(k) => {
+                    out.push_str(&format!("[{}]", serde_json::to_string(k).ok()?))
+                }
+                _ => return None,
+            },
+            Step::AttrSplat | Step::FullSplat => return None,
+        }
+    }
+    out.parse::<dumcel_planner::InstanceAddr>()
+        .ok()
+        .map(|a| a.to_string())
 }

@@ -19,6 +19,24 @@ pub struct Module {
     pub outputs: IndexMap<String, OutputDecl>,
     pub providers: IndexMap<String, ProviderDecl>,
     pub backend: Option<BackendDecl>,
+    pub imports: Vec<ImportDecl>,
+    pub moves: Vec<MovedDecl>,
+}
+
+/// `import { to = TYPE.NAME, id = "..." }`
+#[derive(Debug, Clone)]
+pub struct ImportDecl {
+    pub to: String,
+    pub id: Expr,
+    pub span: Span,
+}
+
+/// `moved { from = OLD, to = NEW }`
+#[derive(Debug, Clone)]
+pub struct MovedDecl {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
