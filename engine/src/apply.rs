@@ -4,21 +4,21 @@
 //! journal before calling the provider and its outcome after. A failed node
 //! stops its dependents, not its siblings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value};
+use dumcel_planner::{Action, InstanceAddr, ResourceChange, Value};
 use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
 use crate::lifecycle;
-use crate::plan::{Planned, data_config, diff_instance, expand, instance_config, state_value};
+use crate::plan::{Planned, data_config, diff_instance, instance_config, state_value};
 use crate::provider::ProviderError;
-use crate::stack::{Stack, Values};
+use crate::stack::{ModuleInstance, Stack, Values, static_key};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -56,8 +56,6 @@ struct Shared {
     state: Mutex<State>,
     journal: Option<Journal>,
     hooks: Arc<dyn Hooks>,
-    /// each.value of every for_each instance, by resource key.
-    each: HashMap<String, BTreeMap<InstanceKey, Value>>,
     progress_interval: Duration,
 }
 
@@ -106,21 +104,12 @@ pub async fn apply(
         .collect();
     let deps = node_dependencies(&nodes, &state);
 
-    let mut each = HashMap::new();
-    for (key, decl) in &stack.module.resources {
-        if decl.for_each.is_some()
-            && let Ok(pairs) = expand(&stack, decl, &values)
-        {
-            each.insert(key.clone(), pairs.into_iter().collect());
-        }
-    }
     let shared = Arc::new(Shared {
         stack,
         values: Mutex::new(values),
         state: Mutex::new(state),
         journal,
         hooks,
-        each,
         progress_interval: opts.progress_interval,
     });
 
@@ -224,7 +213,7 @@ async fn adopt_imports(
         let rkey = c
             .address
             .parse::<InstanceAddr>()
-            .map(|a| a.resource.to_string())
+            .map(|a| static_key(&a.resource))
             .unwrap_or_default();
         let inst = ResourceInstance {
             resource_type: c.resource_type.clone(),
@@ -261,7 +250,7 @@ fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>>
     let resource_of = |address: &str| {
         address
             .parse::<InstanceAddr>()
-            .map(|a| a.resource.to_string())
+            .map(|a| static_key(&a.resource))
             .unwrap_or_default()
     };
     nodes
@@ -332,9 +321,11 @@ async fn run_node_inner(
 ) -> Result<Option<String>, String> {
     let stack = &shared.stack;
     let addr: InstanceAddr = change.address.parse().map_err(|e| format!("{e}"))?;
+    // Values are kept by module instance; declarations by static key.
     let rkey = addr.resource.to_string();
+    let skey = static_key(&addr.resource);
     if change.action == Action::Read {
-        return read_data(shared, &addr, &rkey).await;
+        return read_data(shared, &addr).await;
     }
     let rt = stack
         .registry
@@ -354,19 +345,17 @@ async fn run_node_inner(
         None
     } else {
         let decl = stack
-            .module
-            .resources
-            .get(&rkey)
+            .resource(&skey)
             .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
-        let each = shared
-            .each
-            .get(&rkey)
-            .and_then(|m| m.get(&addr.key))
-            .cloned()
-            .unwrap_or(Value::Null);
         let config = {
             let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
-            instance_config(stack, decl, &addr.key, &each, &values, true)
+            let mi = values.module_instance(&addr.resource.module);
+            let each = values
+                .each
+                .get(&change.address)
+                .cloned()
+                .unwrap_or(Value::Null);
+            instance_config(stack, decl, &mi, &addr.key, &each, &values, true)
                 .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
         };
         let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
@@ -380,7 +369,7 @@ async fn run_node_inner(
         Some(p.after)
     };
     let planned_plain = planned.clone().map(Value::deep_unmark);
-    let decl = stack.module.resources.get(&rkey);
+    let decl = stack.resource(&skey);
     let create_before_destroy = decl.is_some_and(|d| d.lifecycle.create_before_destroy);
 
     let seq = match &shared.journal {
@@ -467,7 +456,7 @@ async fn run_node_inner(
             provider: change.provider.clone(),
             attributes: value.deep_unmark().to_json_lossy(),
             sensitive_attributes: sensitive,
-            dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
+            dependencies: stack.resource_deps.get(&skey).cloned().unwrap_or_default(),
             tainted,
         }
     };
@@ -546,16 +535,17 @@ fn check_postconditions(
 ) -> Result<(), String> {
     let stack = &shared.stack;
     let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
-    let each = shared
+    let mi = values.module_instance(&addr.resource.module);
+    let each = values
         .each
-        .get(&decl.key())
-        .and_then(|m| m.get(&addr.key))
+        .get(&addr.to_string())
         .cloned()
         .unwrap_or(Value::Null);
     let mut scope = stack
         .scope_for(
-            stack.refs(&decl.key()),
+            stack.refs(&static_key(&addr.resource)),
             &values,
+            &mi,
             Some((&addr.key, &each)),
             true,
         )
@@ -602,31 +592,26 @@ async fn record_deposed(shared: &Shared, change: &ResourceChange, old: &Value) {
 }
 
 /// A data source read deferred to apply: its arguments are known now.
-async fn read_data(
-    shared: &Shared,
-    addr: &InstanceAddr,
-    rkey: &str,
-) -> Result<Option<String>, String> {
+async fn read_data(shared: &Shared, addr: &InstanceAddr) -> Result<Option<String>, String> {
     let stack = &shared.stack;
+    let rkey = addr.resource.to_string();
     let decl = stack
-        .module
-        .resources
-        .get(rkey)
+        .resource(&static_key(&addr.resource))
         .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
     let ds = stack
         .registry
         .data_source(&decl.addr.resource_type)
         .cloned()
         .ok_or_else(|| format!("no data source \"{}\"", decl.addr.resource_type))?;
-    let each = shared
-        .each
-        .get(rkey)
-        .and_then(|m| m.get(&addr.key))
-        .cloned()
-        .unwrap_or(Value::Null);
     let config = {
         let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
-        data_config(stack, decl, &addr.key, &each, &values, true)
+        let mi = values.module_instance(&addr.resource.module);
+        let each = values
+            .each
+            .get(&addr.to_string())
+            .cloned()
+            .unwrap_or(Value::Null);
+        data_config(stack, decl, &mi, &addr.key, &each, &values, true)
             .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
     };
     let value = ds
@@ -638,7 +623,7 @@ async fn read_data(
     if let Ok(mut values) = shared.values.lock() {
         values
             .instances
-            .entry(rkey.to_owned())
+            .entry(rkey.clone())
             .or_default()
             .insert(addr.key.clone(), value);
     }
@@ -679,8 +664,14 @@ fn record_outputs(stack: &Stack, values: &Values, state: &mut State, destroy: bo
         .outputs
         .retain(|name, _| stack.module.outputs.contains_key(name));
     for (name, decl) in &stack.module.outputs {
-        if let Ok(v) = stack.eval_in(&format!("output.{name}"), &decl.value, values, None, true)
-            && let Some(json) = v.clone().deep_unmark().to_json()
+        if let Ok(v) = stack.eval_in(
+            &format!("output.{name}"),
+            &decl.value,
+            values,
+            &ModuleInstance::root(),
+            None,
+            true,
+        ) && let Some(json) = v.clone().deep_unmark().to_json()
         {
             state.outputs.insert(
                 name.clone(),

@@ -16,5 +16,6 @@ pub mod plan;
 pub mod progress;
 pub mod provider;
 pub mod recover;
+pub mod scopes;
 pub mod stack;
 pub mod variables;

@@ -4,8 +4,9 @@
 
 use dumcel_planner::{Action, InstanceAddr, ResourceChange, Value};
 
-use crate::config::{Condition, Diagnostic, Diagnostics, Lifecycle, Module};
+use crate::config::{Condition, Diagnostic, Diagnostics, Lifecycle};
 use crate::eval::{Scope, eval, to_bool};
+use crate::stack::{ModuleInstance, Stack, static_key};
 
 /// Configuration with ignored attributes taken from the prior object, so
 /// changes to them made outside dumcel are left alone.
@@ -26,12 +27,16 @@ pub fn ignore_changes(lifecycle: &Lifecycle, config: Value, prior: Option<&Value
 
 /// The resource `replace_triggered_by` names whose change (create, update or
 /// replace) in this plan forces a replacement; `None` when nothing triggers.
-pub fn replace_trigger(lifecycle: &Lifecycle, changes: &[ResourceChange]) -> Option<String> {
+pub fn replace_trigger(
+    lifecycle: &Lifecycle,
+    mi: &ModuleInstance,
+    changes: &[ResourceChange],
+) -> Option<String> {
     for expr in &lifecycle.replace_triggered_by {
         let Some(r) = expr.references().into_iter().next() else {
             continue;
         };
-        let key = format!("{}.{}", r.root, r.name.unwrap_or_default());
+        let key = format!("{}{}.{}", mi.prefix(), r.root, r.name.unwrap_or_default());
         let hit = changes.iter().find(|c| {
             matches!(c.action, Action::Create | Action::Update | Action::Replace)
                 && c.address
@@ -84,7 +89,7 @@ pub fn check(
 }
 
 /// Refuses a plan that would destroy a resource marked `prevent_destroy`.
-pub fn prevent_destroy(module: &Module, changes: &[ResourceChange]) -> Result<(), Diagnostics> {
+pub fn prevent_destroy(stack: &Stack, changes: &[ResourceChange]) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::new();
     for c in changes {
         if !matches!(c.action, Action::Delete | Action::Replace) {
@@ -93,7 +98,7 @@ pub fn prevent_destroy(module: &Module, changes: &[ResourceChange]) -> Result<()
         let Ok(addr) = c.address.parse::<InstanceAddr>() else {
             continue;
         };
-        let Some(decl) = module.resources.get(&addr.resource.to_string()) else {
+        let Some(decl) = stack.resource(&static_key(&addr.resource)) else {
             continue;
         };
         if decl.lifecycle.prevent_destroy {

@@ -18,8 +18,8 @@ use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::hooks::Hooks;
 use crate::lifecycle;
 use crate::provider::{Registry, ResourceType};
-use crate::stack::{Stack, Values};
-use dumcel_planner::Mode;
+use crate::stack::{ModuleInstance, NodeKind, Stack, Values, static_key};
+use dumcel_planner::{Mode, ResourceAddr};
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -162,33 +162,16 @@ pub async fn plan(
 
     if !opts.destroy {
         for key in &stack.order {
-            if let Some(name) = key.strip_prefix("local.") {
-                let Some(local) = stack.module.locals.get(name) else {
-                    continue;
-                };
-                match stack.eval_in(key, &local.expr, &values, None, false) {
-                    Ok(v) => {
-                        values.locals.insert(name.to_owned(), v);
-                    }
-                    Err(d) => diags.extend(d),
-                }
-            } else if let Some(decl) = stack.module.resources.get(key)
-                && decl.addr.mode == Mode::Data
-            {
-                if let Err(d) = plan_data(stack, decl, &mut values, &mut changes).await {
-                    diags.extend(d);
-                }
-            } else if let Some(decl) = stack.module.resources.get(key)
-                && let Err(d) = plan_resource(
-                    stack,
-                    decl,
-                    &prior_of,
-                    state,
-                    opts,
-                    &mut values,
-                    &mut changes,
-                )
-                .await
+            if let Err(d) = plan_node(
+                stack,
+                key,
+                &prior_of,
+                state,
+                opts,
+                &mut values,
+                &mut changes,
+            )
+            .await
             {
                 diags.extend(d);
             }
@@ -197,6 +180,7 @@ pub async fn plan(
                 return Err(diags);
             }
         }
+        fill_depends_on(stack, &mut changes);
     }
 
     // What state records and the configuration no longer declares is deleted.
@@ -236,7 +220,7 @@ pub async fn plan(
     if !opts.targets.is_empty() {
         changes = restrict_to_targets(stack, changes, &opts.targets);
     }
-    if let Err(d) = lifecycle::prevent_destroy(&stack.module, &changes) {
+    if let Err(d) = lifecycle::prevent_destroy(stack, &changes) {
         diags.extend(d);
     }
     let outputs = if !opts.targets.is_empty() {
@@ -281,12 +265,130 @@ pub async fn plan(
     Ok((plan, values))
 }
 
+/// Plans one block in every instance of its module.
+async fn plan_node(
+    stack: &Stack,
+    key: &str,
+    prior_of: &(dyn Fn(&str) -> Option<Value> + Sync),
+    state: &State,
+    opts: &PlanOptions,
+    values: &mut Values,
+    changes: &mut Vec<ResourceChange>,
+) -> Result<(), Diagnostics> {
+    let Some(node) = stack.node(key) else {
+        return Ok(());
+    };
+    let Some(module) = stack.modules.get(&node.prefix).map(|m| m.module.clone()) else {
+        return Ok(());
+    };
+    for mi in values.module_instances(&node.prefix) {
+        let prefix = mi.prefix();
+        match &node.kind {
+            NodeKind::Var(name) if !mi.steps.is_empty() => {
+                let v = stack.compute_var(&mi, name, values, false)?;
+                values.named.insert(format!("{prefix}var.{name}"), v);
+            }
+            NodeKind::Local(name) => {
+                if let Some(local) = module.locals.get(name) {
+                    let v = stack.eval_in(key, &local.expr, values, &mi, None, false)?;
+                    values.named.insert(format!("{prefix}local.{name}"), v);
+                }
+            }
+            NodeKind::Output(name) if !mi.steps.is_empty() => {
+                if let Some(out) = module.outputs.get(name) {
+                    let v = stack.eval_in(key, &out.value, values, &mi, None, false)?;
+                    values
+                        .named
+                        .insert(format!("{prefix}output.{name}"), v.mark_if(out.sensitive));
+                }
+            }
+            NodeKind::Call(name) => {
+                if let Some(call) = module.calls.get(name) {
+                    let children = expand_call(stack, key, call, &mi, values)?;
+                    values
+                        .modules
+                        .entry(format!("{}module.{name}.", node.prefix))
+                        .or_default()
+                        .extend(children);
+                }
+            }
+            NodeKind::Resource(local) => {
+                let Some(decl) = module.resources.get(local) else {
+                    continue;
+                };
+                if decl.addr.mode == Mode::Data {
+                    plan_data(stack, decl, &mi, values, changes).await?;
+                } else {
+                    plan_resource(stack, decl, &mi, prior_of, state, opts, values, changes).await?;
+                }
+            }
+            NodeKind::Var(_) | NodeKind::Output(_) | NodeKind::Provider(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The instances a module call makes in `parent`, from its count / for_each.
+fn expand_call(
+    stack: &Stack,
+    key: &str,
+    call: &crate::config::ModuleCallDecl,
+    parent: &ModuleInstance,
+    values: &Values,
+) -> Result<Vec<ModuleInstance>, Diagnostics> {
+    let keys = expand_keys(
+        stack,
+        key,
+        call.count.as_ref(),
+        call.for_each.as_ref(),
+        values,
+        parent,
+    )?;
+    Ok(keys
+        .into_iter()
+        .map(|(k, each)| {
+            let mut steps = parent.steps.clone();
+            steps.push(dumcel_planner::ModuleStep {
+                name: call.name.clone(),
+                key: k,
+            });
+            ModuleInstance { steps, each }
+        })
+        .collect())
+}
+
+/// Fills each change's `depends_on` with the addresses of the changes of the
+/// resources it depends on.
+fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange]) {
+    let mut by_static: HashMap<String, Vec<String>> = HashMap::new();
+    for c in changes.iter() {
+        if let Ok(a) = c.address.parse::<InstanceAddr>() {
+            by_static
+                .entry(static_key(&a.resource))
+                .or_default()
+                .push(c.address.clone());
+        }
+    }
+    for c in changes.iter_mut() {
+        let Ok(a) = c.address.parse::<InstanceAddr>() else {
+            continue;
+        };
+        c.depends_on = stack
+            .resource_deps
+            .get(&static_key(&a.resource))
+            .into_iter()
+            .flatten()
+            .flat_map(|d| by_static.get(d).cloned().unwrap_or_default())
+            .collect();
+    }
+}
+
 fn orphan_reason(stack: &Stack, address: &str) -> String {
     let Ok(addr) = address.parse::<InstanceAddr>() else {
         return "its address is not in configuration".into();
     };
     let key = addr.resource.to_string();
-    match (stack.module.resources.get(&key), &addr.key) {
+    match (stack.resource(&static_key(&addr.resource)), &addr.key) {
         (None, _) => format!("{key} is not in configuration"),
         (Some(_), InstanceKey::Int(i)) => format!("index [{i}] is out of range for count"),
         (Some(_), InstanceKey::Str(k)) => format!("key [\"{k}\"] is not in for_each map"),
@@ -294,15 +396,35 @@ fn orphan_reason(stack: &Stack, address: &str) -> String {
     }
 }
 
-/// The instance keys of a resource, from count / for_each.
+/// The instance keys of a resource in module instance `mi`, from count / for_each.
 pub fn expand(
     stack: &Stack,
     decl: &ResourceDecl,
+    mi: &ModuleInstance,
     values: &Values,
 ) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
-    let key = decl.key();
-    if let Some(count) = &decl.count {
-        let v = stack.eval_in(&key, count, values, None, false)?;
+    let key = format!("{}{}", mi.static_prefix(), decl.key());
+    expand_keys(
+        stack,
+        &key,
+        decl.count.as_ref(),
+        decl.for_each.as_ref(),
+        values,
+        mi,
+    )
+}
+
+/// Instance keys (with `each.value`) from a block's count or for_each.
+fn expand_keys(
+    stack: &Stack,
+    key: &str,
+    count: Option<&crate::config::ast::Expr>,
+    for_each: Option<&crate::config::ast::Expr>,
+    values: &Values,
+    mi: &ModuleInstance,
+) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
+    if let Some(count) = count {
+        let v = stack.eval_in(key, count, values, mi, None, false)?;
         if !v.is_wholly_known() {
             return Err(Diagnostic::error(
                 "Invalid count argument",
@@ -331,8 +453,8 @@ pub fn expand(
             .map(|i| (InstanceKey::Int(i), Value::Null))
             .collect());
     }
-    if let Some(for_each) = &decl.for_each {
-        let v = stack.eval_in(&key, for_each, values, None, false)?;
+    if let Some(for_each) = for_each {
+        let v = stack.eval_in(key, for_each, values, mi, None, false)?;
         if v.contains_sensitive() {
             return Err(Diagnostic::error(
                 "Invalid for_each argument",
@@ -412,6 +534,7 @@ pub fn diff_instance(
 pub fn instance_config(
     stack: &Stack,
     decl: &ResourceDecl,
+    mi: &ModuleInstance,
     key: &InstanceKey,
     each: &Value,
     values: &Values,
@@ -427,7 +550,8 @@ pub fn instance_config(
                 Some(decl.span),
             ))
         })?;
-    let scope = stack.scope_for(stack.refs(&decl.key()), values, Some((key, each)), fresh)?;
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
     let config = eval_body(
         rt.schema(),
         &decl.body,
@@ -453,17 +577,20 @@ pub fn instance_config(
     Ok(config)
 }
 
+#[allow(clippy::too_many_arguments)] // the walk's state, passed explicitly
 async fn plan_resource(
     stack: &Stack,
     decl: &ResourceDecl,
-    prior_of: &dyn Fn(&str) -> Option<Value>,
+    mi: &ModuleInstance,
+    prior_of: &(dyn Fn(&str) -> Option<Value> + Sync),
     state: &State,
     opts: &PlanOptions,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
-    let key = decl.key();
-    let instances = expand(stack, decl, values)?;
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let key = format!("{}{}", mi.prefix(), decl.key());
+    let instances = expand(stack, decl, mi, values)?;
     let Some(rt) = stack.registry.get(&decl.addr.resource_type) else {
         return Err(Diagnostic::error(
             format!("Unknown resource type \"{}\"", decl.addr.resource_type),
@@ -477,11 +604,15 @@ async fn plan_resource(
         .provider_of(&decl.addr.resource_type)
         .unwrap_or("builtin")
         .to_owned();
-    let depends_on = depends_on_instances(stack, &key, values);
+    let addr = ResourceAddr {
+        module: mi.steps.clone(),
+        ..decl.addr.clone()
+    };
     let mut diags = Diagnostics::new();
     for (ikey, each) in instances {
-        let address = decl.addr.instance(ikey.clone()).to_string();
-        let config = match instance_config(stack, decl, &ikey, &each, values, false) {
+        let address = addr.instance(ikey.clone()).to_string();
+        values.each.insert(address.clone(), each.clone());
+        let config = match instance_config(stack, decl, mi, &ikey, &each, values, false) {
             Ok(c) => c,
             Err(d) => {
                 diags.extend(d);
@@ -500,7 +631,7 @@ async fn plan_resource(
             },
         };
         let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
-        let scope = stack.scope_for(stack.refs(&key), values, Some((&ikey, &each)), false)?;
+        let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((&ikey, &each)), false)?;
         if let Err(d) = lifecycle::check(
             &decl.lifecycle.preconditions,
             &scope,
@@ -512,7 +643,7 @@ async fn plan_resource(
         }
         let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
         let requested = opts.replace.contains(&address);
-        let triggered = lifecycle::replace_trigger(&decl.lifecycle, changes);
+        let triggered = lifecycle::replace_trigger(&decl.lifecycle, mi, changes);
         let reason = if tainted {
             Some("tainted".to_owned())
         } else if requested {
@@ -548,7 +679,7 @@ async fn plan_resource(
             after: Some(p.after),
             replace_because: p.replace_because,
             reason: reason.filter(|_| p.action == Action::Replace),
-            depends_on: depends_on.clone(),
+            depends_on: Vec::new(),
             importing,
         });
         let mut post = scope;
@@ -565,7 +696,7 @@ async fn plan_resource(
             &decl.lifecycle.postconditions,
             &post,
             "postcondition",
-            &decl.addr.instance(ikey).to_string(),
+            &addr.instance(ikey).to_string(),
         ) {
             diags.extend(d);
         }
@@ -581,8 +712,14 @@ fn plan_outputs(
 ) -> Vec<OutputChange> {
     let mut out = Vec::new();
     for (name, decl) in &stack.module.outputs {
-        let after = match stack.eval_in(&format!("output.{name}"), &decl.value, values, None, false)
-        {
+        let after = match stack.eval_in(
+            &format!("output.{name}"),
+            &decl.value,
+            values,
+            &ModuleInstance::root(),
+            None,
+            false,
+        ) {
             Ok(v) => v,
             Err(d) => {
                 diags.extend(d);
@@ -633,6 +770,7 @@ fn plan_outputs(
 pub fn data_config(
     stack: &Stack,
     decl: &ResourceDecl,
+    mi: &ModuleInstance,
     key: &InstanceKey,
     each: &Value,
     values: &Values,
@@ -648,7 +786,8 @@ pub fn data_config(
                 Some(decl.span),
             ))
         })?;
-    let scope = stack.scope_for(stack.refs(&decl.key()), values, Some((key, each)), fresh)?;
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
     eval_body(
         ds.schema(),
         &decl.body,
@@ -663,6 +802,7 @@ pub fn data_config(
 async fn plan_data(
     stack: &Stack,
     decl: &ResourceDecl,
+    mi: &ModuleInstance,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
@@ -673,7 +813,8 @@ async fn plan_data(
     else {
         return Ok(());
     };
-    let key = decl.key();
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let key = format!("{}{}", mi.prefix(), decl.key());
     let provider = stack
         .registry
         .provider_of(&decl.addr.resource_type)
@@ -681,13 +822,21 @@ async fn plan_data(
         .to_owned();
     // As in Terraform: a data source waits for apply when something it
     // depends on is about to change, even if its arguments look known.
-    let deps = depends_on_instances(stack, &key, values);
-    let deps_change = changes
-        .iter()
-        .any(|c| deps.contains(&c.address) && c.action != Action::NoOp);
-    for (ikey, each) in expand(stack, decl, values)? {
-        let address = decl.addr.instance(ikey.clone()).to_string();
-        let config = data_config(stack, decl, &ikey, &each, values, false)?;
+    let deps = stack.resource_deps.get(&skey).cloned().unwrap_or_default();
+    let deps_change = changes.iter().any(|c| {
+        c.action != Action::NoOp
+            && c.address
+                .parse::<InstanceAddr>()
+                .is_ok_and(|a| deps.contains(&static_key(&a.resource)))
+    });
+    let addr = ResourceAddr {
+        module: mi.steps.clone(),
+        ..decl.addr.clone()
+    };
+    for (ikey, each) in expand(stack, decl, mi, values)? {
+        let address = addr.instance(ikey.clone()).to_string();
+        values.each.insert(address.clone(), each.clone());
+        let config = data_config(stack, decl, mi, &ikey, &each, values, false)?;
         let value = if config.is_wholly_known() && !deps_change {
             let read = ds.read(&config.clone().deep_unmark()).await.map_err(|e| {
                 Diagnostics::from(Diagnostic::error(
@@ -712,7 +861,7 @@ async fn plan_data(
                 } else {
                     "its arguments depend on values not known until apply".into()
                 }),
-                depends_on: deps.clone(),
+                depends_on: Vec::new(),
                 importing: None,
             });
             after
@@ -726,22 +875,6 @@ async fn plan_data(
     Ok(())
 }
 
-/// Every planned instance of the resources `key` depends on.
-fn depends_on_instances(stack: &Stack, key: &str, values: &Values) -> Vec<String> {
-    let deps = stack.resource_deps.get(key).cloned().unwrap_or_default();
-    deps.iter()
-        .flat_map(|d| {
-            let addr = stack.module.resources.get(d).map(|r| r.addr.clone());
-            values
-                .instances
-                .get(d)
-                .into_iter()
-                .flat_map(|m| m.keys())
-                .filter_map(move |k| addr.as_ref().map(|a| a.instance(k.clone()).to_string()))
-        })
-        .collect()
-}
-
 /// Keeps the changes a `-target` names, and those of every resource the
 /// targets depend on, directly or not.
 fn restrict_to_targets(
@@ -749,11 +882,12 @@ fn restrict_to_targets(
     changes: Vec<ResourceChange>,
     targets: &[String],
 ) -> Vec<ResourceChange> {
+    // `null_resource.a` covers its instances; `module.web` everything in it.
     let matches = |address: &str, target: &str| {
         address == target
             || address
                 .strip_prefix(target)
-                .is_some_and(|rest| rest.starts_with('['))
+                .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
     };
     // Resource keys the targets need, following dependencies transitively.
     let mut needed: HashSet<String> = HashSet::new();
@@ -762,7 +896,7 @@ fn restrict_to_targets(
         .filter_map(|t| {
             t.parse::<InstanceAddr>()
                 .ok()
-                .map(|a| a.resource.to_string())
+                .map(|a| static_key(&a.resource))
         })
         .collect();
     while let Some(k) = stack_keys.pop() {
@@ -776,13 +910,12 @@ fn restrict_to_targets(
             if targets.iter().any(|t| matches(&c.address, t)) {
                 return true;
             }
-            let resource = c
-                .address
-                .parse::<InstanceAddr>()
-                .map(|a| a.resource.to_string())
-                .unwrap_or_default();
+            let Ok(addr) = c.address.parse::<InstanceAddr>() else {
+                return false;
+            };
+            let resource = addr.resource.to_string();
             // A dependency of a target, but not a sibling instance of a targeted one.
-            needed.contains(&resource)
+            needed.contains(&static_key(&addr.resource))
                 && !targets
                     .iter()
                     .any(|t| t.starts_with(&resource) && t.len() > resource.len())
@@ -801,7 +934,13 @@ async fn import_for(
     let Some(decl) = stack.module.imports.iter().find(|i| i.to == address) else {
         return Ok(None);
     };
-    let scope = stack.scope_for(&decl.id.references(), values, None, false)?;
+    let scope = stack.scope_for(
+        &decl.id.references(),
+        values,
+        &ModuleInstance::root(),
+        None,
+        false,
+    )?;
     let id =
         crate::eval::eval(&decl.id, &scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
     let Some(id) = id

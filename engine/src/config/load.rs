@@ -62,9 +62,76 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// Loads the stack in `dir`. The source map is returned in both cases so that
-/// diagnostics can be shown with their lines.
+/// How deep modules may nest (a module that calls itself stops here).
+const MAX_MODULE_DEPTH: usize = 16;
+
+/// Loads the stack in `dir` and the modules it calls. The source map is
+/// filled in both cases so that diagnostics can be shown with their lines.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
+    load_module_at(dir, sources, 0)
+}
+
+fn load_module_at(
+    dir: &Path,
+    sources: &mut SourceMap,
+    depth: usize,
+) -> Result<Module, Diagnostics> {
+    let mut module = load_one(dir, sources)?;
+    let mut diags = Diagnostics::new();
+    let calls: Vec<String> = module.calls.keys().cloned().collect();
+    for name in calls {
+        let Some(call) = module.calls.get(&name) else {
+            continue;
+        };
+        let span = call.span;
+        let source = call.source.clone();
+        let local = source.starts_with("./") || source.starts_with("../");
+        let child_dir = dir.join(&source);
+        if !local {
+            diags.error(
+                format!("Unsupported module source \"{source}\""),
+                "Only local paths are supported; write source = \"./modules/NAME\" (starting with ./ or ../).",
+                Some(span),
+            );
+            continue;
+        }
+        if !child_dir.is_dir()
+            || config_files(&child_dir)
+                .map(|f| f.is_empty())
+                .unwrap_or(true)
+        {
+            diags.error(
+                format!("Module \"{name}\": no module at \"{source}\""),
+                format!(
+                    "{} is not a directory holding *.hcl files; fix the source path.",
+                    child_dir.display()
+                ),
+                Some(span),
+            );
+            continue;
+        }
+        if depth >= MAX_MODULE_DEPTH {
+            diags.error(
+                format!("Modules nest more than {MAX_MODULE_DEPTH} deep at \"{name}\""),
+                "A module probably calls itself, directly or through others; break the loop.",
+                Some(span),
+            );
+            continue;
+        }
+        match load_module_at(&child_dir, sources, depth + 1) {
+            Ok(child) => {
+                if let Some(call) = module.calls.get_mut(&name) {
+                    call.child = std::sync::Arc::new(child);
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result()?;
+    Ok(module)
+}
+
+fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
     let mut diags = Diagnostics::new();
     let files = config_files(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(
@@ -234,10 +301,15 @@ impl FileLoader<'_> {
             }
             "terraform" | "dumcel" => self.settings(b, module),
             "import" => self.import(b, header, module),
+            "module" => {
+                if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
+                    self.module_call(name, b, header, module)
+                }
+            }
             "moved" => self.moved(b, header, module),
             other => self.diags.error(
                 format!("Unsupported block type \"{other}\""),
-                "Blocks allowed at the top level: variable, locals, resource, data, output, provider, terraform, import, moved.",
+                "Blocks allowed at the top level: variable, locals, resource, data, module, output, provider, terraform, import, moved.",
                 Some(self.span(b.ident.span())),
             ),
         }
@@ -283,6 +355,73 @@ impl FileLoader<'_> {
             );
         }
         text
+    }
+
+    fn module_call(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
+        if module.calls.contains_key(name) {
+            self.duplicate("module", name, header, header);
+            return;
+        }
+        let mut call = ModuleCallDecl {
+            name: name.to_owned(),
+            source: String::new(),
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            inputs: indexmap::IndexMap::new(),
+            span: header,
+            child: Default::default(),
+        };
+        let mut has_source = false;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let expr = self.lower.expr(&a.value);
+                    let span = self.span(a.span());
+                    match a.key.value().as_str() {
+                        "source" => {
+                            has_source = true;
+                            call.source = self.literal_string(&expr, "source").unwrap_or_default();
+                        }
+                        "count" => call.count = Some(expr),
+                        "for_each" => call.for_each = Some(expr),
+                        "depends_on" => call.depends_on = self.depends_on(&expr),
+                        "providers" | "version" => {}
+                        input => {
+                            call.inputs.insert(
+                                input.to_owned(),
+                                AttrDecl {
+                                    name: input.to_owned(),
+                                    expr,
+                                    span,
+                                },
+                            );
+                        }
+                    }
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!("Unexpected block \"{}\" in module", inner.ident.value()),
+                    "A module block takes source, count or for_each, depends_on, and the module's input variables as arguments.",
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        if !has_source {
+            self.diags.error(
+                format!("Module \"{name}\" has no source"),
+                "Add source = \"./modules/NAME\" naming the module's directory.",
+                Some(header),
+            );
+            return;
+        }
+        if call.count.is_some() && call.for_each.is_some() {
+            self.diags.error(
+                "Invalid combination of \"count\" and \"for_each\"",
+                "A module may use count or for_each, not both.",
+                Some(header),
+            );
+        }
+        module.calls.insert(name.to_owned(), call);
     }
 
     fn import(&mut self, b: &Block, header: Span, module: &mut Module) {

@@ -21,6 +21,21 @@ pub struct Module {
     pub backend: Option<BackendDecl>,
     pub imports: Vec<ImportDecl>,
     pub moves: Vec<MovedDecl>,
+    /// `module "NAME" { source = "./dir", ... }` calls, with their loaded modules.
+    pub calls: IndexMap<String, ModuleCallDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleCallDecl {
+    pub name: String,
+    pub source: String,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Reference>,
+    /// Values for the child's variables, evaluated in the caller's scope.
+    pub inputs: IndexMap<String, AttrDecl>,
+    pub span: Span,
+    pub child: std::sync::Arc<Module>,
 }
 
 /// `import { to = TYPE.NAME, id = "..." }`
