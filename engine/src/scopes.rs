@@ -151,8 +151,9 @@ impl Stack {
         let value = match node.call.as_ref().and_then(|c| c.inputs.get(name)) {
             Some(input) => {
                 let key = format!("{sp}var.{name}");
-                let each = mi.each.clone();
-                let parent = mi.parent();
+                // The instances as planned carry their calls' each values.
+                let each = values.module_instance(&mi.steps).each;
+                let parent = values.module_instance(&mi.parent().steps);
                 let scope = self.scope_for(
                     self.refs(&key),
                     values,

@@ -86,7 +86,7 @@ fn load_module_at(
         let span = call.span;
         let source = call.source.clone();
         let local = source.starts_with("./") || source.starts_with("../");
-        let child_dir = dir.join(&source);
+        let child_dir = normalize(&dir.join(&source));
         if !local {
             diags.error(
                 format!("Unsupported module source \"{source}\""),
@@ -1030,4 +1030,26 @@ pub fn address_of(e: &Expr) -> Option<String> {
     out.parse::<dumcel_planner::InstanceAddr>()
         .ok()
         .map(|a| a.to_string())
+}
+
+/// `./a/../b/./c` as `b/c`: lexical, so module paths print the way they read.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }
