@@ -97,3 +97,50 @@ resource "null_resource" "r" {
         bad_type.all()
     );
 }
+
+#[test]
+fn object_types_with_optional_attributes_and_defaults() {
+    let s = TestStack::new(
+        r#"
+variable "service" {
+  type = object({
+    name     = string
+    replicas = optional(number, 1)
+    tags     = optional(map(string))
+  })
+}
+resource "local_file" "f" {
+  filename = "f.txt"
+  content  = "${var.service.name} x${var.service.replicas} tags=${length(coalesce(var.service.tags, {}))}"
+}
+"#,
+    );
+    s.ok(&[
+        "apply",
+        "-auto-approve",
+        "-var",
+        "service={ name = \"web\" }",
+    ]);
+    assert_eq!(s.read("f.txt"), "web x1 tags=0");
+    let missing = s.run(&["plan", "-var", "service={ replicas = 2 }", "-no-color"]);
+    assert_eq!(missing.code, 1, "{}", missing.all());
+    assert!(
+        missing.stderr.contains("attribute \"name\" is required"),
+        "{}",
+        missing.all()
+    );
+    let wrong = s.run(&[
+        "plan",
+        "-var",
+        "service={ name = \"web\", replicas = \"many\" }",
+        "-no-color",
+    ]);
+    assert_eq!(wrong.code, 1, "{}", wrong.all());
+    assert!(
+        wrong
+            .stderr
+            .contains(".replicas: a number is required, got string"),
+        "{}",
+        wrong.all()
+    );
+}

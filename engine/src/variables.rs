@@ -267,6 +267,12 @@ pub fn convert(v: &Value, t: &TypeConstraint) -> Result<Value, String> {
 
 fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String> {
     let (inner, sensitive) = v.unmark();
+    if let TypeConstraint::Optional(t, default) = t {
+        return match (inner, default) {
+            (Value::Null, Some(d)) => convert_at(d, t, path),
+            _ => convert_at(v, t, path),
+        };
+    }
     if inner.is_null() || inner.is_unknown() {
         return Ok(v.clone());
     }
@@ -318,7 +324,11 @@ fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String
             let map = inner.as_map().ok_or_else(|| at("an object"))?;
             let mut out = Map::new();
             for (name, ft) in fields {
-                let item = map.get(name).cloned().unwrap_or(Value::Null);
+                let item = match map.get(name) {
+                    Some(item) => item.clone(),
+                    None if matches!(ft, TypeConstraint::Optional(..)) => Value::Null,
+                    None => return Err(format!("{path}: attribute \"{name}\" is required")),
+                };
                 out.insert(
                     name.clone(),
                     convert_at(&item, ft, &format!("{path}.{name}"))?,
@@ -326,6 +336,7 @@ fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String
             }
             Value::Map(out)
         }
+        TypeConstraint::Optional(..) => inner.clone(),
         TypeConstraint::Tuple(types) => {
             let items = inner.as_list().ok_or_else(|| at("a tuple"))?;
             if items.len() != types.len() {

@@ -952,7 +952,24 @@ pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
                 "list" => Ok(TypeConstraint::List(one(args)?)),
                 "set" => Ok(TypeConstraint::Set(one(args)?)),
                 "map" => Ok(TypeConstraint::Map(one(args)?)),
-                "optional" => Ok(*one(args)?),
+                "optional" => match args.as_slice() {
+                    [inner] => Ok(TypeConstraint::Optional(
+                        Box::new(type_constraint(inner)?),
+                        None,
+                    )),
+                    [inner, default] => match default.as_literal() {
+                        Some(v) => Ok(TypeConstraint::Optional(
+                            Box::new(type_constraint(inner)?),
+                            Some(v.clone()),
+                        )),
+                        None => Err(format!(
+                            "optional(TYPE, DEFAULT) needs a literal default. {hint}"
+                        )),
+                    },
+                    _ => Err(format!(
+                        "optional(...) takes a type and an optional default. {hint}"
+                    )),
+                },
                 "object" => match args.as_slice() {
                     [
                         Expr {

@@ -65,6 +65,9 @@ pub enum TypeConstraint {
     Map(Box<TypeConstraint>),
     Object(IndexMap<String, TypeConstraint>),
     Tuple(Vec<TypeConstraint>),
+    /// An object attribute that may be left out: `optional(T)` or
+    /// `optional(T, default)` (the default must be a literal).
+    Optional(Box<TypeConstraint>, Option<dumcel_planner::Value>),
 }
 
 #[derive(Debug, Clone)]
