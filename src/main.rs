@@ -45,6 +45,8 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Destroy everything the state records.
     Destroy(apply::ApplyArgs),
+    /// Evaluate expressions against the configuration and state.
+    Console(console::ConsoleArgs),
     /// Bring an existing object under management.
     Import(import::ImportArgs),
     /// Show the state or a saved plan.
@@ -130,6 +132,7 @@ fn main() -> ExitCode {
                 apply::run(&ui, a).await
             }
             Command::Import(a) => import::run(&ui, a).await,
+            Command::Console(a) => console::run(&ui, a).await,
             Command::Show(a) => show::run(&ui, a).await,
             Command::Output(a) => output::run(&ui, a).await,
             Command::State(c) => state::run(&ui, c).await,

@@ -1,6 +1,7 @@
 //! One file per command.
 
 pub mod apply;
+pub mod console;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
