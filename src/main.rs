@@ -1,5 +1,6 @@
 //! The `dumcel` command line: Terraform's commands and flags, over the engine.
 
+mod backends;
 mod commands;
 mod session;
 mod ui;

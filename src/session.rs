@@ -19,6 +19,7 @@ use dumcel_engine::stack::Stack;
 use dumcel_engine::variables::{CliVar, resolve};
 use dumcel_planner::Map;
 use dumcel_state::{InFlight, LocalBackend, LocalLock, State};
+use dumcel_state_s3::{RemoteLock, S3Remote};
 
 use crate::ui::{Reported, Ui};
 
@@ -189,50 +190,6 @@ pub fn build_stack(
     }
 }
 
-/// Where the selected workspace's state lives (see [`crate::workspaces`]).
-pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
-    let workspace = crate::workspaces::current();
-    if !crate::workspaces::exists(&base_state_path(module)?, &workspace) {
-        return Err(report(format!(
-            "workspace \"{workspace}\" does not exist; create it with `dumcel workspace new {workspace}` or select another"
-        )));
-    }
-    Ok(LocalBackend::new(crate::workspaces::state_path(
-        &base_state_path(module)?,
-        &workspace,
-    )))
-}
-
-/// The default workspace's state path: `terraform { backend "local" { path =
-/// ... } }`, or `dumcel.tfstate` in the stack directory.
-pub fn base_state_path(module: Option<&Module>) -> anyhow::Result<PathBuf> {
-    let default = PathBuf::from(dumcel_state::DEFAULT_STATE_FILE);
-    let Some(decl) = module.and_then(|m| m.backend.as_ref()) else {
-        return Ok(default);
-    };
-    match decl.kind.as_str() {
-        "local" => {
-            let path = decl
-                .body
-                .attributes
-                .get("path")
-                .and_then(|a| a.expr.as_literal())
-                .and_then(|v| v.as_str())
-                .map(PathBuf::from);
-            Ok(path.unwrap_or(default))
-        }
-        other => {
-            bail!("backend \"{other}\" is not available in this dumcel; use backend \"local\"")
-        }
-    }
-}
-
-/// The backend for commands that need no configuration (state, output, force-unlock):
-/// the configuration is read if it loads, to find a configured backend path.
-pub fn backend_quiet() -> anyhow::Result<LocalBackend> {
-    backend(quiet_module().as_ref())
-}
-
 /// The stack's configuration if it loads; `None` otherwise (no diagnostics).
 pub fn quiet_module() -> Option<Module> {
     let mut sources = SourceMap::default();
@@ -242,22 +199,31 @@ pub fn quiet_module() -> Option<Module> {
 /// The lock and the recorded state, with the journal of an interrupted apply
 /// replayed. Operations that were in flight are reconciled by [`prepare`].
 pub struct Locked {
+    /// The local snapshot (for the S3 backend, its local mirror) with the journal beside it.
     pub backend: LocalBackend,
     pub lock: Option<LocalLock>,
     pub state: State,
-    in_flight: Vec<InFlight>,
-    replayed: usize,
+    pub(crate) in_flight: Vec<InFlight>,
+    pub(crate) replayed: usize,
+    /// The S3 backend's object and lock, when it is configured.
+    pub remote: Option<S3Remote>,
+    pub remote_lock: Option<RemoteLock>,
 }
 
 impl Locked {
-    pub fn persist(&self, state: &State) -> anyhow::Result<()> {
-        match &self.lock {
-            Some(lock) => self
-                .backend
-                .persist(lock, state)
-                .context("writing the state"),
-            None => bail!("cannot write state without its lock (-lock=false)"),
+    /// Writes the state: the local snapshot (removing the journal), then the
+    /// S3 object when that backend is configured.
+    pub async fn persist(&self, state: &State) -> anyhow::Result<()> {
+        let Some(lock) = &self.lock else {
+            bail!("cannot write state without its lock (-lock=false)");
+        };
+        self.backend
+            .persist(lock, state)
+            .context("writing the state")?;
+        if let Some(remote) = &self.remote {
+            remote.upload(state).await.map_err(report)?;
         }
+        Ok(())
     }
 
     /// For commands without a configuration to reconcile with.
@@ -298,6 +264,8 @@ pub async fn lock_and_load(
             state,
             in_flight: Vec::new(),
             replayed: 0,
+            remote: None,
+            remote_lock: None,
         });
     }
     let lock = {
@@ -315,6 +283,8 @@ pub async fn lock_and_load(
         state: loaded.state.unwrap_or_else(State::new),
         in_flight: loaded.in_flight,
         replayed: loaded.replayed,
+        remote: None,
+        remote_lock: None,
     })
 }
 
@@ -339,7 +309,7 @@ pub async fn prepare(ui: &Ui, stack: &Stack, locked: &mut Locked) -> anyhow::Res
         );
     }
     locked.state.serial += 1;
-    locked.persist(&locked.state)?;
+    locked.persist(&locked.state).await?;
     locked.in_flight.clear();
     locked.replayed = 0;
     Ok(())

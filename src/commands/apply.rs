@@ -13,8 +13,8 @@ use dumcel_planner::{Plan, render};
 
 use super::planning::{load_plan, make_plan};
 use crate::session::{
-    LockFlags, PlanFlags, VarFlags, backend, build_stack, can_prompt, load_config, lock_and_load,
-    prepare, report, variables,
+    LockFlags, PlanFlags, VarFlags, build_stack, can_prompt, load_config, prepare, report,
+    variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -63,7 +63,8 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
     let stack = build_stack(ui, module, sources, vars)?;
     let operation = if args.destroy { "destroy" } else { "apply" };
-    let mut locked = lock_and_load(backend(Some(&stack.module))?, operation, &args.lock).await?;
+    let mut locked =
+        crate::backends::open_state(Some(&stack.module), operation, &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
     let Some(lock) = &locked.lock else {
         return Err(report(
@@ -136,7 +137,7 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     )
     .await;
     state.serial = locked.state.serial + 1;
-    locked.persist(&state)?;
+    locked.persist(&state).await?;
 
     if !report_.failed.is_empty() {
         eprintln!(

@@ -13,9 +13,7 @@ use dumcel_engine::stack::{ModuleInstance, Values};
 use dumcel_planner::{InstanceAddr, render};
 use dumcel_state::State;
 
-use crate::session::{
-    LockFlags, VarFlags, backend, build_stack, load_config, lock_and_load, variables,
-};
+use crate::session::{LockFlags, VarFlags, build_stack, load_config, variables};
 use crate::ui::{Ui, render_diagnostics};
 
 #[derive(Debug, clap::Args)]
@@ -57,7 +55,7 @@ pub async fn run(ui: &Ui, args: ConsoleArgs) -> Result<u8> {
     let (module, mut sources) = load_config(ui)?;
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
     let stack = build_stack(ui, module, sources, vars)?;
-    let state = lock_and_load(backend(Some(&stack.module))?, "console", &LockFlags::none())
+    let state = crate::backends::open_state(Some(&stack.module), "console", &LockFlags::none())
         .await?
         .state;
     let values = values_from_state(&state);

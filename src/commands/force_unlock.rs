@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 
-use crate::session::{backend_quiet, report};
+use crate::backends::{backend, remote};
+use crate::session::{quiet_module, report};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -15,8 +16,13 @@ pub struct ForceUnlockArgs {
 }
 
 pub async fn run(ui: &Ui, args: ForceUnlockArgs) -> Result<u8> {
-    let backend = backend_quiet()?;
-    backend.force_unlock(&args.id).map_err(report)?;
+    let module = quiet_module();
+    match remote(module.as_ref()).await? {
+        Some(remote) => remote.force_unlock(&args.id).await.map_err(report)?,
+        None => backend(module.as_ref())?
+            .force_unlock(&args.id)
+            .map_err(report)?,
+    }
     println!(
         "{}",
         ui.green("Dumcel state has been successfully unlocked!")

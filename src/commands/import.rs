@@ -5,10 +5,7 @@ use anyhow::Result;
 use dumcel_planner::{InstanceAddr, InstanceKey};
 use dumcel_state::ResourceInstance;
 
-use crate::session::{
-    LockFlags, VarFlags, backend, build_stack, load_config, lock_and_load, prepare, report,
-    variables,
-};
+use crate::session::{LockFlags, VarFlags, build_stack, load_config, prepare, report, variables};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +24,7 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
     let (module, mut sources) = load_config(ui)?;
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
     let stack = build_stack(ui, module, sources, vars)?;
-    let mut locked = lock_and_load(backend(Some(&stack.module))?, "import", &args.lock).await?;
+    let mut locked = crate::backends::open_state(Some(&stack.module), "import", &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
 
     let addr: InstanceAddr = args.address.parse().map_err(report)?;
@@ -100,7 +97,7 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
         },
     );
     locked.state.serial += 1;
-    locked.persist(&locked.state)?;
+    locked.persist(&locked.state).await?;
     println!(
         "{address}: Import prepared!\n\n{}",
         ui.green("Import successful!")

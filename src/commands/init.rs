@@ -1,8 +1,14 @@
-//! `dumcel init`: check the stack loads and its backend is usable.
+//! `dumcel init`: check the stack loads and its backend is usable; with
+//! `-migrate-state`, copy local state into a newly configured S3 backend.
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::session::{backend, load_config, registry};
+use dumcel_state::State;
+
+use crate::backends::{BackendConfig, backend_config, open_state};
+use crate::session::{LockFlags, load_config, registry, report};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -10,17 +16,37 @@ pub struct InitArgs {
     /// Accepted for Terraform compatibility; init never asks anything.
     #[arg(long = "input", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub input: bool,
+    /// Copy the local state (dumcel.tfstate) into the configured S3 backend.
+    #[arg(long = "migrate-state")]
+    pub migrate_state: bool,
+    /// With -migrate-state: replace state the S3 backend already holds.
+    #[arg(long = "force-copy")]
+    pub force_copy: bool,
+    #[command(flatten)]
+    pub lock: LockFlags,
 }
 
-pub async fn run(ui: &Ui, _args: InitArgs) -> Result<u8> {
+pub async fn run(ui: &Ui, args: InitArgs) -> Result<u8> {
     let (module, _sources) = load_config(ui)?;
-    let backend = backend(Some(&module))?;
+    println!("Initializing the backend...");
+    match backend_config(Some(&module))? {
+        BackendConfig::Local(path) => println!("  local state: {}", path.display()),
+        BackendConfig::S3(settings) => {
+            let table = settings
+                .dynamodb_table
+                .clone()
+                .unwrap_or_else(|| "none: no locking".into());
+            println!(
+                "  s3://{}/{} (lock table: {table})",
+                settings.bucket, settings.key
+            );
+            migrate(&module, &args).await?;
+        }
+    }
     println!(
-        "Initializing the backend...\n  local state: {}",
-        backend.path().display()
+        "\nProviders built in: {}",
+        registry().providers().join(", ")
     );
-    let reg = registry();
-    println!("\nProviders built in: {}", reg.providers().join(", "));
     println!(
         "\n{}",
         ui.green("Dumcel has been successfully initialized!")
@@ -29,4 +55,45 @@ pub async fn run(ui: &Ui, _args: InitArgs) -> Result<u8> {
         "\nYou may now begin working with Dumcel. Try running \"dumcel plan\" to see\nany changes that are required for your infrastructure."
     );
     Ok(0)
+}
+
+/// Local state left from before the S3 backend was configured goes to S3 with
+/// `-migrate-state`; without it, init stops rather than hide it.
+async fn migrate(module: &dumcel_engine::config::Module, args: &InitArgs) -> Result<()> {
+    let local_path = PathBuf::from(dumcel_state::DEFAULT_STATE_FILE);
+    let local = match std::fs::read(&local_path) {
+        Ok(bytes) => Some(
+            State::from_json(&bytes)
+                .map_err(|e| report(format!("{}: {e}", local_path.display())))?,
+        ),
+        Err(_) => None,
+    };
+    let Some(local) = local.filter(|s| !s.resources.is_empty() || !s.outputs.is_empty()) else {
+        return Ok(());
+    };
+    if !args.migrate_state {
+        return Err(report(format!(
+            "{} holds {} resource instance(s), but the stack now uses the S3 backend; run `dumcel init -migrate-state` to copy them there",
+            local_path.display(),
+            local.resources.len()
+        )));
+    }
+    let locked = open_state(Some(module), "init -migrate-state", &args.lock).await?;
+    let remote_holds_state = locked.state.serial > 0 || !locked.state.resources.is_empty();
+    if remote_holds_state && !args.force_copy {
+        return Err(report(format!(
+            "the S3 backend already holds state (serial {}, {} resource instance(s)); refusing to overwrite it. Use -force-copy to replace it with the local state",
+            locked.state.serial,
+            locked.state.resources.len()
+        )));
+    }
+    let mut migrated = local;
+    migrated.serial = migrated.serial.max(locked.state.serial) + 1;
+    locked.persist(&migrated).await?;
+    println!(
+        "\nSuccessfully migrated {} resource instance(s) from {} to the S3 backend.\nThe local file is no longer used; keep it as a backup or delete it.",
+        migrated.resources.len(),
+        local_path.display()
+    );
+    Ok(())
 }

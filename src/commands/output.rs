@@ -5,7 +5,8 @@ use anyhow::Result;
 use dumcel_planner::{Value, render};
 use dumcel_state::State;
 
-use crate::session::{LockFlags, backend_quiet, lock_and_load, report};
+use crate::backends::open_state_quiet;
+use crate::session::{LockFlags, report};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -44,9 +45,7 @@ fn print_lines(state: &State) {
 }
 
 pub async fn run(_ui: &Ui, args: OutputArgs) -> Result<u8> {
-    let state = lock_and_load(backend_quiet()?, "output", &LockFlags::none())
-        .await?
-        .state;
+    let state = open_state_quiet("output", &LockFlags::none()).await?.state;
     match &args.name {
         None if args.json => {
             let all: serde_json::Map<String, serde_json::Value> = state

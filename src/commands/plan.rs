@@ -8,8 +8,7 @@ use dumcel_planner::render;
 
 use super::planning::{make_plan, save_plan};
 use crate::session::{
-    LockFlags, PlanFlags, VarFlags, backend, build_stack, load_config, lock_and_load, prepare,
-    variables,
+    LockFlags, PlanFlags, VarFlags, build_stack, load_config, prepare, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -39,7 +38,7 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
     let (module, mut sources) = load_config(ui)?;
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
     let stack = build_stack(ui, module, sources, vars)?;
-    let mut locked = lock_and_load(backend(Some(&stack.module))?, "plan", &args.lock).await?;
+    let mut locked = crate::backends::open_state(Some(&stack.module), "plan", &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
     let hooks = ProgressHooks { quiet: args.json };
     let opts = args.planning.options(args.destroy);

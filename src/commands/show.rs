@@ -9,7 +9,8 @@ use dumcel_planner::{InstanceAddr, InstanceKey, Mode, Value, render};
 use dumcel_state::State;
 
 use super::planning::load_plan;
-use crate::session::{LockFlags, backend_quiet, lock_and_load};
+use crate::backends::open_state_quiet;
+use crate::session::LockFlags;
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -30,9 +31,7 @@ pub async fn run(ui: &Ui, args: ShowArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    let state = lock_and_load(backend_quiet()?, "show", &LockFlags::none())
-        .await?
-        .state;
+    let state = open_state_quiet("show", &LockFlags::none()).await?.state;
     if args.json {
         println!("{}", state_json(&state));
         return Ok(0);

@@ -8,7 +8,8 @@ use dumcel_engine::plan::state_value;
 use dumcel_planner::{InstanceAddr, render};
 use dumcel_state::State;
 
-use crate::session::{LockFlags, backend_quiet, lock_and_load, report};
+use crate::backends::open_state_quiet;
+use crate::session::{LockFlags, report};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Subcommand)]
@@ -52,10 +53,9 @@ fn matches(address: &str, pattern: &str) -> bool {
 }
 
 pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
-    let backend = backend_quiet()?;
     match cmd {
         StateCommand::List { addresses } => {
-            let state = lock_and_load(backend, "state list", &LockFlags::none())
+            let state = open_state_quiet("state list", &LockFlags::none())
                 .await?
                 .state;
             let mut listed: Vec<&String> = state
@@ -69,7 +69,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             }
         }
         StateCommand::Show { address } => {
-            let state = lock_and_load(backend, "state show", &LockFlags::none())
+            let state = open_state_quiet("state show", &LockFlags::none())
                 .await?
                 .state;
             let Some(inst) = state.resources.get(&address) else {
@@ -88,7 +88,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             );
         }
         StateCommand::Rm { addresses, lock } => {
-            let locked = lock_and_load(backend, "state rm", &lock).await?;
+            let locked = open_state_quiet("state rm", &lock).await?;
             locked.refuse_in_flight()?;
             let mut state = locked.state.clone();
             let doomed: Vec<String> = state
@@ -108,7 +108,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
                 println!("Removed {a}");
             }
             state.serial += 1;
-            locked.persist(&state)?;
+            locked.persist(&state).await?;
             println!(
                 "Successfully removed {} resource instance(s).",
                 doomed.len()
@@ -119,7 +119,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             destination,
             lock,
         } => {
-            let locked = lock_and_load(backend, "state mv", &lock).await?;
+            let locked = open_state_quiet("state mv", &lock).await?;
             locked.refuse_in_flight()?;
             let mut state = locked.state.clone();
             let moves = plan_moves(&state, &source, &destination)?;
@@ -130,11 +130,11 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
                 println!("Move \"{from}\" to \"{to}\"");
             }
             state.serial += 1;
-            locked.persist(&state)?;
+            locked.persist(&state).await?;
             println!("Successfully moved {} object(s).", moves.len());
         }
         StateCommand::Pull => {
-            let state = lock_and_load(backend, "state pull", &LockFlags::none())
+            let state = open_state_quiet("state pull", &LockFlags::none())
                 .await?
                 .state;
             println!("{}", String::from_utf8_lossy(&state.to_json_pretty()));
@@ -144,7 +144,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
                 .map_err(|e| report(format!("reading {}: {e}", path.display())))?;
             let mut incoming =
                 State::from_json(&bytes).map_err(|e| report(format!("{}: {e}", path.display())))?;
-            let locked = lock_and_load(backend, "state push", &lock).await?;
+            let locked = open_state_quiet("state push", &lock).await?;
             locked.refuse_in_flight()?;
             let current = &locked.state;
             let fresh = current.resources.is_empty() && current.serial == 0;
@@ -163,7 +163,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
                 }
             }
             incoming.serial = incoming.serial.max(current.serial + 1);
-            locked.persist(&incoming)?;
+            locked.persist(&incoming).await?;
             println!(
                 "Pushed {} to the state (serial {}).",
                 path.display(),

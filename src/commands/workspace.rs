@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use dumcel_state::{LocalBackend, State};
 
-use crate::session::{LockFlags, base_state_path, lock_and_load, quiet_module, report};
+use crate::backends::base_state_path;
+use crate::session::{LockFlags, lock_and_load, quiet_module, report};
 use crate::ui::Ui;
 use crate::workspaces::{self, DEFAULT};
 
