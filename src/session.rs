@@ -69,6 +69,7 @@ pub struct PlanFlags {
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     dumcel_engine::builtin::register(&mut r);
+    r.add(Arc::new(dumcel_provider_docker::Docker::new()));
     r
 }
 
