@@ -184,7 +184,7 @@ mod tests {
             .map(|e| e.unwrap().path().unwrap().display().to_string())
             .collect();
         names.sort();
-        assert_eq!(names, ["Dockerfile", "www", "www/index.html"]);
+        assert_eq!(names, ["Dockerfile", "www/", "www/index.html"]);
     }
 
     #[test]
