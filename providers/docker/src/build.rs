@@ -66,6 +66,7 @@ pub async fn build(shared: &Shared, spec: BuildSpec<'_>) -> Result<String, Docke
         match item {
             Ok(info) => {
                 if let Some(text) = info.stream.as_deref() {
+                    let text = strip_ansi(text);
                     for line in text.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
                         dumcel_engine::progress::report(line);
                         if line.starts_with("Step ") {
@@ -111,5 +112,38 @@ pub async fn build(shared: &Shared, spec: BuildSpec<'_>) -> Result<String, Docke
             })?
             .id
             .ok_or_else(|| DockerError::Invalid(format!("the image {} has no ID", spec.tag))),
+    }
+}
+
+/// The builder colours a step's stderr with terminal escapes; they would be
+/// noise in progress lines and errors (and the CLI does its own colours).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte (a letter).
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colour_escapes_are_stripped() {
+        assert_eq!(
+            super::strip_ansi("\u{1b}[91mwidget index is missing\n\u{1b}[0m"),
+            "widget index is missing\n"
+        );
     }
 }
