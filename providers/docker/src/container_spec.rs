@@ -362,11 +362,26 @@ mod tests {
                     ("read_only", Value::Bool(true)),
                 ])]),
             ),
+            (
+                "mounts",
+                Value::List(vec![obj(&[
+                    ("type", "tmpfs".into()),
+                    ("target", "/scratch".into()),
+                ])]),
+            ),
+            ("restart", "on-failure".into()),
+            ("max_retry_count", Value::Number(3.0)),
         ]);
         let (body, extra) = create_body(&config).unwrap();
         let host = body.host_config.unwrap();
         assert_eq!(host.network_mode.as_deref(), Some("front"));
         assert_eq!(host.binds, Some(vec!["data:/data:ro".to_string()]));
+        let mounts = host.mounts.unwrap();
+        assert_eq!(mounts[0].typ, Some(MountType::TMPFS));
+        assert_eq!(mounts[0].target.as_deref(), Some("/scratch"));
+        let restart = host.restart_policy.unwrap();
+        assert_eq!(restart.name, Some(RestartPolicyNameEnum::ON_FAILURE));
+        assert_eq!(restart.maximum_retry_count, Some(3));
         let binding = &host.port_bindings.unwrap()["8080/tcp"];
         assert_eq!(
             binding.as_ref().unwrap()[0].host_port.as_deref(),
