@@ -112,6 +112,10 @@ fn a_registry_that_asks_for_a_password_gets_it_and_it_is_never_shown() {
         "the failed push names the registry:\n{}",
         refused.stderr
     );
+    assert!(
+        !docker_support::exists("image", &format!("{AUTH_REGISTRY}/{repo}:v1")),
+        "a failed push takes back the local tag it made"
+    );
 
     let provider = format!(
         r#"

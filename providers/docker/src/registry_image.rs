@@ -59,6 +59,46 @@ impl DockerRegistryImage {
             .ok_or_else(|| DockerError::Invalid(format!("{name:?} is not an image name to push")))
     }
 
+    /// Pushes `name`, streaming progress; the digest the push reported.
+    async fn push(&self, reference: &Reference, name: &str) -> Result<Option<String>, DockerError> {
+        let docker = self.shared.docker().await?;
+        let options = PushImageOptions {
+            tag: Some(reference.tag.clone()),
+            ..Default::default()
+        };
+        let credentials = self.shared.credentials_for(&reference.registry);
+        let mut stream = docker.push_image(&reference.name(), Some(options), credentials);
+        let mut pushed_digest = None;
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| DockerError::Registry {
+                registry: reference.registry.clone(),
+                message: format!("pushing {name}: {}", stream_message(e)),
+            })?;
+            let Some(status) = info.status else { continue };
+            // The last line is `TAG: digest: sha256:... size: N`.
+            if let Some(rest) = status.split("digest: ").nth(1) {
+                pushed_digest = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if info.progress_detail.is_none() || status.contains("digest") {
+                dumcel_engine::progress::report(&status);
+            }
+        }
+        Ok(pushed_digest)
+    }
+
+    /// Removes the local tag `name` (made for a push); the image stays.
+    async fn untag(&self, name: &str) {
+        let Ok(docker) = self.shared.docker().await else {
+            return;
+        };
+        if let Err(e) = docker
+            .remove_image(name, None::<RemoveImageOptions>, None)
+            .await
+        {
+            tracing::debug!(name, error = %e, "kept the local tag");
+        }
+    }
+
     /// The digest the registry holds for `name` now; `None` when it has none.
     async fn remote_digest(
         &self,
@@ -136,27 +176,17 @@ impl ResourceType for DockerRegistryImage {
                 .await
                 .map_err(|e| DockerError::api(format!("tagging {source} as {name}"), e))?;
         }
-        let options = PushImageOptions {
-            tag: Some(reference.tag.clone()),
-            ..Default::default()
+        let pushed = self.push(&reference, name).await;
+        let pushed_digest = match pushed {
+            Ok(d) => d,
+            Err(e) => {
+                if opt_str(planned, "source_image").is_some() {
+                    // Nothing was made: take back the local tag made for the push.
+                    self.untag(name).await;
+                }
+                return Err(e.into());
+            }
         };
-        let credentials = self.shared.credentials_for(&reference.registry);
-        let mut stream = docker.push_image(&reference.name(), Some(options), credentials);
-        let mut pushed_digest = None;
-        while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| DockerError::Registry {
-                registry: reference.registry.clone(),
-                message: format!("pushing {name}: {}", stream_message(e)),
-            })?;
-            let Some(status) = info.status else { continue };
-            // The last line is `TAG: digest: sha256:... size: N`.
-            if let Some(rest) = status.split("digest: ").nth(1) {
-                pushed_digest = rest.split_whitespace().next().map(str::to_owned);
-            }
-            if info.progress_detail.is_none() || status.contains("digest") {
-                dumcel_engine::progress::report(&status);
-            }
-        }
         let digest = match pushed_digest {
             Some(d) => d,
             None => self.remote_digest(&reference, name).await?.ok_or_else(|| {
@@ -205,14 +235,7 @@ impl ResourceType for DockerRegistryImage {
         }
         if opt_str(prior, "source_image").is_some() {
             // The local tag was made for the push; take it away again.
-            let docker = self.shared.docker().await?;
-            match docker
-                .remove_image(name, None::<RemoveImageOptions>, None)
-                .await
-            {
-                Ok(_) => {}
-                Err(e) => tracing::debug!(name, error = %e, "kept the local tag"),
-            }
+            self.untag(name).await;
         }
         Ok(())
     }
