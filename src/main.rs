@@ -3,6 +3,7 @@
 mod commands;
 mod session;
 mod ui;
+mod workspaces;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,10 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Destroy everything the state records.
     Destroy(apply::ApplyArgs),
+    /// Evaluate expressions against the configuration and state.
+    Console(console::ConsoleArgs),
+    /// Bring an existing object under management.
+    Import(import::ImportArgs),
     /// Show the state or a saved plan.
     Show(show::ShowArgs),
     /// Show output values.
@@ -51,6 +56,9 @@ enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Manage workspaces: one state each.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
     /// Print the dependency graph (DOT).
     Graph,
     /// Release a lock left by a dead process.
@@ -123,9 +131,12 @@ fn main() -> ExitCode {
                 a.destroy = true;
                 apply::run(&ui, a).await
             }
+            Command::Import(a) => import::run(&ui, a).await,
+            Command::Console(a) => console::run(&ui, a).await,
             Command::Show(a) => show::run(&ui, a).await,
             Command::Output(a) => output::run(&ui, a).await,
             Command::State(c) => state::run(&ui, c).await,
+            Command::Workspace(c) => workspace::run(&ui, c).await,
             Command::Graph => graph::run(&ui).await,
             Command::ForceUnlock(a) => force_unlock::run(&ui, a).await,
             Command::Version(a) => version::run(a).await,

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use dumcel_engine::config::load::load_module;
 use dumcel_engine::config::{Module, SourceMap, VariableDecl};
 use dumcel_engine::configure::configure_providers;
+use dumcel_engine::plan::PlanOptions;
 use dumcel_engine::provider::Registry;
 use dumcel_engine::recover::reconcile;
 use dumcel_engine::stack::Stack;
@@ -64,6 +65,24 @@ pub struct PlanFlags {
     /// How many provider calls may run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+    /// Replace this instance even if nothing changed (repeatable).
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// Limit the plan to these resources and what they depend on (repeatable).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub target: Vec<String>,
+}
+
+impl PlanFlags {
+    pub fn options(&self, destroy: bool) -> PlanOptions {
+        PlanOptions {
+            destroy,
+            refresh: self.refresh,
+            parallelism: self.parallelism,
+            replace: self.replace.clone(),
+            targets: self.target.clone(),
+        }
+    }
 }
 
 pub fn registry() -> Registry {
@@ -164,17 +183,31 @@ pub fn build_stack(
     sources: SourceMap,
     variables: Map,
 ) -> anyhow::Result<Arc<Stack>> {
-    let workspace = "default";
-    match Stack::new(module, sources.clone(), registry(), variables, workspace) {
+    let workspace = crate::workspaces::current();
+    match Stack::new(module, sources.clone(), registry(), variables, &workspace) {
         Ok(s) => Ok(Arc::new(s)),
         Err(d) => Err(ui.fail(&sources, &d)),
     }
 }
 
-/// Where the state lives: `terraform { backend "local" { path = ... } }`, or
-/// `dumcel.tfstate` in the stack directory.
+/// Where the selected workspace's state lives (see [`crate::workspaces`]).
 pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
-    let default = LocalBackend::new(dumcel_state::DEFAULT_STATE_FILE);
+    let workspace = crate::workspaces::current();
+    if !crate::workspaces::exists(&base_state_path(module)?, &workspace) {
+        return Err(report(format!(
+            "workspace \"{workspace}\" does not exist; create it with `dumcel workspace new {workspace}` or select another"
+        )));
+    }
+    Ok(LocalBackend::new(crate::workspaces::state_path(
+        &base_state_path(module)?,
+        &workspace,
+    )))
+}
+
+/// The default workspace's state path: `terraform { backend "local" { path =
+/// ... } }`, or `dumcel.tfstate` in the stack directory.
+pub fn base_state_path(module: Option<&Module>) -> anyhow::Result<PathBuf> {
+    let default = PathBuf::from(dumcel_state::DEFAULT_STATE_FILE);
     let Some(decl) = module.and_then(|m| m.backend.as_ref()) else {
         return Ok(default);
     };
@@ -187,7 +220,7 @@ pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
                 .and_then(|a| a.expr.as_literal())
                 .and_then(|v| v.as_str())
                 .map(PathBuf::from);
-            Ok(path.map(LocalBackend::new).unwrap_or(default))
+            Ok(path.unwrap_or(default))
         }
         other => {
             bail!("backend \"{other}\" is not available in this dumcel; use backend \"local\"")
@@ -198,9 +231,13 @@ pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
 /// The backend for commands that need no configuration (state, output, force-unlock):
 /// the configuration is read if it loads, to find a configured backend path.
 pub fn backend_quiet() -> anyhow::Result<LocalBackend> {
+    backend(quiet_module().as_ref())
+}
+
+/// The stack's configuration if it loads; `None` otherwise (no diagnostics).
+pub fn quiet_module() -> Option<Module> {
     let mut sources = SourceMap::default();
-    let module = load_module(Path::new("."), &mut sources).ok();
-    backend(module.as_ref())
+    load_module(Path::new("."), &mut sources).ok()
 }
 
 /// The lock and the recorded state, with the journal of an interrupted apply

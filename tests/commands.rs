@@ -126,3 +126,50 @@ fn a_corrupt_state_file_is_an_error_not_a_panic() {
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.all());
 }
+
+#[test]
+fn console_evaluates_expressions_against_state() {
+    let s = TestStack::new(STACK);
+    s.ok(&["apply", "-auto-approve"]);
+    let mut child = s
+        .command(&["console"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "length(null_resource.b)").unwrap();
+        writeln!(stdin, "null_resource.b[0].triggers.a == null_resource.a.id").unwrap();
+        writeln!(stdin, "upper(\"x${{1 + 1}}\")").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2\ntrue\n\"X2\"\n");
+
+    let bad = s
+        .command(&["console"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = {
+        use std::io::Write;
+        let mut bad = bad;
+        writeln!(bad.stdin.take().unwrap(), "null_resource.zzz.id").unwrap();
+        bad.wait_with_output().unwrap()
+    };
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("<console>:1:1"),
+        "the error points into the typed line: {err}"
+    );
+}

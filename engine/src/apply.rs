@@ -4,20 +4,21 @@
 //! journal before calling the provider and its outcome after. A failed node
 //! stops its dependents, not its siblings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use dumcel_planner::{Action, InstanceAddr, InstanceKey, ResourceChange, Value};
+use dumcel_planner::{Action, InstanceAddr, ResourceChange, Value};
 use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
-use crate::plan::{Planned, diff_instance, expand, instance_config, state_value};
+use crate::lifecycle;
+use crate::plan::{Planned, data_config, diff_instance, instance_config, state_value};
 use crate::provider::ProviderError;
-use crate::stack::{Stack, Values};
+use crate::stack::{ModuleInstance, Stack, Values, static_key};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -55,8 +56,6 @@ struct Shared {
     state: Mutex<State>,
     journal: Option<Journal>,
     hooks: Arc<dyn Hooks>,
-    /// each.value of every for_each instance, by resource key.
-    each: HashMap<String, BTreeMap<InstanceKey, Value>>,
     progress_interval: Duration,
 }
 
@@ -91,33 +90,26 @@ pub async fn apply(
         }
     }
 
+    adopt_imports(&stack, changes, &mut state, journal.as_ref()).await;
+
     let nodes: Vec<ResourceChange> = changes
         .iter()
         .filter(|c| {
             matches!(
                 c.action,
-                Action::Create | Action::Update | Action::Replace | Action::Delete
+                Action::Create | Action::Update | Action::Replace | Action::Delete | Action::Read
             )
         })
         .cloned()
         .collect();
     let deps = node_dependencies(&nodes, &state);
 
-    let mut each = HashMap::new();
-    for (key, decl) in &stack.module.resources {
-        if decl.for_each.is_some()
-            && let Ok(pairs) = expand(&stack, decl, &values)
-        {
-            each.insert(key.clone(), pairs.into_iter().collect());
-        }
-    }
     let shared = Arc::new(Shared {
         stack,
         values: Mutex::new(values),
         state: Mutex::new(state),
         journal,
         hooks,
-        each,
         progress_interval: opts.progress_interval,
     });
 
@@ -208,6 +200,46 @@ pub async fn apply(
     (state, report)
 }
 
+/// Records the objects `import` blocks bring under management, as read at
+/// plan time; their changes, if any, then apply like any other.
+async fn adopt_imports(
+    stack: &Stack,
+    changes: &[ResourceChange],
+    state: &mut State,
+    journal: Option<&Journal>,
+) {
+    for c in changes.iter().filter(|c| c.importing.is_some()) {
+        let Some(found) = &c.before else { continue };
+        let rkey = c
+            .address
+            .parse::<InstanceAddr>()
+            .map(|a| static_key(&a.resource))
+            .unwrap_or_default();
+        let inst = ResourceInstance {
+            resource_type: c.resource_type.clone(),
+            provider: c.provider.clone(),
+            attributes: found.clone().deep_unmark().to_json_lossy(),
+            sensitive_attributes: found.sensitive_attributes(),
+            dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
+            tainted: false,
+        };
+        if let Some(j) = journal
+            && let Ok(seq) = j
+                .intent(
+                    &c.address,
+                    &c.resource_type,
+                    &c.provider,
+                    Operation::Read,
+                    None,
+                )
+                .await
+        {
+            let _ = j.done(seq, &c.address, Outcome::Put(inst.clone()));
+        }
+        state.resources.insert(c.address.clone(), inst);
+    }
+}
+
 /// For each node, the indices of the nodes it must wait for.
 fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>> {
     let index: HashMap<&str, usize> = nodes
@@ -218,7 +250,7 @@ fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>>
     let resource_of = |address: &str| {
         address
             .parse::<InstanceAddr>()
-            .map(|a| a.resource.to_string())
+            .map(|a| static_key(&a.resource))
             .unwrap_or_default()
     };
     nodes
@@ -289,7 +321,12 @@ async fn run_node_inner(
 ) -> Result<Option<String>, String> {
     let stack = &shared.stack;
     let addr: InstanceAddr = change.address.parse().map_err(|e| format!("{e}"))?;
+    // Values are kept by module instance; declarations by static key.
     let rkey = addr.resource.to_string();
+    let skey = static_key(&addr.resource);
+    if change.action == Action::Read {
+        return read_data(shared, &addr).await;
+    }
     let rt = stack
         .registry
         .get(&change.resource_type)
@@ -308,21 +345,20 @@ async fn run_node_inner(
         None
     } else {
         let decl = stack
-            .module
-            .resources
-            .get(&rkey)
+            .resource(&skey)
             .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
-        let each = shared
-            .each
-            .get(&rkey)
-            .and_then(|m| m.get(&addr.key))
-            .cloned()
-            .unwrap_or(Value::Null);
         let config = {
             let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
-            instance_config(stack, decl, &addr.key, &each, &values, true)
+            let mi = values.module_instance(&addr.resource.module);
+            let each = values
+                .each
+                .get(&change.address)
+                .cloned()
+                .unwrap_or(Value::Null);
+            instance_config(stack, decl, &mi, &addr.key, &each, &values, true)
                 .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
         };
+        let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
         let replace = change.action == Action::Replace;
         let p = diff_instance(
             &rt,
@@ -333,6 +369,8 @@ async fn run_node_inner(
         Some(p.after)
     };
     let planned_plain = planned.clone().map(Value::deep_unmark);
+    let decl = stack.resource(&skey);
+    let create_before_destroy = decl.is_some_and(|d| d.lifecycle.create_before_destroy);
 
     let seq = match &shared.journal {
         Some(j) => Some(
@@ -362,6 +400,22 @@ async fn run_node_inner(
                 )
                 .await
                 .map(Some),
+            Action::Replace if create_before_destroy => {
+                let new = rt
+                    .create(planned_plain.as_ref().unwrap_or(&Value::Null))
+                    .await?;
+                if let Some(old) = &prior_plain
+                    && let Err(e) = rt.delete(old).await
+                {
+                    // The replacement exists; the old object must not be forgotten.
+                    record_deposed(shared, change, old).await;
+                    crate::progress::report(&format!(
+                        "the old object could not be deleted ({}); it is recorded as \"{} (deposed)\" and the next apply deletes it",
+                        e.message, change.address
+                    ));
+                }
+                Ok(Some(new))
+            }
             Action::Replace => {
                 if let Some(p) = &prior_plain {
                     rt.delete(p).await?;
@@ -402,7 +456,7 @@ async fn run_node_inner(
             provider: change.provider.clone(),
             attributes: value.deep_unmark().to_json_lossy(),
             sensitive_attributes: sensitive,
-            dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
+            dependencies: stack.resource_deps.get(&skey).cloned().unwrap_or_default(),
             tainted,
         }
     };
@@ -440,6 +494,14 @@ async fn run_node_inner(
             (Err(e.message), outcome)
         }
     };
+    let postcondition = match (&result, &record_outcome, decl) {
+        (Ok(_), Some(Outcome::Put(inst)), Some(decl))
+            if !decl.lifecycle.postconditions.is_empty() =>
+        {
+            check_postconditions(shared, decl, &addr, &inst.attributes).err()
+        }
+        _ => None,
+    };
     if let Some(o) = record_outcome {
         {
             let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
@@ -457,7 +519,115 @@ async fn run_node_inner(
                 .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
         }
     }
-    result
+    // A failed postcondition fails the node after the object is recorded.
+    match postcondition {
+        Some(message) => Err(message),
+        None => result,
+    }
+}
+
+/// Checks postconditions with `self` bound to the object just made.
+fn check_postconditions(
+    shared: &Shared,
+    decl: &crate::config::ResourceDecl,
+    addr: &InstanceAddr,
+    attributes: &serde_json::Value,
+) -> Result<(), String> {
+    let stack = &shared.stack;
+    let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
+    let mi = values.module_instance(&addr.resource.module);
+    let each = values
+        .each
+        .get(&addr.to_string())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut scope = stack
+        .scope_for(
+            stack.refs(&static_key(&addr.resource)),
+            &values,
+            &mi,
+            Some((&addr.key, &each)),
+            true,
+        )
+        .map_err(|d| d.render_plain(&stack.sources))?;
+    scope.set("self", Value::from_json(attributes));
+    lifecycle::check(
+        &decl.lifecycle.postconditions,
+        &scope,
+        "postcondition",
+        &addr.to_string(),
+    )
+    .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())
+}
+
+/// Records an old object a create-before-destroy replacement could not
+/// delete, under `ADDRESS (deposed)`, so the next plan deletes it.
+async fn record_deposed(shared: &Shared, change: &ResourceChange, old: &Value) {
+    let address = format!("{} (deposed)", change.address);
+    let Ok(inst) = shared
+        .state
+        .lock()
+        .map(|s| s.resources.get(&change.address).cloned())
+    else {
+        return;
+    };
+    let Some(mut inst) = inst else { return };
+    inst.attributes = old.to_json_lossy();
+    if let Some(j) = &shared.journal
+        && let Ok(seq) = j
+            .intent(
+                &address,
+                &change.resource_type,
+                &change.provider,
+                Operation::Delete,
+                None,
+            )
+            .await
+    {
+        let _ = j.done(seq, &address, Outcome::Put(inst.clone()));
+    }
+    if let Ok(mut state) = shared.state.lock() {
+        state.resources.insert(address, inst);
+    }
+}
+
+/// A data source read deferred to apply: its arguments are known now.
+async fn read_data(shared: &Shared, addr: &InstanceAddr) -> Result<Option<String>, String> {
+    let stack = &shared.stack;
+    let rkey = addr.resource.to_string();
+    let decl = stack
+        .resource(&static_key(&addr.resource))
+        .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
+    let ds = stack
+        .registry
+        .data_source(&decl.addr.resource_type)
+        .cloned()
+        .ok_or_else(|| format!("no data source \"{}\"", decl.addr.resource_type))?;
+    let config = {
+        let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
+        let mi = values.module_instance(&addr.resource.module);
+        let each = values
+            .each
+            .get(&addr.to_string())
+            .cloned()
+            .unwrap_or(Value::Null);
+        data_config(stack, decl, &mi, &addr.key, &each, &values, true)
+            .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
+    };
+    let value = ds
+        .read(&config.clone().deep_unmark())
+        .await
+        .map_err(|e| e.message)?
+        .with_sensitive_attributes(&config.sensitive_attributes());
+    let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    if let Ok(mut values) = shared.values.lock() {
+        values
+            .instances
+            .entry(rkey.clone())
+            .or_default()
+            .insert(addr.key.clone(), value);
+    }
+    Ok(id)
 }
 
 /// Runs a provider call, reporting "Still creating..." while it runs.
@@ -494,8 +664,14 @@ fn record_outputs(stack: &Stack, values: &Values, state: &mut State, destroy: bo
         .outputs
         .retain(|name, _| stack.module.outputs.contains_key(name));
     for (name, decl) in &stack.module.outputs {
-        if let Ok(v) = stack.eval_in(&format!("output.{name}"), &decl.value, values, None, true)
-            && let Some(json) = v.clone().deep_unmark().to_json()
+        if let Ok(v) = stack.eval_in(
+            &format!("output.{name}"),
+            &decl.value,
+            values,
+            &ModuleInstance::root(),
+            None,
+            true,
+        ) && let Some(json) = v.clone().deep_unmark().to_json()
         {
             state.outputs.insert(
                 name.clone(),

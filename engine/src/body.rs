@@ -4,7 +4,7 @@
 
 use dumcel_planner::{Map, Schema, Value};
 
-use crate::config::{BodyDecl, Diagnostics, Span};
+use crate::config::{BlockDecl, BodyDecl, Diagnostic, Diagnostics, DynamicBlock, Span};
 use crate::eval::{Scope, eval, suggest};
 
 /// Evaluates `body` in `scope`. `what` names the block in messages
@@ -86,19 +86,28 @@ pub fn eval_body(
             );
         }
         let mut items = Vec::new();
+        let mut unknown = false;
         for b in blocks {
-            match eval_body(
-                &nested.schema,
-                &b.body,
-                scope,
-                &format!("the {name} block"),
-                b.span,
-            ) {
-                Ok(v) => items.push(v),
-                Err(d) => diags.extend(d),
+            let what = format!("the {name} block");
+            match &b.dynamic {
+                None => match eval_body(&nested.schema, &b.body, scope, &what, b.span) {
+                    Ok(v) => items.push(v),
+                    Err(d) => diags.extend(d),
+                },
+                Some(d) => match dynamic_items(&nested.schema, b, d, scope, &what) {
+                    Ok(Some(generated)) => items.extend(generated),
+                    // Unknown for_each: how many blocks is known only at apply.
+                    Ok(None) => unknown = true,
+                    Err(e) => diags.extend(e),
+                },
             }
         }
-        obj.insert(name.clone(), Value::List(items));
+        let value = if unknown {
+            Value::Unknown
+        } else {
+            Value::List(items)
+        };
+        obj.insert(name.clone(), value);
     }
     for b in &body.blocks {
         if !schema.blocks.contains_key(&b.name) {
@@ -128,4 +137,57 @@ pub fn eval_body(
     }
     diags.into_result()?;
     Ok(Value::Map(obj))
+}
+
+/// The blocks a `dynamic` block generates: one per element of `for_each`, with
+/// the iterator bound to `{ key, value }`. `None` when `for_each` is unknown.
+fn dynamic_items(
+    schema: &Schema,
+    block: &BlockDecl,
+    dynamic: &DynamicBlock,
+    scope: &Scope,
+    what: &str,
+) -> Result<Option<Vec<Value>>, Diagnostics> {
+    let coll =
+        eval(&dynamic.for_each, scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    let (coll, sensitive) = coll.into_unmarked();
+    let pairs: Vec<(Value, Value)> = match coll {
+        Value::Unknown => return Ok(None),
+        Value::Null => Vec::new(),
+        Value::List(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
+        Value::Map(map) => map
+            .into_iter()
+            .map(|(k, v)| (Value::String(k), v))
+            .collect(),
+        other => {
+            return Err(Diagnostic::error(
+                "Invalid dynamic for_each value",
+                format!(
+                    "for_each in a dynamic block takes a list, set or map, got {}.",
+                    other.type_name()
+                ),
+                Some(dynamic.for_each.span),
+            )
+            .into());
+        }
+    };
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::new();
+    for (key, value) in pairs {
+        let mut inner = scope.clone();
+        let mut it = Map::new();
+        it.insert("key".into(), key);
+        it.insert("value".into(), value.mark_if(sensitive));
+        inner.set(&dynamic.iterator, Value::Map(it));
+        match eval_body(schema, &block.body, &inner, what, block.span) {
+            Ok(v) => out.push(v),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result()?;
+    Ok(Some(out))
 }

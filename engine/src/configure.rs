@@ -9,15 +9,13 @@ use dumcel_state::State;
 
 use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics};
-use crate::stack::{Stack, Values};
+use crate::stack::{ModuleInstance, Stack, Values};
 
 /// Configures every provider the configuration or the state uses.
 pub async fn configure_providers(stack: &Stack, state: &State) -> Result<(), Diagnostics> {
     let mut used: BTreeSet<String> = stack
-        .module
-        .resources
-        .values()
-        .filter_map(|d| stack.registry.provider_of(&d.addr.resource_type))
+        .resources()
+        .filter_map(|(_, d)| stack.registry.provider_of(&d.addr.resource_type))
         .map(str::to_owned)
         .collect();
     used.extend(state.resources.values().map(|r| r.provider.clone()));
@@ -33,7 +31,13 @@ pub async fn configure_providers(stack: &Stack, state: &State) -> Result<(), Dia
             Some(decl) => {
                 let key = format!("provider.{name}");
                 let evaluated = stack
-                    .scope_for(stack.refs(&key), &Values::default(), None, true)
+                    .scope_for(
+                        stack.refs(&key),
+                        &Values::default(),
+                        &ModuleInstance::root(),
+                        None,
+                        true,
+                    )
                     .and_then(|scope| {
                         eval_body(
                             &provider.config_schema(),

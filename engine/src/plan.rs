@@ -16,14 +16,20 @@ use dumcel_state::State;
 use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::hooks::Hooks;
+use crate::lifecycle;
 use crate::provider::{Registry, ResourceType};
-use crate::stack::{Stack, Values};
+use crate::stack::{ModuleInstance, NodeKind, Stack, Values, static_key};
+use dumcel_planner::{Mode, ResourceAddr};
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
     pub destroy: bool,
     pub refresh: bool,
     pub parallelism: usize,
+    /// `-replace=ADDR`: instances to replace even if nothing changed.
+    pub replace: Vec<String>,
+    /// `-target=ADDR`: plan only these (resources or instances) and what they depend on.
+    pub targets: Vec<String>,
 }
 
 impl Default for PlanOptions {
@@ -32,6 +38,8 @@ impl Default for PlanOptions {
             destroy: false,
             refresh: true,
             parallelism: 10,
+            replace: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }
@@ -131,11 +139,12 @@ fn drift_of(
         replace_because: Vec::new(),
         reason: None,
         depends_on: Vec::new(),
+        importing: None,
     })
 }
 
 /// Makes the plan. Returns it with the planned values of every instance.
-pub fn plan(
+pub async fn plan(
     stack: &Stack,
     state: &State,
     refreshed: &Refreshed,
@@ -151,29 +160,18 @@ pub fn plan(
         }
     };
 
-    let mut planned_addrs: HashSet<String> = HashSet::new();
     if !opts.destroy {
         for key in &stack.order {
-            if let Some(name) = key.strip_prefix("local.") {
-                let Some(local) = stack.module.locals.get(name) else {
-                    continue;
-                };
-                match stack.eval_in(key, &local.expr, &values, None, false) {
-                    Ok(v) => {
-                        values.locals.insert(name.to_owned(), v);
-                    }
-                    Err(d) => diags.extend(d),
-                }
-            } else if let Some(decl) = stack.module.resources.get(key)
-                && let Err(d) = plan_resource(
-                    stack,
-                    decl,
-                    &prior_of,
-                    state,
-                    &mut values,
-                    &mut changes,
-                    &mut planned_addrs,
-                )
+            if let Err(d) = plan_node(
+                stack,
+                key,
+                &prior_of,
+                state,
+                opts,
+                &mut values,
+                &mut changes,
+            )
+            .await
             {
                 diags.extend(d);
             }
@@ -182,9 +180,11 @@ pub fn plan(
                 return Err(diags);
             }
         }
+        fill_depends_on(stack, &mut changes);
     }
 
     // What state records and the configuration no longer declares is deleted.
+    let planned_addrs: HashSet<String> = changes.iter().map(|c| c.address.clone()).collect();
     for (address, inst) in &state.resources {
         if planned_addrs.contains(address) {
             continue;
@@ -213,10 +213,20 @@ pub fn plan(
             replace_because: Vec::new(),
             reason,
             depends_on: Vec::new(),
+            importing: None,
         });
     }
 
-    let outputs = if opts.destroy {
+    if !opts.targets.is_empty() {
+        changes = restrict_to_targets(stack, changes, &opts.targets);
+    }
+    if let Err(d) = lifecycle::prevent_destroy(stack, &changes) {
+        diags.extend(d);
+    }
+    let outputs = if !opts.targets.is_empty() {
+        // A targeted plan leaves outputs as recorded.
+        Vec::new()
+    } else if opts.destroy {
         state
             .outputs
             .iter()
@@ -250,8 +260,127 @@ pub fn plan(
         drift: refreshed.drift.clone(),
         changes,
         outputs,
+        moved: Vec::new(),
     };
     Ok((plan, values))
+}
+
+/// Plans one block in every instance of its module.
+async fn plan_node(
+    stack: &Stack,
+    key: &str,
+    prior_of: &(dyn Fn(&str) -> Option<Value> + Sync),
+    state: &State,
+    opts: &PlanOptions,
+    values: &mut Values,
+    changes: &mut Vec<ResourceChange>,
+) -> Result<(), Diagnostics> {
+    let Some(node) = stack.node(key) else {
+        return Ok(());
+    };
+    let Some(module) = stack.modules.get(&node.prefix).map(|m| m.module.clone()) else {
+        return Ok(());
+    };
+    for mi in values.module_instances(&node.prefix) {
+        let prefix = mi.prefix();
+        match &node.kind {
+            NodeKind::Var(name) if !mi.steps.is_empty() => {
+                let v = stack.compute_var(&mi, name, values, false)?;
+                values.named.insert(format!("{prefix}var.{name}"), v);
+            }
+            NodeKind::Local(name) => {
+                if let Some(local) = module.locals.get(name) {
+                    let v = stack.eval_in(key, &local.expr, values, &mi, None, false)?;
+                    values.named.insert(format!("{prefix}local.{name}"), v);
+                }
+            }
+            NodeKind::Output(name) if !mi.steps.is_empty() => {
+                if let Some(out) = module.outputs.get(name) {
+                    let v = stack.eval_in(key, &out.value, values, &mi, None, false)?;
+                    values
+                        .named
+                        .insert(format!("{prefix}output.{name}"), v.mark_if(out.sensitive));
+                }
+            }
+            NodeKind::Call(name) => {
+                if let Some(call) = module.calls.get(name) {
+                    let children = expand_call(stack, key, call, &mi, values)?;
+                    values
+                        .modules
+                        .entry(format!("{}module.{name}.", node.prefix))
+                        .or_default()
+                        .extend(children);
+                }
+            }
+            NodeKind::Resource(local) => {
+                let Some(decl) = module.resources.get(local) else {
+                    continue;
+                };
+                if decl.addr.mode == Mode::Data {
+                    plan_data(stack, decl, &mi, values, changes).await?;
+                } else {
+                    plan_resource(stack, decl, &mi, prior_of, state, opts, values, changes).await?;
+                }
+            }
+            NodeKind::Var(_) | NodeKind::Output(_) | NodeKind::Provider(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The instances a module call makes in `parent`, from its count / for_each.
+fn expand_call(
+    stack: &Stack,
+    key: &str,
+    call: &crate::config::ModuleCallDecl,
+    parent: &ModuleInstance,
+    values: &Values,
+) -> Result<Vec<ModuleInstance>, Diagnostics> {
+    let keys = expand_keys(
+        stack,
+        key,
+        call.count.as_ref(),
+        call.for_each.as_ref(),
+        values,
+        parent,
+    )?;
+    Ok(keys
+        .into_iter()
+        .map(|(k, each)| {
+            let mut steps = parent.steps.clone();
+            steps.push(dumcel_planner::ModuleStep {
+                name: call.name.clone(),
+                key: k,
+            });
+            ModuleInstance { steps, each }
+        })
+        .collect())
+}
+
+/// Fills each change's `depends_on` with the addresses of the changes of the
+/// resources it depends on.
+fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange]) {
+    let mut by_static: HashMap<String, Vec<String>> = HashMap::new();
+    for c in changes.iter() {
+        if let Ok(a) = c.address.parse::<InstanceAddr>() {
+            by_static
+                .entry(static_key(&a.resource))
+                .or_default()
+                .push(c.address.clone());
+        }
+    }
+    for c in changes.iter_mut() {
+        let Ok(a) = c.address.parse::<InstanceAddr>() else {
+            continue;
+        };
+        c.depends_on = stack
+            .resource_deps
+            .get(&static_key(&a.resource))
+            .into_iter()
+            .flatten()
+            .flat_map(|d| by_static.get(d).cloned().unwrap_or_default())
+            .collect();
+    }
 }
 
 fn orphan_reason(stack: &Stack, address: &str) -> String {
@@ -259,7 +388,7 @@ fn orphan_reason(stack: &Stack, address: &str) -> String {
         return "its address is not in configuration".into();
     };
     let key = addr.resource.to_string();
-    match (stack.module.resources.get(&key), &addr.key) {
+    match (stack.resource(&static_key(&addr.resource)), &addr.key) {
         (None, _) => format!("{key} is not in configuration"),
         (Some(_), InstanceKey::Int(i)) => format!("index [{i}] is out of range for count"),
         (Some(_), InstanceKey::Str(k)) => format!("key [\"{k}\"] is not in for_each map"),
@@ -267,15 +396,35 @@ fn orphan_reason(stack: &Stack, address: &str) -> String {
     }
 }
 
-/// The instance keys of a resource, from count / for_each.
+/// The instance keys of a resource in module instance `mi`, from count / for_each.
 pub fn expand(
     stack: &Stack,
     decl: &ResourceDecl,
+    mi: &ModuleInstance,
     values: &Values,
 ) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
-    let key = decl.key();
-    if let Some(count) = &decl.count {
-        let v = stack.eval_in(&key, count, values, None, false)?;
+    let key = format!("{}{}", mi.static_prefix(), decl.key());
+    expand_keys(
+        stack,
+        &key,
+        decl.count.as_ref(),
+        decl.for_each.as_ref(),
+        values,
+        mi,
+    )
+}
+
+/// Instance keys (with `each.value`) from a block's count or for_each.
+fn expand_keys(
+    stack: &Stack,
+    key: &str,
+    count: Option<&crate::config::ast::Expr>,
+    for_each: Option<&crate::config::ast::Expr>,
+    values: &Values,
+    mi: &ModuleInstance,
+) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
+    if let Some(count) = count {
+        let v = stack.eval_in(key, count, values, mi, None, false)?;
         if !v.is_wholly_known() {
             return Err(Diagnostic::error(
                 "Invalid count argument",
@@ -304,8 +453,8 @@ pub fn expand(
             .map(|i| (InstanceKey::Int(i), Value::Null))
             .collect());
     }
-    if let Some(for_each) = &decl.for_each {
-        let v = stack.eval_in(&key, for_each, values, None, false)?;
+    if let Some(for_each) = for_each {
+        let v = stack.eval_in(key, for_each, values, mi, None, false)?;
         if v.contains_sensitive() {
             return Err(Diagnostic::error(
                 "Invalid for_each argument",
@@ -385,6 +534,7 @@ pub fn diff_instance(
 pub fn instance_config(
     stack: &Stack,
     decl: &ResourceDecl,
+    mi: &ModuleInstance,
     key: &InstanceKey,
     each: &Value,
     values: &Values,
@@ -400,7 +550,8 @@ pub fn instance_config(
                 Some(decl.span),
             ))
         })?;
-    let scope = stack.scope_for(stack.refs(&decl.key()), values, Some((key, each)), fresh)?;
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
     let config = eval_body(
         rt.schema(),
         &decl.body,
@@ -426,17 +577,20 @@ pub fn instance_config(
     Ok(config)
 }
 
-fn plan_resource(
+#[allow(clippy::too_many_arguments)] // the walk's state, passed explicitly
+async fn plan_resource(
     stack: &Stack,
     decl: &ResourceDecl,
-    prior_of: &dyn Fn(&str) -> Option<Value>,
+    mi: &ModuleInstance,
+    prior_of: &(dyn Fn(&str) -> Option<Value> + Sync),
     state: &State,
+    opts: &PlanOptions,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
-    planned: &mut HashSet<String>,
 ) -> Result<(), Diagnostics> {
-    let key = decl.key();
-    let instances = expand(stack, decl, values)?;
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let key = format!("{}{}", mi.prefix(), decl.key());
+    let instances = expand(stack, decl, mi, values)?;
     let Some(rt) = stack.registry.get(&decl.addr.resource_type) else {
         return Err(Diagnostic::error(
             format!("Unknown resource type \"{}\"", decl.addr.resource_type),
@@ -450,32 +604,57 @@ fn plan_resource(
         .provider_of(&decl.addr.resource_type)
         .unwrap_or("builtin")
         .to_owned();
-    let deps = stack.resource_deps.get(&key).cloned().unwrap_or_default();
-    let depends_on: Vec<String> = deps
-        .iter()
-        .flat_map(|d| {
-            let addr = stack.module.resources.get(d).map(|r| r.addr.clone());
-            values
-                .instances
-                .get(d)
-                .into_iter()
-                .flat_map(|m| m.keys())
-                .filter_map(move |k| addr.as_ref().map(|a| a.instance(k.clone()).to_string()))
-        })
-        .collect();
+    let addr = ResourceAddr {
+        module: mi.steps.clone(),
+        ..decl.addr.clone()
+    };
     let mut diags = Diagnostics::new();
     for (ikey, each) in instances {
-        let address = decl.addr.instance(ikey.clone()).to_string();
-        let config = match instance_config(stack, decl, &ikey, &each, values, false) {
+        let address = addr.instance(ikey.clone()).to_string();
+        values.each.insert(address.clone(), each.clone());
+        let config = match instance_config(stack, decl, mi, &ikey, &each, values, false) {
             Ok(c) => c,
             Err(d) => {
                 diags.extend(d);
                 continue;
             }
         };
-        let prior = prior_of(&address);
+        let (prior, importing) = match prior_of(&address) {
+            Some(p) => (Some(p), None),
+            None => match import_for(stack, rt, &address, values).await {
+                Ok(Some((found, id))) => (Some(found), Some(id)),
+                Ok(None) => (None, None),
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            },
+        };
+        let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
+        let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((&ikey, &each)), false)?;
+        if let Err(d) = lifecycle::check(
+            &decl.lifecycle.preconditions,
+            &scope,
+            "precondition",
+            &address,
+        ) {
+            diags.extend(d);
+            continue;
+        }
         let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
-        let p = match diff_instance(rt, prior.as_ref(), &config, tainted && prior.is_some()) {
+        let requested = opts.replace.contains(&address);
+        let triggered = lifecycle::replace_trigger(&decl.lifecycle, mi, changes);
+        let reason = if tainted {
+            Some("tainted".to_owned())
+        } else if requested {
+            Some("requested with -replace".to_owned())
+        } else {
+            triggered
+                .as_ref()
+                .map(|t| format!("replace_triggered_by: {t} changes"))
+        };
+        let force = prior.is_some() && (tainted || requested || triggered.is_some());
+        let p = match diff_instance(rt, prior.as_ref(), &config, force) {
             Ok(p) => p,
             Err(message) => {
                 diags.push(Diagnostic::error(
@@ -490,8 +669,7 @@ fn plan_resource(
             .instances
             .entry(key.clone())
             .or_default()
-            .insert(ikey, p.after.clone());
-        planned.insert(address.clone());
+            .insert(ikey.clone(), p.after.clone());
         changes.push(ResourceChange {
             address,
             resource_type: decl.addr.resource_type.clone(),
@@ -500,9 +678,28 @@ fn plan_resource(
             before: prior,
             after: Some(p.after),
             replace_because: p.replace_because,
-            reason: (tainted && p.action == Action::Replace).then(|| "tainted".to_owned()),
-            depends_on: depends_on.clone(),
+            reason: reason.filter(|_| p.action == Action::Replace),
+            depends_on: Vec::new(),
+            importing,
         });
+        let mut post = scope;
+        post.set(
+            "self",
+            values
+                .instances
+                .get(&key)
+                .and_then(|m| m.get(&ikey))
+                .cloned()
+                .unwrap_or(Value::Unknown),
+        );
+        if let Err(d) = lifecycle::check(
+            &decl.lifecycle.postconditions,
+            &post,
+            "postcondition",
+            &addr.instance(ikey).to_string(),
+        ) {
+            diags.extend(d);
+        }
     }
     diags.into_result().map(|_| ())
 }
@@ -515,8 +712,14 @@ fn plan_outputs(
 ) -> Vec<OutputChange> {
     let mut out = Vec::new();
     for (name, decl) in &stack.module.outputs {
-        let after = match stack.eval_in(&format!("output.{name}"), &decl.value, values, None, false)
-        {
+        let after = match stack.eval_in(
+            &format!("output.{name}"),
+            &decl.value,
+            values,
+            &ModuleInstance::root(),
+            None,
+            false,
+        ) {
             Ok(v) => v,
             Err(d) => {
                 diags.extend(d);
@@ -561,4 +764,209 @@ fn plan_outputs(
         }
     }
     out
+}
+
+/// Evaluates one data source instance's arguments against its schema.
+pub fn data_config(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    mi: &ModuleInstance,
+    key: &InstanceKey,
+    each: &Value,
+    values: &Values,
+    fresh: bool,
+) -> Result<Value, Diagnostics> {
+    let ds = stack
+        .registry
+        .data_source(&decl.addr.resource_type)
+        .ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                format!("Unknown data source type \"{}\"", decl.addr.resource_type),
+                "",
+                Some(decl.span),
+            ))
+        })?;
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
+    eval_body(
+        ds.schema(),
+        &decl.body,
+        &scope,
+        &format!("data \"{}\"", decl.addr.resource_type),
+        decl.span,
+    )
+}
+
+/// Reads a data source now when its arguments are known; otherwise plans the
+/// read for apply, its results unknown until then.
+async fn plan_data(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    mi: &ModuleInstance,
+    values: &mut Values,
+    changes: &mut Vec<ResourceChange>,
+) -> Result<(), Diagnostics> {
+    let Some(ds) = stack
+        .registry
+        .data_source(&decl.addr.resource_type)
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let key = format!("{}{}", mi.prefix(), decl.key());
+    let provider = stack
+        .registry
+        .provider_of(&decl.addr.resource_type)
+        .unwrap_or("builtin")
+        .to_owned();
+    // As in Terraform: a data source waits for apply when something it
+    // depends on is about to change, even if its arguments look known.
+    let deps = stack.resource_deps.get(&skey).cloned().unwrap_or_default();
+    let deps_change = changes.iter().any(|c| {
+        c.action != Action::NoOp
+            && c.address
+                .parse::<InstanceAddr>()
+                .is_ok_and(|a| deps.contains(&static_key(&a.resource)))
+    });
+    let addr = ResourceAddr {
+        module: mi.steps.clone(),
+        ..decl.addr.clone()
+    };
+    for (ikey, each) in expand(stack, decl, mi, values)? {
+        let address = addr.instance(ikey.clone()).to_string();
+        values.each.insert(address.clone(), each.clone());
+        let config = data_config(stack, decl, mi, &ikey, &each, values, false)?;
+        let value = if config.is_wholly_known() && !deps_change {
+            let read = ds.read(&config.clone().deep_unmark()).await.map_err(|e| {
+                Diagnostics::from(Diagnostic::error(
+                    format!("Error reading {address}"),
+                    e.message,
+                    Some(decl.span),
+                ))
+            })?;
+            read.with_sensitive_attributes(&config.sensitive_attributes())
+        } else {
+            let after = dumcel_planner::diff_resource(ds.schema(), None, &config, false).after;
+            changes.push(ResourceChange {
+                address,
+                resource_type: decl.addr.resource_type.clone(),
+                provider: provider.clone(),
+                action: Action::Read,
+                before: None,
+                after: Some(after.clone()),
+                replace_because: Vec::new(),
+                reason: Some(if deps_change {
+                    "it depends on resources with changes pending".into()
+                } else {
+                    "its arguments depend on values not known until apply".into()
+                }),
+                depends_on: Vec::new(),
+                importing: None,
+            });
+            after
+        };
+        values
+            .instances
+            .entry(key.clone())
+            .or_default()
+            .insert(ikey, value);
+    }
+    Ok(())
+}
+
+/// Keeps the changes a `-target` names, and those of every resource the
+/// targets depend on, directly or not.
+fn restrict_to_targets(
+    stack: &Stack,
+    changes: Vec<ResourceChange>,
+    targets: &[String],
+) -> Vec<ResourceChange> {
+    // `null_resource.a` covers its instances; `module.web` everything in it.
+    let matches = |address: &str, target: &str| {
+        address == target
+            || address
+                .strip_prefix(target)
+                .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+    };
+    // Resource keys the targets need, following dependencies transitively.
+    let mut needed: HashSet<String> = HashSet::new();
+    let mut stack_keys: Vec<String> = targets
+        .iter()
+        .filter_map(|t| {
+            t.parse::<InstanceAddr>()
+                .ok()
+                .map(|a| static_key(&a.resource))
+        })
+        .collect();
+    while let Some(k) = stack_keys.pop() {
+        if needed.insert(k.clone()) {
+            stack_keys.extend(stack.resource_deps.get(&k).cloned().unwrap_or_default());
+        }
+    }
+    changes
+        .into_iter()
+        .filter(|c| {
+            if targets.iter().any(|t| matches(&c.address, t)) {
+                return true;
+            }
+            let Ok(addr) = c.address.parse::<InstanceAddr>() else {
+                return false;
+            };
+            let resource = addr.resource.to_string();
+            // A dependency of a target, but not a sibling instance of a targeted one.
+            needed.contains(&static_key(&addr.resource))
+                && !targets
+                    .iter()
+                    .any(|t| t.starts_with(&resource) && t.len() > resource.len())
+        })
+        .collect()
+}
+
+/// For an `import` block naming `address`: the existing object it brings under
+/// management, read from its provider, and the id it was imported by.
+async fn import_for(
+    stack: &Stack,
+    rt: &Arc<dyn ResourceType>,
+    address: &str,
+    values: &Values,
+) -> Result<Option<(Value, String)>, Diagnostics> {
+    let Some(decl) = stack.module.imports.iter().find(|i| i.to == address) else {
+        return Ok(None);
+    };
+    let scope = stack.scope_for(
+        &decl.id.references(),
+        values,
+        &ModuleInstance::root(),
+        None,
+        false,
+    )?;
+    let id =
+        crate::eval::eval(&decl.id, &scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    let Some(id) = id
+        .as_str()
+        .map(str::to_owned)
+        .filter(|_| id.is_wholly_known())
+    else {
+        return Err(Diagnostic::error(
+            "Invalid import id",
+            "The id must be a string known at plan time.",
+            Some(decl.id.span),
+        )
+        .into());
+    };
+    let failed = |message: String| {
+        Diagnostics::from(Diagnostic::error(
+            format!("Cannot import {address}"),
+            message,
+            Some(decl.span),
+        ))
+    };
+    let imported = rt.import(&id).await.map_err(|e| failed(e.message))?;
+    let found = rt
+        .read(&imported)
+        .await
+        .map_err(|e| failed(e.message))?
+        .ok_or_else(|| failed(format!("no object with id \"{id}\" exists")))?;
+    Ok(Some((found, id)))
 }

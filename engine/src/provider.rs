@@ -148,6 +148,10 @@ impl Registry {
         self.types.keys().map(String::as_str).collect()
     }
 
+    pub fn data_source_names(&self) -> Vec<&str> {
+        self.data_sources.keys().map(String::as_str).collect()
+    }
+
     pub fn providers(&self) -> Vec<&str> {
         self.providers.keys().map(String::as_str).collect()
     }

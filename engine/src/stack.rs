@@ -1,43 +1,173 @@
-//! A loaded, validated stack: configuration, resolved variables, the
-//! dependency graph between its blocks, and how to build the scope an
-//! expression is evaluated in.
+//! A loaded, validated stack: the configuration of the root module and every
+//! module it calls, resolved root variables, and the dependency graph between
+//! their blocks.
+//!
+//! Graph nodes are named by *static* keys: a module's path without instance
+//! keys, then the block (`module.web.local.x`, `module.web.null_resource.a`,
+//! `module.web` for the call itself). Values are kept per *module instance*
+//! (`module.web["blue"].`), see [`Values`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use dumcel_planner::{DependencyGraph, InstanceKey, Map, Value};
+use dumcel_planner::{DependencyGraph, InstanceKey, Map, Mode, ModuleStep, ResourceAddr, Value};
 
-use crate::config::ast::{Expr, Reference};
-use crate::config::{Diagnostic, Diagnostics, Module, ResourceDecl, SourceMap, Span};
-use crate::eval::{Scope, eval};
+use crate::config::ast::Reference;
+use crate::config::{
+    Diagnostic, Diagnostics, Module, ModuleCallDecl, ResourceDecl, SourceMap, Span,
+};
 use crate::provider::Registry;
 
+/// One module of the tree, at its static path.
+pub struct ModuleNode {
+    /// `""` for the root, `module.web.` for a module called `web` by the root.
+    pub prefix: String,
+    pub module: Arc<Module>,
+    /// How the parent calls it (`None` for the root).
+    pub call: Option<ModuleCallDecl>,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Var(String),
+    Local(String),
+    /// `TYPE.NAME` or `data.TYPE.NAME` within the module.
+    Resource(String),
+    Output(String),
+    /// A call of a child module, by name.
+    Call(String),
+    Provider(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The static prefix of the module the node is in.
+    pub prefix: String,
+    pub kind: NodeKind,
+}
+
 pub struct Stack {
+    /// The root module.
     pub module: Module,
+    /// Every module by static prefix; the root is `""`.
+    pub modules: BTreeMap<String, ModuleNode>,
     pub sources: SourceMap,
     pub registry: Registry,
+    /// The root module's variables.
     pub variables: Map,
     pub workspace: String,
-    /// Block keys (`var.x`, `local.x`, `TYPE.NAME`, `output.x`) dependencies first.
+    /// Static keys, dependencies first.
     pub order: Vec<String>,
-    /// Per resource key: the resource keys it depends on, directly or through locals.
+    /// Per static resource key: the static resource keys it depends on,
+    /// directly or through locals, variables, outputs and module calls.
     pub resource_deps: HashMap<String, Vec<String>>,
-    /// Per block key: the references its expressions make.
+    nodes: HashMap<String, Node>,
     refs: HashMap<String, Vec<Reference>>,
     graph: DependencyGraph<String>,
 }
 
-/// Current values of resource instances, by resource key then instance key.
+/// One instance of a module: its path with instance keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModuleInstance {
+    pub steps: Vec<ModuleStep>,
+    /// `each.value` of the call that made this instance (for_each).
+    pub each: Value,
+}
+
+impl ModuleInstance {
+    pub fn root() -> ModuleInstance {
+        ModuleInstance::default()
+    }
+
+    /// `module.web["blue"].`: the prefix of this instance's addresses.
+    pub fn prefix(&self) -> String {
+        self.steps
+            .iter()
+            .map(|s| format!("module.{}{}.", s.name, s.key))
+            .collect()
+    }
+
+    /// `module.web.`: the prefix of its module's static keys.
+    pub fn static_prefix(&self) -> String {
+        static_prefix(&self.steps)
+    }
+
+    /// The instance that called this one.
+    pub fn parent(&self) -> ModuleInstance {
+        ModuleInstance {
+            steps: self.steps[..self.steps.len().saturating_sub(1)].to_vec(),
+            each: Value::Null,
+        }
+    }
+
+    /// The key of the call that made this instance.
+    pub fn key(&self) -> InstanceKey {
+        self.steps
+            .last()
+            .map(|s| s.key.clone())
+            .unwrap_or(InstanceKey::None)
+    }
+}
+
+pub fn static_prefix(steps: &[ModuleStep]) -> String {
+    steps
+        .iter()
+        .map(|s| format!("module.{}.", s.name))
+        .collect()
+}
+
+/// `module.web.null_resource.a` for `module.web["blue"].null_resource.a`.
+pub fn static_key(addr: &ResourceAddr) -> String {
+    let data = if addr.mode == Mode::Data { "data." } else { "" };
+    format!(
+        "{}{data}{}.{}",
+        static_prefix(&addr.module),
+        addr.resource_type,
+        addr.name
+    )
+}
+
+/// Current values, by module instance.
 #[derive(Debug, Clone, Default)]
 pub struct Values {
-    pub locals: HashMap<String, Value>,
+    /// `{instance prefix}local.NAME`, `{instance prefix}var.NAME` (module
+    /// inputs) and `{instance prefix}output.NAME` (module outputs).
+    pub named: HashMap<String, Value>,
+    /// `{instance prefix}TYPE.NAME`: its instances by key.
     pub instances: HashMap<String, BTreeMap<InstanceKey, Value>>,
+    /// Static module prefix: the instances of that module.
+    pub modules: HashMap<String, Vec<ModuleInstance>>,
+    /// Instance address: its `each.value`.
+    pub each: HashMap<String, Value>,
+}
+
+impl Values {
+    /// The instances of the module at `static_prefix`.
+    pub fn module_instances(&self, static_prefix: &str) -> Vec<ModuleInstance> {
+        if static_prefix.is_empty() {
+            return vec![ModuleInstance::root()];
+        }
+        self.modules.get(static_prefix).cloned().unwrap_or_default()
+    }
+
+    /// The module instance with these steps, with its `each` value.
+    pub fn module_instance(&self, steps: &[ModuleStep]) -> ModuleInstance {
+        self.modules
+            .get(&static_prefix(steps))
+            .and_then(|all| all.iter().find(|m| m.steps == steps))
+            .cloned()
+            .unwrap_or_else(|| ModuleInstance {
+                steps: steps.to_vec(),
+                each: Value::Null,
+            })
+    }
 }
 
 impl Stack {
-    /// Validates references and builds the graph. `module.dir` is the stack directory.
+    /// Validates references and module calls, and builds the graph.
     pub fn new(
         module: Module,
         sources: SourceMap,
@@ -45,79 +175,179 @@ impl Stack {
         variables: Map,
         workspace: &str,
     ) -> Result<Stack, Diagnostics> {
+        let root = Arc::new(module.clone());
+        let mut modules = BTreeMap::new();
+        flatten(&root, String::new(), None, None, &mut modules);
+
         let mut diags = Diagnostics::new();
         let mut graph = DependencyGraph::new();
         let mut refs: HashMap<String, Vec<Reference>> = HashMap::new();
+        let mut nodes: HashMap<String, Node> = HashMap::new();
+        // (node, the namespace its references are in, counted, for_each)
+        let mut pending: Vec<(String, String, bool, bool)> = Vec::new();
 
-        for name in module.variables.keys() {
-            graph.add_node(format!("var.{name}"));
-        }
-        for (name, local) in &module.locals {
-            let key = format!("local.{name}");
-            graph.add_node(key.clone());
-            refs.insert(key, local.expr.references());
-        }
-        for (key, decl) in &module.resources {
-            graph.add_node(key.clone());
-            if registry.get(&decl.addr.resource_type).is_none() {
-                let known = registry.type_names();
-                diags.push(Diagnostic::error(
-                    format!("Unknown resource type \"{}\"", decl.addr.resource_type),
-                    match crate::eval::suggest(&decl.addr.resource_type, &known) {
-                        Some(s) => format!("No provider offers this type. Did you mean \"{s}\"?"),
-                        None => format!(
-                            "No provider offers this type. Available: {}.",
-                            known.join(", ")
-                        ),
+        for (p, node) in &modules {
+            let m = &node.module;
+            let mut add = |key: String,
+                           kind: NodeKind,
+                           r: Vec<Reference>,
+                           ns: &str,
+                           counted: bool,
+                           each: bool| {
+                graph.add_node(key.clone());
+                nodes.insert(
+                    key.clone(),
+                    Node {
+                        prefix: p.clone(),
+                        kind,
                     },
-                    Some(decl.span),
-                ));
-            }
-            let mut r: Vec<Reference> = decl
-                .expressions()
-                .iter()
-                .flat_map(|e| e.references())
-                .collect();
-            r.extend(decl.depends_on.iter().cloned());
-            refs.insert(key.clone(), r);
-        }
-        for (name, p) in &module.providers {
-            if registry.provider(name).is_none() {
-                diags.push(Diagnostic::error(
-                    format!("Unknown provider \"{name}\""),
-                    format!(
-                        "This dumcel has no provider named \"{name}\"; built in: {}.",
-                        registry.providers().join(", ")
+                );
+                refs.insert(key.clone(), r);
+                pending.push((key, ns.to_owned(), counted, each));
+            };
+            for name in m.variables.keys() {
+                // A child's variable is its caller's argument, evaluated where the call is.
+                let (r, ns, counted, each) = match &node.call {
+                    Some(call) => (
+                        call.inputs
+                            .get(name)
+                            .map(|a| a.expr.references())
+                            .unwrap_or_default(),
+                        node.parent.clone().unwrap_or_default(),
+                        call.count.is_some(),
+                        call.for_each.is_some(),
                     ),
-                    Some(p.span),
-                ));
+                    None => (Vec::new(), p.clone(), false, false),
+                };
+                add(
+                    format!("{p}var.{name}"),
+                    NodeKind::Var(name.clone()),
+                    r,
+                    &ns,
+                    counted,
+                    each,
+                );
             }
-            let mut exprs = Vec::new();
-            p.body.collect_exprs(&mut exprs);
-            let key = format!("provider.{name}");
-            graph.add_node(key.clone());
-            refs.insert(key, exprs.iter().flat_map(|e| e.references()).collect());
-        }
-        for (name, out) in &module.outputs {
-            let key = format!("output.{name}");
-            graph.add_node(key.clone());
-            let mut r = out.value.references();
-            r.extend(out.depends_on.iter().cloned());
-            refs.insert(key, r);
+            for (name, local) in &m.locals {
+                add(
+                    format!("{p}local.{name}"),
+                    NodeKind::Local(name.clone()),
+                    local.expr.references(),
+                    p,
+                    false,
+                    false,
+                );
+            }
+            for (key, decl) in &m.resources {
+                check_type(&registry, decl, &mut diags);
+                let mut r = decl.references();
+                r.extend(decl.depends_on.iter().cloned());
+                add(
+                    format!("{p}{key}"),
+                    NodeKind::Resource(key.clone()),
+                    r,
+                    p,
+                    decl.count.is_some(),
+                    decl.for_each.is_some(),
+                );
+            }
+            for (name, out) in &m.outputs {
+                let mut r = out.value.references();
+                r.extend(out.depends_on.iter().cloned());
+                add(
+                    format!("{p}output.{name}"),
+                    NodeKind::Output(name.clone()),
+                    r,
+                    p,
+                    false,
+                    false,
+                );
+            }
+            for (name, call) in &m.calls {
+                check_call(call, &mut diags);
+                let mut r: Vec<Reference> = call
+                    .count
+                    .iter()
+                    .chain(call.for_each.iter())
+                    .flat_map(|e| e.references())
+                    .collect();
+                r.extend(call.depends_on.iter().cloned());
+                add(
+                    format!("{p}module.{name}"),
+                    NodeKind::Call(name.clone()),
+                    r,
+                    p,
+                    false,
+                    false,
+                );
+            }
+            if p.is_empty() {
+                for (name, decl) in &m.providers {
+                    if registry.provider(name).is_none() {
+                        diags.push(Diagnostic::error(
+                            format!("Unknown provider \"{name}\""),
+                            format!(
+                                "This dumcel has no provider named \"{name}\"; built in: {}.",
+                                registry.providers().join(", ")
+                            ),
+                            Some(decl.span),
+                        ));
+                    }
+                    let mut r = Vec::new();
+                    decl.body.collect_refs(&[], &mut r);
+                    add(
+                        format!("provider.{name}"),
+                        NodeKind::Provider(name.clone()),
+                        r,
+                        p,
+                        false,
+                        false,
+                    );
+                }
+            }
         }
 
-        for (key, rs) in &refs {
-            let decl = module.resources.get(key);
-            for r in rs {
-                match target_of(r, &module, decl, &mut diags) {
-                    Some(target) if &target == key => diags.push(Diagnostic::error(
-                        "Self-referential block",
-                        format!("{key} refers to itself; a block cannot depend on its own values."),
-                        Some(r.span),
-                    )),
-                    Some(target) => graph.add_dependency(key, &target),
-                    None => {}
+        for (key, ns, counted, each) in &pending {
+            let Some(node) = modules.get(ns) else {
+                continue;
+            };
+            for r in refs.get(key).map(Vec::as_slice).unwrap_or(&[]) {
+                for target in targets_of(r, &node.module, ns, *counted, *each, &mut diags) {
+                    if &target == key {
+                        diags.push(Diagnostic::error(
+                            "Self-referential block",
+                            format!(
+                                "{key} refers to itself; a block cannot depend on its own values."
+                            ),
+                            Some(r.span),
+                        ));
+                    } else {
+                        graph.add_dependency(key, &target);
+                    }
                 }
+            }
+            // Everything inside a module waits for the call that makes its instances.
+            let inner = nodes.get(key).map(|n| n.prefix.clone()).unwrap_or_default();
+            if let Some(call_key) = modules
+                .get(&inner)
+                .and_then(|m| m.parent.as_ref().zip(m.call.as_ref()))
+                .map(|(parent, call)| format!("{parent}module.{}", call.name))
+            {
+                graph.add_dependency(key, &call_key);
+            }
+        }
+        for imp in &module.imports {
+            let resource = imp
+                .to
+                .parse::<dumcel_planner::InstanceAddr>()
+                .map(|a| static_key(&a.resource))
+                .unwrap_or_default();
+            if !nodes.contains_key(&resource) {
+                diags.push(Diagnostic::error(
+                    format!("Import target {} is not in configuration", imp.to),
+                    format!("Declare resource {resource} before importing into it; import only adopts objects the configuration describes."),
+                    Some(imp.span),
+                ));
             }
         }
         if diags.has_errors() {
@@ -126,7 +356,10 @@ impl Stack {
         let order = match graph.order() {
             Ok(o) => o,
             Err(cycle) => {
-                let span = cycle.members.first().and_then(|m| decl_span(&module, m));
+                let span = cycle
+                    .members
+                    .first()
+                    .and_then(|m| decl_span(&modules, &nodes, m));
                 return Err(Diagnostic::error(
                     format!("Dependency cycle: {}", cycle.members.join(" -> ")),
                     format!(
@@ -141,12 +374,14 @@ impl Stack {
 
         let mut stack = Stack {
             module,
+            modules,
             sources,
             registry,
             variables,
             workspace: workspace.to_owned(),
             order,
             resource_deps: HashMap::new(),
+            nodes,
             refs,
             graph,
         };
@@ -154,22 +389,27 @@ impl Stack {
         Ok(stack)
     }
 
-    /// Transitive resource dependencies of every resource, through locals.
+    /// Resource dependencies of every resource, through whatever lies between.
     fn compute_resource_deps(&self) -> HashMap<String, Vec<String>> {
         let mut out = HashMap::new();
-        for key in self.module.resources.keys() {
+        for (key, node) in &self.nodes {
+            if !matches!(node.kind, NodeKind::Resource(_)) {
+                continue;
+            }
             let mut seen = HashSet::new();
-            let mut stack: Vec<String> =
-                self.graph.dependencies(key).into_iter().cloned().collect();
+            let mut todo: Vec<String> = self.graph.dependencies(key).into_iter().cloned().collect();
             let mut deps = Vec::new();
-            while let Some(node) = stack.pop() {
-                if !seen.insert(node.clone()) {
+            while let Some(dep) = todo.pop() {
+                if !seen.insert(dep.clone()) {
                     continue;
                 }
-                if self.module.resources.contains_key(&node) {
-                    deps.push(node);
-                } else if node.starts_with("local.") {
-                    stack.extend(self.graph.dependencies(&node).into_iter().cloned());
+                if matches!(
+                    self.nodes.get(&dep).map(|n| &n.kind),
+                    Some(NodeKind::Resource(_))
+                ) {
+                    deps.push(dep);
+                } else {
+                    todo.extend(self.graph.dependencies(&dep).into_iter().cloned());
                 }
             }
             deps.sort();
@@ -178,8 +418,31 @@ impl Stack {
         out
     }
 
+    pub fn node(&self, key: &str) -> Option<&Node> {
+        self.nodes.get(key)
+    }
+
     pub fn refs(&self, key: &str) -> &[Reference] {
         self.refs.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The declaration behind a static resource key.
+    pub fn resource(&self, static_key: &str) -> Option<&ResourceDecl> {
+        let node = self.nodes.get(static_key)?;
+        let NodeKind::Resource(local) = &node.kind else {
+            return None;
+        };
+        self.modules.get(&node.prefix)?.module.resources.get(local)
+    }
+
+    /// Every resource and data source declaration, with its static key.
+    pub fn resources(&self) -> impl Iterator<Item = (String, &ResourceDecl)> {
+        self.modules.values().flat_map(|m| {
+            m.module
+                .resources
+                .iter()
+                .map(move |(k, d)| (format!("{}{k}", m.prefix), d))
+        })
     }
 
     pub fn dot(&self) -> String {
@@ -200,231 +463,217 @@ impl Stack {
         }
         hex::encode(h.finalize())
     }
+}
 
-    /// The scope for an expression of block `key`, with the values it references.
-    /// `fresh_locals` re-evaluates locals from current values (during apply,
-    /// when what was unknown at plan time has become known).
-    pub fn scope_for(
-        &self,
-        refs: &[Reference],
-        values: &Values,
-        instance: Option<(&InstanceKey, &Value)>,
-        fresh_locals: bool,
-    ) -> Result<Scope, Diagnostics> {
-        let mut scope = Scope::new(&self.module.dir);
-        for r in refs {
-            let name = r.name.as_deref().unwrap_or("");
-            match r.root.as_str() {
-                "var" => {
-                    if let Some(v) = self.variables.get(name) {
-                        scope.set_attr("var", name, v.clone());
-                    }
-                }
-                "local" => {
-                    let v = if fresh_locals {
-                        self.eval_local(name, values, 0)?
-                    } else {
-                        values.locals.get(name).cloned().unwrap_or(Value::Unknown)
-                    };
-                    scope.set_attr("local", name, v);
-                }
-                "count" => {
-                    if let Some((InstanceKey::Int(i), _)) = instance {
-                        scope.set_attr("count", "index", Value::Number(*i as f64));
-                    }
-                }
-                "each" => {
-                    if let Some((InstanceKey::Str(k), v)) = instance {
-                        scope.set_attr("each", "key", Value::string(k.clone()));
-                        scope.set_attr("each", "value", v.clone());
-                    }
-                }
-                "path" => {
-                    let dir = self.module.dir.display().to_string();
-                    let cwd = std::env::current_dir()
-                        .unwrap_or_else(|_| PathBuf::from("."))
-                        .display()
-                        .to_string();
-                    scope.set_attr("path", "module", Value::string(dir.clone()));
-                    scope.set_attr("path", "root", Value::string(dir));
-                    scope.set_attr("path", "cwd", Value::string(cwd));
-                }
-                "terraform" | "dumcel" => {
-                    scope.set_attr(&r.root, "workspace", Value::string(self.workspace.clone()))
-                }
-                rtype => {
-                    let key = format!("{rtype}.{name}");
-                    if let Some(decl) = self.module.resources.get(&key) {
-                        scope.set_attr(rtype, name, self.resource_value(decl, values));
-                    }
-                }
-            }
-        }
-        Ok(scope)
+fn flatten(
+    module: &Arc<Module>,
+    prefix: String,
+    call: Option<ModuleCallDecl>,
+    parent: Option<String>,
+    out: &mut BTreeMap<String, ModuleNode>,
+) {
+    for (name, c) in &module.calls {
+        flatten(
+            &c.child,
+            format!("{prefix}module.{name}."),
+            Some(c.clone()),
+            Some(prefix.clone()),
+            out,
+        );
     }
+    out.insert(
+        prefix.clone(),
+        ModuleNode {
+            prefix,
+            module: module.clone(),
+            call,
+            parent,
+        },
+    );
+}
 
-    fn eval_local(&self, name: &str, values: &Values, depth: usize) -> Result<Value, Diagnostics> {
-        let Some(local) = self.module.locals.get(name) else {
-            return Ok(Value::Unknown);
-        };
-        if depth > 64 {
-            return Err(Diagnostic::error(
-                "Locals nest too deeply",
-                "More than 64 locals refer to each other in a chain.",
-                Some(local.span),
-            )
-            .into());
-        }
-        let refs = self.refs(&format!("local.{name}"));
-        let mut scope = Scope::new(&self.module.dir);
-        // Evaluate referenced locals first, then the rest of the scope.
-        let others: Vec<Reference> = refs.iter().filter(|r| r.root != "local").cloned().collect();
-        let base = self.scope_for(&others, values, None, false)?;
-        scope.roots = base.roots;
-        for r in refs.iter().filter(|r| r.root == "local") {
-            let n = r.name.as_deref().unwrap_or("");
-            let v = self.eval_local(n, values, depth + 1)?;
-            scope.set_attr("local", n, v);
-        }
-        eval(&local.expr, &scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))
+fn check_type(registry: &Registry, decl: &ResourceDecl, diags: &mut Diagnostics) {
+    let is_data = decl.addr.mode == Mode::Data;
+    let found = if is_data {
+        registry.data_source(&decl.addr.resource_type).is_some()
+    } else {
+        registry.get(&decl.addr.resource_type).is_some()
+    };
+    if found {
+        return;
     }
+    let known = if is_data {
+        registry.data_source_names()
+    } else {
+        registry.type_names()
+    };
+    diags.push(Diagnostic::error(
+        format!(
+            "Unknown {} type \"{}\"",
+            if is_data { "data source" } else { "resource" },
+            decl.addr.resource_type
+        ),
+        match crate::eval::suggest(&decl.addr.resource_type, &known) {
+            Some(s) => format!("No provider offers this type. Did you mean \"{s}\"?"),
+            None => format!(
+                "No provider offers this type. Available: {}.",
+                known.join(", ")
+            ),
+        },
+        Some(decl.span),
+    ));
+}
 
-    /// The value a reference to a resource sees: an object, a list (count) or a map (for_each).
-    pub fn resource_value(&self, decl: &ResourceDecl, values: &Values) -> Value {
-        let instances = values.instances.get(&decl.key());
-        if decl.count.is_some() {
-            Value::List(
-                instances
-                    .map(|m| m.values().cloned().collect())
-                    .unwrap_or_default(),
-            )
-        } else if decl.for_each.is_some() {
-            Value::Map(
-                instances
-                    .map(|m| {
-                        m.iter()
-                            .filter_map(|(k, v)| match k {
-                                InstanceKey::Str(s) => Some((s.clone(), v.clone())),
-                                _ => None,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        } else {
-            instances
-                .and_then(|m| m.get(&InstanceKey::None).cloned())
-                .unwrap_or(Value::Unknown)
+/// A call's arguments must be the child's variables, and every variable
+/// without a default must be given.
+fn check_call(call: &ModuleCallDecl, diags: &mut Diagnostics) {
+    let child = &call.child;
+    for (name, input) in &call.inputs {
+        if !child.variables.contains_key(name) {
+            let known: Vec<&str> = child.variables.keys().map(String::as_str).collect();
+            diags.push(Diagnostic::error(
+                format!(
+                    "Unsupported argument \"{name}\" for module \"{}\"",
+                    call.name
+                ),
+                match crate::eval::suggest(name, &known) {
+                    Some(s) => format!(
+                        "The module at {} declares no variable \"{name}\". Did you mean \"{s}\"?",
+                        call.source
+                    ),
+                    None => format!(
+                        "The module at {} declares no variable \"{name}\"; it takes: {}.",
+                        call.source,
+                        known.join(", ")
+                    ),
+                },
+                Some(input.span),
+            ));
         }
     }
-
-    /// Evaluates `expr` of block `key` with current values.
-    pub fn eval_in(
-        &self,
-        key: &str,
-        expr: &Expr,
-        values: &Values,
-        instance: Option<(&InstanceKey, &Value)>,
-        fresh: bool,
-    ) -> Result<Value, Diagnostics> {
-        let scope = self.scope_for(self.refs(key), values, instance, fresh)?;
-        eval(expr, &scope).map_err(|e| Diagnostics::from(Diagnostic::from(e)))
+    for (name, v) in &child.variables {
+        if v.default.is_none() && !call.inputs.contains_key(name) {
+            diags.push(Diagnostic::error(
+                format!("Missing required argument \"{name}\" for module \"{}\"", call.name),
+                format!("The module at {} needs a value for its variable \"{name}\"; add `{name} = ...` to the module block.", call.source),
+                Some(call.span),
+            ));
+        }
     }
 }
 
-/// The block key a reference points at, or a diagnostic when it points nowhere.
-fn target_of(
+/// The static keys a reference points at (in the module at `prefix`), or a
+/// diagnostic when it points nowhere.
+fn targets_of(
     r: &Reference,
     module: &Module,
-    decl: Option<&ResourceDecl>,
+    prefix: &str,
+    counted: bool,
+    for_each: bool,
     diags: &mut Diagnostics,
-) -> Option<String> {
+) -> Vec<String> {
     let name = r.name.clone().unwrap_or_default();
+    let mut fail = |summary: String, detail: String| {
+        diags.push(Diagnostic::error(summary, detail, Some(r.span)));
+        Vec::new()
+    };
     match r.root.as_str() {
-        "var" => {
-            if module.variables.contains_key(&name) {
-                return Some(format!("var.{name}"));
+        "var" if module.variables.contains_key(&name) => vec![format!("{prefix}var.{name}")],
+        "var" => fail(
+            format!("Reference to undeclared input variable \"{name}\""),
+            format!("No variable \"{name}\" is declared in this module; declare it with variable \"{name}\" {{}} or fix the name."),
+        ),
+        "local" if module.locals.contains_key(&name) => vec![format!("{prefix}local.{name}")],
+        "local" => fail(
+            format!("Reference to undeclared local value \"{name}\""),
+            format!("No local value \"{name}\" is declared; add it to a locals block or fix the name."),
+        ),
+        "count" if counted && name == "index" => Vec::new(),
+        "count" => fail(
+            "Reference to \"count\" in a non-counted context".into(),
+            "count.index can only be used inside a resource or module that sets count.".into(),
+        ),
+        "each" if for_each && (name == "key" || name == "value") => Vec::new(),
+        "each" => fail(
+            "Reference to \"each\" in a context without for_each".into(),
+            "each.key and each.value can only be used inside a resource or module that sets for_each.".into(),
+        ),
+        "path" | "terraform" | "dumcel" => Vec::new(),
+        "data" => {
+            let key = format!("data.{name}.{}", r.data_name.clone().unwrap_or_default());
+            if module.resources.contains_key(&key) {
+                return vec![format!("{prefix}{key}")];
             }
-            diags.push(Diagnostic::error(
-                format!("Reference to undeclared input variable \"{name}\""),
-                format!("No variable \"{name}\" is declared in this stack; declare it with variable \"{name}\" {{}} or fix the name."),
-                Some(r.span),
-            ));
-            None
+            fail(
+                format!("Reference to undeclared data source \"{key}\""),
+                format!("No {key} is declared here; declare it with data \"{name}\" \"NAME\" {{ ... }} or fix the reference."),
+            )
         }
-        "local" => {
-            if module.locals.contains_key(&name) {
-                return Some(format!("local.{name}"));
+        "module" => {
+            let Some(call) = module.calls.get(&name) else {
+                let known: Vec<&str> = module.calls.keys().map(String::as_str).collect();
+                return fail(
+                    format!("Reference to undeclared module \"{name}\""),
+                    match crate::eval::suggest(&name, &known) {
+                        Some(s) => format!("No module \"{name}\" is called here. Did you mean \"{s}\"?"),
+                        None => format!("No module \"{name}\" is called here; add a module \"{name}\" {{ source = ... }} block."),
+                    },
+                );
+            };
+            let child = format!("{prefix}module.{name}.");
+            match &r.data_name {
+                Some(output) if call.child.outputs.contains_key(output) => vec![format!("{child}output.{output}")],
+                Some(output) => fail(
+                    format!("Unsupported attribute \"{output}\" of module \"{name}\""),
+                    format!(
+                        "The module at {} has no output \"{output}\"; it has: {}.",
+                        call.source,
+                        call.child.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                None => call.child.outputs.keys().map(|o| format!("{child}output.{o}")).chain([format!("{prefix}module.{name}")]).collect(),
             }
-            diags.push(Diagnostic::error(
-                format!("Reference to undeclared local value \"{name}\""),
-                format!("No local value \"{name}\" is declared; add it to a locals block or fix the name."),
-                Some(r.span),
-            ));
-            None
         }
-        "count" => {
-            if decl.is_none_or(|d| d.count.is_none()) || name != "index" {
-                diags.push(Diagnostic::error(
-                    "Reference to \"count\" in a non-counted context",
-                    "count.index can only be used inside a resource that sets count.",
-                    Some(r.span),
-                ));
-            }
-            None
-        }
-        "each" => {
-            if decl.is_none_or(|d| d.for_each.is_none()) || !(name == "key" || name == "value") {
-                diags.push(Diagnostic::error(
-                    "Reference to \"each\" in a context without for_each",
-                    "each.key and each.value can only be used inside a resource that sets for_each.",
-                    Some(r.span),
-                ));
-            }
-            None
-        }
-        "path" | "terraform" | "dumcel" => None,
-        "data" | "module" | "self" => {
-            diags.push(Diagnostic::error(
-                format!("\"{}\" references are not supported yet", r.root),
-                "Data sources and modules arrive with the language issue; reference resources, variables and locals.",
-                Some(r.span),
-            ));
-            None
-        }
+        "self" => fail(
+            "\"self\" is only available in postconditions".into(),
+            "Refer to the resource by its address here.".into(),
+        ),
         rtype => {
             if r.name.is_none() {
-                diags.push(Diagnostic::error(
+                return fail(
                     format!("Unknown name \"{rtype}\""),
-                    "References look like var.NAME, local.NAME or TYPE.NAME.ATTRIBUTE.",
-                    Some(r.span),
-                ));
-                return None;
+                    "References look like var.NAME, local.NAME, module.NAME.OUTPUT or TYPE.NAME.ATTRIBUTE.".into(),
+                );
             }
             let key = format!("{rtype}.{name}");
             if module.resources.contains_key(&key) {
-                return Some(key);
+                return vec![format!("{prefix}{key}")];
             }
             let declared: Vec<&str> = module.resources.keys().map(String::as_str).collect();
-            diags.push(Diagnostic::error(
+            fail(
                 format!("Reference to undeclared resource \"{key}\""),
                 match crate::eval::suggest(&key, &declared) {
-                    Some(s) => format!("No resource \"{key}\" is declared in this stack. Did you mean \"{s}\"?"),
-                    None => format!("No resource \"{key}\" is declared in this stack; declare it or fix the reference."),
+                    Some(s) => format!("No resource \"{key}\" is declared in this module. Did you mean \"{s}\"?"),
+                    None => format!("No resource \"{key}\" is declared in this module; declare it or fix the reference."),
                 },
-                Some(r.span),
-            ));
-            None
+            )
         }
     }
 }
 
-fn decl_span(module: &Module, key: &str) -> Option<Span> {
-    if let Some(name) = key.strip_prefix("local.") {
-        return module.locals.get(name).map(|l| l.span);
+fn decl_span(
+    modules: &BTreeMap<String, ModuleNode>,
+    nodes: &HashMap<String, Node>,
+    key: &str,
+) -> Option<Span> {
+    let node = nodes.get(key)?;
+    let m = &modules.get(&node.prefix)?.module;
+    match &node.kind {
+        NodeKind::Local(n) => m.locals.get(n).map(|l| l.span),
+        NodeKind::Output(n) => m.outputs.get(n).map(|o| o.span),
+        NodeKind::Resource(k) => m.resources.get(k).map(|r| r.span),
+        NodeKind::Var(n) => m.variables.get(n).map(|v| v.span),
+        NodeKind::Call(n) => m.calls.get(n).map(|c| c.span),
+        NodeKind::Provider(n) => m.providers.get(n).map(|p| p.span),
     }
-    if let Some(name) = key.strip_prefix("output.") {
-        return module.outputs.get(name).map(|o| o.span);
-    }
-    module.resources.get(key).map(|r| r.span)
 }

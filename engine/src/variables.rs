@@ -121,7 +121,9 @@ pub fn resolve(
         };
         match convert(&value, &decl.type_constraint) {
             Ok(v) => {
-                out.insert(name.clone(), v.mark_if(decl.sensitive));
+                let v = v.mark_if(decl.sensitive);
+                validate(decl, &v, &module.dir, &mut diags);
+                out.insert(name.clone(), v);
             }
             Err(msg) => diags.push(Diagnostic::error(
                 format!("Invalid value for variable \"{name}\""),
@@ -265,6 +267,12 @@ pub fn convert(v: &Value, t: &TypeConstraint) -> Result<Value, String> {
 
 fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String> {
     let (inner, sensitive) = v.unmark();
+    if let TypeConstraint::Optional(t, default) = t {
+        return match (inner, default) {
+            (Value::Null, Some(d)) => convert_at(d, t, path),
+            _ => convert_at(v, t, path),
+        };
+    }
     if inner.is_null() || inner.is_unknown() {
         return Ok(v.clone());
     }
@@ -316,7 +324,11 @@ fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String
             let map = inner.as_map().ok_or_else(|| at("an object"))?;
             let mut out = Map::new();
             for (name, ft) in fields {
-                let item = map.get(name).cloned().unwrap_or(Value::Null);
+                let item = match map.get(name) {
+                    Some(item) => item.clone(),
+                    None if matches!(ft, TypeConstraint::Optional(..)) => Value::Null,
+                    None => return Err(format!("{path}: attribute \"{name}\" is required")),
+                };
                 out.insert(
                     name.clone(),
                     convert_at(&item, ft, &format!("{path}.{name}"))?,
@@ -324,6 +336,7 @@ fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String
             }
             Value::Map(out)
         }
+        TypeConstraint::Optional(..) => inner.clone(),
         TypeConstraint::Tuple(types) => {
             let items = inner.as_list().ok_or_else(|| at("a tuple"))?;
             if items.len() != types.len() {
@@ -344,4 +357,35 @@ fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String
         }
     };
     Ok(out.mark_if(sensitive))
+}
+
+/// Runs a variable's `validation` blocks against its value.
+fn validate(decl: &VariableDecl, value: &Value, dir: &Path, diags: &mut Diagnostics) {
+    let mut scope = Scope::new(dir);
+    scope.set_attr("var", &decl.name, value.clone());
+    for v in &decl.validations {
+        match eval(&v.condition, &scope) {
+            // Unknown until apply: nothing to say yet.
+            Ok(c) if c.is_unknown() => {}
+            Ok(c) if crate::eval::to_bool(&c) == Some(true) => {}
+            Ok(c) if crate::eval::to_bool(&c) == Some(false) => {
+                let message = eval(&v.error_message, &scope)
+                    .ok()
+                    .filter(|m| !m.contains_sensitive())
+                    .and_then(|m| m.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "The value is not valid.".to_owned());
+                diags.push(Diagnostic::error(
+                    format!("Invalid value for variable \"{}\"", decl.name),
+                    message,
+                    Some(v.condition.span),
+                ));
+            }
+            Ok(c) => diags.push(Diagnostic::error(
+                "Invalid validation condition",
+                format!("The condition must be a bool, got {}.", c.type_name()),
+                Some(v.condition.span),
+            )),
+            Err(e) => diags.push(e.into()),
+        }
+    }
 }

@@ -95,6 +95,7 @@ resource "time_sleep" "b" {
         &Refreshed::default(),
         &PlanOptions::default(),
     )
+    .await
     .unwrap();
     let backend = LocalBackend::new(dir.path().join("dumcel.tfstate"));
     let lock = backend.lock("apply", Duration::ZERO).unwrap();

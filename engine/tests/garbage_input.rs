@@ -37,6 +37,14 @@ output "ids" {
 }
 "#;
 
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
 fn run_pipeline(dir: &Path, text: &str) {
     std::fs::write(dir.join("main.hcl"), text).unwrap();
     let mut sources = SourceMap::default();
@@ -51,12 +59,12 @@ fn run_pipeline(dir: &Path, text: &str) {
     let Ok(stack) = Stack::new(module, sources, registry, vars, "default") else {
         return;
     };
-    let _ = plan(
+    let _ = block_on(plan(
         &stack,
         &State::new(),
         &Refreshed::default(),
         &PlanOptions::default(),
-    );
+    ));
 }
 
 #[test]
@@ -69,12 +77,12 @@ fn the_valid_stack_plans() {
     let mut registry = Registry::new();
     dumcel_engine::builtin::register(&mut registry);
     let stack = Stack::new(module, sources, registry, vars, "default").expect("graph");
-    let (p, _) = plan(
+    let (p, _) = block_on(plan(
         &stack,
         &State::new(),
         &Refreshed::default(),
         &PlanOptions::default(),
-    )
+    ))
     .expect("plans");
     assert_eq!(p.changes.len(), 4);
 }

@@ -13,6 +13,6 @@ pub mod value_codec;
 pub use address::{InstanceAddr, InstanceKey, Mode, ModuleStep, ResourceAddr};
 pub use diff::{Planned, diff_resource, diff_resource_with};
 pub use graph::{CycleError, DependencyGraph};
-pub use plan::{Action, OutputChange, Plan, PlanFileError, ResourceChange, Summary};
+pub use plan::{Action, Moved, OutputChange, Plan, PlanFileError, ResourceChange, Summary};
 pub use schema::{Attribute, NestedBlock, Schema};
 pub use value::{Map, Value};

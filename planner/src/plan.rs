@@ -56,6 +56,18 @@ pub struct ResourceChange {
     /// Instance addresses that must be applied first.
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Set when an `import` block brings an existing object under management:
+    /// the id it was imported by. Applying records it, even with no change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<String>,
+}
+
+/// A `moved` block that applies to this state: the object keeps its identity
+/// under a new address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,10 +100,14 @@ pub struct Plan {
     pub changes: Vec<ResourceChange>,
     #[serde(default)]
     pub outputs: Vec<OutputChange>,
+    /// Addresses `moved` blocks change, recorded when the plan is applied.
+    #[serde(default)]
+    pub moved: Vec<Moved>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    pub import: usize,
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
@@ -111,6 +127,9 @@ impl Plan {
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.changes {
+            if c.importing.is_some() {
+                s.import += 1;
+            }
             match c.action {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
@@ -131,6 +150,8 @@ impl Plan {
             .iter()
             .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
+            || self.changes.iter().any(|c| c.importing.is_some())
+            || !self.moved.is_empty()
     }
 
     pub fn to_file_bytes(&self) -> Vec<u8> {

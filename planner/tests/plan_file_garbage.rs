@@ -26,8 +26,10 @@ fn sample() -> Vec<u8> {
             replace_because: Vec::new(),
             reason: None,
             depends_on: Vec::new(),
+            importing: None,
         }],
         outputs: Vec::new(),
+        moved: Vec::new(),
     };
     plan.to_file_bytes()
 }

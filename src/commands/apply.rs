@@ -9,7 +9,6 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use dumcel_engine::apply::{ApplyOptions, apply};
-use dumcel_engine::plan::PlanOptions;
 use dumcel_planner::{Plan, render};
 
 use super::planning::{load_plan, make_plan};
@@ -76,12 +75,14 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     }
 
     let hooks = Arc::new(ProgressHooks { quiet: false });
-    let opts = PlanOptions {
-        destroy: args.destroy,
-        refresh: args.planning.refresh,
-        parallelism: args.planning.parallelism,
-    };
-    let planned = make_plan(ui, &stack, &locked.state, &opts, hooks.as_ref()).await?;
+    let opts = args.planning.options(args.destroy);
+    if !opts.targets.is_empty() {
+        eprintln!(
+            "Warning: resource targeting is in effect: the plan covers only {} and what they depend on. Use it for exceptional cases, not routinely.",
+            opts.targets.join(", ")
+        );
+    }
+    let planned = make_plan(ui, &stack, &mut locked.state, &opts, hooks.as_ref()).await?;
     if let Some(plan) = &saved {
         if actions(plan) != actions(&planned.plan) {
             return Err(report(

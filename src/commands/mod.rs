@@ -1,9 +1,11 @@
 //! One file per command.
 
 pub mod apply;
+pub mod console;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod output;
 pub mod plan;
@@ -12,3 +14,4 @@ pub mod show;
 pub mod state;
 pub mod validate;
 pub mod version;
+pub mod workspace;

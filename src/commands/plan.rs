@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use dumcel_engine::plan::PlanOptions;
 use dumcel_planner::render;
 
 use super::planning::{make_plan, save_plan};
@@ -43,12 +42,14 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
     let mut locked = lock_and_load(backend(Some(&stack.module))?, "plan", &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
     let hooks = ProgressHooks { quiet: args.json };
-    let opts = PlanOptions {
-        destroy: args.destroy,
-        refresh: args.planning.refresh,
-        parallelism: args.planning.parallelism,
-    };
-    let planned = make_plan(ui, &stack, &locked.state, &opts, &hooks).await?;
+    let opts = args.planning.options(args.destroy);
+    if !opts.targets.is_empty() {
+        eprintln!(
+            "Warning: resource targeting is in effect: the plan covers only {} and what they depend on. Use it for exceptional cases, not routinely.",
+            opts.targets.join(", ")
+        );
+    }
+    let planned = make_plan(ui, &stack, &mut locked.state, &opts, &hooks).await?;
     let plan = &planned.plan;
     if args.json {
         println!("{}", render::json_plan(plan));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use dumcel_engine::hooks::Hooks;
+use dumcel_engine::moves::apply_moves;
 use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan, refresh};
 use dumcel_engine::stack::Stack;
 use dumcel_planner::Plan;
@@ -13,13 +14,19 @@ use dumcel_state::State;
 use crate::session::report;
 use crate::ui::Ui;
 
+/// Applies `moved` blocks to `state` (in memory), refreshes, and plans.
 pub async fn make_plan(
     ui: &Ui,
     stack: &Arc<Stack>,
-    state: &State,
+    state: &mut State,
     opts: &PlanOptions,
     hooks: &dyn Hooks,
 ) -> Result<Planned> {
+    let moved = match apply_moves(&stack.module, state) {
+        Ok(m) => m,
+        Err(d) => return Err(ui.fail(&stack.sources, &d)),
+    };
+    let state = &*state;
     let refreshed = if opts.refresh && !state.resources.is_empty() {
         match refresh(&stack.registry, state, opts.parallelism, hooks).await {
             Ok(r) => r,
@@ -28,9 +35,12 @@ pub async fn make_plan(
     } else {
         Refreshed::default()
     };
-    match plan(stack, state, &refreshed, opts) {
-        Ok((plan, values)) => Ok(Planned {
-            plan,
+    match plan(stack, state, &refreshed, opts).await {
+        Ok((mut plan, values)) => Ok(Planned {
+            plan: {
+                plan.moved = moved;
+                plan
+            },
             values,
             refreshed,
         }),

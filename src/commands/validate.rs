@@ -32,19 +32,18 @@ pub async fn run(ui: &Ui, args: ValidateArgs) -> Result<u8> {
         };
         vars.insert(name.clone(), v.mark_if(decl.sensitive));
     }
-    let result =
-        Stack::new(module, sources.clone(), registry(), vars, "default").and_then(|stack| {
-            plan(
-                &stack,
-                &State::new(),
-                &Refreshed::default(),
-                &PlanOptions {
-                    refresh: false,
-                    ..PlanOptions::default()
-                },
-            )
-            .map(|_| ())
-        });
+    let result = match Stack::new(module, sources.clone(), registry(), vars, "default") {
+        Ok(stack) => {
+            let opts = PlanOptions {
+                refresh: false,
+                ..PlanOptions::default()
+            };
+            plan(&stack, &State::new(), &Refreshed::default(), &opts)
+                .await
+                .map(|_| ())
+        }
+        Err(d) => Err(d),
+    };
     match result {
         Ok(()) => {
             if args.json {

@@ -2,6 +2,7 @@
 //! run anywhere.
 
 mod local_file;
+mod local_file_data;
 mod null_resource;
 mod time_sleep;
 
@@ -9,9 +10,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::provider::{Provider, ResourceType};
+use crate::provider::{DataSource, Provider, ResourceType};
 
 pub use local_file::LocalFile;
+pub use local_file_data::LocalFileData;
 pub use null_resource::NullResource;
 pub use time_sleep::TimeSleep;
 
@@ -33,6 +35,10 @@ impl Provider for Builtin {
             ("local_file", Arc::new(LocalFile::new())),
             ("time_sleep", Arc::new(TimeSleep::new())),
         ]
+    }
+
+    fn data_sources(&self) -> Vec<(&'static str, Arc<dyn DataSource>)> {
+        vec![("local_file", Arc::new(LocalFileData::new()))]
     }
 }
 

@@ -110,7 +110,7 @@ pub struct Reference {
     pub root: String,
     /// The attribute after the root (`region` in `var.region`), if any.
     pub name: Option<String>,
-    /// For `data.TYPE.NAME`: the NAME (the TYPE is in `name`).
+    /// The second attribute: NAME in `data.TYPE.NAME`, OUTPUT in `module.CALL.OUTPUT`.
     pub data_name: Option<String>,
     pub span: Span,
 }
@@ -164,7 +164,11 @@ fn collect(e: &Expr, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
                         _ => None,
                     };
                     let name = attr(0);
-                    let data_name = if root == "data" { attr(1) } else { None };
+                    let data_name = if root == "data" || root == "module" {
+                        attr(1)
+                    } else {
+                        None
+                    };
                     out.push(Reference {
                         root: root.clone(),
                         name,

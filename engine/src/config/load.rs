@@ -62,9 +62,76 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// Loads the stack in `dir`. The source map is returned in both cases so that
-/// diagnostics can be shown with their lines.
+/// How deep modules may nest (a module that calls itself stops here).
+const MAX_MODULE_DEPTH: usize = 16;
+
+/// Loads the stack in `dir` and the modules it calls. The source map is
+/// filled in both cases so that diagnostics can be shown with their lines.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
+    load_module_at(dir, sources, 0)
+}
+
+fn load_module_at(
+    dir: &Path,
+    sources: &mut SourceMap,
+    depth: usize,
+) -> Result<Module, Diagnostics> {
+    let mut module = load_one(dir, sources)?;
+    let mut diags = Diagnostics::new();
+    let calls: Vec<String> = module.calls.keys().cloned().collect();
+    for name in calls {
+        let Some(call) = module.calls.get(&name) else {
+            continue;
+        };
+        let span = call.span;
+        let source = call.source.clone();
+        let local = source.starts_with("./") || source.starts_with("../");
+        let child_dir = normalize(&dir.join(&source));
+        if !local {
+            diags.error(
+                format!("Unsupported module source \"{source}\""),
+                "Only local paths are supported; write source = \"./modules/NAME\" (starting with ./ or ../).",
+                Some(span),
+            );
+            continue;
+        }
+        if !child_dir.is_dir()
+            || config_files(&child_dir)
+                .map(|f| f.is_empty())
+                .unwrap_or(true)
+        {
+            diags.error(
+                format!("Module \"{name}\": no module at \"{source}\""),
+                format!(
+                    "{} is not a directory holding *.hcl files; fix the source path.",
+                    child_dir.display()
+                ),
+                Some(span),
+            );
+            continue;
+        }
+        if depth >= MAX_MODULE_DEPTH {
+            diags.error(
+                format!("Modules nest more than {MAX_MODULE_DEPTH} deep at \"{name}\""),
+                "A module probably calls itself, directly or through others; break the loop.",
+                Some(span),
+            );
+            continue;
+        }
+        match load_module_at(&child_dir, sources, depth + 1) {
+            Ok(child) => {
+                if let Some(call) = module.calls.get_mut(&name) {
+                    call.child = std::sync::Arc::new(child);
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result()?;
+    Ok(module)
+}
+
+fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
     let mut diags = Diagnostics::new();
     let files = config_files(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(
@@ -233,11 +300,160 @@ impl FileLoader<'_> {
                 }
             }
             "terraform" | "dumcel" => self.settings(b, module),
+            "import" => self.import(b, header, module),
+            "module" => {
+                if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
+                    self.module_call(name, b, header, module)
+                }
+            }
+            "moved" => self.moved(b, header, module),
             other => self.diags.error(
                 format!("Unsupported block type \"{other}\""),
-                "Blocks allowed at the top level: variable, locals, resource, data, output, provider, terraform.",
+                "Blocks allowed at the top level: variable, locals, resource, data, module, output, provider, terraform, import, moved.",
                 Some(self.span(b.ident.span())),
             ),
+        }
+    }
+
+    /// The plain attributes of a small block such as `import` or `moved`.
+    fn attributes(&mut self, b: &Block, allowed: &[&str]) -> indexmap::IndexMap<String, Expr> {
+        let mut out = indexmap::IndexMap::new();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if allowed.contains(&a.key.value().as_str()) => {
+                    out.insert(a.key.value().to_string(), self.lower.expr(&a.value));
+                }
+                Structure::Attribute(a) => {
+                    self.unexpected_argument(a.key.value(), b.ident.value(), self.span(a.span()))
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!(
+                        "Unexpected block \"{}\" in {}",
+                        inner.ident.value(),
+                        b.ident.value()
+                    ),
+                    format!(
+                        "A {} block takes only arguments: {}.",
+                        b.ident.value(),
+                        allowed.join(", ")
+                    ),
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        out
+    }
+
+    /// A resource address written as a reference: `null_resource.a["x"]`.
+    fn address(&mut self, e: Option<&Expr>, what: &str, span: Span) -> Option<String> {
+        let text = e.and_then(address_of);
+        if text.is_none() {
+            self.diags.error(
+                format!("Invalid \"{what}\" address"),
+                format!("{what} must name a resource instance, like null_resource.a or null_resource.a[0] (no quotes)."),
+                e.map(|e| e.span).or(Some(span)),
+            );
+        }
+        text
+    }
+
+    fn module_call(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
+        if module.calls.contains_key(name) {
+            self.duplicate("module", name, header, header);
+            return;
+        }
+        let mut call = ModuleCallDecl {
+            name: name.to_owned(),
+            source: String::new(),
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            inputs: indexmap::IndexMap::new(),
+            span: header,
+            child: Default::default(),
+        };
+        let mut has_source = false;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let expr = self.lower.expr(&a.value);
+                    let span = self.span(a.span());
+                    match a.key.value().as_str() {
+                        "source" => {
+                            has_source = true;
+                            call.source = self.literal_string(&expr, "source").unwrap_or_default();
+                        }
+                        "count" => call.count = Some(expr),
+                        "for_each" => call.for_each = Some(expr),
+                        "depends_on" => call.depends_on = self.depends_on(&expr),
+                        "providers" | "version" => {}
+                        input => {
+                            call.inputs.insert(
+                                input.to_owned(),
+                                AttrDecl {
+                                    name: input.to_owned(),
+                                    expr,
+                                    span,
+                                },
+                            );
+                        }
+                    }
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!("Unexpected block \"{}\" in module", inner.ident.value()),
+                    "A module block takes source, count or for_each, depends_on, and the module's input variables as arguments.",
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        if !has_source {
+            self.diags.error(
+                format!("Module \"{name}\" has no source"),
+                "Add source = \"./modules/NAME\" naming the module's directory.",
+                Some(header),
+            );
+            return;
+        }
+        if call.count.is_some() && call.for_each.is_some() {
+            self.diags.error(
+                "Invalid combination of \"count\" and \"for_each\"",
+                "A module may use count or for_each, not both.",
+                Some(header),
+            );
+        }
+        module.calls.insert(name.to_owned(), call);
+    }
+
+    fn import(&mut self, b: &Block, header: Span, module: &mut Module) {
+        let mut attrs = self.attributes(b, &["to", "id"]);
+        let to = self.address(attrs.get("to"), "to", header);
+        let Some(id) = attrs.swap_remove("id") else {
+            self.diags.error(
+                "Missing id in import block",
+                "Add id = \"<the object's id>\".",
+                Some(header),
+            );
+            return;
+        };
+        if let Some(to) = to {
+            module.imports.push(ImportDecl {
+                to,
+                id,
+                span: header,
+            });
+        }
+    }
+
+    fn moved(&mut self, b: &Block, header: Span, module: &mut Module) {
+        let attrs = self.attributes(b, &["from", "to"]);
+        let from = self.address(attrs.get("from"), "from", header);
+        let to = self.address(attrs.get("to"), "to", header);
+        if let (Some(from), Some(to)) = (from, to) {
+            module.moves.push(MovedDecl {
+                from,
+                to,
+                span: header,
+            });
         }
     }
 
@@ -261,17 +477,23 @@ impl FileLoader<'_> {
             default: None,
             description: None,
             sensitive: false,
+            validations: Vec::new(),
             span: header,
         };
         for s in b.body.iter() {
             let Structure::Attribute(a) = s else {
-                // `validation` blocks arrive with the language issue; accept and ignore nothing silently.
                 if let Structure::Block(inner) = s {
-                    self.diags.error(
-                        format!("Unsupported block \"{}\" in variable", inner.ident.value()),
-                        "A variable takes type, default, description, sensitive and nullable.",
-                        Some(self.span(inner.ident.span())),
-                    );
+                    if inner.ident.value().as_str() == "validation" {
+                        if let Some(c) = self.condition(inner) {
+                            decl.validations.push(c);
+                        }
+                    } else {
+                        self.diags.error(
+                            format!("Unsupported block \"{}\" in variable", inner.ident.value()),
+                            "A variable takes type, default, description, sensitive, nullable and validation blocks.",
+                            Some(self.span(inner.ident.span())),
+                        );
+                    }
                 }
                 continue;
             };
@@ -291,6 +513,37 @@ impl FileLoader<'_> {
             }
         }
         module.variables.insert(name.to_owned(), decl);
+    }
+
+    /// `validation` / `precondition` / `postcondition { condition = ..., error_message = ... }`.
+    fn condition(&mut self, b: &Block) -> Option<Condition> {
+        let span = self.span(b.ident.span());
+        let mut condition = None;
+        let mut error_message = None;
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else { continue };
+            let expr = self.lower.expr(&a.value);
+            match a.key.value().as_str() {
+                "condition" => condition = Some(expr),
+                "error_message" => error_message = Some(expr),
+                other => self.unexpected_argument(other, b.ident.value(), self.span(a.span())),
+            }
+        }
+        match (condition, error_message) {
+            (Some(condition), Some(error_message)) => Some(Condition {
+                condition,
+                error_message,
+                span,
+            }),
+            _ => {
+                self.diags.error(
+                    format!("Incomplete {} block", b.ident.value()),
+                    "It needs both condition = <bool expression> and error_message = \"...\".",
+                    Some(span),
+                );
+                None
+            }
+        }
     }
 
     fn unexpected_argument(&mut self, name: &str, block: &str, span: Span) {
@@ -435,9 +688,28 @@ impl FileLoader<'_> {
     }
 
     fn lifecycle(&mut self, b: &Block) -> Lifecycle {
-        let mut l = Lifecycle::default();
+        let mut l = Lifecycle {
+            span: Some(self.span(b.ident.span())),
+            ..Lifecycle::default()
+        };
         for s in b.body.iter() {
-            let Structure::Attribute(a) = s else { continue };
+            let a = match s {
+                Structure::Attribute(a) => a,
+                Structure::Block(inner) => {
+                    let kind = inner.ident.value().to_string();
+                    match (kind.as_str(), self.condition(inner)) {
+                        ("precondition", Some(c)) => l.preconditions.push(c),
+                        ("postcondition", Some(c)) => l.postconditions.push(c),
+                        ("precondition" | "postcondition", None) => {}
+                        _ => self.diags.error(
+                            format!("Unexpected block \"{kind}\" in lifecycle"),
+                            "lifecycle takes precondition and postcondition blocks.",
+                            Some(self.span(inner.ident.span())),
+                        ),
+                    }
+                    continue;
+                }
+            };
             let expr = self.lower.expr(&a.value);
             match a.key.value().as_str() {
                 "create_before_destroy" => {
@@ -456,9 +728,24 @@ impl FileLoader<'_> {
                                 _ => None,
                             })
                             .collect(),
-                        _ => Vec::new(),
+                        _ => {
+                            self.diags.error(
+                                "Invalid ignore_changes",
+                                "ignore_changes takes a list of attribute names, like [tags, content], or all.",
+                                Some(expr.span),
+                            );
+                            Vec::new()
+                        }
                     }
                 }
+                "replace_triggered_by" => match &expr.kind {
+                    ExprKind::Array(items) => l.replace_triggered_by = items.clone(),
+                    _ => self.diags.error(
+                        "Invalid replace_triggered_by",
+                        "replace_triggered_by takes a list of references, like [null_resource.config].",
+                        Some(expr.span),
+                    ),
+                },
                 other => self.unexpected_argument(other, "lifecycle", self.span(a.span())),
             }
         }
@@ -466,11 +753,80 @@ impl FileLoader<'_> {
     }
 
     fn block_decl(&mut self, b: &Block) -> BlockDecl {
+        if b.ident.value().as_str() == "dynamic" {
+            return self.dynamic_block(b);
+        }
         BlockDecl {
             name: b.ident.value().to_string(),
             labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
             body: self.plain_body(&b.body),
             span: self.span(b.ident.span()),
+            dynamic: None,
+        }
+    }
+
+    /// `dynamic "NAME" { for_each = ..., iterator = it, content { ... } }`.
+    fn dynamic_block(&mut self, b: &Block) -> BlockDecl {
+        let span = self.span(b.ident.span());
+        let name = self
+            .labels(b, &["BLOCK_TYPE"])
+            .map(|l| l.concat())
+            .unwrap_or_default();
+        let mut for_each = None;
+        let mut iterator = name.clone();
+        let mut content = None;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let expr = self.lower.expr(&a.value);
+                    match a.key.value().as_str() {
+                        "for_each" => for_each = Some(expr),
+                        "iterator" => match &expr.kind {
+                            ExprKind::Variable(n) => iterator = n.clone(),
+                            _ => self.diags.error(
+                                "Invalid iterator",
+                                "iterator takes a bare name, like iterator = rule.",
+                                Some(expr.span),
+                            ),
+                        },
+                        "labels" => {}
+                        other => self.unexpected_argument(other, "dynamic", self.span(a.span())),
+                    }
+                }
+                Structure::Block(inner) if inner.ident.value().as_str() == "content" => {
+                    content = Some(self.plain_body(&inner.body))
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!("Unexpected block \"{}\" in dynamic", inner.ident.value()),
+                    "A dynamic block holds for_each, an optional iterator, and one content block.",
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        let for_each = for_each.unwrap_or_else(|| {
+            self.diags.error(
+                "Missing for_each in dynamic block",
+                "A dynamic block needs for_each = <collection>.",
+                Some(span),
+            );
+            Expr {
+                kind: ExprKind::Literal(dumcel_planner::Value::List(Vec::new())),
+                span,
+            }
+        });
+        if content.is_none() {
+            self.diags.error(
+                "Missing content block in dynamic block",
+                "A dynamic block needs content { ... } describing each generated block.",
+                Some(span),
+            );
+        }
+        BlockDecl {
+            name,
+            labels: Vec::new(),
+            body: content.unwrap_or_default(),
+            span,
+            dynamic: Some(DynamicBlock { for_each, iterator }),
         }
     }
 
@@ -596,7 +952,24 @@ pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
                 "list" => Ok(TypeConstraint::List(one(args)?)),
                 "set" => Ok(TypeConstraint::Set(one(args)?)),
                 "map" => Ok(TypeConstraint::Map(one(args)?)),
-                "optional" => Ok(*one(args)?),
+                "optional" => match args.as_slice() {
+                    [inner] => Ok(TypeConstraint::Optional(
+                        Box::new(type_constraint(inner)?),
+                        None,
+                    )),
+                    [inner, default] => match default.as_literal() {
+                        Some(v) => Ok(TypeConstraint::Optional(
+                            Box::new(type_constraint(inner)?),
+                            Some(v.clone()),
+                        )),
+                        None => Err(format!(
+                            "optional(TYPE, DEFAULT) needs a literal default. {hint}"
+                        )),
+                    },
+                    _ => Err(format!(
+                        "optional(...) takes a type and an optional default. {hint}"
+                    )),
+                },
                 "object" => match args.as_slice() {
                     [
                         Expr {
@@ -640,5 +1013,60 @@ pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
             }
         }
         _ => Err(hint.to_owned()),
+    }
+}
+
+/// The address a reference expression names, if it names one: a resource or
+/// data source, with an optional literal index.
+pub fn address_of(e: &Expr) -> Option<String> {
+    let ExprKind::Traversal(base, steps) = &e.kind else {
+        return None;
+    };
+    let ExprKind::Variable(root) = &base.kind else {
+        return None;
+    };
+    let mut out = root.clone();
+    for step in steps {
+        match step {
+            Step::Attr(name, _) => {
+                out.push('.');
+                out.push_str(name);
+            }
+            Step::Index(ix) => match ix.as_literal()? {
+                dumcel_planner::Value::Number(n) if n.fract() == 0.0 => {
+                    out.push_str(&format!("[{}]", *n as i64))
+                }
+                dumcel_planner::Value::String(k) => {
+                    out.push_str(&format!("[{}]", serde_json::to_string(k).ok()?))
+                }
+                _ => return None,
+            },
+            Step::AttrSplat | Step::FullSplat => return None,
+        }
+    }
+    out.parse::<dumcel_planner::InstanceAddr>()
+        .ok()
+        .map(|a| a.to_string())
+}
+
+/// `./a/../b/./c` as `b/c`: lexical, so module paths print the way they read.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }

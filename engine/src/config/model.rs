@@ -19,6 +19,39 @@ pub struct Module {
     pub outputs: IndexMap<String, OutputDecl>,
     pub providers: IndexMap<String, ProviderDecl>,
     pub backend: Option<BackendDecl>,
+    pub imports: Vec<ImportDecl>,
+    pub moves: Vec<MovedDecl>,
+    /// `module "NAME" { source = "./dir", ... }` calls, with their loaded modules.
+    pub calls: IndexMap<String, ModuleCallDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleCallDecl {
+    pub name: String,
+    pub source: String,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Reference>,
+    /// Values for the child's variables, evaluated in the caller's scope.
+    pub inputs: IndexMap<String, AttrDecl>,
+    pub span: Span,
+    pub child: std::sync::Arc<Module>,
+}
+
+/// `import { to = TYPE.NAME, id = "..." }`
+#[derive(Debug, Clone)]
+pub struct ImportDecl {
+    pub to: String,
+    pub id: Expr,
+    pub span: Span,
+}
+
+/// `moved { from = OLD, to = NEW }`
+#[derive(Debug, Clone)]
+pub struct MovedDecl {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +65,9 @@ pub enum TypeConstraint {
     Map(Box<TypeConstraint>),
     Object(IndexMap<String, TypeConstraint>),
     Tuple(Vec<TypeConstraint>),
+    /// An object attribute that may be left out: `optional(T)` or
+    /// `optional(T, default)` (the default must be a literal).
+    Optional(Box<TypeConstraint>, Option<dumcel_planner::Value>),
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +78,15 @@ pub struct VariableDecl {
     pub default: Option<Expr>,
     pub description: Option<String>,
     pub sensitive: bool,
+    pub validations: Vec<Condition>,
+    pub span: Span,
+}
+
+/// A `validation`, `precondition` or `postcondition` block.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub condition: Expr,
+    pub error_message: Expr,
     pub span: Span,
 }
 
@@ -58,6 +103,20 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     /// Attribute names; `["*"]` for `all`.
     pub ignore_changes: Vec<String>,
+    /// References whose change replaces this resource.
+    pub replace_triggered_by: Vec<Expr>,
+    pub preconditions: Vec<Condition>,
+    /// May refer to the resource's own new values as `self`.
+    pub postconditions: Vec<Condition>,
+    pub span: Option<Span>,
+}
+
+impl Lifecycle {
+    pub fn ignores(&self, attribute: &str) -> bool {
+        self.ignore_changes
+            .iter()
+            .any(|a| a == "*" || a == attribute)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,10 +138,25 @@ impl ResourceDecl {
         self.addr.to_string()
     }
 
-    /// Every expression the resource evaluates, for dependency discovery.
-    pub fn expressions(&self) -> Vec<&Expr> {
-        let mut out: Vec<&Expr> = self.count.iter().chain(self.for_each.iter()).collect();
-        self.body.collect_exprs(&mut out);
+    /// Every reference the resource's expressions make, for dependency discovery.
+    pub fn references(&self) -> Vec<Reference> {
+        let mut out: Vec<Reference> = self
+            .count
+            .iter()
+            .chain(self.for_each.iter())
+            .flat_map(|e| e.references())
+            .collect();
+        self.body.collect_refs(&[], &mut out);
+        let l = &self.lifecycle;
+        out.extend(l.replace_triggered_by.iter().flat_map(|e| e.references()));
+        for c in l.preconditions.iter().chain(&l.postconditions) {
+            let refs = c
+                .condition
+                .references()
+                .into_iter()
+                .chain(c.error_message.references());
+            out.extend(refs.filter(|r| r.root != "self"));
+        }
         out
     }
 }
@@ -94,10 +168,23 @@ pub struct BodyDecl {
 }
 
 impl BodyDecl {
-    pub fn collect_exprs<'a>(&'a self, out: &mut Vec<&'a Expr>) {
-        out.extend(self.attributes.values().map(|a| &a.expr));
+    /// References made by the body, leaving out names bound by enclosing
+    /// `dynamic` blocks (their iterators).
+    pub fn collect_refs(&self, bound: &[String], out: &mut Vec<Reference>) {
+        let keep = |r: &Reference| !bound.contains(&r.root);
+        for a in self.attributes.values() {
+            out.extend(a.expr.references().into_iter().filter(keep));
+        }
         for b in &self.blocks {
-            b.body.collect_exprs(out);
+            match &b.dynamic {
+                Some(d) => {
+                    out.extend(d.for_each.references().into_iter().filter(keep));
+                    let mut inner = bound.to_vec();
+                    inner.push(d.iterator.clone());
+                    b.body.collect_refs(&inner, out);
+                }
+                None => b.body.collect_refs(bound, out),
+            }
         }
     }
 }
@@ -116,6 +203,15 @@ pub struct BlockDecl {
     pub labels: Vec<String>,
     pub body: BodyDecl,
     pub span: Span,
+    /// `dynamic "name" { for_each = ..., content { ... } }`: `body` is the content.
+    pub dynamic: Option<DynamicBlock>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DynamicBlock {
+    pub for_each: Expr,
+    /// The name the content refers to the element by (`iterator`, default: the block name).
+    pub iterator: String,
 }
 
 #[derive(Debug, Clone)]

@@ -31,8 +31,18 @@ pub(crate) fn plan(plan: &Plan, opts: &RenderOptions) -> String {
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.importing.is_some())
         .collect();
+    for m in &plan.moved {
+        out.push_str(&format!(
+            "  {} has moved to {}\n",
+            pal.bold(&format!("# {}", m.from)),
+            m.to
+        ));
+    }
+    if !plan.moved.is_empty() {
+        out.push('\n');
+    }
     if !changes.is_empty() {
         out.push_str("Resource actions are indicated with the following symbols:\n");
         for (action, text) in [
@@ -197,11 +207,14 @@ fn change_block(differ: &Differ<'_>, change: &ResourceChange, drift: bool) -> St
             Action::Replace => "must be replaced",
             Action::Delete => "will be destroyed",
             Action::Read => "will be read during apply",
-            Action::NoOp => "has no changes",
+            Action::NoOp => "will be imported",
         };
         (verb, change.action)
     };
     let mut out = format!("  {} {verb}\n", pal.bold(&format!("# {address}")));
+    if !drift && let Some(id) = &change.importing {
+        out.push_str(&format!("    # (imported from \"{id}\")\n"));
+    }
     if !drift && let Some(reason) = &change.reason {
         out.push_str(&reason_line(address, reason));
     }

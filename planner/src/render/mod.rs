@@ -44,8 +44,13 @@ pub fn human_drift(plan: &Plan, opts: &RenderOptions) -> String {
 
 /// `Plan: 1 to add, 2 to change, 0 to destroy.`
 pub fn summary_line(summary: &Summary) -> String {
+    let import = if summary.import > 0 {
+        format!("{} to import, ", summary.import)
+    } else {
+        String::new()
+    };
     format!(
-        "Plan: {} to add, {} to change, {} to destroy.",
+        "Plan: {import}{} to add, {} to change, {} to destroy.",
         summary.add, summary.change, summary.destroy
     )
 }

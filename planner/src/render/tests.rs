@@ -36,6 +36,7 @@ fn change(
         replace_because: Vec::new(),
         reason: None,
         depends_on: Vec::new(),
+        importing: None,
     }
 }
 
@@ -61,6 +62,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         drift: Vec::new(),
         changes,
         outputs: Vec::new(),
+        moved: Vec::new(),
     }
 }
 
@@ -190,6 +192,7 @@ Changes to Outputs:
 #[test]
 fn summary_line_format() {
     let summary = crate::plan::Summary {
+        import: 0,
         add: 1,
         change: 2,
         destroy: 0,

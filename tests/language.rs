@@ -1,0 +1,146 @@
+//! Language features beyond the core: data sources, variable validation.
+
+mod common;
+
+use common::TestStack;
+
+#[test]
+fn data_sources_read_at_plan_when_known_and_at_apply_otherwise() {
+    let s = TestStack::new(
+        r#"
+# Known at plan: the file exists already.
+data "local_file" "existing" {
+  filename = "input.txt"
+}
+
+# Depends on a file this stack writes: read during apply.
+resource "local_file" "generated" {
+  filename = "generated.txt"
+  content  = "made from ${trimspace(data.local_file.existing.content)}"
+}
+data "local_file" "generated" {
+  filename = local_file.generated.filename
+}
+resource "local_file" "copy" {
+  filename = "copy.txt"
+  content  = upper(data.local_file.generated.content)
+}
+output "input_sha1" {
+  value = data.local_file.existing.id
+}
+"#,
+    );
+    s.write("input.txt", "seed\n");
+    let plan = s.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("data.local_file.generated will be read during apply"),
+        "{}",
+        plan.all()
+    );
+    assert!(
+        plan.stdout.contains("\"made from seed\""),
+        "the known read fed the plan: {}",
+        plan.all()
+    );
+    s.ok(&["apply", "-auto-approve"]);
+    assert_eq!(s.read("copy.txt"), "MADE FROM SEED");
+    let again = s.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+
+    let missing = TestStack::new("data \"local_file\" \"x\" {\n  filename = \"nope.txt\"\n}\n");
+    let r = missing.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Error reading data.local_file.x"),
+        "{}",
+        r.all()
+    );
+    assert!(r.stderr.contains("nope.txt"), "{}", r.all());
+}
+
+#[test]
+fn variable_validation_blocks_reject_bad_values_with_their_message() {
+    let s = TestStack::new(
+        r#"
+variable "replicas" {
+  type    = number
+  default = 2
+  validation {
+    condition     = var.replicas >= 1 && var.replicas <= 5
+    error_message = "replicas must be between 1 and 5."
+  }
+}
+resource "null_resource" "r" {
+  count = var.replicas
+}
+"#,
+    );
+    s.ok(&["plan", "-var", "replicas=3"]);
+    let r = s.run(&["plan", "-var", "replicas=9", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("replicas must be between 1 and 5."),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains("main.hcl:6:"),
+        "points at the condition: {}",
+        r.all()
+    );
+    let bad_type = s.run(&["plan", "-var", "replicas=many", "-no-color"]);
+    assert_eq!(bad_type.code, 1, "{}", bad_type.all());
+    assert!(
+        bad_type.stderr.contains("a number is required"),
+        "{}",
+        bad_type.all()
+    );
+}
+
+#[test]
+fn object_types_with_optional_attributes_and_defaults() {
+    let s = TestStack::new(
+        r#"
+variable "service" {
+  type = object({
+    name     = string
+    replicas = optional(number, 1)
+    tags     = optional(map(string))
+  })
+}
+resource "local_file" "f" {
+  filename = "f.txt"
+  content  = "${var.service.name} x${var.service.replicas} tags=${length(coalesce(var.service.tags, {}))}"
+}
+"#,
+    );
+    s.ok(&[
+        "apply",
+        "-auto-approve",
+        "-var",
+        "service={ name = \"web\" }",
+    ]);
+    assert_eq!(s.read("f.txt"), "web x1 tags=0");
+    let missing = s.run(&["plan", "-var", "service={ replicas = 2 }", "-no-color"]);
+    assert_eq!(missing.code, 1, "{}", missing.all());
+    assert!(
+        missing.stderr.contains("attribute \"name\" is required"),
+        "{}",
+        missing.all()
+    );
+    let wrong = s.run(&[
+        "plan",
+        "-var",
+        "service={ name = \"web\", replicas = \"many\" }",
+        "-no-color",
+    ]);
+    assert_eq!(wrong.code, 1, "{}", wrong.all());
+    assert!(
+        wrong
+            .stderr
+            .contains(".replicas: a number is required, got string"),
+        "{}",
+        wrong.all()
+    );
+}
