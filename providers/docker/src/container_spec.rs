@@ -52,6 +52,17 @@ pub fn validate(config: &Value) -> Vec<(String, String)> {
         ));
     }
     check_count(config, "max_retry_count", &mut e);
+    // Docker keeps a retry count only for on-failure; elsewhere it would read
+    // back as 0 and show as a change on every plan.
+    if config.get("max_retry_count").is_some_and(|v| !v.is_null())
+        && !config.get("restart").is_some_and(Value::is_unknown)
+        && opt_str(config, "restart") != Some("on-failure")
+    {
+        e.push((
+            "max_retry_count".into(),
+            "only applies with restart = \"on-failure\"".into(),
+        ));
+    }
     check_count(config, "wait_timeout", &mut e);
     if let Ok(env) = string_list(config, "env") {
         for item in env.iter().filter(|i| !i.contains('=')) {
@@ -312,6 +323,7 @@ mod tests {
             ("name", "c".into()),
             ("image", "i".into()),
             ("restart", "sometimes".into()),
+            ("max_retry_count", Value::Number(2.0)),
             ("env", Value::List(vec!["NOEQUALS".into()])),
             (
                 "ports",
@@ -327,7 +339,14 @@ mod tests {
         ]);
         let errors = validate(&config);
         let text = format!("{errors:?}");
-        for needle in ["sometimes", "NOEQUALS", "70000", "icmp", "often"] {
+        for needle in [
+            "sometimes",
+            "NOEQUALS",
+            "70000",
+            "icmp",
+            "often",
+            "on-failure",
+        ] {
             assert!(text.contains(needle), "{needle} not in {text}");
         }
     }
