@@ -34,8 +34,14 @@ install_packages() {
   command -v curl >/dev/null || missing+=(curl)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    local log="$state/apt.log"
+    if ! { as_root apt-get update -qq &&
+      as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 \
+        apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
+      echo "error: installing ${missing[*]} failed; the end of $log:" >&2
+      tail -n 30 "$log" >&2
+      exit 1
+    fi
   fi
 }
 
