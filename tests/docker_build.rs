@@ -118,3 +118,29 @@ resource "docker_image" "pulled" {{
     puller.ok(&["destroy", "-auto-approve"]);
     pusher.ok(&["destroy", "-auto-approve"]);
 }
+
+#[test]
+fn keep_locally_leaves_the_image_on_destroy() {
+    require_docker();
+    let prefix = unique("keep");
+    let _cleanup = Cleanup(prefix.clone());
+    let s = TestStack::new(&format!(
+        r#"
+resource "docker_image" "app" {{
+  name         = "{prefix}-app:latest"
+  keep_locally = true
+  build {{
+    context = "app"
+  }}
+}}
+"#
+    ));
+    app_context(&s.file("app"));
+    s.ok(&["apply", "-auto-approve"]);
+    s.ok(&["destroy", "-auto-approve"]);
+    assert!(s.state_addresses().is_empty());
+    assert!(
+        exists("image", &format!("{prefix}-app:latest")),
+        "keep_locally leaves the image in place"
+    );
+}
