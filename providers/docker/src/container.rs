@@ -181,7 +181,7 @@ impl DockerContainer {
 
 /// The restart policy as read back, as configuration spells it; `None` for
 /// Docker's default, so that an unset `restart` reads back unchanged.
-fn observed_restart(
+pub(crate) fn observed_restart(
     policy: Option<&bollard::models::RestartPolicy>,
 ) -> (Option<&'static str>, i64) {
     let Some(p) = policy else {
@@ -358,5 +358,23 @@ impl ResourceType for DockerContainer {
             self.remove_leftover_image(&image).await;
         }
         Ok(())
+    }
+
+    async fn import(&self, id: &str) -> ProviderResult<Value> {
+        let docker = self.shared.docker().await?;
+        let c = docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| DockerError::api(format!("inspecting container {id}"), e))?;
+        // What the image sets is not the container's own configuration.
+        let image = match c.image.as_deref() {
+            Some(image) => docker
+                .inspect_image(image)
+                .await
+                .ok()
+                .and_then(|i| i.config),
+            None => None,
+        };
+        Ok(crate::container_import::to_value(c, image)?)
     }
 }

@@ -16,6 +16,7 @@ mod attrs;
 mod build;
 mod client;
 mod container;
+mod container_import;
 mod container_spec;
 mod container_wait;
 mod context;

@@ -183,13 +183,25 @@ impl ResourceType for DockerNetwork {
             "driver".into(),
             n.driver.map(Value::string).unwrap_or_default(),
         );
-        out.insert("internal".into(), Value::Bool(n.internal.unwrap_or(false)));
-        out.insert(
-            "attachable".into(),
-            Value::Bool(n.attachable.unwrap_or(false)),
-        );
-        out.insert("options".into(), string_map_value(&options));
-        out.insert("labels".into(), string_map_value(&labels));
+        // Docker's defaults read as unset, as a configuration leaves them.
+        let flag = |b: Option<bool>| {
+            if b == Some(true) {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            }
+        };
+        let map = |m: &std::collections::HashMap<String, String>| {
+            if m.is_empty() {
+                Value::Null
+            } else {
+                string_map_value(m)
+            }
+        };
+        out.insert("internal".into(), flag(n.internal));
+        out.insert("attachable".into(), flag(n.attachable));
+        out.insert("options".into(), map(&options));
+        out.insert("labels".into(), map(&labels));
         out.insert("ipam_config".into(), Value::List(Vec::new()));
         Ok(Value::Map(out))
     }

@@ -239,6 +239,33 @@ impl ResourceType for DockerRegistryImage {
         }
         Ok(())
     }
+
+    async fn import(&self, id: &str) -> ProviderResult<Value> {
+        self.import_by_name(id).await
+    }
+}
+
+impl DockerRegistryImage {
+    /// An image already in a registry, by `name`; it is deleted from the
+    /// registry on destroy unless the configuration says `keep_remotely`.
+    async fn import_by_name(&self, name: &str) -> ProviderResult<Value> {
+        let reference = Self::reference(name)?;
+        let digest = self
+            .remote_digest(&reference, name)
+            .await?
+            .ok_or_else(|| DockerError::Invalid(format!("the registry has no image {name}")))?;
+        let mut out = dumcel_planner::Map::new();
+        out.insert(
+            "id".into(),
+            Value::string(format!("{}@{digest}", reference.name())),
+        );
+        out.insert("name".into(), Value::string(name));
+        out.insert("source_image".into(), Value::Null);
+        out.insert("keep_remotely".into(), Value::Null);
+        out.insert("triggers".into(), Value::Null);
+        out.insert("sha256_digest".into(), Value::string(digest));
+        Ok(Value::Map(out))
+    }
 }
 
 /// A push error as the registry worded it.

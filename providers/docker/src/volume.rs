@@ -152,8 +152,16 @@ impl ResourceType for DockerVolume {
         out.insert("id".into(), Value::string(&v.name));
         out.insert("name".into(), Value::string(v.name));
         out.insert("driver".into(), Value::string(v.driver));
-        out.insert("driver_opts".into(), string_map_value(&v.options));
-        out.insert("labels".into(), string_map_value(&v.labels));
+        // Empty maps read as unset, as a configuration leaves them.
+        let map = |m: &std::collections::HashMap<String, String>| {
+            if m.is_empty() {
+                Value::Null
+            } else {
+                string_map_value(m)
+            }
+        };
+        out.insert("driver_opts".into(), map(&v.options));
+        out.insert("labels".into(), map(&v.labels));
         out.insert("mountpoint".into(), Value::string(v.mountpoint));
         Ok(Value::Map(out))
     }
