@@ -144,3 +144,47 @@ resource "docker_image" "app" {{
         "keep_locally leaves the image in place"
     );
 }
+
+#[test]
+fn files_left_out_by_dockerignore_neither_reach_the_image_nor_rebuild_it() {
+    require_docker();
+    let prefix = unique("ignore");
+    let _cleanup = Cleanup(prefix.clone());
+    let s = TestStack::new(&format!(
+        r#"
+resource "docker_image" "app" {{
+  name = "{prefix}-app:latest"
+  build {{
+    context = "app"
+  }}
+}}
+"#
+    ));
+    context_with(
+        &s.file("app"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY . /ctx\nENTRYPOINT [\"/bin/busybox\"]\n",
+    );
+    std::fs::write(s.file("app/.dockerignore"), "# local only\nnotes.txt\n").unwrap();
+    std::fs::write(s.file("app/notes.txt"), "scratch notes").unwrap();
+    s.ok(&["apply", "-auto-approve"]);
+    let image = format!("{prefix}-app:latest");
+    let listing = docker(&["run", "--rm", &image, "ls", "/ctx"]).expect("list the context");
+    assert!(listing.contains("www"), "{listing}");
+    assert!(
+        !listing.contains("notes.txt"),
+        "ignored files are not sent: {listing}"
+    );
+
+    std::fs::write(s.file("app/notes.txt"), "more scratch notes").unwrap();
+    let plan = s.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(
+        plan.code,
+        0,
+        "an ignored file changes nothing:\n{}",
+        plan.all()
+    );
+    std::fs::write(s.file("app/www/index.html"), "changed").unwrap();
+    let plan = s.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "a sent file rebuilds:\n{}", plan.all());
+    s.ok(&["destroy", "-auto-approve"]);
+}

@@ -24,19 +24,46 @@ pub struct BuildSpec<'a> {
     pub target: String,
 }
 
+/// How many times a build whose cached parent vanished is started again.
+const CACHE_RETRIES: usize = 2;
+
 /// Builds and tags the image; returns its ID.
+///
+/// Removing an image prunes its untagged parents, which are also the build
+/// cache: a build that reused one of them at that moment fails with "unknown
+/// parent image ID". Nothing is wrong with the Dockerfile then, so the build
+/// is started again (it rebuilds the missing layer).
 pub async fn build(shared: &Shared, spec: BuildSpec<'_>) -> Result<String, DockerError> {
+    let mut attempt = 0;
+    loop {
+        match build_once(shared, &spec).await {
+            Err(DockerError::Build { message, .. })
+                if attempt < CACHE_RETRIES && message.contains("unknown parent image ID") =>
+            {
+                attempt += 1;
+                dumcel_engine::progress::report(
+                    "a cached layer was removed during the build; building again",
+                );
+                tracing::debug!(%message, attempt, "build cache changed under the build");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn build_once(shared: &Shared, spec: &BuildSpec<'_>) -> Result<String, DockerError> {
     let dir = spec.context.to_path_buf();
-    let tarball = tokio::task::spawn_blocking(move || context::tar(&dir))
+    let dockerfile = spec.dockerfile.to_owned();
+    let tarball = tokio::task::spawn_blocking(move || context::tar(&dir, &dockerfile))
         .await
         .map_err(|e| DockerError::Invalid(format!("packing the build context stopped: {e}")))??;
     let docker = shared.docker().await?;
     let options = BuildImageOptions {
         dockerfile: spec.dockerfile.to_owned(),
         t: Some(spec.tag.to_owned()),
-        buildargs: Some(spec.build_args),
-        labels: Some(spec.labels),
-        target: spec.target,
+        buildargs: Some(spec.build_args.clone()),
+        labels: Some(spec.labels.clone()),
+        target: spec.target.clone(),
         rm: true,
         // Remove the intermediate containers of a failed step too.
         forcerm: true,

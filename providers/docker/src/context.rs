@@ -1,8 +1,9 @@
 //! A build context: the files under a directory, hashed so that a changed file
 //! shows in the plan, and packed into the tar stream the build API takes.
 //!
-//! Both walk the same sorted list of entries and ignore modification times,
-//! so the hash changes exactly when what the builder sees changes.
+//! Both walk the same sorted list of entries, leave out what `.dockerignore`
+//! excludes and ignore modification times, so the hash changes exactly when
+//! what the builder sees changes.
 
 use std::fs;
 use std::io;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::dockerignore::Ignore;
 use crate::error::DockerError;
 
 enum Kind {
@@ -34,8 +36,9 @@ fn context_err(path: &Path) -> impl FnOnce(io::Error) -> DockerError + '_ {
     }
 }
 
-/// Every entry under `root`, sorted by relative path.
-fn entries(root: &Path) -> Result<Vec<Entry>, DockerError> {
+/// Every entry under `root` that `.dockerignore` lets through, sorted by
+/// relative path. `dockerfile` (relative to `root`) is always kept.
+fn entries(root: &Path, dockerfile: &str) -> Result<Vec<Entry>, DockerError> {
     let meta = fs::metadata(root).map_err(context_err(root))?;
     if !meta.is_dir() {
         return Err(DockerError::Context {
@@ -43,6 +46,7 @@ fn entries(root: &Path) -> Result<Vec<Entry>, DockerError> {
             source: io::Error::new(io::ErrorKind::InvalidInput, "not a directory"),
         });
     }
+    let ignore = Ignore::load(root, dockerfile).map_err(context_err(root))?;
     let mut out = Vec::new();
     let mut pending = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = pending.pop() {
@@ -57,10 +61,15 @@ fn entries(root: &Path) -> Result<Vec<Entry>, DockerError> {
             };
             let meta = fs::symlink_metadata(&path).map_err(context_err(&path))?;
             let mode = meta.permissions().mode() & 0o7777;
+            let excluded = ignore.excludes(&rel);
             let kind = if meta.file_type().is_symlink() {
                 Kind::Symlink(fs::read_link(&path).map_err(context_err(&path))?)
             } else if meta.is_dir() {
-                pending.push((path.clone(), rel.clone()));
+                // An excluded directory is walked only when an exception may
+                // take something under it back in.
+                if !excluded || ignore.has_exceptions() {
+                    pending.push((path.clone(), rel.clone()));
+                }
                 Kind::Dir
             } else if meta.is_file() {
                 Kind::File
@@ -68,6 +77,9 @@ fn entries(root: &Path) -> Result<Vec<Entry>, DockerError> {
                 // Sockets, fifos, devices: the builder cannot use them.
                 continue;
             };
+            if excluded {
+                continue;
+            }
             out.push(Entry {
                 rel,
                 path,
@@ -81,9 +93,9 @@ fn entries(root: &Path) -> Result<Vec<Entry>, DockerError> {
 }
 
 /// A SHA-256 over every entry's path, type, mode and content, in hex.
-pub fn hash(root: &Path) -> Result<String, DockerError> {
+pub fn hash(root: &Path, dockerfile: &str) -> Result<String, DockerError> {
     let mut h = Sha256::new();
-    for e in entries(root)? {
+    for e in entries(root, dockerfile)? {
         // Lengths before variable parts keep distinct lists from colliding.
         h.update((e.rel.len() as u64).to_le_bytes());
         h.update(e.rel.as_bytes());
@@ -109,9 +121,9 @@ pub fn hash(root: &Path) -> Result<String, DockerError> {
 
 /// The context as an uncompressed tar archive, in memory (contexts are small;
 /// the builder would read it all anyway).
-pub fn tar(root: &Path) -> Result<Vec<u8>, DockerError> {
+pub fn tar(root: &Path, dockerfile: &str) -> Result<Vec<u8>, DockerError> {
     let mut b = tar::Builder::new(Vec::new());
-    for e in entries(root)? {
+    for e in entries(root, dockerfile)? {
         let mut header = tar::Header::new_gnu();
         header.set_mode(e.mode);
         header.set_mtime(0);
@@ -151,15 +163,15 @@ mod tests {
         fs::create_dir(d.path().join("www")).unwrap();
         fs::write(d.path().join("www/index.html"), "one").unwrap();
         fs::write(d.path().join("Dockerfile"), "FROM scratch").unwrap();
-        let first = hash(d.path()).unwrap();
+        let first = hash(d.path(), "Dockerfile").unwrap();
         assert_eq!(first.len(), 64);
 
         // Rewriting the same bytes (a new mtime) changes nothing.
         fs::write(d.path().join("www/index.html"), "one").unwrap();
-        assert_eq!(hash(d.path()).unwrap(), first);
+        assert_eq!(hash(d.path(), "Dockerfile").unwrap(), first);
 
         fs::write(d.path().join("www/index.html"), "two").unwrap();
-        let second = hash(d.path()).unwrap();
+        let second = hash(d.path(), "Dockerfile").unwrap();
         assert_ne!(second, first);
 
         fs::set_permissions(
@@ -167,7 +179,7 @@ mod tests {
             fs::Permissions::from_mode(0o755),
         )
         .unwrap();
-        assert_ne!(hash(d.path()).unwrap(), second);
+        assert_ne!(hash(d.path(), "Dockerfile").unwrap(), second);
     }
 
     #[test]
@@ -176,7 +188,7 @@ mod tests {
         fs::create_dir(d.path().join("www")).unwrap();
         fs::write(d.path().join("www/index.html"), "page").unwrap();
         fs::write(d.path().join("Dockerfile"), "FROM scratch").unwrap();
-        let bytes = tar(d.path()).unwrap();
+        let bytes = tar(d.path(), "Dockerfile").unwrap();
         let mut archive = tar::Archive::new(bytes.as_slice());
         let mut names: Vec<String> = archive
             .entries()
@@ -188,8 +200,42 @@ mod tests {
     }
 
     #[test]
+    fn dockerignore_leaves_files_out_of_the_hash_and_the_tar() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("node_modules/lib")).unwrap();
+        fs::write(d.path().join("node_modules/lib/x.js"), "1").unwrap();
+        fs::write(d.path().join("Dockerfile"), "FROM scratch").unwrap();
+        fs::write(d.path().join("app.js"), "app").unwrap();
+        fs::write(d.path().join(".dockerignore"), "node_modules\nDockerfile\n").unwrap();
+        let before = hash(d.path(), "Dockerfile").unwrap();
+        fs::write(d.path().join("node_modules/lib/x.js"), "2").unwrap();
+        assert_eq!(
+            hash(d.path(), "Dockerfile").unwrap(),
+            before,
+            "ignored files do not count"
+        );
+        fs::write(d.path().join("app.js"), "app v2").unwrap();
+        assert_ne!(hash(d.path(), "Dockerfile").unwrap(), before);
+
+        let bytes = tar(d.path(), "Dockerfile").unwrap();
+        let mut names: Vec<String> = tar::Archive::new(bytes.as_slice())
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".dockerignore", "Dockerfile", "app.js"],
+            "the Dockerfile is always sent"
+        );
+    }
+
+    #[test]
     fn a_missing_context_is_an_error_naming_it() {
-        let e = hash(Path::new("no/such/dir")).unwrap_err().to_string();
+        let e = hash(Path::new("no/such/dir"), "Dockerfile")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no/such/dir"), "{e}");
     }
 }

@@ -26,6 +26,8 @@ use crate::reference::Reference;
 /// how a container's removal knows an untagged image is a leftover of ours.
 pub const BUILT_BY_LABEL: &str = "dumcel.image";
 
+const DEFAULT_DOCKERFILE: &str = "Dockerfile";
+
 pub struct DockerImage {
     shared: Arc<Shared>,
     schema: Schema,
@@ -162,7 +164,15 @@ impl ResourceType for DockerImage {
             None => Value::Null,
             Some(b) => match b.get("context") {
                 Some(Value::String(dir)) => {
-                    Value::string(context::hash(Path::new(dir)).map_err(|e| e.to_string())?)
+                    let dockerfile = match b.get("dockerfile") {
+                        Some(Value::Unknown) => {
+                            return Ok(with(&proposed, [("context_hash", Value::Unknown)]));
+                        }
+                        other => other.and_then(Value::as_str).unwrap_or(DEFAULT_DOCKERFILE),
+                    };
+                    Value::string(
+                        context::hash(Path::new(dir), dockerfile).map_err(|e| e.to_string())?,
+                    )
                 }
                 // The context is only known at apply.
                 _ => Value::Unknown,
@@ -198,13 +208,13 @@ impl ResourceType for DockerImage {
         let spec = BuildSpec {
             tag: name,
             context: dir,
-            dockerfile: opt_str(b, "dockerfile").unwrap_or("Dockerfile"),
+            dockerfile: opt_str(b, "dockerfile").unwrap_or(DEFAULT_DOCKERFILE),
             build_args: string_map(b, "build_args")?,
             labels,
             target: opt_str(b, "target").unwrap_or_default().to_owned(),
         };
         // Hash what is sent, in case the files changed since the plan.
-        let hash = context::hash(dir)?;
+        let hash = context::hash(dir, spec.dockerfile)?;
         let id = build(&self.shared, spec).await?;
         Ok(with(
             planned,

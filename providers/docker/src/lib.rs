@@ -20,6 +20,7 @@ mod container_import;
 mod container_spec;
 mod container_wait;
 mod context;
+mod dockerignore;
 mod error;
 mod image;
 mod network;
