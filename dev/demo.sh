@@ -1,26 +1,55 @@
 #!/usr/bin/env bash
-# The demo: builds dumcel and runs a whole stack end to end in a scratch copy
-# of examples/builtin: init, plan, apply, outputs, a no-op plan, destroy.
+# The demo: a whole stack on this machine, no cloud account. Builds dumcel,
+# starts a local Docker engine (dev/services/docker.sh), then, in a scratch
+# copy of examples/local and examples/app: init, plan, apply (builds the app's
+# image, runs two containers on their own network), fetches each URL, a no-op
+# plan, a changed page that rebuilds the image and replaces the containers,
+# and destroy, checked to leave nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
 
 cargo build --release --bin dumcel
 dumcel="$CARGO_TARGET_DIR/release/dumcel"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cp -r examples/builtin/. "$work/"
+bash dev/services/docker.sh
+export DOCKER_HOST=unix:///var/run/docker.sock
 
-step() { printf '\n\033[1m$ dumcel %s\033[0m\n' "$*"; "$dumcel" -chdir="$work" "$@"; }
+work="$(mktemp -d)"
+cp -r examples/local examples/app "$work/"
+cp "$(command -v busybox)" "$work/app/busybox"
+stack="$work/local"
+cleanup() {
+  # Whatever happened, leave no container, network, volume or image behind.
+  "$dumcel" -chdir="$stack" destroy -auto-approve >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m$ dumcel %s\033[0m\n' "$*"; "$dumcel" -chdir="$stack" "$@"; }
+fetch_all() {
+  for url in $("$dumcel" -chdir="$stack" output -json urls | grep -o 'http://[^"]*'); do
+    printf '\n\033[1m$ curl %s\033[0m\n' "$url"
+    curl -fsS "$url"
+  done
+}
+
 step init
 step plan
 step apply -auto-approve
 step output
-echo; echo "Files written by the stack:"; ls -l "$work/out"
+fetch_all
 set +e
 step plan -detailed-exitcode
 code=$?
 set -e
 [ "$code" = 0 ] || { echo "expected a no-op plan (exit 0), got $code" >&2; exit 1; }
+
+echo; echo "Changing the page: the context hash changes, so the image is rebuilt and the containers replaced."
+echo '<h1>Hello again: a new page, a new image, new containers.</h1>' >"$work/app/www/index.html"
+step apply -auto-approve
+fetch_all
+
 step destroy -auto-approve
-echo; echo "Demo finished: created, verified unchanged, destroyed."
+left=$(docker ps -aq --filter name=dumcel-demo; docker network ls -q --filter name=dumcel-demo; docker volume ls -q --filter name=dumcel-demo)
+[ -z "$left" ] || { echo "destroy left Docker objects behind: $left" >&2; exit 1; }
+echo; echo "Demo finished: built, served, rebuilt on change, destroyed; nothing left in Docker."

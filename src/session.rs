@@ -89,6 +89,7 @@ impl PlanFlags {
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     dumcel_engine::builtin::register(&mut r);
+    r.add(Arc::new(dumcel_provider_docker::Docker::new()));
     r
 }
 

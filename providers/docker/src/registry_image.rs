@@ -1,0 +1,278 @@
+//! `docker_registry_image`: a local image pushed to a registry under `name`,
+//! with the provider's credentials for that registry (the same path a
+//! pipeline takes to ECR). The pushed manifest's digest is an output; on
+//! destroy the manifest is deleted unless `keep_remotely`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bollard::query_parameters::{PushImageOptions, RemoveImageOptions, TagImageOptions};
+use futures_util::StreamExt;
+
+use dumcel_engine::provider::{ProviderResult, ResourceType};
+use dumcel_planner::{Attribute, Schema, Value};
+
+use crate::attrs::{bool_or, check_bool, check_string, check_string_map, opt_str, req_str, with};
+use crate::client::Shared;
+use crate::error::{DockerError, status_of};
+use crate::reference::Reference;
+use crate::registry_api::delete_manifest;
+
+pub struct DockerRegistryImage {
+    shared: Arc<Shared>,
+    schema: Schema,
+}
+
+impl DockerRegistryImage {
+    pub fn new(shared: Arc<Shared>) -> DockerRegistryImage {
+        DockerRegistryImage {
+            shared,
+            schema: Schema::new()
+                .attr("id", Attribute::computed().describe("name@digest."))
+                .attr(
+                    "name",
+                    Attribute::required()
+                        .force_new()
+                        .describe("Where to push: registry/repository:tag."),
+                )
+                .attr(
+                    "source_image",
+                    Attribute::optional().force_new().describe(
+                        "Local image (ID or name) to tag as `name` first; a new ID pushes again.",
+                    ),
+                )
+                .attr(
+                    "keep_remotely",
+                    Attribute::optional()
+                        .describe("Leave the pushed image in the registry on destroy."),
+                )
+                .attr("triggers", Attribute::optional().force_new())
+                .attr(
+                    "sha256_digest",
+                    Attribute::computed().describe("Digest of the pushed manifest."),
+                ),
+        }
+    }
+
+    fn reference(name: &str) -> Result<Reference, DockerError> {
+        Reference::parse(name)
+            .ok_or_else(|| DockerError::Invalid(format!("{name:?} is not an image name to push")))
+    }
+
+    /// Pushes `name`, streaming progress; the digest the push reported.
+    async fn push(&self, reference: &Reference, name: &str) -> Result<Option<String>, DockerError> {
+        let docker = self.shared.docker().await?;
+        let options = PushImageOptions {
+            tag: Some(reference.tag.clone()),
+            ..Default::default()
+        };
+        let credentials = self.shared.credentials_for(&reference.registry);
+        let mut stream = docker.push_image(&reference.name(), Some(options), credentials);
+        let mut pushed_digest = None;
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| DockerError::Registry {
+                registry: reference.registry.clone(),
+                message: format!("pushing {name}: {}", stream_message(e)),
+            })?;
+            let Some(status) = info.status else { continue };
+            // The last line is `TAG: digest: sha256:... size: N`.
+            if let Some(rest) = status.split("digest: ").nth(1) {
+                pushed_digest = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if info.progress_detail.is_none() || status.contains("digest") {
+                dumcel_engine::progress::report(&status);
+            }
+        }
+        Ok(pushed_digest)
+    }
+
+    /// Removes the local tag `name` (made for a push); the image stays.
+    async fn untag(&self, name: &str) {
+        let Ok(docker) = self.shared.docker().await else {
+            return;
+        };
+        if let Err(e) = docker
+            .remove_image(name, None::<RemoveImageOptions>, None)
+            .await
+        {
+            tracing::debug!(name, error = %e, "kept the local tag");
+        }
+    }
+
+    /// The digest the registry holds for `name` now; `None` when it has none.
+    async fn remote_digest(
+        &self,
+        reference: &Reference,
+        name: &str,
+    ) -> Result<Option<String>, DockerError> {
+        let docker = self.shared.docker().await?;
+        let credentials = self.shared.credentials_for(&reference.registry);
+        match docker.inspect_registry_image(name, credentials).await {
+            Ok(d) => Ok(d.descriptor.digest),
+            // The daemon answers a missing tag or repository with 404 or, for
+            // some registries, with 401/403/500 carrying "manifest unknown".
+            Err(e)
+                if status_of(&e) == Some(404)
+                    || e.to_string().contains("manifest unknown")
+                    || e.to_string().contains("not found") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(DockerError::api(
+                format!("asking the registry about {name}"),
+                e,
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl ResourceType for DockerRegistryImage {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Vec<(String, String)> {
+        let mut errors = Vec::new();
+        check_string(config, "name", &mut errors);
+        check_string(config, "source_image", &mut errors);
+        check_bool(config, "keep_remotely", &mut errors);
+        check_string_map(config, "triggers", &mut errors);
+        if let Some(name) = opt_str(config, "name")
+            && Reference::parse(name).is_none()
+        {
+            errors.push((
+                "name".into(),
+                format!("{name:?} is not an image name such as \"127.0.0.1:5000/web:1\""),
+            ));
+        }
+        errors
+    }
+
+    async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
+        let (Some(name), Some(digest)) = (opt_str(prior, "name"), opt_str(prior, "sha256_digest"))
+        else {
+            return Ok(None);
+        };
+        let reference = Self::reference(name)?;
+        // Deleted, or the tag now names another manifest: ours is gone.
+        match self.remote_digest(&reference, name).await? {
+            Some(current) if current == digest => Ok(Some(prior.clone())),
+            _ => Ok(None),
+        }
+    }
+
+    async fn create(&self, planned: &Value) -> ProviderResult<Value> {
+        let name = req_str(planned, "name")?;
+        let reference = Self::reference(name)?;
+        let docker = self.shared.docker().await?;
+        if let Some(source) = opt_str(planned, "source_image") {
+            let options = TagImageOptions {
+                repo: Some(reference.name()),
+                tag: Some(reference.tag.clone()),
+            };
+            docker
+                .tag_image(source, Some(options))
+                .await
+                .map_err(|e| DockerError::api(format!("tagging {source} as {name}"), e))?;
+        }
+        let pushed = self.push(&reference, name).await;
+        let pushed_digest = match pushed {
+            Ok(d) => d,
+            Err(e) => {
+                if opt_str(planned, "source_image").is_some() {
+                    // Nothing was made: take back the local tag made for the push.
+                    self.untag(name).await;
+                }
+                return Err(e.into());
+            }
+        };
+        let digest = match pushed_digest {
+            Some(d) => d,
+            None => self.remote_digest(&reference, name).await?.ok_or_else(|| {
+                DockerError::Registry {
+                    registry: reference.registry.clone(),
+                    message: format!("{name} was pushed but the registry does not list it"),
+                }
+            })?,
+        };
+        Ok(with(
+            planned,
+            [
+                (
+                    "id",
+                    Value::string(format!("{}@{digest}", reference.name())),
+                ),
+                ("sha256_digest", Value::string(digest)),
+            ],
+        ))
+    }
+
+    async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
+        // Only keep_remotely changes in place.
+        Ok(with(
+            planned,
+            [
+                ("id", prior.get("id").cloned().unwrap_or_default()),
+                (
+                    "sha256_digest",
+                    prior.get("sha256_digest").cloned().unwrap_or_default(),
+                ),
+            ],
+        ))
+    }
+
+    async fn delete(&self, prior: &Value) -> ProviderResult<()> {
+        let Some(name) = opt_str(prior, "name") else {
+            return Ok(());
+        };
+        let reference = Self::reference(name)?;
+        if !bool_or(prior, "keep_remotely", false)
+            && let Some(digest) = opt_str(prior, "sha256_digest")
+        {
+            let auth = self.shared.auth_for(&reference.registry);
+            delete_manifest(&reference, digest, auth.as_ref()).await?;
+        }
+        if opt_str(prior, "source_image").is_some() {
+            // The local tag was made for the push; take it away again.
+            self.untag(name).await;
+        }
+        Ok(())
+    }
+
+    async fn import(&self, id: &str) -> ProviderResult<Value> {
+        self.import_by_name(id).await
+    }
+}
+
+impl DockerRegistryImage {
+    /// An image already in a registry, by `name`; it is deleted from the
+    /// registry on destroy unless the configuration says `keep_remotely`.
+    async fn import_by_name(&self, name: &str) -> ProviderResult<Value> {
+        let reference = Self::reference(name)?;
+        let digest = self
+            .remote_digest(&reference, name)
+            .await?
+            .ok_or_else(|| DockerError::Invalid(format!("the registry has no image {name}")))?;
+        let mut out = dumcel_planner::Map::new();
+        out.insert(
+            "id".into(),
+            Value::string(format!("{}@{digest}", reference.name())),
+        );
+        out.insert("name".into(), Value::string(name));
+        out.insert("source_image".into(), Value::Null);
+        out.insert("keep_remotely".into(), Value::Null);
+        out.insert("triggers".into(), Value::Null);
+        out.insert("sha256_digest".into(), Value::string(digest));
+        Ok(Value::Map(out))
+    }
+}
+
+/// A push error as the registry worded it.
+fn stream_message(e: bollard::errors::Error) -> String {
+    match e {
+        bollard::errors::Error::DockerStreamError { error } => error,
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message,
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,172 @@
+//! What a person sees when Docker work fails: the build step that broke with
+//! its output, and a container's exit code or health with its last logs.
+
+mod common;
+mod docker_support;
+
+use common::TestStack;
+use docker_support::{Cleanup, context_with, exists, inspect, require_docker, unique};
+
+#[test]
+fn a_broken_dockerfile_names_the_failing_step_and_its_output() {
+    require_docker();
+    let prefix = unique("broken");
+    let _cleanup = Cleanup(prefix.clone());
+    let s = TestStack::new(&format!(
+        r#"
+resource "docker_image" "app" {{
+  name = "{prefix}-app:latest"
+  build {{
+    context = "app"
+  }}
+}}
+"#
+    ));
+    context_with(
+        &s.file("app"),
+        r#"FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "sh", "-c", "echo fetching widgets; echo widget index is missing >&2; exit 3"]
+COPY www /www
+"#,
+    );
+    let r = s.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let err = &r.stderr;
+    assert!(
+        err.contains("at step \"Step 3/") && err.contains(" : RUN [\"/bin/busybox\""),
+        "the failing step is named:\n{}",
+        r.all()
+    );
+    assert!(
+        err.contains("| widget index is missing"),
+        "its stderr is shown:\n{err}"
+    );
+    assert!(
+        err.contains("| fetching widgets"),
+        "its stdout is shown:\n{err}"
+    );
+    assert!(
+        err.contains("non-zero code: 3"),
+        "with Docker's reason:\n{err}"
+    );
+    assert!(
+        r.stdout.contains("docker_image.app: Step 2/"),
+        "the build was streamed while it ran:\n{}",
+        r.stdout
+    );
+    assert!(s.state_addresses().is_empty(), "no image was recorded");
+    assert!(!exists("image", &format!("{prefix}-app:latest")));
+}
+
+fn crashing_stack(prefix: &str, command: &str) -> String {
+    format!(
+        r#"
+resource "docker_image" "app" {{
+  name = "{prefix}-app:latest"
+  build {{
+    context = "app"
+  }}
+}}
+resource "docker_container" "app" {{
+  name    = "{prefix}-app"
+  image   = docker_image.app.id
+  command = {command}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_container_that_exits_at_once_fails_with_its_logs_and_is_replaced_once_fixed() {
+    require_docker();
+    let prefix = unique("crash");
+    let _cleanup = Cleanup(prefix.clone());
+    let crash =
+        r#"["sh", "-c", "echo starting up; echo config file /etc/app.conf not found >&2; exit 7"]"#;
+    let s = TestStack::new(&crashing_stack(&prefix, crash));
+    context_with(&s.file("app"), include_str!("../examples/app/Dockerfile"));
+
+    let r = s.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let err = &r.stderr;
+    assert!(err.contains("docker_container.app"), "{err}");
+    assert!(
+        err.contains("exited with code 7"),
+        "the exit code is shown:\n{err}"
+    );
+    assert!(
+        err.contains("starting up"),
+        "stdout lines are shown:\n{err}"
+    );
+    assert!(
+        err.contains("config file /etc/app.conf not found"),
+        "stderr lines are shown:\n{err}"
+    );
+    let container = format!("{prefix}-app");
+    let recorded = &s.state()["resources"]["docker_container.app"];
+    assert_eq!(
+        recorded["tainted"], true,
+        "the half-made container is recorded tainted: {recorded}"
+    );
+    let crashed_id = inspect("container", &container, "{{.Id}}").expect("the container exists");
+
+    s.write("main.hcl", &crashing_stack(&prefix, r#"["sleep", "600"]"#));
+    let plan = s.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("docker_container.app is tainted, so must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    s.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(
+        inspect("container", &container, "{{.State.Running}}").as_deref(),
+        Some("true")
+    );
+    assert_ne!(
+        inspect("container", &container, "{{.Id}}"),
+        Some(crashed_id),
+        "the crashed container was replaced"
+    );
+    s.ok(&["destroy", "-auto-approve"]);
+    assert!(!exists("container", &container));
+}
+
+#[test]
+fn waiting_on_a_failing_healthcheck_fails_with_its_output() {
+    require_docker();
+    let prefix = unique("sick");
+    let _cleanup = Cleanup(prefix.clone());
+    let s = TestStack::new(&format!(
+        r#"
+resource "docker_image" "app" {{
+  name = "{prefix}-app:latest"
+  build {{
+    context = "app"
+  }}
+}}
+resource "docker_container" "app" {{
+  name  = "{prefix}-app"
+  image = docker_image.app.id
+  healthcheck {{
+    test     = ["CMD", "/bin/busybox", "sh", "-c", "echo database is unreachable; exit 1"]
+    interval = "1s"
+    retries  = 1
+  }}
+  wait         = true
+  wait_timeout = 30
+}}
+"#
+    ));
+    context_with(&s.file("app"), include_str!("../examples/app/Dockerfile"));
+    let r = s.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("is unhealthy"), "{}", r.all());
+    assert!(
+        r.stderr.contains("database is unreachable"),
+        "the healthcheck's output is shown:\n{}",
+        r.all()
+    );
+    s.ok(&["destroy", "-auto-approve"]);
+}
