@@ -88,6 +88,7 @@ impl PlanFlags {
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     dumcel_engine::builtin::register(&mut r);
+    dumcel_provider_aws::register(&mut r);
     r
 }
 
