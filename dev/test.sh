@@ -14,5 +14,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== services"
 bash dev/services/docker.sh
+# The AWS provider's tests talk to moto on loopback, with fake credentials;
+# IMDS is off so nothing ever looks past 127.0.0.1 for credentials or region.
+AWS_ENDPOINT_URL="$(bash dev/services/moto.sh)"
+export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 echo "== cargo test"
 cargo test --workspace --no-fail-fast

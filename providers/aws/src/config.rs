@@ -1,0 +1,211 @@
+//! The provider's configuration (`provider "aws" { ... }`) and the SDK clients
+//! built from it. `configure` only records the settings: the SDK's own
+//! configuration (credential chain, region chain, `AWS_ENDPOINT_URL`) is
+//! loaded lazily on the first call, so a stack that never calls AWS never
+//! needs credentials.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
+use tokio::sync::OnceCell;
+
+use crate::attrs::{block, opt_str, str_map};
+
+/// Services whose endpoint an `endpoints { ... }` block may override.
+pub const SERVICES: &[&str] = &["dynamodb", "ec2", "ecr", "ecs", "elbv2", "s3"];
+
+#[derive(Clone, Default)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoints: BTreeMap<String, String>,
+    pub default_tags: BTreeMap<String, String>,
+    /// Static credentials from the block; the standard chain when absent.
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+}
+
+// Written by hand so that the secret key never reaches a log line.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoints", &self.endpoints)
+            .field("default_tags", &self.default_tags)
+            .field("access_key", &self.access_key.as_ref().map(|_| "(set)"))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+pub fn schema() -> Schema {
+    let mut endpoints = Schema::new();
+    for s in SERVICES {
+        endpoints = endpoints.attr(s, Attribute::optional());
+    }
+    Schema::new()
+        .attr("region", Attribute::optional())
+        .attr("profile", Attribute::optional())
+        .attr("access_key", Attribute::optional().sensitive())
+        .attr("secret_key", Attribute::optional().sensitive())
+        .block(
+            "default_tags",
+            NestedBlock {
+                schema: Schema::new().attr("tags", Attribute::optional()),
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+            },
+        )
+        .block(
+            "endpoints",
+            NestedBlock {
+                schema: endpoints,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+            },
+        )
+}
+
+impl Settings {
+    pub fn from_value(config: &Value) -> Settings {
+        let endpoints = block(config, "endpoints")
+            .map(|e| {
+                SERVICES
+                    .iter()
+                    .filter_map(|s| opt_str(e, s).map(|u| (s.to_string(), u.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let default_tags = block(config, "default_tags")
+            .map(|t| str_map(t, "tags").into_iter().collect())
+            .unwrap_or_default();
+        Settings {
+            region: opt_str(config, "region").map(str::to_owned),
+            profile: opt_str(config, "profile").map(str::to_owned),
+            endpoints,
+            default_tags,
+            access_key: opt_str(config, "access_key").map(str::to_owned),
+            secret_key: opt_str(config, "secret_key").map(str::to_owned),
+        }
+    }
+}
+
+/// What every resource type of the provider shares: the settings and the SDK
+/// configuration, each made once.
+#[derive(Default)]
+pub struct Shared {
+    settings: OnceLock<Settings>,
+    sdk: OnceCell<SdkConfig>,
+}
+
+impl Shared {
+    pub fn configure(&self, settings: Settings) {
+        // Configured once per process; a second call (never made by the
+        // engine) keeps the first settings.
+        let _ = self.settings.set(settings);
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.get().cloned().unwrap_or_default()
+    }
+
+    pub fn default_tags(&self) -> BTreeMap<String, String> {
+        self.settings
+            .get()
+            .map(|s| s.default_tags.clone())
+            .unwrap_or_default()
+    }
+
+    async fn sdk(&self) -> &SdkConfig {
+        self.sdk
+            .get_or_init(|| async {
+                let settings = self.settings();
+                // Standard retry mode: throttling and transient errors are
+                // retried with exponential backoff and jitter.
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(RetryConfig::standard().with_max_attempts(6));
+                if let Some(region) = settings.region {
+                    loader = loader.region(Region::new(region));
+                }
+                if let Some(profile) = settings.profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let (Some(ak), Some(sk)) = (settings.access_key, settings.secret_key) {
+                    loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                        ak,
+                        sk,
+                        None,
+                        None,
+                        "provider-block",
+                    ));
+                }
+                loader.load().await
+            })
+            .await
+    }
+
+    fn endpoint(&self, service: &str) -> Option<String> {
+        self.settings.get()?.endpoints.get(service).cloned()
+    }
+
+    pub async fn ecr(&self) -> aws_sdk_ecr::Client {
+        let mut b = aws_sdk_ecr::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("ecr") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_ecr::Client::from_conf(b.build())
+    }
+
+    pub async fn ecs(&self) -> aws_sdk_ecs::Client {
+        let mut b = aws_sdk_ecs::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("ecs") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_ecs::Client::from_conf(b.build())
+    }
+
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        let mut b = aws_sdk_elasticloadbalancingv2::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("elbv2") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(b.build())
+    }
+
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        let mut b = aws_sdk_ec2::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("ec2") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_ec2::Client::from_conf(b.build())
+    }
+
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let mut b = aws_sdk_dynamodb::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("dynamodb") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_dynamodb::Client::from_conf(b.build())
+    }
+
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let sdk = self.sdk().await;
+        let mut b = aws_sdk_s3::config::Builder::from(sdk);
+        let custom = self.endpoint("s3");
+        // An emulator or other custom endpoint has no per-bucket host names:
+        // address buckets by path.
+        let path_style = custom.is_some()
+            || sdk.endpoint_url().is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        if let Some(url) = custom {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_s3::Client::from_conf(b.force_path_style(path_style).build())
+    }
+}

@@ -1,0 +1,480 @@
+//! `aws_ecs_service`: a long-running set of tasks. The task definition,
+//! desired count, network configuration and deployment settings change in
+//! place (a rolling deployment); name, cluster, launch type and load balancers
+//! replace it. `wait_for_steady_state` waits until the rollout has finished.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    LaunchType, LoadBalancer, NetworkConfiguration, Service,
+};
+use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
+use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
+
+use crate::attrs::{
+    block, blocks, n, narrow_blocks, obj, opt_bool, opt_i32, opt_str, req_str, s, strings, with_all,
+};
+use crate::config::Shared;
+use crate::ecs_cluster::ecs_tags;
+use crate::error::{AwsError, AwsResult, sdk};
+use crate::{tags, wait};
+
+pub struct EcsService {
+    shared: Arc<Shared>,
+    schema: Schema,
+}
+
+impl EcsService {
+    pub fn new(shared: Arc<Shared>) -> EcsService {
+        let network = Schema::new()
+            .attr("subnets", Attribute::required())
+            .attr("security_groups", Attribute::optional())
+            .attr("assign_public_ip", Attribute::optional());
+        let lb = Schema::new()
+            .attr("target_group_arn", Attribute::required())
+            .attr("container_name", Attribute::required())
+            .attr("container_port", Attribute::required());
+        let breaker = Schema::new()
+            .attr("enable", Attribute::required())
+            .attr("rollback", Attribute::required());
+        let schema = Schema::new()
+            .attr("id", Attribute::computed())
+            .attr("name", Attribute::required().force_new())
+            .attr("cluster", Attribute::required().force_new())
+            .attr("task_definition", Attribute::required())
+            .attr("desired_count", Attribute::optional_computed())
+            .attr("launch_type", Attribute::optional_computed().force_new())
+            .attr(
+                "deployment_minimum_healthy_percent",
+                Attribute::optional_computed(),
+            )
+            .attr("deployment_maximum_percent", Attribute::optional_computed())
+            .attr("health_check_grace_period_seconds", Attribute::optional())
+            .attr(
+                "wait_for_steady_state",
+                Attribute::optional()
+                    .describe("wait for the rollout to finish on create and update"),
+            )
+            .attr("arn", Attribute::computed())
+            .block(
+                "network_configuration",
+                NestedBlock {
+                    schema: network,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                },
+            )
+            .block(
+                "load_balancer",
+                NestedBlock {
+                    schema: lb,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: true,
+                },
+            )
+            .block(
+                "deployment_circuit_breaker",
+                NestedBlock {
+                    schema: breaker,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                },
+            );
+        EcsService {
+            shared,
+            schema: tags::add(schema),
+        }
+    }
+
+    async fn describe(&self, cluster: &str, name: &str) -> AwsResult<Option<Service>> {
+        let out = self
+            .shared
+            .ecs()
+            .await
+            .describe_services()
+            .cluster(cluster)
+            .services(name)
+            .send()
+            .await
+            .map_err(sdk("DescribeServices"));
+        match out {
+            // A deleted service lingers as INACTIVE (or DRAINING) for a while.
+            Ok(o) => Ok(o
+                .services()
+                .iter()
+                .find(|s| s.status() == Some("ACTIVE"))
+                .cloned()),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn value(base: &Value, svc: &Service) -> Value {
+        let arn = svc.service_arn().unwrap_or_default();
+        let mut pairs: Vec<(&str, Value)> = vec![
+            ("id", s(arn)),
+            ("arn", s(arn)),
+            ("name", s(svc.service_name().unwrap_or_default())),
+            ("desired_count", n(svc.desired_count())),
+        ];
+        if let Some(lt) = svc.launch_type() {
+            pairs.push(("launch_type", s(lt.as_str())));
+        }
+        if let Some(td) = svc.task_definition() {
+            // Keep what the configuration wrote when it names the same
+            // revision by family:revision rather than by ARN.
+            let prior = base.get("task_definition").and_then(Value::as_str);
+            let same = prior.is_some_and(|p| td == p || td.ends_with(&format!("/{p}")));
+            if !same {
+                pairs.push(("task_definition", s(td)));
+            }
+        }
+        if let Some(dc) = svc.deployment_configuration() {
+            if let Some(p) = dc.minimum_healthy_percent() {
+                pairs.push(("deployment_minimum_healthy_percent", n(p)));
+            }
+            if let Some(p) = dc.maximum_percent() {
+                pairs.push(("deployment_maximum_percent", n(p)));
+            }
+            let prior_cb = blocks(base, "deployment_circuit_breaker");
+            let actual: Vec<Value> = dc
+                .deployment_circuit_breaker()
+                .filter(|cb| cb.enable() || !prior_cb.is_empty())
+                .map(|cb| {
+                    obj([
+                        ("enable", Value::Bool(cb.enable())),
+                        ("rollback", Value::Bool(cb.rollback())),
+                    ])
+                })
+                .into_iter()
+                .collect();
+            pairs.push((
+                "deployment_circuit_breaker",
+                narrow_blocks(prior_cb, actual),
+            ));
+        }
+        let prior_net = blocks(base, "network_configuration");
+        let actual_net: Vec<Value> = svc
+            .network_configuration()
+            .and_then(|nc| nc.awsvpc_configuration())
+            .map(|a| {
+                obj([
+                    ("subnets", sorted(a.subnets())),
+                    ("security_groups", sorted(a.security_groups())),
+                    (
+                        "assign_public_ip",
+                        Value::Bool(a.assign_public_ip() == Some(&AssignPublicIp::Enabled)),
+                    ),
+                ])
+            })
+            .into_iter()
+            .collect();
+        // Compare subnet lists as sets: keep the configured order when equal.
+        let actual_net = keep_order(prior_net, actual_net, &["subnets", "security_groups"]);
+        pairs.push((
+            "network_configuration",
+            narrow_blocks(prior_net, actual_net),
+        ));
+        let lbs: Vec<Value> = svc
+            .load_balancers()
+            .iter()
+            .map(|l| {
+                obj([
+                    (
+                        "target_group_arn",
+                        s(l.target_group_arn().unwrap_or_default()),
+                    ),
+                    ("container_name", s(l.container_name().unwrap_or_default())),
+                    (
+                        "container_port",
+                        l.container_port().map(n).unwrap_or(Value::Null),
+                    ),
+                ])
+            })
+            .collect();
+        pairs.push(("load_balancer", Value::List(lbs)));
+        with_all(base, pairs)
+    }
+
+    fn deployment_configuration(planned: &Value) -> AwsResult<Option<DeploymentConfiguration>> {
+        let cb = block(planned, "deployment_circuit_breaker");
+        let min = opt_i32(planned, "deployment_minimum_healthy_percent")?;
+        let max = opt_i32(planned, "deployment_maximum_percent")?;
+        if cb.is_none() && min.is_none() && max.is_none() {
+            return Ok(None);
+        }
+        let mut b = DeploymentConfiguration::builder()
+            .set_minimum_healthy_percent(min)
+            .set_maximum_percent(max);
+        if let Some(cb) = cb {
+            b = b.deployment_circuit_breaker(
+                DeploymentCircuitBreaker::builder()
+                    .enable(opt_bool(cb, "enable").unwrap_or(false))
+                    .rollback(opt_bool(cb, "rollback").unwrap_or(false))
+                    .build(),
+            );
+        }
+        Ok(Some(b.build()))
+    }
+
+    fn network_configuration(planned: &Value) -> AwsResult<Option<NetworkConfiguration>> {
+        let Some(nc) = block(planned, "network_configuration") else {
+            return Ok(None);
+        };
+        let vpc = AwsVpcConfiguration::builder()
+            .set_subnets(Some(crate::attrs::str_list(nc, "subnets")))
+            .set_security_groups(Some(crate::attrs::str_list(nc, "security_groups")))
+            .assign_public_ip(if opt_bool(nc, "assign_public_ip").unwrap_or(false) {
+                AssignPublicIp::Enabled
+            } else {
+                AssignPublicIp::Disabled
+            })
+            .build()
+            .map_err(|e| AwsError::invalid(e.to_string()))?;
+        Ok(Some(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(vpc)
+                .build(),
+        ))
+    }
+
+    /// Waits until one deployment is left, COMPLETED, with its tasks running;
+    /// a FAILED rollout (the circuit breaker tripped) is an error.
+    async fn wait_steady(&self, cluster: &str, name: &str) -> AwsResult<()> {
+        // The last progress line, so each is reported once.
+        let last = std::sync::Mutex::new(String::new());
+        wait::until(
+            &format!("service {name} to reach a steady state"),
+            wait::limit(600),
+            Duration::from_secs(5),
+            || {
+                let last = &last;
+                async move {
+                    let svc = self.describe(cluster, name).await?.ok_or_else(|| {
+                        AwsError::invalid(format!("service {name} vanished while rolling out"))
+                    })?;
+                    let deployments = svc.deployments();
+                    let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY"));
+                    let rollout = primary
+                        .and_then(|d| d.rollout_state())
+                        .map(|r| r.as_str().to_owned());
+                    let line = format!(
+                        "{name}: {} running of {} desired, {} deployment(s), rollout {}",
+                        svc.running_count(),
+                        svc.desired_count(),
+                        deployments.len(),
+                        rollout.as_deref().unwrap_or("-")
+                    );
+                    if let Ok(mut last) = last.lock()
+                        && *last != line
+                    {
+                        dumcel_engine::progress::report(&line);
+                        *last = line;
+                    }
+                    if rollout.as_deref() == Some("FAILED") {
+                        let reason = primary
+                            .and_then(|d| d.rollout_state_reason())
+                            .unwrap_or("no reason given");
+                        return Err(AwsError::Service {
+                            operation: "DescribeServices",
+                            code: "DeploymentFailed".into(),
+                            message: reason.to_owned(),
+                        });
+                    }
+                    let done = deployments.len() == 1
+                        && rollout.as_deref().is_none_or(|r| r == "COMPLETED")
+                        && svc.running_count() >= svc.desired_count();
+                    Ok(done.then_some(()))
+                }
+            },
+        )
+        .await
+    }
+}
+
+fn sorted(items: &[String]) -> Value {
+    let mut v = items.to_vec();
+    v.sort();
+    strings(v)
+}
+
+/// For each list attribute compared as a set: when the sets are equal, keep
+/// the recorded order, so a reordering by AWS is no change.
+fn keep_order(prior: &[Value], actual: Vec<Value>, keys: &[&str]) -> Vec<Value> {
+    actual
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut a)| {
+            if let Some(p) = prior.get(i) {
+                for k in keys {
+                    let mut pl: Vec<String> = crate::attrs::str_list(p, k);
+                    let al: Vec<String> = crate::attrs::str_list(&a, k);
+                    let kept = pl.clone();
+                    pl.sort();
+                    if pl == al {
+                        a = with_all(&a, [(*k, strings(kept))]);
+                    }
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+#[async_trait]
+impl ResourceType for EcsService {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
+        Ok(tags::plan(&self.shared.default_tags(), proposed))
+    }
+
+    async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
+        let cluster = req_str(prior, "cluster")?;
+        let name = req_str(prior, "name")?;
+        Ok(self
+            .describe(cluster, name)
+            .await?
+            .map(|svc| Self::value(prior, &svc)))
+    }
+
+    async fn create(&self, planned: &Value) -> ProviderResult<Value> {
+        let cluster = req_str(planned, "cluster")?;
+        let name = req_str(planned, "name")?;
+        let mut req = self
+            .shared
+            .ecs()
+            .await
+            .create_service()
+            .cluster(cluster)
+            .service_name(name)
+            .task_definition(req_str(planned, "task_definition")?)
+            .desired_count(opt_i32(planned, "desired_count")?.unwrap_or(1))
+            .set_launch_type(opt_str(planned, "launch_type").map(LaunchType::from))
+            .set_health_check_grace_period_seconds(opt_i32(
+                planned,
+                "health_check_grace_period_seconds",
+            )?)
+            .set_deployment_configuration(Self::deployment_configuration(planned)?)
+            .set_network_configuration(Self::network_configuration(planned)?);
+        for l in blocks(planned, "load_balancer") {
+            req = req.load_balancers(
+                LoadBalancer::builder()
+                    .set_target_group_arn(opt_str(l, "target_group_arn").map(str::to_owned))
+                    .set_container_name(opt_str(l, "container_name").map(str::to_owned))
+                    .set_container_port(opt_i32(l, "container_port")?)
+                    .build(),
+            );
+        }
+        let all = tags::merged(&self.shared.default_tags(), planned);
+        if !all.is_empty() {
+            req = req.set_tags(Some(ecs_tags(all)));
+        }
+        let out = req.send().await.map_err(sdk("CreateService"))?;
+        let svc = out
+            .service()
+            .ok_or_else(|| AwsError::unexpected("CreateService", "no service in the answer"))?;
+        let made = Self::value(planned, svc);
+        if opt_bool(planned, "wait_for_steady_state").unwrap_or(false)
+            && let Err(e) = self.wait_steady(cluster, name).await
+        {
+            // The service exists: record it (tainted) rather than lose it.
+            return Err(ProviderError {
+                message: e.to_string(),
+                partial: Some(made),
+            });
+        }
+        Ok(made)
+    }
+
+    async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
+        let cluster = req_str(planned, "cluster")?;
+        let name = req_str(planned, "name")?;
+        let arn = req_str(prior, "arn")?;
+        self.shared
+            .ecs()
+            .await
+            .update_service()
+            .cluster(cluster)
+            .service(name)
+            .task_definition(req_str(planned, "task_definition")?)
+            .set_desired_count(opt_i32(planned, "desired_count")?)
+            .set_health_check_grace_period_seconds(opt_i32(
+                planned,
+                "health_check_grace_period_seconds",
+            )?)
+            .set_deployment_configuration(Self::deployment_configuration(planned)?)
+            .set_network_configuration(Self::network_configuration(planned)?)
+            .send()
+            .await
+            .map_err(sdk("UpdateService"))?;
+        crate::ecs_cluster::retag(&self.shared, arn, prior, planned).await?;
+        if opt_bool(planned, "wait_for_steady_state").unwrap_or(false) {
+            self.wait_steady(cluster, name).await?;
+        }
+        let svc = self.describe(cluster, name).await?.ok_or_else(|| {
+            ProviderError::new(format!("service {name} vanished while it was updated"))
+        })?;
+        Ok(Self::value(planned, &svc))
+    }
+
+    async fn delete(&self, prior: &Value) -> ProviderResult<()> {
+        let cluster = req_str(prior, "cluster")?;
+        let name = req_str(prior, "name")?;
+        let ecs = self.shared.ecs().await;
+        // Force: no need to scale to zero first and wait for that.
+        match ecs
+            .delete_service()
+            .cluster(cluster)
+            .service(name)
+            .force(true)
+            .send()
+            .await
+            .map_err(sdk("DeleteService"))
+        {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        wait::until(
+            &format!("service {name} to drain"),
+            wait::limit(600),
+            Duration::from_secs(3),
+            || async move { Ok(self.describe(cluster, name).await?.is_none().then_some(())) },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn import(&self, id: &str) -> ProviderResult<Value> {
+        let (cluster, name) = id.split_once('/').ok_or_else(|| {
+            ProviderError::new(format!("import id must be CLUSTER/SERVICE, got {id:?}"))
+        })?;
+        let base = obj([
+            ("cluster", s(cluster)),
+            ("tags", Value::Null),
+            ("tags_all", Value::Map(Default::default())),
+            ("wait_for_steady_state", Value::Null),
+            ("health_check_grace_period_seconds", Value::Null),
+        ]);
+        let svc = self.describe(cluster, name).await?.ok_or_else(|| {
+            ProviderError::new(format!("ServiceNotFoundException: no service {id:?}"))
+        })?;
+        let v = Self::value(&base, &svc);
+        Ok(with_all(
+            &v,
+            [(
+                "task_definition",
+                s(svc.task_definition().unwrap_or_default()),
+            )],
+        ))
+    }
+}
