@@ -1,0 +1,320 @@
+//! The reference stack (examples/stack.hcl) against moto, end to end through
+//! the real binary; results are checked with the AWS SDK, not through dumcel.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Run, TestStack};
+
+const ENDPOINT_DEFAULT: &str = "http://127.0.0.1:5005";
+
+fn endpoint() -> String {
+    let url = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| ENDPOINT_DEFAULT.into());
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    assert!(
+        std::net::TcpStream::connect(host).is_ok(),
+        "moto (the AWS API emulator) is not answering on {url}: start it with \
+         dev/services/moto.sh (dev/test.sh and CI do)"
+    );
+    url
+}
+
+fn aws(s: &TestStack, args: &[&str]) -> Run {
+    let mut c: Command = s.command(args);
+    c.env("AWS_ENDPOINT_URL", endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE");
+    let out = c.output().expect("run dumcel");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(s: &TestStack, args: &[&str]) -> Run {
+    let r = aws(s, args);
+    assert_eq!(r.code, 0, "dumcel {args:?} failed:\n{}", r.all());
+    r
+}
+
+async fn sdk() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+fn s3(c: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(c)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// A unique stack name, so parallel tests and reruns never share objects.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+fn example() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/stack.hcl"))
+        .expect("examples/stack.hcl")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn example_stack_applies_updates_drifts_and_destroys() {
+    let name = unique("ex");
+    let stack = TestStack::new(&example());
+    let var = format!("name={name}");
+    ok(&stack, &["apply", "-auto-approve", "-var", &var]);
+
+    let c = sdk().await;
+    let ecs = aws_sdk_ecs::Client::new(&c);
+    let svc = ecs
+        .describe_services()
+        .cluster(&name)
+        .services("app")
+        .send()
+        .await
+        .unwrap();
+    let svc = &svc.services()[0];
+    assert_eq!(svc.desired_count(), 2);
+    let td1 = svc.task_definition().unwrap().to_owned();
+    assert!(td1.ends_with(&format!("{name}:1")), "{td1}");
+
+    // Nothing to do the second time.
+    let r = aws(&stack, &["plan", "-detailed-exitcode", "-var", &var]);
+    assert_eq!(r.code, 0, "second plan is not empty:\n{}", r.all());
+
+    // A new image: a new revision, the service updated in place.
+    let tag = "image_tag=v2";
+    let r = ok(&stack, &["plan", "-var", &var, "-var", tag]);
+    assert!(
+        r.stdout
+            .contains("aws_ecs_service.app will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    ok(
+        &stack,
+        &["apply", "-auto-approve", "-var", &var, "-var", tag],
+    );
+    let svc = ecs
+        .describe_services()
+        .cluster(&name)
+        .services("app")
+        .send()
+        .await
+        .unwrap();
+    let td2 = svc.services()[0].task_definition().unwrap().to_owned();
+    assert!(td2.ends_with(&format!("{name}:2")), "{td2}");
+    let old = ecs
+        .describe_task_definition()
+        .task_definition(&td1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.task_definition().unwrap().status().map(|s| s.as_str()),
+        Some("INACTIVE")
+    );
+
+    // Drift: the bucket deleted and the service scaled outside dumcel.
+    let bucket = format!("{name}-assets");
+    let s3c = s3(&c);
+    // The bucket is versioned: every version and delete marker must go first.
+    let versions = s3c
+        .list_object_versions()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let ids = versions
+        .versions()
+        .iter()
+        .map(|v| (v.key(), v.version_id()))
+        .chain(
+            versions
+                .delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id())),
+        );
+    for (key, version) in ids {
+        s3c.delete_object()
+            .bucket(&bucket)
+            .key(key.unwrap())
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+            .unwrap();
+    }
+    s3c.delete_bucket().bucket(&bucket).send().await.unwrap();
+    ecs.update_service()
+        .cluster(&name)
+        .service("app")
+        .desired_count(5)
+        .send()
+        .await
+        .unwrap();
+    let r = aws(
+        &stack,
+        &["plan", "-detailed-exitcode", "-var", &var, "-var", tag],
+    );
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stdout.contains("aws_s3_bucket.assets has been deleted"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("aws_ecs_service.app has been changed"),
+        "{}",
+        r.stdout
+    );
+    ok(
+        &stack,
+        &["apply", "-auto-approve", "-var", &var, "-var", tag],
+    );
+    s3c.head_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket is back");
+    s3c.head_object()
+        .bucket(&bucket)
+        .key("index.html")
+        .send()
+        .await
+        .expect("object is back");
+    let svc = ecs
+        .describe_services()
+        .cluster(&name)
+        .services("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svc.services()[0].desired_count(), 2);
+    let r = aws(
+        &stack,
+        &["plan", "-detailed-exitcode", "-var", &var, "-var", tag],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    ok(
+        &stack,
+        &["destroy", "-auto-approve", "-var", &var, "-var", tag],
+    );
+    assert!(s3c.head_bucket().bucket(&bucket).send().await.is_err());
+    let ecr = aws_sdk_ecr::Client::new(&c);
+    assert!(
+        ecr.describe_repositories()
+            .repository_names(&name)
+            .send()
+            .await
+            .is_err()
+    );
+    let ddb = aws_sdk_dynamodb::Client::new(&c);
+    assert!(
+        ddb.describe_table()
+            .table_name(format!("{name}-data"))
+            .send()
+            .await
+            .is_err()
+    );
+    let clusters = ecs
+        .describe_clusters()
+        .clusters(&name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        clusters
+            .clusters()
+            .iter()
+            .all(|c| c.status() == Some("INACTIVE"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_existing_repository_and_cluster() {
+    let name = unique("imp");
+    let c = sdk().await;
+    let ecr = aws_sdk_ecr::Client::new(&c);
+    ecr.create_repository()
+        .repository_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let ecs = aws_sdk_ecs::Client::new(&c);
+    ecs.create_cluster()
+        .cluster_name(&name)
+        .send()
+        .await
+        .unwrap();
+
+    let stack = TestStack::new(&format!(
+        r#"
+resource "aws_ecr_repository" "r" {{
+  name = "{name}"
+}}
+resource "aws_ecs_cluster" "c" {{
+  name = "{name}"
+}}
+"#
+    ));
+    ok(&stack, &["import", "aws_ecr_repository.r", &name]);
+    ok(&stack, &["import", "aws_ecs_cluster.c", &name]);
+    assert!(
+        stack
+            .attr("aws_ecr_repository.r", "repository_url")
+            .as_str()
+            .unwrap()
+            .ends_with(&name)
+    );
+    let r = aws(&stack, &["plan", "-detailed-exitcode"]);
+    // Only tags_all may differ (import does not read tags): nothing is replaced.
+    assert!(!r.stdout.contains("must be replaced"), "{}", r.all());
+    assert!(r.code == 0 || r.code == 2, "{}", r.all());
+    ok(&stack, &["apply", "-auto-approve"]);
+    let r = aws(&stack, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    ok(&stack, &["destroy", "-auto-approve"]);
+    assert!(
+        ecr.describe_repositories()
+            .repository_names(&name)
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[test]
+fn aws_errors_reach_the_user_with_the_address() {
+    let stack = TestStack::new(
+        r#"
+resource "aws_ecs_service" "s" {
+  name            = "s"
+  cluster         = "no-such-cluster-for-dumcel"
+  task_definition = "no-such-family:1"
+}
+"#,
+    );
+    let r = aws(&stack, &["apply", "-auto-approve"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("aws_ecs_service.s"), "{}", r.all());
+    assert!(r.all().contains("Exception"), "{}", r.all());
+}
