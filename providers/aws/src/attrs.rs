@@ -167,3 +167,69 @@ fn narrow(prior: &Map, actual: Value) -> Value {
     }
     Value::Map(out)
 }
+
+/// `proposed` with `key` set to `default` when the configuration leaves it
+/// out (a plan hook's way of showing AWS's default before apply).
+pub fn or_default(proposed: Value, key: &str, default: Value) -> Value {
+    if proposed
+        .get(key)
+        .is_none_or(|v| v.is_null() || v.is_unknown())
+    {
+        with(&proposed, key, default)
+    } else {
+        proposed
+    }
+}
+
+/// A list AWS treats as a set (subnets, security groups, host names): the
+/// recorded order when it holds the same members, else AWS's, sorted.
+pub fn set_like(prior: Option<&Value>, mut actual: Vec<String>) -> Value {
+    actual.sort();
+    if let Some(p) = prior.and_then(Value::as_list) {
+        let mut had: Vec<String> = p
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect();
+        had.sort();
+        if had.len() == p.len() && had == actual {
+            return Value::List(p.to_vec());
+        }
+    }
+    strings(actual)
+}
+
+/// AWS answers some numbers as text (a health check's port, a status code);
+/// where the recorded value was written as the same number, report a number.
+pub fn numbers_like(prior: &Value, actual: Value) -> Value {
+    match (prior, actual) {
+        (Value::Number(p), Value::String(a)) if a.trim().parse::<f64>().ok() == Some(*p) => {
+            Value::Number(*p)
+        }
+        (Value::Map(p), Value::Map(a)) => Value::Map(
+            a.into_iter()
+                .map(|(k, v)| {
+                    let v = match p.get(&k) {
+                        Some(pv) => numbers_like(pv, v),
+                        None => v,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (Value::List(p), Value::List(a)) => Value::List(
+            a.into_iter()
+                .enumerate()
+                .map(|(i, v)| match p.get(i) {
+                    Some(pv) => numbers_like(pv, v),
+                    None => v,
+                })
+                .collect(),
+        ),
+        (_, a) => a,
+    }
+}
+
+/// A string or number attribute as text (`status_code = 404` or `"404"`).
+pub fn opt_text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::to_template_string)
+}

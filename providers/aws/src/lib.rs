@@ -16,6 +16,11 @@ mod ecs_cluster;
 mod ecs_container_definitions;
 mod ecs_service;
 mod ecs_task_definition;
+mod elbv2;
+mod lb;
+mod lb_listener;
+mod lb_listener_rule;
+mod lb_target_group;
 mod s3_bucket;
 mod s3_object;
 mod security_group;
@@ -85,6 +90,19 @@ impl Provider for Aws {
             (
                 "aws_dynamodb_table",
                 Arc::new(dynamodb_table::DynamodbTable::new(s.clone())),
+            ),
+            ("aws_lb", Arc::new(lb::Lb::new(s.clone()))),
+            (
+                "aws_lb_target_group",
+                Arc::new(lb_target_group::LbTargetGroup::new(s.clone())),
+            ),
+            (
+                "aws_lb_listener",
+                Arc::new(lb_listener::LbListener::new(s.clone())),
+            ),
+            (
+                "aws_lb_listener_rule",
+                Arc::new(lb_listener_rule::LbListenerRule::new(s.clone())),
             ),
             (
                 "aws_security_group",

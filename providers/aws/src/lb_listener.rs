@@ -1,0 +1,192 @@
+//! `aws_lb_listener`: a port on a load balancer and what it does with the
+//! requests no rule takes (`default_action` blocks: `forward` to a target
+//! group, or a `fixed-response`). Its id is the ARN; import takes the ARN.
+//! Port, protocol and default actions change in place; the load balancer
+//! replaces it. Its rules go with it when it is deleted.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{Listener, ProtocolEnum};
+use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
+use dumcel_planner::{Attribute, Schema, Value};
+
+use crate::attrs::{blocks, n, obj, opt_i32, opt_str, os, req_str, s, string_map, with_all};
+use crate::config::Shared;
+use crate::elbv2::{
+    action_block, actions, actions_value, elb_tags, read_tags, retag, validate_actions,
+};
+use crate::error::{AwsError, AwsResult, sdk};
+use crate::tags;
+
+pub struct LbListener {
+    shared: Arc<Shared>,
+    schema: Schema,
+}
+
+impl LbListener {
+    pub fn new(shared: Arc<Shared>) -> LbListener {
+        let schema = Schema::new()
+            .attr("id", Attribute::computed())
+            .attr("load_balancer_arn", Attribute::required().force_new())
+            .attr("port", Attribute::optional())
+            .attr(
+                "protocol",
+                Attribute::optional_computed().describe("HTTP or HTTPS (ALB), TCP, UDP, TLS (NLB)"),
+            )
+            .attr("arn", Attribute::computed())
+            .block("default_action", action_block());
+        LbListener {
+            shared,
+            schema: tags::add(schema),
+        }
+    }
+
+    async fn observe(&self, base: &Value, arn: &str) -> AwsResult<Option<Value>> {
+        let client = self.shared.elbv2().await;
+        let listener = match client
+            .describe_listeners()
+            .listener_arns(arn)
+            .send()
+            .await
+            .map_err(sdk("DescribeListeners"))
+        {
+            Ok(o) => match o.listeners().first() {
+                Some(l) => l.clone(),
+                None => return Ok(None),
+            },
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(tags) = read_tags(&client, arn).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Self::value(base, &listener, tags)))
+    }
+
+    fn value(base: &Value, l: &Listener, tags: BTreeMap<String, String>) -> Value {
+        let arn = l.listener_arn().unwrap_or_default();
+        with_all(
+            base,
+            [
+                ("id", s(arn)),
+                ("arn", s(arn)),
+                ("load_balancer_arn", os(l.load_balancer_arn())),
+                ("port", l.port().map(n).unwrap_or(Value::Null)),
+                ("protocol", os(l.protocol().map(|p| p.as_str()))),
+                (
+                    "default_action",
+                    actions_value(blocks(base, "default_action"), l.default_actions()),
+                ),
+                ("tags_all", string_map(tags)),
+            ],
+        )
+    }
+}
+
+#[async_trait]
+impl ResourceType for LbListener {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Vec<(String, String)> {
+        validate_actions(config, "default_action")
+    }
+
+    fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
+        Ok(tags::plan(&self.shared.default_tags(), proposed))
+    }
+
+    async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
+        let arn = req_str(prior, "arn")?;
+        Ok(self.observe(prior, arn).await?)
+    }
+
+    async fn create(&self, planned: &Value) -> ProviderResult<Value> {
+        let lb = req_str(planned, "load_balancer_arn")?;
+        let all = tags::merged(&self.shared.default_tags(), planned);
+        let mut req = self
+            .shared
+            .elbv2()
+            .await
+            .create_listener()
+            .load_balancer_arn(lb)
+            .set_port(opt_i32(planned, "port")?)
+            .set_protocol(opt_str(planned, "protocol").map(ProtocolEnum::from))
+            .set_default_actions(Some(actions(planned, "default_action")?));
+        if !all.is_empty() {
+            req = req.set_tags(Some(elb_tags(all)));
+        }
+        let out = req.send().await.map_err(sdk("CreateListener"))?;
+        let arn = out
+            .listeners()
+            .first()
+            .and_then(|l| l.listener_arn())
+            .ok_or_else(|| AwsError::unexpected("CreateListener", "no listener ARN in the answer"))?
+            .to_owned();
+        let made = with_all(planned, [("id", s(&arn)), ("arn", s(&arn))]);
+        match self.observe(planned, &arn).await {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(ProviderError {
+                message: format!("listener {arn} vanished after it was created"),
+                partial: Some(made),
+            }),
+            Err(e) => Err(ProviderError {
+                message: e.to_string(),
+                partial: Some(made),
+            }),
+        }
+    }
+
+    async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
+        let arn = req_str(prior, "arn")?;
+        let client = self.shared.elbv2().await;
+        let changed = ["port", "protocol", "default_action"]
+            .iter()
+            .any(|k| prior.get(k) != planned.get(k));
+        if changed {
+            client
+                .modify_listener()
+                .listener_arn(arn)
+                .set_port(opt_i32(planned, "port")?)
+                .set_protocol(opt_str(planned, "protocol").map(ProtocolEnum::from))
+                .set_default_actions(Some(actions(planned, "default_action")?))
+                .send()
+                .await
+                .map_err(sdk("ModifyListener"))?;
+        }
+        retag(&client, arn, prior, planned).await?;
+        Ok(self.observe(planned, arn).await?.ok_or_else(|| {
+            ProviderError::new(format!("listener {arn} vanished while it was updated"))
+        })?)
+    }
+
+    async fn delete(&self, prior: &Value) -> ProviderResult<()> {
+        let arn = req_str(prior, "arn")?;
+        match self
+            .shared
+            .elbv2()
+            .await
+            .delete_listener()
+            .listener_arn(arn)
+            .send()
+            .await
+            .map_err(sdk("DeleteListener"))
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn import(&self, id: &str) -> ProviderResult<Value> {
+        let base = obj([("tags", Value::Null)]);
+        self.observe(&base, id).await?.ok_or_else(|| {
+            ProviderError::new(format!(
+                "ListenerNotFound: no listener {id:?} to import (give its ARN)"
+            ))
+        })
+    }
+}
