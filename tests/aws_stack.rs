@@ -96,6 +96,35 @@ async fn example_stack_applies_updates_drifts_and_destroys() {
     let td1 = svc.task_definition().unwrap().to_owned();
     assert!(td1.ends_with(&format!("{name}:1")), "{td1}");
 
+    // The ALB routes the app's host name to the service's target group.
+    let tg_arn = stack
+        .attr("aws_lb_target_group.app", "arn")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lbs = svc.load_balancers();
+    assert_eq!(lbs.len(), 1);
+    assert_eq!(lbs[0].target_group_arn(), Some(tg_arn.as_str()));
+    assert_eq!(lbs[0].container_port(), Some(8080));
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c);
+    let rule_arn = stack.attr("aws_lb_listener_rule.app", "arn");
+    let rules = elb
+        .describe_rules()
+        .rule_arns(rule_arn.as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let rule = &rules.rules()[0];
+    let hosts: Vec<&str> = rule
+        .conditions()
+        .iter()
+        .filter_map(|c| c.host_header_config())
+        .flat_map(|h| h.values())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(hosts, [format!("{name}.dumcel.test")]);
+    assert_eq!(rule.actions()[0].target_group_arn(), Some(tg_arn.as_str()));
+
     // Nothing to do the second time.
     let r = aws(&stack, &["plan", "-detailed-exitcode", "-var", &var]);
     assert_eq!(r.code, 0, "second plan is not empty:\n{}", r.all());
@@ -107,6 +136,11 @@ async fn example_stack_applies_updates_drifts_and_destroys() {
         r.stdout
             .contains("aws_ecs_service.app will be updated in-place"),
         "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("# aws_lb"),
+        "the ALB is left alone:\n{}",
         r.stdout
     );
     ok(
@@ -227,6 +261,8 @@ async fn example_stack_applies_updates_drifts_and_destroys() {
             .await
             .is_err()
     );
+    let gone = elb.describe_load_balancers().names(&name).send().await;
+    assert!(gone.is_err(), "the ALB is gone after destroy: {gone:?}");
     let ddb = aws_sdk_dynamodb::Client::new(&c);
     assert!(
         ddb.describe_table()
