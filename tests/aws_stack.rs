@@ -2,72 +2,24 @@
 //! the real binary; results are checked with the AWS SDK, not through dumcel.
 
 mod common;
-
-use std::process::Command;
+#[path = "common/aws.rs"]
+mod emulator;
 
 use common::{Run, TestStack};
-
-const ENDPOINT_DEFAULT: &str = "http://127.0.0.1:5005";
-
-fn endpoint() -> String {
-    let url = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| ENDPOINT_DEFAULT.into());
-    let host = url.trim_start_matches("http://").trim_end_matches('/');
-    assert!(
-        std::net::TcpStream::connect(host).is_ok(),
-        "moto (the AWS API emulator) is not answering on {url}: start it with \
-         dev/services/moto.sh (dev/test.sh and CI do)"
-    );
-    url
-}
+use emulator::{emulator_env, s3, sdk, unique};
 
 fn aws(s: &TestStack, args: &[&str]) -> Run {
-    let mut c: Command = s.command(args);
-    c.env("AWS_ENDPOINT_URL", endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE");
-    let out = c.output().expect("run dumcel");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(
+        emulator_env(&mut s.command(args))
+            .output()
+            .expect("run dumcel"),
+    )
 }
 
 fn ok(s: &TestStack, args: &[&str]) -> Run {
     let r = aws(s, args);
     assert_eq!(r.code, 0, "dumcel {args:?} failed:\n{}", r.all());
     r
-}
-
-async fn sdk() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint())
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await
-}
-
-fn s3(c: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(c)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
-/// A unique stack name, so parallel tests and reruns never share objects.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
 fn example() -> String {
