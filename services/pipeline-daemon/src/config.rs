@@ -1,0 +1,354 @@
+//! The daemon's one HCL file: Kafka, the webhook, and the repositories it
+//! deploys. Validated whole at start; every error names the file, the line
+//! where it can be found, and what to change.
+//!
+//! ```hcl
+//! kafka {
+//!   brokers = "127.0.0.1:9092"
+//!   group   = "dumcel-pipeline"
+//! }
+//! webhook {
+//!   listen         = "127.0.0.1:8088"
+//!   secret_env     = "DUMCEL_WEBHOOK_SECRET"
+//!   max_body_bytes = 1048576
+//! }
+//! repository "octo/app" {
+//!   stack          = "deploy"
+//!   default_branch = "main"
+//!   previews       = true
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub kafka: Kafka,
+    pub webhook: Webhook,
+    /// The DynamoDB table holding deployment records.
+    pub deployments_table: String,
+    /// Preview host names are `<branch>.<project>.<domain>`.
+    pub domain: Option<String>,
+    pub rollout_timeout: Duration,
+    pub repositories: BTreeMap<String, Repository>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Kafka {
+    pub brokers: String,
+    pub group: String,
+    pub push_topic: String,
+    pub events_topic: String,
+    pub dlq_topic: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub listen: SocketAddr,
+    /// The name of the environment variable holding the secret: the secret
+    /// itself never sits in the file.
+    pub secret_env: String,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repository {
+    /// Name of the project: events, records and the ECS stack are keyed by it.
+    pub project: String,
+    /// The stack directory inside the repository.
+    pub stack: PathBuf,
+    pub default_branch: String,
+    /// Whether pushes to other branches deploy preview environments.
+    pub previews: bool,
+    /// Overrides the push's clone URL (a mirror, a local path in tests).
+    pub clone_url: Option<String>,
+    /// Environment variable holding a token for a private repository.
+    pub token_env: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    kafka: Option<RawKafka>,
+    webhook: Option<RawWebhook>,
+    deployments_table: Option<String>,
+    domain: Option<String>,
+    rollout_timeout: Option<String>,
+    #[serde(default)]
+    repository: BTreeMap<String, RawRepository>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKafka {
+    brokers: String,
+    group: Option<String>,
+    push_topic: Option<String>,
+    events_topic: Option<String>,
+    dlq_topic: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    listen: Option<String>,
+    secret_env: Option<String>,
+    max_body_bytes: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepository {
+    project: Option<String>,
+    stack: Option<String>,
+    default_branch: Option<String>,
+    previews: Option<bool>,
+    clone_url: Option<String>,
+    token_env: Option<String>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: 0,
+            message: format!("cannot read the daemon configuration: {e}"),
+        })?;
+        Config::parse(&path.display().to_string(), &text)
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let at = |needle: &str, message: String| ConfigError {
+            file: file.to_owned(),
+            line: line_of(text, needle),
+            message,
+        };
+        let raw: Raw = hcl::from_str(text).map_err(|e| {
+            // hcl-rs reports syntax errors with their position; serde errors
+            // (an unknown or mistyped field) name the field.
+            let message = e.to_string();
+            let line = message
+                .split_once("line ")
+                .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            ConfigError {
+                file: file.to_owned(),
+                line,
+                message: format!(
+                    "{message}; see the example at the top of the pipeline daemon's README section"
+                ),
+            }
+        })?;
+
+        let kafka = raw.kafka.ok_or_else(|| {
+            at(
+                "",
+                "a `kafka { brokers = \"host:port\" }` block is required".into(),
+            )
+        })?;
+        if kafka.brokers.trim().is_empty() {
+            return Err(at(
+                "brokers",
+                "kafka.brokers is empty: give `host:port[,host:port]`".into(),
+            ));
+        }
+        let webhook = raw.webhook.unwrap_or(RawWebhook {
+            listen: None,
+            secret_env: None,
+            max_body_bytes: None,
+        });
+        let listen_text = webhook.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
+        let listen = listen_text.parse().map_err(|_| {
+            at(
+                "listen",
+                format!("webhook.listen {listen_text:?} is not `ip:port`"),
+            )
+        })?;
+        let secret_env = webhook
+            .secret_env
+            .unwrap_or_else(|| "DUMCEL_WEBHOOK_SECRET".into());
+        let max_body_bytes = webhook.max_body_bytes.unwrap_or(1 << 20);
+        if max_body_bytes == 0 {
+            return Err(at(
+                "max_body_bytes",
+                "webhook.max_body_bytes must be above 0".into(),
+            ));
+        }
+        let rollout_timeout = match raw.rollout_timeout {
+            None => Duration::from_secs(600),
+            Some(t) => humantime::parse_duration(&t).map_err(|e| {
+                at(
+                    "rollout_timeout",
+                    format!("rollout_timeout {t:?}: {e} (write it like \"10m\")"),
+                )
+            })?,
+        };
+        if raw.repository.is_empty() {
+            return Err(at(
+                "",
+                "no `repository \"owner/name\" { stack = \"dir\" }` block: the daemon would deploy nothing".into(),
+            ));
+        }
+        let mut repositories = BTreeMap::new();
+        for (name, r) in raw.repository {
+            let here = format!("repository \"{name}\"");
+            let bad = |m: String| at(&here, format!("{here}: {m}"));
+            if name.split('/').count() != 2 || name.split('/').any(str::is_empty) {
+                return Err(bad("the label must be the repository's `owner/name`".into()));
+            }
+            let stack = PathBuf::from(r.stack.unwrap_or_else(|| ".".into()));
+            if stack.is_absolute()
+                || stack
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(bad(format!(
+                    "stack {:?} must be a directory inside the repository (relative, no `..`)",
+                    stack.display()
+                )));
+            }
+            let project = r
+                .project
+                .unwrap_or_else(|| name.rsplit('/').next().unwrap_or_default().to_owned())
+                .to_ascii_lowercase();
+            if !is_label(&project) {
+                return Err(bad(format!(
+                    "project {project:?} must be letters, digits and hyphens (it becomes part of host names and AWS names)"
+                )));
+            }
+            let previews = r.previews.unwrap_or(false);
+            if previews && raw.domain.is_none() {
+                return Err(bad(
+                    "previews = true needs a top-level `domain` for the preview host names".into(),
+                ));
+            }
+            repositories.insert(
+                name,
+                Repository {
+                    project,
+                    stack,
+                    default_branch: r.default_branch.unwrap_or_else(|| "main".into()),
+                    previews,
+                    clone_url: r.clone_url,
+                    token_env: r.token_env,
+                },
+            );
+        }
+        Ok(Config {
+            kafka: Kafka {
+                brokers: kafka.brokers,
+                group: kafka.group.unwrap_or_else(|| "dumcel-pipeline".into()),
+                push_topic: kafka.push_topic.unwrap_or_else(|| "dumcel.push".into()),
+                events_topic: kafka.events_topic.unwrap_or_else(|| "dumcel.events".into()),
+                dlq_topic: kafka.dlq_topic.unwrap_or_else(|| "dumcel.push.dlq".into()),
+            },
+            webhook: Webhook {
+                listen,
+                secret_env,
+                max_body_bytes,
+            },
+            deployments_table: raw
+                .deployments_table
+                .unwrap_or_else(|| "dumcel-deployments".into()),
+            domain: raw.domain,
+            rollout_timeout,
+            repositories,
+        })
+    }
+
+    /// The webhook secret from its environment variable.
+    pub fn webhook_secret(&self) -> Result<Vec<u8>, String> {
+        match std::env::var(&self.webhook.secret_env) {
+            Ok(s) if !s.is_empty() => Ok(s.into_bytes()),
+            _ => Err(format!(
+                "the webhook secret is not set: export {} (the secret configured on the GitHub webhook)",
+                self.webhook.secret_env
+            )),
+        }
+    }
+}
+
+/// A DNS label: what a project or preview name must be to sit in a host name.
+pub fn is_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The 1-based line of the first occurrence of `needle` (1 when absent).
+fn line_of(text: &str, needle: &str) -> usize {
+    if needle.is_empty() {
+        return 1;
+    }
+    text.find(needle)
+        .map(|i| text[..i].matches('\n').count() + 1)
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+kafka {
+  brokers = "127.0.0.1:9092"
+}
+domain = "preview.test"
+repository "octo/app" {
+  stack    = "deploy"
+  previews = true
+}
+"#;
+
+    #[test]
+    fn a_small_file_gets_defaults() {
+        let c = Config::parse("d.hcl", GOOD).unwrap();
+        assert_eq!(c.kafka.push_topic, "dumcel.push");
+        assert_eq!(c.kafka.dlq_topic, "dumcel.push.dlq");
+        assert_eq!(c.webhook.listen.to_string(), "127.0.0.1:8088");
+        let r = &c.repositories["octo/app"];
+        assert_eq!(r.project, "app");
+        assert_eq!(r.stack, PathBuf::from("deploy"));
+        assert_eq!(r.default_branch, "main");
+    }
+
+    fn error(text: &str) -> String {
+        Config::parse("d.hcl", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn mistakes_name_the_file_line_and_fix() {
+        let e = error(&GOOD.replace("\"deploy\"", "\"../x\""));
+        assert!(
+            e.starts_with("d.hcl:6: repository \"octo/app\": stack"),
+            "{e}"
+        );
+        let e = error(&GOOD.replace("domain = \"preview.test\"\n", ""));
+        assert!(e.contains("needs a top-level `domain`"), "{e}");
+        let e = error(&GOOD.replace("brokers", "broker"));
+        assert!(e.starts_with("d.hcl:"), "{e}");
+        let e = error("kafka {\n  brokers = \n}");
+        assert!(e.starts_with("d.hcl:"), "{e}");
+        let e = error("kafka {\n  brokers = \"b:1\"\n}\n");
+        assert!(e.contains("no `repository"), "{e}");
+        let e = error(&format!("{GOOD}\nrollout_timeout = \"soon\"\n"));
+        assert!(e.contains("rollout_timeout \"soon\""), "{e}");
+    }
+}

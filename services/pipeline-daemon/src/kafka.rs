@@ -1,0 +1,74 @@
+//! Kafka through rdkafka: the producer behind the webhook and the topics the
+//! daemon needs (created at start when missing: tansu and many clusters do
+//! not create topics on first use).
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use crate::config::Kafka;
+use crate::webhook::PushSink;
+
+/// How long a produce may wait for the broker before the delivery is refused
+/// (and GitHub retries it).
+const PRODUCE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn producer(kafka: &Kafka) -> Result<FutureProducer, String> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("acks", "all")
+        .set(
+            "message.timeout.ms",
+            PRODUCE_TIMEOUT.as_millis().to_string(),
+        )
+        .create()
+        .map_err(|e| format!("Kafka producer for {}: {e}", kafka.brokers))
+}
+
+/// Creates the push, events and dead-letter topics if they do not exist.
+pub async fn ensure_topics(kafka: &Kafka) -> Result<(), String> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .create()
+        .map_err(|e| format!("Kafka admin client for {}: {e}", kafka.brokers))?;
+    let topics: Vec<NewTopic> = [&kafka.push_topic, &kafka.events_topic, &kafka.dlq_topic]
+        .into_iter()
+        .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .create_topics(&topics, &opts)
+        .await
+        .map_err(|e| format!("creating topics on {}: {e}", kafka.brokers))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}")),
+        }
+    }
+    Ok(())
+}
+
+/// The webhook's sink: the push topic.
+pub struct KafkaSink {
+    pub producer: FutureProducer,
+    pub topic: String,
+}
+
+#[async_trait::async_trait]
+impl PushSink for KafkaSink {
+    async fn send(&self, key: &str, payload: Vec<u8>) -> Result<(), String> {
+        self.producer
+            .send(
+                FutureRecord::to(&self.topic).key(key).payload(&payload),
+                PRODUCE_TIMEOUT,
+            )
+            .await
+            .map(|_| ())
+            .map_err(|(e, _)| e.to_string())
+    }
+}
