@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
-use crate::push::Push;
+use crate::push::{Push, PushError};
 use crate::signature;
 
 /// Where accepted pushes go: Kafka in the daemon, a vector in unit tests.
@@ -77,6 +77,10 @@ async fn deliver(
     }
     let push = match Push::from_github(&body, &delivery) {
         Ok(p) => p,
+        // Tag pushes come to the same hook; only branches deploy.
+        Err(e @ PushError::NotABranch(_)) => {
+            return (StatusCode::ACCEPTED, format!("ignored: {e}\n"));
+        }
         Err(e) => {
             tracing::warn!(%delivery, "malformed push: {e}");
             return (StatusCode::BAD_REQUEST, format!("malformed push: {e}\n"));
