@@ -5,5 +5,6 @@
 pub mod config;
 pub mod kafka;
 pub mod push;
+pub mod rollout;
 pub mod signature;
 pub mod webhook;
