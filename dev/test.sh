@@ -19,5 +19,10 @@ bash dev/services/docker.sh
 AWS_ENDPOINT_URL="$(bash dev/services/moto.sh)"
 export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+# The pipeline daemon's tests: a Kafka-compatible broker (tansu) on loopback
+# and GitHub's example webhook payloads.
+DUMCEL_KAFKA="$(bash dev/services/kafka.sh)"
+DUMCEL_GITHUB_EXAMPLES="$(bash dev/fixtures/github-examples.sh)"
+export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES
 echo "== cargo test"
 cargo test --workspace --no-fail-fast

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Starts a Kafka-compatible broker for the pipeline daemon's tests: tansu, with
+# in-memory storage, on 127.0.0.1:9092. Idempotent: when it already answers,
+# it only prints the bootstrap address. The first time it builds tansu with
+# cargo (several minutes; kept under ~/.cargo/bin and the cache's build dir).
+# Topics are not created on first use by tansu: the daemon creates its own.
+#
+#   dev/services/kafka.sh          # start (or find) it; prints host:port
+#   dev/services/kafka.sh stop     # stop the one this script started
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. dev/env.sh
+
+PORT="${KAFKA_PORT:-9092}"
+ADDR="127.0.0.1:$PORT"
+VERSION=0.6.0
+PIDFILE="$DUMCEL_CACHE/tansu.pid"
+LOG="$DUMCEL_CACHE/tansu.log"
+TANSU="$HOME/.cargo/bin/tansu"
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+if [ "${1:-}" = stop ]; then
+    if [ -f "$PIDFILE" ]; then
+        kill "$(cat "$PIDFILE")" 2>/dev/null || true
+        rm -f "$PIDFILE"
+    fi
+    exit 0
+fi
+
+if answers; then
+    echo "$ADDR"
+    exit 0
+fi
+
+if ! "$TANSU" --version 2>/dev/null | grep -q "$VERSION"; then
+    echo "building tansu $VERSION (once; several minutes)" >&2
+    # Its own target dir: the project's builds never wait on it, and an
+    # interrupted build resumes.
+    cargo install --locked "tansu@$VERSION" --features dynostore \
+        --target-dir "$DUMCEL_CACHE/tansu-build" >&2
+fi
+
+nohup "$TANSU" broker \
+    --listener-url "tcp://$ADDR" \
+    --advertised-listener-url "tcp://$ADDR" \
+    --storage-engine memory://tansu/ >"$LOG" 2>&1 &
+echo $! >"$PIDFILE"
+
+for _ in $(seq 1 100); do
+    if answers; then
+        echo "$ADDR"
+        exit 0
+    fi
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+        echo "tansu exited; see $LOG" >&2
+        tail -n 20 "$LOG" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+echo "tansu did not answer on $ADDR within 20 s; see $LOG" >&2
+exit 1

@@ -1,0 +1,174 @@
+//! `dumcel-pipeline webhook`, the real binary, against a real Kafka-compatible
+//! broker (tansu, started by dev/services/kafka.sh): it creates its topics,
+//! a signed push delivery ends up on the push topic keyed by repository, a
+//! badly signed one never does, and SIGTERM stops it cleanly.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+
+use dumcel_pipeline::signature::sign;
+
+const SECRET: &str = "kafka-test-secret";
+const SHA: &str = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+
+fn broker() -> String {
+    let addr = std::env::var("DUMCEL_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    assert!(
+        addr.starts_with("127."),
+        "DUMCEL_KAFKA must be on loopback: {addr}"
+    );
+    assert!(
+        std::net::TcpStream::connect(&addr).is_ok(),
+        "no Kafka broker on {addr}: start one with dev/services/kafka.sh (dev/test.sh does)"
+    );
+    addr
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_port(port: u16, daemon: &mut Daemon) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = daemon.0.try_wait() {
+            panic!("the webhook exited at start: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the webhook never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn deliver(port: u16, signature: String, body: Vec<u8>) -> u16 {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/webhook"))
+        .header("x-github-event", "push")
+        .header("x-github-delivery", "kafka-test")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_push_reaches_the_push_topic() {
+    let brokers = broker();
+    let topic = unique("dumcel.push.test");
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pipeline.hcl");
+    let mut f = std::fs::File::create(&config).unwrap();
+    write!(
+        f,
+        r#"
+kafka {{
+  brokers      = "{brokers}"
+  push_topic   = "{topic}"
+  events_topic = "{topic}.events"
+  dlq_topic    = "{topic}.dlq"
+}}
+webhook {{
+  listen     = "127.0.0.1:{port}"
+  secret_env = "TEST_WEBHOOK_SECRET"
+}}
+repository "octo/app" {{
+  stack = "deploy"
+}}
+"#
+    )
+    .unwrap();
+    let mut daemon = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_dumcel-pipeline"))
+            .args(["webhook", "--config"])
+            .arg(&config)
+            .env("TEST_WEBHOOK_SECRET", SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut daemon);
+
+    let forged = common::branch_push("octo/app", "main", &"f".repeat(40), "file:///x.git");
+    assert_eq!(deliver(port, sign(b"guess", &forged), forged).await, 401);
+    let body = common::branch_push("octo/app", "main", SHA, "file:///srv/app.git");
+    assert_eq!(
+        deliver(port, sign(SECRET.as_bytes(), &body), body).await,
+        202
+    );
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", unique("test-reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&topic]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let message = loop {
+        assert!(Instant::now() < deadline, "nothing arrived on {topic}");
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => break m.detach(),
+            Some(Err(e)) => eprintln!("poll: {e}"),
+            None => {}
+        }
+    };
+    assert_eq!(message.key(), Some(&b"octo/app"[..]));
+    let push: serde_json::Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
+    assert_eq!(push["sha"], SHA, "the forged push must never be queued");
+    assert_eq!(push["branch"], "main");
+
+    // SIGTERM: a clean stop.
+    let pid = daemon.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = daemon.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the webhook ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
