@@ -306,3 +306,94 @@ resource "aws_ecs_service" "s" {
     assert!(r.all().contains("aws_ecs_service.s"), "{}", r.all());
     assert!(r.all().contains("Exception"), "{}", r.all());
 }
+
+/// `dynamic "ingress"` blocks, through the binary, against a real (emulated)
+/// EC2 API: one rule per port, and a port removed from the list is a rule
+/// revoked in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamic_ingress_blocks_become_security_group_rules() {
+    let name = unique("dyn");
+    let stack_text = |ports: &str| {
+        format!(
+            r#"
+variable "ports" {{
+  type    = list(number)
+  default = {ports}
+}}
+
+data "aws_vpc" "default" {{
+  default = true
+}}
+
+resource "aws_security_group" "web" {{
+  name        = "{name}"
+  description = "dynamic ingress"
+  vpc_id      = data.aws_vpc.default.id
+
+  dynamic "ingress" {{
+    for_each = var.ports
+    content {{
+      from_port   = ingress.value
+      to_port     = ingress.value
+      protocol    = "tcp"
+      cidr_blocks = ["10.0.0.0/8"]
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let stack = TestStack::new(&stack_text("[80, 443, 8080]"));
+    ok(&stack, &["apply", "-auto-approve"]);
+    let c = sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&c);
+    let id = stack
+        .attr("aws_security_group.web", "id")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ports =
+        |g: &aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput| {
+            let mut p: Vec<i32> = g.security_groups()[0]
+                .ip_permissions()
+                .iter()
+                .filter_map(|r| r.from_port())
+                .collect();
+            p.sort();
+            p
+        };
+    let g = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ports(&g), [80, 443, 8080]);
+
+    stack.write("main.hcl", &stack_text("[443]"));
+    let r = ok(&stack, &["plan", "-no-color"]);
+    assert!(
+        r.stdout
+            .contains("aws_security_group.web will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    ok(&stack, &["apply", "-auto-approve"]);
+    let g = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ports(&g), [443], "the same group, two rules revoked");
+    let r = aws(&stack, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    ok(&stack, &["destroy", "-auto-approve"]);
+    assert!(
+        ec2.describe_security_groups()
+            .group_ids(&id)
+            .send()
+            .await
+            .is_err()
+    );
+}

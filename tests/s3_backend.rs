@@ -234,6 +234,13 @@ fn local_state_migrates_to_s3_with_init() {
         "the migrated object is the same object: {}",
         plan.all()
     );
+    // The local file is moved aside, so a later init has nothing to migrate.
+    assert!(!s.file("dumcel.tfstate").exists());
+    assert!(s.file("dumcel.tfstate.migrated").exists());
+    let again = aws(&s, &["init", "-no-color"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    // Local state put back by hand does not overwrite what S3 holds.
+    std::fs::copy(s.file("dumcel.tfstate.migrated"), s.file("dumcel.tfstate")).unwrap();
     let twice = aws(&s, &["init", "-migrate-state", "-no-color"]);
     assert_eq!(
         twice.code,

@@ -90,10 +90,21 @@ async fn migrate(module: &dumcel_engine::config::Module, args: &InitArgs) -> Res
     let mut migrated = local;
     migrated.serial = migrated.serial.max(locked.state.serial) + 1;
     locked.persist(&migrated).await?;
+    // Moved aside, not deleted: it stays as a backup, and the next init does
+    // not mistake it for state still waiting to be migrated.
+    let backup = local_path.with_extension("tfstate.migrated");
+    std::fs::rename(&local_path, &backup).map_err(|e| {
+        report(format!(
+            "the state is in S3 now, but {} could not be renamed to {}: {e}; move it away by hand",
+            local_path.display(),
+            backup.display()
+        ))
+    })?;
     println!(
-        "\nSuccessfully migrated {} resource instance(s) from {} to the S3 backend.\nThe local file is no longer used; keep it as a backup or delete it.",
+        "\nSuccessfully migrated {} resource instance(s) from {} to the S3 backend.\nThe local file is kept as {} (a backup; no longer used).",
         migrated.resources.len(),
-        local_path.display()
+        local_path.display(),
+        backup.display()
     );
     Ok(())
 }
