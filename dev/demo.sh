@@ -4,7 +4,10 @@
 # copy of examples/local and examples/app: init, plan, apply (builds the app's
 # image, runs two containers on their own network), fetches each URL, a no-op
 # plan, a changed page that rebuilds the image and replaces the containers,
-# and destroy, checked to leave nothing behind.
+# and destroy, checked to leave nothing behind. Then the reference AWS stack
+# (examples/stack.hcl: ECS behind an ALB, ECR, S3, DynamoDB) against moto, an
+# AWS API emulator on loopback (dev/services/moto.sh): apply, a no-op plan, a
+# new image tag rolled out in place, destroy. Nothing reaches AWS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
@@ -52,4 +55,32 @@ fetch_all
 step destroy -auto-approve
 left=$(docker ps -aq --filter name=dumcel-demo; docker network ls -q --filter name=dumcel-demo; docker volume ls -q --filter name=dumcel-demo)
 [ -z "$left" ] || { echo "destroy left Docker objects behind: $left" >&2; exit 1; }
-echo; echo "Demo finished: built, served, rebuilt on change, destroyed; nothing left in Docker."
+echo; echo "Local stack: built, served, rebuilt on change, destroyed; nothing left in Docker."
+
+echo; echo "Now the reference AWS stack, against the emulator."
+AWS_ENDPOINT_URL="$(bash dev/services/moto.sh)"
+export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE
+mkdir "$work/aws"
+cp examples/stack.hcl "$work/aws/"
+stack="$work/aws"
+# A name of its own, so the demo can run again against the same emulator.
+export DUMCEL_VAR_name="demo-$(date +%s)"
+cleanup_aws() {
+  "$dumcel" -chdir="$stack" destroy -auto-approve >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup_aws EXIT
+step init
+step apply -auto-approve
+step output
+set +e
+step plan -detailed-exitcode
+code=$?
+set -e
+[ "$code" = 0 ] || { echo "expected a no-op plan (exit 0), got $code" >&2; exit 1; }
+echo; echo "A new image tag: a new task definition revision, the service updated in place."
+step apply -auto-approve -var image_tag=v2
+step destroy -auto-approve -var image_tag=v2
+echo; echo "Demo finished: the local stack on Docker and the AWS stack on the emulator, both applied, changed and destroyed."

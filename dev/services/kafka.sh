@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . dev/env.sh
+. dev/services/wait.sh
 
 PORT="${KAFKA_PORT:-9092}"
 ADDR="127.0.0.1:$PORT"
@@ -47,17 +48,4 @@ nohup "$TANSU" broker \
     --storage-engine memory://tansu/ >"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 
-for _ in $(seq 1 100); do
-    if answers; then
-        echo "$ADDR"
-        exit 0
-    fi
-    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-        echo "tansu exited; see $LOG" >&2
-        tail -n 20 "$LOG" >&2
-        exit 1
-    fi
-    sleep 0.2
-done
-echo "tansu did not answer on $ADDR within 20 s; see $LOG" >&2
-exit 1
+wait_started tansu "$PIDFILE" "$LOG" "$ADDR"

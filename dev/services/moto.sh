@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . dev/env.sh
+. dev/services/wait.sh
 
 PORT="${MOTO_PORT:-5005}"
 ENDPOINT="http://127.0.0.1:$PORT"
@@ -51,17 +52,4 @@ MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-3}" \
     nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 
-for _ in $(seq 1 100); do
-    if answers; then
-        echo "$ENDPOINT"
-        exit 0
-    fi
-    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-        echo "moto exited; see $LOG" >&2
-        tail -n 20 "$LOG" >&2
-        exit 1
-    fi
-    sleep 0.2
-done
-echo "moto did not answer on $ENDPOINT within 20 s; see $LOG" >&2
-exit 1
+wait_started moto "$PIDFILE" "$LOG" "$ENDPOINT"

@@ -10,7 +10,7 @@ use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{opt_bool, opt_str, req_str, s, with_all};
 use crate::config::Shared;
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
 
 pub struct EcrRepository {
@@ -216,11 +216,7 @@ impl ResourceType for EcrRepository {
             .send()
             .await
             .map_err(sdk("DeleteRepository"));
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(out)
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {

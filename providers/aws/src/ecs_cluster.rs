@@ -11,7 +11,7 @@ use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{obj, req_str, s, with_all};
 use crate::config::Shared;
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
 
 pub struct EcsCluster {
@@ -133,20 +133,16 @@ impl ResourceType for EcsCluster {
 
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
         let name = req_str(prior, "name")?;
-        match self
-            .shared
-            .ecs()
-            .await
-            .delete_cluster()
-            .cluster(name)
-            .send()
-            .await
-            .map_err(sdk("DeleteCluster"))
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(
+            self.shared
+                .ecs()
+                .await
+                .delete_cluster()
+                .cluster(name)
+                .send()
+                .await
+                .map_err(sdk("DeleteCluster")),
+        )
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {

@@ -13,7 +13,7 @@ use crate::attrs::{n, obj, opt_str, os, req_str, s, str_list, strings, with_all}
 use crate::config::Shared;
 use crate::ecs_cluster::ecs_tags;
 use crate::ecs_container_definitions;
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
 
 pub struct EcsTaskDefinition {
@@ -170,20 +170,16 @@ impl ResourceType for EcsTaskDefinition {
 
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
         let arn = req_str(prior, "arn")?;
-        match self
-            .shared
-            .ecs()
-            .await
-            .deregister_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(sdk("DeregisterTaskDefinition"))
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(
+            self.shared
+                .ecs()
+                .await
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map_err(sdk("DeregisterTaskDefinition")),
+        )
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {

@@ -107,6 +107,15 @@ impl From<AwsError> for ProviderError {
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
+/// A delete's outcome: an object already gone is what the delete wanted.
+pub fn deleted<T>(result: AwsResult<T>) -> Result<(), ProviderError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Shorthand: `.map_err(sdk("CreateRepository"))`.
 pub fn sdk<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
 where

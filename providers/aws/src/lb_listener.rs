@@ -17,7 +17,7 @@ use crate::config::Shared;
 use crate::elbv2::{
     action_block, actions, actions_value, elb_tags, read_tags, retag, validate_actions,
 };
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
 
 pub struct LbListener {
@@ -165,20 +165,16 @@ impl ResourceType for LbListener {
 
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
         let arn = req_str(prior, "arn")?;
-        match self
-            .shared
-            .elbv2()
-            .await
-            .delete_listener()
-            .listener_arn(arn)
-            .send()
-            .await
-            .map_err(sdk("DeleteListener"))
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(
+            self.shared
+                .elbv2()
+                .await
+                .delete_listener()
+                .listener_arn(arn)
+                .send()
+                .await
+                .map_err(sdk("DeleteListener")),
+        )
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {

@@ -27,7 +27,7 @@ use crate::elbv2::{
     action_block, actions, actions_value, arn_resource, elb_tags, read_tags, retag,
     validate_actions,
 };
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::{tags, wait};
 
 /// The condition kinds a `condition` block supports: (block name, AWS field).
@@ -377,20 +377,16 @@ impl ResourceType for LbListenerRule {
 
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
         let arn = req_str(prior, "arn")?;
-        match self
-            .shared
-            .elbv2()
-            .await
-            .delete_rule()
-            .rule_arn(arn)
-            .send()
-            .await
-            .map_err(sdk("DeleteRule"))
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(
+            self.shared
+                .elbv2()
+                .await
+                .delete_rule()
+                .rule_arn(arn)
+                .send()
+                .await
+                .map_err(sdk("DeleteRule")),
+        )
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {

@@ -15,7 +15,7 @@ use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
 use crate::attrs::{block, blocks, narrow_blocks, obj, opt_bool, opt_str, req_str, s, with_all};
 use crate::config::Shared;
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
 
 pub struct S3Bucket {
@@ -354,20 +354,16 @@ impl ResourceType for S3Bucket {
                 Err(e) => return Err(e.into()),
             }
         }
-        match self
-            .shared
-            .s3()
-            .await
-            .delete_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(sdk("DeleteBucket"))
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(
+            self.shared
+                .s3()
+                .await
+                .delete_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(sdk("DeleteBucket")),
+        )
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {

@@ -13,7 +13,7 @@ use md5::{Digest, Md5};
 
 use crate::attrs::{obj, opt_str, os, req_str, s, with_all};
 use crate::config::Shared;
-use crate::error::{AwsError, AwsResult, sdk};
+use crate::error::{AwsError, AwsResult, deleted, sdk};
 
 pub struct S3Object {
     shared: Arc<Shared>,
@@ -160,21 +160,17 @@ impl ResourceType for S3Object {
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
         let bucket = req_str(prior, "bucket")?;
         let key = req_str(prior, "key")?;
-        match self
-            .shared
-            .s3()
-            .await
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(sdk("DeleteObject"))
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        deleted(
+            self.shared
+                .s3()
+                .await
+                .delete_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(sdk("DeleteObject")),
+        )
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {
