@@ -550,14 +550,14 @@ pub fn instance_config(
                 Some(decl.span),
             ))
         })?;
-    let skey = format!("{}{}", mi.static_prefix(), decl.key());
-    let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
-    let config = eval_body(
+    let config = eval_instance_body(
+        stack,
         rt.schema(),
-        &decl.body,
-        &scope,
         &decl.addr.resource_type,
-        decl.span,
+        decl,
+        (mi, key, each),
+        values,
+        fresh,
     )?;
     let mut diags = Diagnostics::new();
     for (attr, message) in rt.validate(&config.clone().deep_unmark()) {
@@ -786,15 +786,31 @@ pub fn data_config(
                 Some(decl.span),
             ))
         })?;
+    eval_instance_body(
+        stack,
+        ds.schema(),
+        &format!("data \"{}\"", decl.addr.resource_type),
+        decl,
+        (mi, key, each),
+        values,
+        fresh,
+    )
+}
+
+/// One resource or data source instance's body, evaluated in the scope its
+/// references see (`count.index`, `each.*` included) against `schema`.
+fn eval_instance_body(
+    stack: &Stack,
+    schema: &dumcel_planner::Schema,
+    what: &str,
+    decl: &ResourceDecl,
+    (mi, key, each): (&ModuleInstance, &InstanceKey, &Value),
+    values: &Values,
+    fresh: bool,
+) -> Result<Value, Diagnostics> {
     let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
-    eval_body(
-        ds.schema(),
-        &decl.body,
-        &scope,
-        &format!("data \"{}\"", decl.addr.resource_type),
-        decl.span,
-    )
+    eval_body(schema, &decl.body, &scope, what, decl.span)
 }
 
 /// Reads a data source now when its arguments are known; otherwise plans the

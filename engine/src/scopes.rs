@@ -197,29 +197,9 @@ impl Stack {
         values: &Values,
         fresh: bool,
     ) -> Result<Value, Diagnostics> {
-        if !fresh {
-            return Ok(values
-                .named
-                .get(&format!("{}local.{name}", mi.prefix()))
-                .cloned()
-                .unwrap_or(Value::Unknown));
-        }
-        let sp = mi.static_prefix();
-        let Some(local) = self
-            .modules
-            .get(&sp)
-            .and_then(|n| n.module.locals.get(name))
-        else {
-            return Ok(Value::Unknown);
-        };
-        self.eval_in(
-            &format!("{sp}local.{name}"),
-            &local.expr,
-            values,
-            mi,
-            None,
-            true,
-        )
+        self.named_value(mi, "local", name, values, fresh, |m| {
+            m.locals.get(name).map(|l| &l.expr)
+        })
     }
 
     pub fn output_value(
@@ -229,29 +209,34 @@ impl Stack {
         values: &Values,
         fresh: bool,
     ) -> Result<Value, Diagnostics> {
+        self.named_value(mi, "output", name, values, fresh, |m| {
+            m.outputs.get(name).map(|o| &o.value)
+        })
+    }
+
+    /// A local or output (`kind`) of a module instance: from `values` as the
+    /// plan recorded it, or evaluated again (`fresh`, at apply time).
+    fn named_value(
+        &self,
+        mi: &ModuleInstance,
+        kind: &str,
+        name: &str,
+        values: &Values,
+        fresh: bool,
+        expr_of: impl for<'m> Fn(&'m crate::config::Module) -> Option<&'m Expr>,
+    ) -> Result<Value, Diagnostics> {
         if !fresh {
             return Ok(values
                 .named
-                .get(&format!("{}output.{name}", mi.prefix()))
+                .get(&format!("{}{kind}.{name}", mi.prefix()))
                 .cloned()
                 .unwrap_or(Value::Unknown));
         }
         let sp = mi.static_prefix();
-        let Some(out) = self
-            .modules
-            .get(&sp)
-            .and_then(|n| n.module.outputs.get(name))
-        else {
+        let Some(expr) = self.modules.get(&sp).and_then(|n| expr_of(&n.module)) else {
             return Ok(Value::Unknown);
         };
-        self.eval_in(
-            &format!("{sp}output.{name}"),
-            &out.value,
-            values,
-            mi,
-            None,
-            true,
-        )
+        self.eval_in(&format!("{sp}{kind}.{name}"), expr, values, mi, None, true)
     }
 
     /// What `module.NAME` means in `parent`: an object of the child's outputs,
