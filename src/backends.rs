@@ -1,90 +1,40 @@
-//! Which backend holds a stack's state, and where: `terraform { backend "local"
-//! { path = ... } }` (the default, `dumcel.tfstate`), or `backend "s3" { bucket,
-//! key, region, dynamodb_table, encrypt }`. The S3 backend keeps a local mirror
-//! under `.dumcel/s3/` for the journal and crash recovery, and the snapshot in S3.
+//! The CLI's view of a stack's state backend: the stack in the current
+//! directory, the selected workspace, errors reported to the terminal. The
+//! backend logic itself lives in dumcel-session.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use dumcel_engine::config::Module;
+pub use dumcel_session::BackendConfig;
+use dumcel_session::Locked;
+use dumcel_state::LocalBackend;
+use dumcel_state_s3::S3Remote;
 
-use dumcel_engine::config::{BackendDecl, Module};
-use dumcel_state::{LocalBackend, State};
-use dumcel_state_s3::{S3Remote, S3Settings};
-
-use crate::session::{LockFlags, Locked, lock_and_load, report};
+use crate::session::{LockFlags, report};
 use crate::workspaces;
 
-pub enum BackendConfig {
-    Local(PathBuf),
-    S3(S3Settings),
-}
+/// The stack is always the current directory.
+const ROOT: &str = "";
 
-fn literal<'a>(decl: &'a BackendDecl, name: &str) -> Option<&'a dumcel_planner::Value> {
-    decl.body
-        .attributes
-        .get(name)
-        .and_then(|a| a.expr.as_literal())
-}
+pub use dumcel_session::backend_config;
 
-pub fn backend_config(module: Option<&Module>) -> anyhow::Result<BackendConfig> {
-    let default = PathBuf::from(dumcel_state::DEFAULT_STATE_FILE);
-    let Some(decl) = module.and_then(|m| m.backend.as_ref()) else {
-        return Ok(BackendConfig::Local(default));
-    };
-    let text = |name: &str| {
-        literal(decl, name)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    match decl.kind.as_str() {
-        "local" => Ok(BackendConfig::Local(
-            text("path").map(PathBuf::from).unwrap_or(default),
-        )),
-        "s3" => {
-            let (Some(bucket), Some(key)) = (text("bucket"), text("key")) else {
-                bail!("backend \"s3\" needs bucket and key (literal strings) in its block");
-            };
-            Ok(BackendConfig::S3(S3Settings {
-                bucket,
-                key,
-                region: text("region"),
-                dynamodb_table: text("dynamodb_table"),
-                encrypt: literal(decl, "encrypt")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false),
-                workspace_key_prefix: text("workspace_key_prefix")
-                    .unwrap_or_else(|| "env:".to_owned()),
-            }))
-        }
-        other => bail!(
-            "backend \"{other}\" is not available in this dumcel; use backend \"local\" or \"s3\""
-        ),
-    }
+fn config(module: Option<&Module>) -> anyhow::Result<BackendConfig> {
+    backend_config(module).map_err(report)
 }
 
 /// The default workspace's local snapshot path (for S3, its mirror).
 pub fn base_state_path(module: Option<&Module>) -> anyhow::Result<PathBuf> {
-    Ok(match backend_config(module)? {
-        BackendConfig::Local(path) => path,
-        BackendConfig::S3(s) => PathBuf::from(".dumcel/s3").join(&s.bucket).join(&s.key),
-    })
+    dumcel_session::base_state_path(Path::new(ROOT), module).map_err(report)
 }
 
 /// The selected workspace's local snapshot.
 pub fn backend(module: Option<&Module>) -> anyhow::Result<LocalBackend> {
-    let workspace = workspaces::current();
-    let base = base_state_path(module)?;
-    if !workspaces::exists(&base, &workspace) {
-        return Err(report(format!(
-            "workspace \"{workspace}\" does not exist; create it with `dumcel workspace new {workspace}` or select another"
-        )));
-    }
-    Ok(LocalBackend::new(workspaces::state_path(&base, &workspace)))
+    dumcel_session::local_backend(Path::new(ROOT), module, &workspaces::current()).map_err(report)
 }
 
 /// The S3 object and lock of the selected workspace, when that backend is configured.
 pub async fn remote(module: Option<&Module>) -> anyhow::Result<Option<S3Remote>> {
-    Ok(match backend_config(module)? {
+    Ok(match config(module)? {
         BackendConfig::Local(_) => None,
         BackendConfig::S3(s) => Some(S3Remote::connect(s, &workspaces::current()).await),
     })
@@ -96,32 +46,15 @@ pub async fn open_state(
     operation: &str,
     flags: &LockFlags,
 ) -> anyhow::Result<Locked> {
-    let local = backend(module)?;
-    let Some(remote) = remote(module).await? else {
-        return lock_and_load(local, operation, flags).await;
-    };
-    // The remote lock first: it is what keeps other machines out.
-    let remote_lock = if flags.lock {
-        remote
-            .lock(operation, flags.lock_timeout)
-            .await
-            .map_err(report)?
-    } else {
-        None
-    };
-    let mut locked = lock_and_load(local, operation, flags).await?;
-    // A local journal means this machine's last apply was cut off: its replayed
-    // mirror is newer than the object. Otherwise the object is the truth.
-    if locked.replayed == 0 && locked.in_flight.is_empty() {
-        locked.state = remote
-            .download()
-            .await
-            .map_err(report)?
-            .unwrap_or_else(State::new);
-    }
-    locked.remote = Some(remote);
-    locked.remote_lock = remote_lock;
-    Ok(locked)
+    dumcel_session::open_state(
+        Path::new(ROOT),
+        module,
+        &workspaces::current(),
+        operation,
+        &flags.options(),
+    )
+    .await
+    .map_err(report)
 }
 
 /// `open_state` for commands that work without a configuration: the

@@ -7,19 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use dumcel_engine::config::load::load_module;
 use dumcel_engine::config::{Module, SourceMap, VariableDecl};
 use dumcel_engine::configure::configure_providers;
 use dumcel_engine::plan::PlanOptions;
-use dumcel_engine::provider::Registry;
-use dumcel_engine::recover::reconcile;
 use dumcel_engine::stack::Stack;
 use dumcel_engine::variables::{CliVar, resolve};
 use dumcel_planner::Map;
-use dumcel_state::{InFlight, LocalBackend, LocalLock, State};
-use dumcel_state_s3::{RemoteLock, S3Remote};
+use dumcel_session::LockOptions;
+pub use dumcel_session::{Locked, lock_and_load};
 
 use crate::ui::{Reported, Ui};
 
@@ -48,6 +46,13 @@ pub struct LockFlags {
 }
 
 impl LockFlags {
+    pub fn options(&self) -> LockOptions {
+        LockOptions {
+            lock: self.lock,
+            timeout: self.lock_timeout,
+        }
+    }
+
     /// For read-only commands: read the snapshot without taking the lock.
     pub fn none() -> LockFlags {
         LockFlags {
@@ -86,13 +91,7 @@ impl PlanFlags {
     }
 }
 
-pub fn registry() -> Registry {
-    let mut r = Registry::new();
-    dumcel_engine::builtin::register(&mut r);
-    r.add(Arc::new(dumcel_provider_docker::Docker::new()));
-    dumcel_provider_aws::register(&mut r);
-    r
-}
+pub use dumcel_session::registry;
 
 /// The stack's configuration, loaded; diagnostics printed on failure.
 pub fn load_config(ui: &Ui) -> anyhow::Result<(Module, SourceMap)> {
@@ -198,122 +197,25 @@ pub fn quiet_module() -> Option<Module> {
     load_module(Path::new("."), &mut sources).ok()
 }
 
-/// The lock and the recorded state, with the journal of an interrupted apply
-/// replayed. Operations that were in flight are reconciled by [`prepare`].
-pub struct Locked {
-    /// The local snapshot (for the S3 backend, its local mirror) with the journal beside it.
-    pub backend: LocalBackend,
-    pub lock: Option<LocalLock>,
-    pub state: State,
-    pub(crate) in_flight: Vec<InFlight>,
-    pub(crate) replayed: usize,
-    /// The S3 backend's object and lock, when it is configured.
-    pub remote: Option<S3Remote>,
-    pub remote_lock: Option<RemoteLock>,
-}
-
-impl Locked {
-    /// Writes the state: the local snapshot (removing the journal), then the
-    /// S3 object when that backend is configured.
-    pub async fn persist(&self, state: &State) -> anyhow::Result<()> {
-        let Some(lock) = &self.lock else {
-            bail!("cannot write state without its lock (-lock=false)");
-        };
-        self.backend
-            .persist(lock, state)
-            .context("writing the state")?;
-        if let Some(remote) = &self.remote {
-            remote.upload(state).await.map_err(report)?;
-        }
-        Ok(())
-    }
-
-    /// For commands without a configuration to reconcile with.
-    pub fn refuse_in_flight(&self) -> anyhow::Result<()> {
-        if self.in_flight.is_empty() {
-            return Ok(());
-        }
-        Err(report(format!(
-            "an interrupted apply left {} operation(s) in flight ({}); run `dumcel plan` in the stack directory first to reconcile them",
-            self.in_flight.len(),
-            self.in_flight
-                .iter()
-                .map(|i| i.address.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )))
-    }
-}
-
-pub async fn lock_and_load(
-    backend: LocalBackend,
-    operation: &str,
-    flags: &LockFlags,
-) -> anyhow::Result<Locked> {
-    if !flags.lock {
-        // Without the lock nothing may be written; read the snapshot only.
-        let state = match std::fs::read(backend.path()) {
-            Ok(bytes) => State::from_json(&bytes)
-                .map_err(|e| report(format!("{}: {e}", backend.path().display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
-            Err(e) => {
-                return Err(e).with_context(|| format!("reading {}", backend.path().display()));
-            }
-        };
-        return Ok(Locked {
-            backend,
-            lock: None,
-            state,
-            in_flight: Vec::new(),
-            replayed: 0,
-            remote: None,
-            remote_lock: None,
-        });
-    }
-    let lock = {
-        let b = backend.clone();
-        let op = operation.to_owned();
-        let timeout = flags.lock_timeout;
-        tokio::task::spawn_blocking(move || b.lock(&op, timeout))
-            .await?
-            .map_err(report)?
-    };
-    let loaded = backend.load(&lock).map_err(report)?;
-    Ok(Locked {
-        backend,
-        lock: Some(lock),
-        state: loaded.state.unwrap_or_else(State::new),
-        in_flight: loaded.in_flight,
-        replayed: loaded.replayed,
-        remote: None,
-        remote_lock: None,
-    })
-}
-
 /// Configures the stack's providers, then reconciles what an interrupted
 /// apply left in flight (reading each object back) and records the recovery.
 pub async fn prepare(ui: &Ui, stack: &Stack, locked: &mut Locked) -> anyhow::Result<()> {
     if let Err(d) = configure_providers(stack, &locked.state).await {
         return Err(ui.fail(&stack.sources, &d));
     }
-    if locked.in_flight.is_empty() && locked.replayed == 0 {
+    let Some(recovery) = locked.recover(stack).await.map_err(report)? else {
         return Ok(());
-    }
+    };
     eprintln!(
         "Warning: the previous apply was interrupted. Recovered {} completed change(s) from the state journal.",
-        locked.replayed
+        recovery.replayed
     );
-    let found = reconcile(&stack.registry, &mut locked.state, &locked.in_flight).await;
-    for r in &found {
+    for r in &recovery.reconciled {
         eprintln!(
             "  {} was in flight ({:?}): {}",
             r.address, r.operation, r.outcome
         );
     }
-    locked.state.serial += 1;
-    locked.persist(&locked.state).await?;
-    locked.in_flight.clear();
-    locked.replayed = 0;
     Ok(())
 }
 

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use dumcel_engine::hooks::Hooks;
-use dumcel_engine::moves::apply_moves;
-use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan, refresh};
+use dumcel_engine::plan::{PlanOptions, Planned};
 use dumcel_engine::stack::Stack;
 use dumcel_planner::Plan;
 use dumcel_state::State;
@@ -14,7 +13,8 @@ use dumcel_state::State;
 use crate::session::report;
 use crate::ui::Ui;
 
-/// Applies `moved` blocks to `state` (in memory), refreshes, and plans.
+/// Applies `moved` blocks to `state` (in memory), refreshes, and plans;
+/// diagnostics printed on failure.
 pub async fn make_plan(
     ui: &Ui,
     stack: &Arc<Stack>,
@@ -22,30 +22,9 @@ pub async fn make_plan(
     opts: &PlanOptions,
     hooks: &dyn Hooks,
 ) -> Result<Planned> {
-    let moved = match apply_moves(&stack.module, state) {
-        Ok(m) => m,
-        Err(d) => return Err(ui.fail(&stack.sources, &d)),
-    };
-    let state = &*state;
-    let refreshed = if opts.refresh && !state.resources.is_empty() {
-        match refresh(&stack.registry, state, opts.parallelism, hooks).await {
-            Ok(r) => r,
-            Err(d) => return Err(ui.fail(&stack.sources, &d)),
-        }
-    } else {
-        Refreshed::default()
-    };
-    match plan(stack, state, &refreshed, opts).await {
-        Ok((mut plan, values)) => Ok(Planned {
-            plan: {
-                plan.moved = moved;
-                plan
-            },
-            values,
-            refreshed,
-        }),
-        Err(d) => Err(ui.fail(&stack.sources, &d)),
-    }
+    dumcel_session::make_plan(stack, state, opts, hooks)
+        .await
+        .map_err(|d| ui.fail(&stack.sources, &d))
 }
 
 /// Writes a plan file readable only by its owner (it may name secrets' places).

@@ -2,10 +2,11 @@
 
 use anyhow::Result;
 
-use dumcel_state::{LocalBackend, State};
+use dumcel_session::LockOptions;
+use dumcel_state::LocalBackend;
 
 use crate::backends::base_state_path;
-use crate::session::{LockFlags, lock_and_load, quiet_module, report};
+use crate::session::{lock_and_load, quiet_module, report};
 use crate::ui::Ui;
 use crate::workspaces::{self, DEFAULT};
 
@@ -43,7 +44,7 @@ pub async fn run(ui: &Ui, cmd: WorkspaceCommand) -> Result<u8> {
                     "workspace \"{name}\" already exists; select it with `dumcel workspace select {name}`"
                 )));
             }
-            create(&base, &name)?;
+            workspaces::create(&base, &name).map_err(report)?;
             workspaces::select(&name)?;
             println!(
                 "{}",
@@ -61,7 +62,7 @@ pub async fn run(ui: &Ui, cmd: WorkspaceCommand) -> Result<u8> {
                     )));
                 }
                 workspaces::check_name(&name).map_err(report)?;
-                create(&base, &name)?;
+                workspaces::create(&base, &name).map_err(report)?;
             }
             workspaces::select(&name)?;
             println!(
@@ -93,12 +94,13 @@ pub async fn run(ui: &Ui, cmd: WorkspaceCommand) -> Result<u8> {
             let locked = lock_and_load(
                 backend,
                 "workspace delete",
-                &LockFlags {
+                &LockOptions {
                     lock: true,
-                    lock_timeout: std::time::Duration::ZERO,
+                    timeout: std::time::Duration::ZERO,
                 },
             )
-            .await?;
+            .await
+            .map_err(report)?;
             if !locked.state.resources.is_empty() && !force {
                 return Err(report(format!(
                     "workspace \"{name}\" still records {} resource instance(s); destroy them first, or use -force to forget them",
@@ -114,19 +116,4 @@ pub async fn run(ui: &Ui, cmd: WorkspaceCommand) -> Result<u8> {
         }
     }
     Ok(0)
-}
-
-/// Makes the workspace's directory and an empty state in it.
-fn create(base: &std::path::Path, name: &str) -> Result<()> {
-    let path = workspaces::state_path(base, name);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| report(format!("creating {}: {e}", dir.display())))?;
-    }
-    let backend = LocalBackend::new(path);
-    let lock = backend
-        .lock("workspace new", std::time::Duration::ZERO)
-        .map_err(report)?;
-    backend.persist(&lock, &State::new()).map_err(report)?;
-    Ok(())
 }

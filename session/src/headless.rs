@@ -1,0 +1,188 @@
+//! A whole apply or destroy with nobody at a terminal: what the pipeline
+//! worker runs for each push. Variables come only from the request (no
+//! prompts, no environment), the workspace is created when missing, and the
+//! state is written whatever happens, failures included.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dumcel_engine::apply::{ApplyOptions, apply};
+use dumcel_engine::config::SourceMap;
+use dumcel_engine::config::load::load_module;
+use dumcel_engine::configure::configure_providers;
+use dumcel_engine::hooks::Silent;
+use dumcel_engine::plan::PlanOptions;
+use dumcel_engine::stack::Stack;
+use dumcel_engine::variables::{CliVar, resolve};
+use dumcel_state::State;
+
+use crate::{
+    LockOptions, Recovery, SessionError, base_state_path, open_state, registry, workspace,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Apply,
+    Destroy,
+}
+
+pub struct Request<'a> {
+    /// The stack's directory (its `*.hcl` files).
+    pub root: &'a Path,
+    /// Where the stack's local state (or, for an S3 backend, its mirror and
+    /// journal) lives: kept apart from `root`, which may be a fresh checkout
+    /// on every run.
+    pub state_dir: &'a Path,
+    pub workspace: &'a str,
+    /// Values for the stack's variables, as `-var name=value` would give them.
+    pub variables: Vec<(String, String)>,
+    pub operation: Operation,
+    /// How long to wait for a lock another run holds.
+    pub lock_timeout: Duration,
+    pub parallelism: usize,
+}
+
+/// What an apply (or destroy) that ran to the end did.
+pub struct Applied {
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+    /// The state as recorded after the run.
+    pub state: State,
+    /// An earlier run's cut-off apply, recovered first.
+    pub recovered: Option<Recovery>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// Some changes failed; the ones that completed are recorded.
+    #[error("{} resource(s) failed ({}); {added} added, {changed} changed, {destroyed} destroyed and recorded", failed.len(), failed.iter().map(|(a, m)| format!("{a}: {m}")).collect::<Vec<_>>().join("; "))]
+    Failed {
+        failed: Vec<(String, String)>,
+        added: usize,
+        changed: usize,
+        destroyed: usize,
+    },
+}
+
+/// Loads the stack in `req.root`, plans against the workspace's state and
+/// applies the plan.
+pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
+    let mut sources = SourceMap::default();
+    let config = |d: dumcel_engine::config::Diagnostics, sources: &SourceMap| {
+        SessionError::Config(d.render_plain(sources))
+    };
+    let module = load_module(req.root, &mut sources).map_err(|d| config(d, &sources))?;
+    let cli: Vec<CliVar> = req
+        .variables
+        .iter()
+        .map(|(k, v)| CliVar::Pair(k.clone(), v.clone()))
+        .collect();
+    let variables =
+        resolve(&module, &mut sources, &cli, &[], None).map_err(|d| config(d, &sources))?;
+
+    let base = base_state_path(req.state_dir, Some(&module))?;
+    if !workspace::exists(&base, req.workspace) {
+        workspace::check_name(req.workspace).map_err(SessionError::Backend)?;
+        workspace::create(&base, req.workspace)?;
+    }
+    let stack = Stack::new(
+        module,
+        sources.clone(),
+        registry(),
+        variables,
+        req.workspace,
+    )
+    .map(Arc::new)
+    .map_err(|d| config(d, &sources))?;
+
+    let destroy = req.operation == Operation::Destroy;
+    let verb = if destroy { "destroy" } else { "apply" };
+    let lock = LockOptions {
+        lock: true,
+        timeout: req.lock_timeout,
+    };
+    let mut locked = open_state(
+        req.state_dir,
+        Some(&stack.module),
+        req.workspace,
+        verb,
+        &lock,
+    )
+    .await?;
+    if let Err(d) = configure_providers(&stack, &locked.state).await {
+        return Err(config(d, &stack.sources).into());
+    }
+    let recovered = locked.recover(&stack).await?;
+
+    let opts = PlanOptions {
+        destroy,
+        refresh: true,
+        parallelism: req.parallelism,
+        replace: Vec::new(),
+        targets: Vec::new(),
+    };
+    let planned = crate::planning::make_plan(&stack, &mut locked.state, &opts, &Silent)
+        .await
+        .map_err(|d| config(d, &stack.sources))?;
+    if !planned.plan.has_changes() {
+        let state = locked.state.clone();
+        release(locked).await;
+        return Ok(Applied {
+            added: 0,
+            changed: 0,
+            destroyed: 0,
+            state,
+            recovered,
+        });
+    }
+    let journal = {
+        let lock = locked.lock.as_ref().ok_or(SessionError::NotLocked)?;
+        locked
+            .backend
+            .open_journal(lock, &locked.state, verb)
+            .map_err(SessionError::State)?
+    };
+    let apply_opts = ApplyOptions {
+        parallelism: req.parallelism,
+        destroy,
+        ..ApplyOptions::default()
+    };
+    let (mut state, report) = apply(
+        stack.clone(),
+        planned,
+        locked.state.clone(),
+        Some(journal),
+        Arc::new(Silent),
+        &apply_opts,
+    )
+    .await;
+    state.serial = locked.state.serial + 1;
+    locked.persist(&state).await?;
+    release(locked).await;
+    if !report.failed.is_empty() {
+        return Err(RunError::Failed {
+            failed: report.failed,
+            added: report.added,
+            changed: report.changed,
+            destroyed: report.destroyed,
+        });
+    }
+    Ok(Applied {
+        added: report.added,
+        changed: report.changed,
+        destroyed: report.destroyed,
+        state,
+        recovered,
+    })
+}
+
+/// Lets go of the remote lock now rather than in a task spawned on drop.
+async fn release(mut locked: crate::Locked) {
+    if let Some(lock) = locked.remote_lock.take() {
+        lock.release().await;
+    }
+}
