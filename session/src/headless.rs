@@ -35,7 +35,9 @@ pub struct Request<'a> {
     /// on every run.
     pub state_dir: &'a Path,
     pub workspace: &'a str,
-    /// Values for the stack's variables, as `-var name=value` would give them.
+    /// Values for the stack's variables, as `-var name=value` would give
+    /// them. Names the stack does not declare are left out: a pipeline offers
+    /// `image`, `environment` and `host`, and a stack takes what it needs.
     pub variables: Vec<(String, String)>,
     pub operation: Operation,
     /// How long to wait for a lock another run holds.
@@ -79,6 +81,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
     let cli: Vec<CliVar> = req
         .variables
         .iter()
+        .filter(|(k, _)| module.variables.contains_key(k))
         .map(|(k, v)| CliVar::Pair(k.clone(), v.clone()))
         .collect();
     let variables =

@@ -81,11 +81,7 @@ async fn build_once(shared: &Shared, spec: &BuildSpec<'_>) -> Result<String, Doc
     let mut image_id: Option<String> = None;
     let failed = |step: &str, output: &[String], message: String| DockerError::Build {
         image: spec.tag.to_owned(),
-        step: if step.is_empty() {
-            String::new()
-        } else {
-            format!(" at step \"{step}\"")
-        },
+        step: (!step.is_empty()).then(|| step.to_owned()),
         message: message.trim().to_owned(),
         output: indented(output, FAILED_STEP_LINES),
     };

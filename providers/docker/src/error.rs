@@ -27,11 +27,11 @@ pub enum DockerError {
         source: std::io::Error,
     },
 
-    #[error("building image {image} failed{step}: {message}{output}")]
+    #[error("building image {image} failed{}: {message}{output}", step.as_deref().map(|s| format!(" at step \"{s}\"")).unwrap_or_default())]
     Build {
         image: String,
-        /// ` at step "Step 2/4 : RUN make"`, or empty before the first step.
-        step: String,
+        /// `Step 2/4 : RUN make`; none when the build failed before its first step.
+        step: Option<String>,
         message: String,
         /// The failing step's output, indented, or empty.
         output: String,

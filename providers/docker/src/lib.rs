@@ -23,7 +23,9 @@ mod context;
 mod dockerignore;
 mod error;
 mod image;
+mod images;
 mod network;
+mod push;
 mod reference;
 mod registry_api;
 mod registry_image;
@@ -35,9 +37,10 @@ use async_trait::async_trait;
 use dumcel_engine::provider::{Provider, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
-pub use client::DEFAULT_HOST;
+pub use client::{DEFAULT_HOST, RegistryAuth};
 pub use context::hash as context_hash;
 pub use error::DockerError;
+pub use images::Images;
 pub use reference::Reference;
 
 /// The provider's name in `provider "docker" { ... }` and in state.

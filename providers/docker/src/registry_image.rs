@@ -6,15 +6,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bollard::query_parameters::{PushImageOptions, RemoveImageOptions, TagImageOptions};
-use futures_util::StreamExt;
+use bollard::query_parameters::{RemoveImageOptions, TagImageOptions};
 
 use dumcel_engine::provider::{ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{bool_or, check_bool, check_string, check_string_map, opt_str, req_str, with};
 use crate::client::Shared;
-use crate::error::{DockerError, status_of};
+use crate::error::DockerError;
+use crate::push::{push, remote_digest};
 use crate::reference::Reference;
 use crate::registry_api::delete_manifest;
 
@@ -59,33 +59,6 @@ impl DockerRegistryImage {
             .ok_or_else(|| DockerError::Invalid(format!("{name:?} is not an image name to push")))
     }
 
-    /// Pushes `name`, streaming progress; the digest the push reported.
-    async fn push(&self, reference: &Reference, name: &str) -> Result<Option<String>, DockerError> {
-        let docker = self.shared.docker().await?;
-        let options = PushImageOptions {
-            tag: Some(reference.tag.clone()),
-            ..Default::default()
-        };
-        let credentials = self.shared.credentials_for(&reference.registry);
-        let mut stream = docker.push_image(&reference.name(), Some(options), credentials);
-        let mut pushed_digest = None;
-        while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| DockerError::Registry {
-                registry: reference.registry.clone(),
-                message: format!("pushing {name}: {}", stream_message(e)),
-            })?;
-            let Some(status) = info.status else { continue };
-            // The last line is `TAG: digest: sha256:... size: N`.
-            if let Some(rest) = status.split("digest: ").nth(1) {
-                pushed_digest = rest.split_whitespace().next().map(str::to_owned);
-            }
-            if info.progress_detail.is_none() || status.contains("digest") {
-                dumcel_engine::progress::report(&status);
-            }
-        }
-        Ok(pushed_digest)
-    }
-
     /// Removes the local tag `name` (made for a push); the image stays.
     async fn untag(&self, name: &str) {
         let Ok(docker) = self.shared.docker().await else {
@@ -96,32 +69,6 @@ impl DockerRegistryImage {
             .await
         {
             tracing::debug!(name, error = %e, "kept the local tag");
-        }
-    }
-
-    /// The digest the registry holds for `name` now; `None` when it has none.
-    async fn remote_digest(
-        &self,
-        reference: &Reference,
-        name: &str,
-    ) -> Result<Option<String>, DockerError> {
-        let docker = self.shared.docker().await?;
-        let credentials = self.shared.credentials_for(&reference.registry);
-        match docker.inspect_registry_image(name, credentials).await {
-            Ok(d) => Ok(d.descriptor.digest),
-            // The daemon answers a missing tag or repository with 404 or, for
-            // some registries, with 401/403/500 carrying "manifest unknown".
-            Err(e)
-                if status_of(&e) == Some(404)
-                    || e.to_string().contains("manifest unknown")
-                    || e.to_string().contains("not found") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(DockerError::api(
-                format!("asking the registry about {name}"),
-                e,
-            )),
         }
     }
 }
@@ -156,7 +103,7 @@ impl ResourceType for DockerRegistryImage {
         };
         let reference = Self::reference(name)?;
         // Deleted, or the tag now names another manifest: ours is gone.
-        match self.remote_digest(&reference, name).await? {
+        match remote_digest(&self.shared, &reference, name).await? {
             Some(current) if current == digest => Ok(Some(prior.clone())),
             _ => Ok(None),
         }
@@ -176,8 +123,7 @@ impl ResourceType for DockerRegistryImage {
                 .await
                 .map_err(|e| DockerError::api(format!("tagging {source} as {name}"), e))?;
         }
-        let pushed = self.push(&reference, name).await;
-        let pushed_digest = match pushed {
+        let digest = match push(&self.shared, &reference, name).await {
             Ok(d) => d,
             Err(e) => {
                 if opt_str(planned, "source_image").is_some() {
@@ -186,15 +132,6 @@ impl ResourceType for DockerRegistryImage {
                 }
                 return Err(e.into());
             }
-        };
-        let digest = match pushed_digest {
-            Some(d) => d,
-            None => self.remote_digest(&reference, name).await?.ok_or_else(|| {
-                DockerError::Registry {
-                    registry: reference.registry.clone(),
-                    message: format!("{name} was pushed but the registry does not list it"),
-                }
-            })?,
         };
         Ok(with(
             planned,
@@ -250,8 +187,7 @@ impl DockerRegistryImage {
     /// registry on destroy unless the configuration says `keep_remotely`.
     async fn import_by_name(&self, name: &str) -> ProviderResult<Value> {
         let reference = Self::reference(name)?;
-        let digest = self
-            .remote_digest(&reference, name)
+        let digest = remote_digest(&self.shared, &reference, name)
             .await?
             .ok_or_else(|| DockerError::Invalid(format!("the registry has no image {name}")))?;
         let mut out = dumcel_planner::Map::new();
@@ -265,14 +201,5 @@ impl DockerRegistryImage {
         out.insert("triggers".into(), Value::Null);
         out.insert("sha256_digest".into(), Value::string(digest));
         Ok(Value::Map(out))
-    }
-}
-
-/// A push error as the registry worded it.
-fn stream_message(e: bollard::errors::Error) -> String {
-    match e {
-        bollard::errors::Error::DockerStreamError { error } => error,
-        bollard::errors::Error::DockerResponseServerError { message, .. } => message,
-        other => other.to_string(),
     }
 }

@@ -12,6 +12,11 @@
 //!   secret_env     = "DUMCEL_WEBHOOK_SECRET"
 //!   max_body_bytes = 1048576
 //! }
+//! domain            = "apps.example.com"      # preview hosts: <branch>.<project>.<domain>
+//! deployments_table = "dumcel-deployments"
+//! rollout_timeout   = "10m"
+//! registry_endpoint = "127.0.0.1:5000"        # local runs: push here, not to ECR's host
+//! work_dir          = "/var/lib/dumcel-pipeline"
 //! repository "octo/app" {
 //!   stack          = "deploy"
 //!   default_branch = "main"
@@ -43,6 +48,16 @@ pub struct Config {
     /// Preview host names are `<branch>.<project>.<domain>`.
     pub domain: Option<String>,
     pub rollout_timeout: Duration,
+    /// How often a rollout's state is polled.
+    pub rollout_poll_interval: Duration,
+    /// Pushes go to this registry (`host[:port]`) instead of the ECR
+    /// repository's own host; the ECR API still holds the repository and
+    /// hands out the token. For local runs against a plain registry.
+    pub registry_endpoint: Option<String>,
+    /// Checkouts go to `<work_dir>/checkouts`, local state to `<work_dir>/state`.
+    pub work_dir: PathBuf,
+    /// A partition is paused while this many of its pushes are unfinished.
+    pub max_in_flight: usize,
     pub repositories: BTreeMap<String, Repository>,
 }
 
@@ -77,6 +92,10 @@ pub struct Repository {
     pub clone_url: Option<String>,
     /// Environment variable holding a token for a private repository.
     pub token_env: Option<String>,
+    /// The Dockerfile, relative to the repository's root.
+    pub dockerfile: String,
+    /// The ECR repository the images go to (created when missing).
+    pub ecr_repository: String,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +106,10 @@ struct Raw {
     deployments_table: Option<String>,
     domain: Option<String>,
     rollout_timeout: Option<String>,
+    rollout_poll_interval: Option<String>,
+    registry_endpoint: Option<String>,
+    work_dir: Option<String>,
+    max_in_flight: Option<usize>,
     #[serde(default)]
     repository: BTreeMap<String, RawRepository>,
 }
@@ -118,6 +141,8 @@ struct RawRepository {
     previews: Option<bool>,
     clone_url: Option<String>,
     token_env: Option<String>,
+    dockerfile: Option<String>,
+    ecr_repository: Option<String>,
 }
 
 impl Config {
@@ -127,7 +152,15 @@ impl Config {
             line: 0,
             message: format!("cannot read the daemon configuration: {e}"),
         })?;
-        Config::parse(&path.display().to_string(), &text)
+        let mut config = Config::parse(&path.display().to_string(), &text)?;
+        // A relative work_dir is relative to the file, not to wherever the
+        // daemon was started.
+        if config.work_dir.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            config.work_dir = dir.join(&config.work_dir);
+        }
+        Ok(config)
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
@@ -188,15 +221,34 @@ impl Config {
                 "webhook.max_body_bytes must be above 0".into(),
             ));
         }
-        let rollout_timeout = match raw.rollout_timeout {
-            None => Duration::from_secs(600),
-            Some(t) => humantime::parse_duration(&t).map_err(|e| {
-                at(
-                    "rollout_timeout",
-                    format!("rollout_timeout {t:?}: {e} (write it like \"10m\")"),
-                )
-            })?,
+        let duration = |name: &str, value: Option<String>, default: u64| match value {
+            None => Ok(Duration::from_secs(default)),
+            Some(t) => match humantime::parse_duration(&t) {
+                Ok(d) if !d.is_zero() => Ok(d),
+                Ok(_) => Err(at(name, format!("{name} must be above zero"))),
+                Err(e) => Err(at(
+                    name,
+                    format!("{name} {t:?}: {e} (write it like \"10m\")"),
+                )),
+            },
         };
+        let rollout_timeout = duration("rollout_timeout", raw.rollout_timeout, 600)?;
+        let rollout_poll_interval =
+            duration("rollout_poll_interval", raw.rollout_poll_interval, 15)?;
+        if let Some(endpoint) = &raw.registry_endpoint
+            && (endpoint.is_empty() || endpoint.contains('/'))
+        {
+            return Err(at(
+                "registry_endpoint",
+                format!(
+                    "registry_endpoint {endpoint:?} must be `host[:port]`, e.g. \"127.0.0.1:5000\""
+                ),
+            ));
+        }
+        let max_in_flight = raw.max_in_flight.unwrap_or(64);
+        if max_in_flight == 0 {
+            return Err(at("max_in_flight", "max_in_flight must be above 0".into()));
+        }
         if raw.repository.is_empty() {
             return Err(at(
                 "",
@@ -230,6 +282,22 @@ impl Config {
                     "project {project:?} must be letters, digits and hyphens (it becomes part of host names and AWS names)"
                 )));
             }
+            let dockerfile = r.dockerfile.unwrap_or_else(|| "Dockerfile".into());
+            if Path::new(&dockerfile).is_absolute() || dockerfile.split('/').any(|c| c == "..") {
+                return Err(bad(format!(
+                    "dockerfile {dockerfile:?} must be a path inside the repository (relative, no `..`)"
+                )));
+            }
+            let ecr_repository = r.ecr_repository.unwrap_or_else(|| project.clone());
+            if ecr_repository.is_empty()
+                || !ecr_repository
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_./".contains(&b))
+            {
+                return Err(bad(format!(
+                    "ecr_repository {ecr_repository:?}: use lowercase letters, digits and - _ . /"
+                )));
+            }
             let previews = r.previews.unwrap_or(false);
             if previews && raw.domain.is_none() {
                 return Err(bad(
@@ -245,6 +313,8 @@ impl Config {
                     previews,
                     clone_url: r.clone_url,
                     token_env: r.token_env,
+                    dockerfile,
+                    ecr_repository,
                 },
             );
         }
@@ -266,6 +336,10 @@ impl Config {
                 .unwrap_or_else(|| "dumcel-deployments".into()),
             domain: raw.domain,
             rollout_timeout,
+            rollout_poll_interval,
+            registry_endpoint: raw.registry_endpoint,
+            work_dir: PathBuf::from(raw.work_dir.unwrap_or_else(|| ".dumcel-pipeline".into())),
+            max_in_flight,
             repositories,
         })
     }

@@ -15,7 +15,7 @@ use crate::webhook::PushSink;
 
 /// How long a produce may wait for the broker before the delivery is refused
 /// (and GitHub retries it).
-const PRODUCE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const PRODUCE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn producer(kafka: &Kafka) -> Result<FutureProducer, String> {
     ClientConfig::new()

@@ -1,10 +1,20 @@
 //! Dumcel's deploy pipeline: GitHub push deliveries are verified by the
 //! webhook receiver and queued on Kafka; workers build, push and roll out.
-//! See the README's "Pipeline daemon" section for what is built so far.
+//! See the README's "Pipeline daemon" section.
 
 pub mod config;
+pub mod deploy;
+pub mod deployments;
+pub mod environment;
+pub mod events;
+pub mod git;
 pub mod kafka;
+pub mod lanes;
+pub mod offsets;
+pub mod pipeline;
 pub mod push;
+pub mod registry;
 pub mod rollout;
 pub mod signature;
 pub mod webhook;
+pub mod worker;

@@ -24,6 +24,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Consume pushes from Kafka: build, push and roll out each one.
+    Worker {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Check a configuration file and exit.
     Check {
         #[arg(long, value_name = "FILE")]
@@ -67,6 +72,10 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Worker { config } => {
+            let c = Config::load(&config)?;
+            dumcel_pipeline::worker::run(c, shutdown()).await
+        }
         Command::Webhook { config } => {
             let c = Config::load(&config)?;
             let secret = c.webhook_secret().map_err(anyhow::Error::msg)?;
@@ -89,7 +98,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// SIGTERM or Ctrl-C: stop accepting, finish the deliveries in progress.
+/// SIGTERM or Ctrl-C: stop taking new work, finish what is in progress.
 async fn shutdown() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

@@ -330,13 +330,22 @@ fn rollback_reason(primary: &Deployment, svc: &Service) -> String {
         .unwrap_or_else(|| "no reason given".to_owned())
 }
 
-/// Whether every target registered in the target group is `healthy`, with at
-/// least one registered. Targets still `initial`, `draining` (an old task
-/// leaving), `unhealthy` or `unused` make it `false`; callers poll it.
-pub async fn targets_healthy(
+/// The health of a target group's registered targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Targets {
+    /// Every registered target is `healthy`, and there is one at least.
+    Healthy,
+    /// Some target is still `initial`, `draining` (an old task leaving),
+    /// `unhealthy` or `unused`: poll again.
+    NotYet,
+    /// Nothing is registered.
+    NoneRegistered,
+}
+
+pub async fn target_health(
     elbv2: &aws_sdk_elasticloadbalancingv2::Client,
     target_group_arn: &str,
-) -> Result<bool, RolloutError> {
+) -> Result<Targets, RolloutError> {
     let out = elbv2
         .describe_target_health()
         .target_group_arn(target_group_arn)
@@ -344,10 +353,16 @@ pub async fn targets_healthy(
         .await
         .map_err(|e| RolloutError::api("ELBv2 DescribeTargetHealth", e))?;
     let targets = out.target_health_descriptions();
-    Ok(!targets.is_empty()
-        && targets.iter().all(|t| {
-            t.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)
-        }))
+    Ok(if targets.is_empty() {
+        Targets::NoneRegistered
+    } else if targets
+        .iter()
+        .all(|t| t.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy))
+    {
+        Targets::Healthy
+    } else {
+        Targets::NotYet
+    })
 }
 
 #[cfg(test)]
@@ -820,7 +835,7 @@ mod tests {
     const TG: &str =
         "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef";
 
-    fn target_health(states: &[&str]) -> ReplayEvent {
+    fn target_health_answer(states: &[&str]) -> ReplayEvent {
         let members: String = states
             .iter()
             .enumerate()
@@ -843,17 +858,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn targets_healthy_needs_every_target_healthy_and_one_at_least() {
+    async fn targets_are_healthy_only_when_every_one_is() {
         for (states, want) in [
-            (&["healthy", "healthy"][..], true),
-            (&["healthy", "unhealthy"][..], false),
-            (&["healthy", "initial"][..], false),
-            (&["healthy", "draining"][..], false),
-            (&[][..], false),
+            (&["healthy", "healthy"][..], Targets::Healthy),
+            (&["healthy", "unhealthy"][..], Targets::NotYet),
+            (&["healthy", "initial"][..], Targets::NotYet),
+            (&["healthy", "draining"][..], Targets::NotYet),
+            (&[][..], Targets::NoneRegistered),
         ] {
-            let client = elbv2(vec![target_health(states)]);
+            let client = elbv2(vec![target_health_answer(states)]);
             assert_eq!(
-                targets_healthy(&client, TG).await.unwrap(),
+                target_health(&client, TG).await.unwrap(),
                 want,
                 "{states:?}"
             );
@@ -861,13 +876,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn targets_healthy_reports_the_aws_error() {
+    async fn target_health_reports_the_aws_error() {
         let body = "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">\
                     <Error><Type>Sender</Type><Code>TargetGroupNotFound</Code>\
                     <Message>One or more target groups not found</Message></Error>\
                     <RequestId>0f4d7f3c-1c2b-4c1e-9d7e-3b0c8f0c1a2b</RequestId></ErrorResponse>";
         let client = elbv2(vec![response(400, "text/xml", body.into())]);
-        let err = targets_healthy(&client, TG).await.unwrap_err();
+        let err = target_health(&client, TG).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "ELBv2 DescribeTargetHealth failed: TargetGroupNotFound: One or more target groups not found"

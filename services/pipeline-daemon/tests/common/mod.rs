@@ -3,6 +3,8 @@
 //! rewritten to point at a repository of the test's own.
 #![allow(dead_code)]
 
+pub mod harness;
+
 use std::path::PathBuf;
 
 fn examples_index() -> PathBuf {

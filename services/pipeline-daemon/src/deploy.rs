@@ -1,0 +1,334 @@
+//! Applying the repository's stack with the new image through the engine
+//! (as a library, under the stack's own backend and lock), waiting for every
+//! ECS service in it to roll out with healthy targets, and rolling back to
+//! the last good image when it does not. Also the destroy of a preview
+//! environment whose branch was deleted.
+
+use std::path::Path;
+use std::time::Duration;
+
+use dumcel_session::{Applied, Operation, Request, RunError};
+use dumcel_state::State;
+use tokio::time::Instant;
+
+use crate::deployments::{Outcome, Record};
+use crate::events::EventKind;
+use crate::pipeline::{Emitter, Ended, fetch, finish, state_dir};
+use crate::rollout::{Rollout, Targets, WaitOptions, target_health, wait_for_rollout};
+
+/// How long an apply waits for another run's lock on the same state.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+const PARALLELISM: usize = 10;
+
+pub enum Deployed {
+    Succeeded,
+    /// The new image did not roll out; the last good one runs again.
+    RolledBack {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// Applies the stack with `record.image` and waits for the rollout.
+pub async fn deploy(emitter: &Emitter<'_>, record: &Record, checkout: &Path) -> Deployed {
+    let job = emitter.job;
+    emitter
+        .emit(EventKind::DeployStarted {
+            image: record.image.clone(),
+            workspace: job.env.workspace.clone(),
+        })
+        .await;
+    let reason = match apply(emitter, checkout, &record.image, Operation::Apply).await {
+        Ok(applied) => match rolled_out(emitter, &applied.state).await {
+            Ok(services) => {
+                emitter
+                    .emit(EventKind::DeploySucceeded {
+                        image: record.image.clone(),
+                        digest: record.digest.clone(),
+                        services,
+                    })
+                    .await;
+                return Deployed::Succeeded;
+            }
+            Err(reason) => reason,
+        },
+        Err(e) => format!("applying the stack: {e}"),
+    };
+    emitter
+        .emit(EventKind::DeployFailed {
+            reason: reason.clone(),
+        })
+        .await;
+    roll_back(emitter, record, checkout, reason).await
+}
+
+/// Applies the stack again with the last good image.
+async fn roll_back(
+    emitter: &Emitter<'_>,
+    record: &Record,
+    checkout: &Path,
+    reason: String,
+) -> Deployed {
+    let records = &emitter.services.deployments;
+    let good = match records
+        .last_good(&record.project, &record.environment, &record.sha)
+        .await
+    {
+        Ok(Some(good)) => good,
+        Ok(None) => {
+            return Deployed::Failed {
+                reason: format!("{reason}; no earlier good deployment to roll back to"),
+            };
+        }
+        Err(e) => {
+            return Deployed::Failed {
+                reason: format!("{reason}; cannot look up the last good deployment: {e}"),
+            };
+        }
+    };
+    tracing::warn!(sha = %record.sha, to = %good.image, %reason, "rolling back");
+    match apply(emitter, checkout, &good.image, Operation::Apply).await {
+        Ok(_) => {
+            emitter
+                .emit(EventKind::RolledBack {
+                    to_image: good.image.clone(),
+                    to_sha: good.sha.clone(),
+                    reason: reason.clone(),
+                })
+                .await;
+            Deployed::RolledBack { reason }
+        }
+        Err(e) => Deployed::Failed {
+            reason: format!("{reason}; rolling back to {} failed too: {e}", good.image),
+        },
+    }
+}
+
+async fn apply(
+    emitter: &Emitter<'_>,
+    checkout: &Path,
+    image: &str,
+    operation: Operation,
+) -> Result<Applied, RunError> {
+    let job = emitter.job;
+    let mut variables = vec![
+        ("image".to_owned(), image.to_owned()),
+        ("environment".to_owned(), job.env.name.clone()),
+    ];
+    if let Some(host) = &job.env.host {
+        variables.push(("host".to_owned(), host.clone()));
+    }
+    let state_dir = state_dir(&emitter.services.config, &job.repo.project);
+    dumcel_session::run(Request {
+        root: &checkout.join(&job.repo.stack),
+        state_dir: &state_dir,
+        workspace: &job.env.workspace,
+        variables,
+        operation,
+        lock_timeout: LOCK_TIMEOUT,
+        parallelism: PARALLELISM,
+    })
+    .await
+}
+
+/// An ECS service the stack manages, as its state records it.
+#[derive(Debug, PartialEq, Eq)]
+struct EcsService {
+    cluster: String,
+    name: String,
+    task_definition: String,
+    target_groups: Vec<String>,
+}
+
+fn ecs_services(state: &State) -> Vec<EcsService> {
+    state
+        .resources
+        .values()
+        .filter(|r| r.resource_type == "aws_ecs_service")
+        .filter_map(|r| {
+            let a = &r.attributes;
+            let text = |name: &str| a.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+            Some(EcsService {
+                cluster: text("cluster")?,
+                name: text("name")?,
+                task_definition: text("task_definition")?,
+                target_groups: a
+                    .get("load_balancer")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|lb| lb.get("target_group_arn").and_then(|v| v.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Waits until every ECS service in `state` runs its new task definition
+/// (rolloutState COMPLETED, judged by [`wait_for_rollout`]) and its targets
+/// are healthy, all within the configured timeout. The services'
+/// `cluster/name` on success; why not, otherwise.
+async fn rolled_out(emitter: &Emitter<'_>, state: &State) -> Result<Vec<String>, String> {
+    let config = &emitter.services.config;
+    let deadline = Instant::now() + config.rollout_timeout;
+    let mut done = Vec::new();
+    for svc in ecs_services(state) {
+        let label = format!("{}/{}", short(&svc.cluster), svc.name);
+        let opts = WaitOptions {
+            poll_interval: config.rollout_poll_interval,
+            timeout: deadline.saturating_duration_since(Instant::now()),
+        };
+        let rollout = wait_for_rollout(
+            &emitter.services.ecs,
+            &svc.cluster,
+            &svc.name,
+            &svc.task_definition,
+            &opts,
+        )
+        .await
+        .map_err(|e| format!("watching the rollout of {label}: {e}"))?;
+        match rollout {
+            Rollout::Completed => {}
+            Rollout::Failed { reason } => {
+                return Err(format!("the ECS rollout of {label} failed: {reason}"));
+            }
+            Rollout::RolledBack { to, reason } => {
+                return Err(format!("ECS rolled {label} back to {to}: {reason}"));
+            }
+            Rollout::TimedOut { last_state } => {
+                return Err(format!(
+                    "{label} did not finish rolling out within {}: {last_state}",
+                    humantime::format_duration(config.rollout_timeout)
+                ));
+            }
+        }
+        for tg in &svc.target_groups {
+            healthy_targets(emitter, tg, deadline).await?;
+        }
+        done.push(label);
+    }
+    Ok(done)
+}
+
+async fn healthy_targets(emitter: &Emitter<'_>, tg: &str, deadline: Instant) -> Result<(), String> {
+    let config = &emitter.services.config;
+    loop {
+        match target_health(&emitter.services.elbv2, tg).await {
+            Ok(Targets::Healthy) => return Ok(()),
+            // ECS registers a service's tasks itself and does not call a
+            // rollout COMPLETED before they pass the health checks; an
+            // emulator that registers nothing is all that gets here.
+            Ok(Targets::NoneRegistered) => {
+                tracing::warn!(
+                    target_group = tg,
+                    "no targets registered; trusting the ECS rollout state"
+                );
+                return Ok(());
+            }
+            Ok(Targets::NotYet) => {}
+            Err(e) => return Err(format!("checking the targets of {tg}: {e}")),
+        }
+        if Instant::now() + config.rollout_poll_interval > deadline {
+            return Err(format!(
+                "the targets of {tg} were not all healthy within {}",
+                humantime::format_duration(config.rollout_timeout)
+            ));
+        }
+        tokio::time::sleep(config.rollout_poll_interval).await;
+    }
+}
+
+/// A cluster's name from its ARN (or the name itself).
+fn short(cluster: &str) -> &str {
+    cluster.rsplit('/').next().unwrap_or(cluster)
+}
+
+/// Destroys the preview environment of a deleted branch, with the default
+/// branch's stack (the deleted branch's own commits may be gone).
+pub async fn destroy_preview(emitter: &Emitter<'_>, checkout: &Path) -> Ended {
+    let job = emitter.job;
+    if !job.env.preview {
+        emitter
+            .emit(EventKind::Skipped {
+                reason: "the default branch was deleted; production is left as it is".into(),
+            })
+            .await;
+        return Ended::Skipped;
+    }
+    let mut record = Record::start(&job.repo.project, &job.env.name, &job.push.sha);
+    let rev = format!("refs/heads/{}", job.repo.default_branch);
+    let result = match fetch(job, &rev, checkout).await {
+        Ok(()) => {
+            // Any image will do: nothing is created.
+            let image = format!("{}:{}", job.repo.ecr_repository, job.push.sha);
+            apply(emitter, checkout, &image, Operation::Destroy)
+                .await
+                .map_err(|e| format!("destroying the preview: {e}"))
+        }
+        Err(reason) => Err(reason),
+    };
+    match result {
+        Ok(_) => {
+            emitter.emit(EventKind::PreviewDestroyed).await;
+            finish(emitter, &mut record, Outcome::Destroyed, String::new()).await;
+            Ended::Destroyed
+        }
+        Err(reason) => {
+            emitter
+                .emit(EventKind::DeployFailed {
+                    reason: reason.clone(),
+                })
+                .await;
+            finish(emitter, &mut record, Outcome::DeployFailed, reason).await;
+            Ended::DeployFailed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_come_from_the_state_and_odd_entries_are_skipped() {
+        let state: State = State::from_json(
+            br#"{
+  "version": 1, "serial": 3, "lineage": "l", "dumcel_version": "0",
+  "outputs": {},
+  "resources": {
+    "aws_ecs_service.app": {
+      "resource_type": "aws_ecs_service", "provider": "aws",
+      "attributes": {
+        "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/shop", "name": "app",
+        "task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:4",
+        "load_balancer": [{"target_group_arn": "arn:tg/1", "container_port": 8080}]
+      }
+    },
+    "aws_ecs_service.broken": {
+      "resource_type": "aws_ecs_service", "provider": "aws", "attributes": {"name": 3}
+    },
+    "aws_s3_bucket.assets": {
+      "resource_type": "aws_s3_bucket", "provider": "aws", "attributes": {"bucket": "b"}
+    }
+  }
+}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ecs_services(&state),
+            [EcsService {
+                cluster: "arn:aws:ecs:us-east-1:123456789012:cluster/shop".into(),
+                name: "app".into(),
+                task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:4".into(),
+                target_groups: vec!["arn:tg/1".into()],
+            }]
+        );
+        assert_eq!(
+            short("arn:aws:ecs:us-east-1:123456789012:cluster/shop"),
+            "shop"
+        );
+    }
+}

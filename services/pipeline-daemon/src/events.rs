@@ -1,0 +1,147 @@
+//! What the worker tells the world: one JSON event per step on the events
+//! topic, keyed by project so that one project's events stay in order. The
+//! README's "Pipeline events" section documents every field.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// Bumped on an incompatible change to [`Event`].
+pub const EVENT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Event {
+    pub schema_version: u32,
+    pub project: String,
+    /// `production` or `preview-<branch>`.
+    pub environment: String,
+    pub branch: String,
+    pub sha: String,
+    /// GitHub's delivery id of the push.
+    pub delivery: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    Cloned,
+    BuildStarted {
+        image: String,
+    },
+    BuildSucceeded {
+        image: String,
+    },
+    BuildFailed {
+        /// The Dockerfile step that failed (`Step 2/3 : RUN make`), when the
+        /// build got that far.
+        step: Option<String>,
+        reason: String,
+    },
+    ImagePushed {
+        image: String,
+        digest: String,
+    },
+    DeployStarted {
+        image: String,
+        workspace: String,
+    },
+    DeploySucceeded {
+        image: String,
+        digest: String,
+        /// The ECS services that rolled out, `cluster/service`.
+        services: Vec<String>,
+    },
+    DeployFailed {
+        reason: String,
+    },
+    RolledBack {
+        /// The image running again: the last good deployment's.
+        to_image: String,
+        to_sha: String,
+        reason: String,
+    },
+    PreviewDestroyed,
+    /// A newer push to the same environment replaced this one before its deploy.
+    Superseded {
+        by_sha: String,
+    },
+    /// Nothing to do: this SHA is already deployed here, or it is a
+    /// duplicate of the push being handled.
+    Skipped {
+        reason: String,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Cloned => "cloned",
+            EventKind::BuildStarted { .. } => "build_started",
+            EventKind::BuildSucceeded { .. } => "build_succeeded",
+            EventKind::BuildFailed { .. } => "build_failed",
+            EventKind::ImagePushed { .. } => "image_pushed",
+            EventKind::DeployStarted { .. } => "deploy_started",
+            EventKind::DeploySucceeded { .. } => "deploy_succeeded",
+            EventKind::DeployFailed { .. } => "deploy_failed",
+            EventKind::RolledBack { .. } => "rolled_back",
+            EventKind::PreviewDestroyed => "preview_destroyed",
+            EventKind::Superseded { .. } => "superseded",
+            EventKind::Skipped { .. } => "skipped",
+        }
+    }
+}
+
+/// Where events go: the events topic, or a list in unit tests.
+#[async_trait::async_trait]
+pub trait EventSink: Send + Sync {
+    async fn emit(&self, event: &Event);
+}
+
+/// Collects events in memory, for unit tests of the worker's decisions.
+#[derive(Default)]
+pub struct Recorded(pub Mutex<Vec<Event>>);
+
+#[async_trait::async_trait]
+impl EventSink for Recorded {
+    async fn emit(&self, event: &Event) {
+        if let Ok(mut events) = self.0.lock() {
+            events.push(event.clone());
+        }
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_flat_json_with_their_name_and_version() {
+        let e = Event {
+            schema_version: EVENT_SCHEMA_VERSION,
+            project: "shop".into(),
+            environment: "production".into(),
+            branch: "main".into(),
+            sha: "a".repeat(40),
+            delivery: "d-1".into(),
+            at: "2026-11-23T10:00:00Z".into(),
+            kind: EventKind::BuildFailed {
+                step: Some("Step 2/3 : RUN false".into()),
+                reason: "exit code 1".into(),
+            },
+        };
+        let v: serde_json::Value = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["event"], "build_failed");
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["step"], "Step 2/3 : RUN false");
+        assert_eq!(v["project"], "shop");
+        assert_eq!(e.kind.name(), "build_failed");
+    }
+}

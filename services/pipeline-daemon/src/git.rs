@@ -1,0 +1,129 @@
+//! Fetching one commit of a repository with the `git` program: a shallow
+//! fetch of exactly the pushed SHA into an empty directory, then a detached
+//! checkout. A token for a private repository goes to git through its
+//! environment (`GIT_CONFIG_*`), never on the command line, and is blanked
+//! out of anything git prints.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use base64::Engine;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git: {0} (is git installed?)")]
+    Spawn(std::io::Error),
+    #[error("git {step} failed: {message}")]
+    Failed { step: &'static str, message: String },
+    #[error(
+        "clone URL {0:?} is not one the worker fetches from: use https://, or configure clone_url"
+    )]
+    Url(String),
+}
+
+/// Transports git may use: never `ext::` (runs commands) or other helpers a
+/// URL from a push message could ask for.
+const ALLOWED_PROTOCOLS: &str = "https:http:file:ssh:git";
+
+/// Whether a clone URL that arrived in a push message may be fetched. Local
+/// paths and `file://` only come from the daemon's own configuration.
+pub fn acceptable_push_url(url: &str) -> bool {
+    url.starts_with("https://") && !url.contains(char::is_whitespace)
+}
+
+/// Fetches `rev` (a SHA or a full ref name) from `url` into `dest` (created,
+/// must not exist) and checks it out.
+pub async fn checkout(
+    url: &str,
+    rev: &str,
+    token: Option<&str>,
+    dest: &Path,
+) -> Result<(), GitError> {
+    if url.starts_with('-') || rev.starts_with('-') {
+        return Err(GitError::Url(url.to_owned()));
+    }
+    tokio::fs::create_dir_all(dest)
+        .await
+        .map_err(GitError::Spawn)?;
+    git(dest, &["init", "--quiet"], None, "init").await?;
+    git(
+        dest,
+        &[
+            "fetch",
+            "--quiet",
+            "--depth",
+            "1",
+            "--no-tags",
+            "--",
+            url,
+            rev,
+        ],
+        token,
+        "fetch",
+    )
+    .await?;
+    git(
+        dest,
+        &["checkout", "--quiet", "--detach", "FETCH_HEAD"],
+        None,
+        "checkout",
+    )
+    .await
+}
+
+async fn git(
+    dir: &Path,
+    args: &[&str],
+    token: Option<&str>,
+    step: &'static str,
+) -> Result<(), GitError> {
+    let mut cmd = tokio::process::Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ALLOW_PROTOCOL", ALLOWED_PROTOCOLS)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(token) = token {
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
+        cmd.env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+            .env(
+                "GIT_CONFIG_VALUE_0",
+                format!("Authorization: Basic {basic}"),
+            );
+    }
+    let out = cmd.output().await.map_err(GitError::Spawn)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let mut message = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    if let Some(token) = token.filter(|t| !t.is_empty()) {
+        message = message.replace(token, "(token)");
+    }
+    if message.is_empty() {
+        message = out.status.to_string();
+    }
+    Err(GitError::Failed { step, message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_urls_from_messages() {
+        assert!(acceptable_push_url("https://github.com/octo/app.git"));
+        for bad in [
+            "ext::sh -c touch% /tmp/x",
+            "file:///etc",
+            "/srv/git/app.git",
+            "--upload-pack=touch /tmp/x",
+            "http://github.com/octo/app.git",
+        ] {
+            assert!(!acceptable_push_url(bad), "{bad}");
+        }
+    }
+}

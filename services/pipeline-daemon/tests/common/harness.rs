@@ -1,0 +1,453 @@
+//! A whole pipeline on loopback for one test: a bare git repository with the
+//! example app (examples/pipeline/app) standing in for GitHub, topics,
+//! consumer group, DynamoDB table and project name of the test's own, and
+//! the real `dumcel-pipeline` binary against tansu, moto, dockerd and the
+//! local registry (all started by dev/test.sh).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde_json::Value;
+
+use dumcel_pipeline::push::{PUSH_SCHEMA_VERSION, Push};
+
+pub const REGISTRY: &str = "127.0.0.1:5000";
+
+pub fn broker() -> String {
+    let addr = std::env::var("DUMCEL_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    assert!(
+        addr.starts_with("127."),
+        "DUMCEL_KAFKA must be on loopback: {addr}"
+    );
+    assert!(
+        std::net::TcpStream::connect(&addr).is_ok(),
+        "no Kafka broker on {addr}: start one with dev/services/kafka.sh (dev/test.sh does)"
+    );
+    addr
+}
+
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// A daemon process, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then its exit status (within `within`).
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon ignored SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "dumcel test")
+        .env("GIT_AUTHOR_EMAIL", "test@dumcel.invalid")
+        .env("GIT_COMMITTER_NAME", "dumcel test")
+        .env("GIT_COMMITTER_EMAIL", "test@dumcel.invalid")
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn example(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/pipeline/app")
+        .join(path)
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    /// Short and unique: AWS names are `<project>-<environment>`.
+    pub project: String,
+    pub repository: String,
+    pub bare: PathBuf,
+    work: PathBuf,
+    pub config: PathBuf,
+    pub topic: String,
+    pub table: String,
+    brokers: String,
+    workers: usize,
+}
+
+impl Harness {
+    /// `extra` is added to the daemon's configuration (top-level settings).
+    pub fn new(extra: &str) -> Harness {
+        let brokers = broker();
+        let dir = tempfile::tempdir().unwrap();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let project = format!(
+            "p{:x}",
+            (nanos ^ u128::from(std::process::id())) % 0xffff_ffff
+        );
+        let repository = format!("dumcel-test/{project}");
+        let bare = dir.path().join("origin.git");
+        let work = dir.path().join("work");
+        git(dir.path(), &["init", "--quiet", "--bare", "origin.git"]);
+        git(dir.path(), &["init", "--quiet", "-b", "main", "work"]);
+        std::fs::create_dir_all(work.join("www")).unwrap();
+        std::fs::create_dir_all(work.join("deploy")).unwrap();
+        std::fs::copy(example("Dockerfile"), work.join("Dockerfile")).unwrap();
+        std::fs::copy(example("www/index.html"), work.join("www/index.html")).unwrap();
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("busybox-static (installed by dev/services/docker.sh)");
+        std::fs::copy(busybox, work.join("busybox")).unwrap();
+        let stack = std::fs::read_to_string(example("deploy/stack.hcl"))
+            .unwrap()
+            .replace("default = \"shop\"", &format!("default = \"{project}\""));
+        std::fs::write(work.join("deploy/stack.hcl"), stack).unwrap();
+        git(&work, &["add", "-A"]);
+        git(&work, &["commit", "--quiet", "-m", "the app"]);
+        git(&work, &["remote", "add", "origin", bare.to_str().unwrap()]);
+        git(&work, &["push", "--quiet", "origin", "main"]);
+
+        let topic = unique("dumcel.push.worker");
+        let table = unique("deployments");
+        let config = dir.path().join("pipeline.hcl");
+        let work_dir = dir.path().join("daemon");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+kafka {{
+  brokers      = "{brokers}"
+  group        = "{topic}.group"
+  push_topic   = "{topic}"
+  events_topic = "{topic}.events"
+  dlq_topic    = "{topic}.dlq"
+}}
+domain                = "apps.test"
+deployments_table     = "{table}"
+rollout_timeout       = "60s"
+rollout_poll_interval = "1s"
+registry_endpoint     = "{REGISTRY}"
+work_dir              = "{work_dir}"
+{extra}
+repository "{repository}" {{
+  stack     = "deploy"
+  previews  = true
+  clone_url = "{bare}"
+}}
+"#,
+                work_dir = work_dir.display(),
+                bare = bare.display(),
+            ),
+        )
+        .unwrap();
+        Harness {
+            dir,
+            project,
+            repository,
+            bare,
+            work,
+            config,
+            topic,
+            table,
+            brokers,
+            workers: 0,
+        }
+    }
+
+    /// Commits `content` to `file` on `branch` (made from main when new) and
+    /// pushes it; the commit's SHA.
+    pub fn commit(&self, branch: &str, file: &str, content: &str) -> String {
+        git(&self.work, &["checkout", "--quiet", "-B", branch]);
+        let path = self.work.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "--quiet", "-m", file]);
+        git(
+            &self.work,
+            &["push", "--quiet", "--force", "origin", branch],
+        );
+        let sha = git(&self.work, &["rev-parse", "HEAD"]);
+        git(&self.work, &["checkout", "--quiet", "main"]);
+        sha
+    }
+
+    pub fn head(&self) -> String {
+        git(&self.work, &["rev-parse", "main"])
+    }
+
+    pub fn delete_branch(&self, branch: &str) {
+        git(
+            &self.work,
+            &["push", "--quiet", "origin", &format!(":{branch}")],
+        );
+    }
+
+    /// A push message as the webhook queues it.
+    pub fn push(&self, branch: &str, sha: &str, deleted: bool) -> Vec<u8> {
+        Push {
+            schema_version: PUSH_SCHEMA_VERSION,
+            delivery: unique("delivery"),
+            repository: self.repository.clone(),
+            branch: branch.to_owned(),
+            sha: sha.to_owned(),
+            deleted,
+            clone_url: format!("https://github.com/{}.git", self.repository),
+        }
+        .to_message()
+    }
+
+    /// Produces `payload` on the push topic, keyed by the repository.
+    pub async fn produce(&self, payload: &[u8]) {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .create()
+            .unwrap();
+        self.create_topics().await;
+        producer
+            .send(
+                FutureRecord::to(&self.topic)
+                    .key(&self.repository)
+                    .payload(payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce to the push topic");
+    }
+
+    async fn create_topics(&self) {
+        let kafka = dumcel_pipeline::config::Config::load(&self.config)
+            .unwrap()
+            .kafka;
+        dumcel_pipeline::kafka::ensure_topics(&kafka).await.unwrap();
+    }
+
+    /// Starts `dumcel-pipeline SUBCOMMAND --config ...` with `env`.
+    pub fn daemon(&mut self, subcommand: &str, env: &[(&str, &str)]) -> Daemon {
+        self.workers += 1;
+        let log = self
+            .dir
+            .path()
+            .join(format!("{subcommand}-{}.log", self.workers));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dumcel-pipeline"));
+        cmd.args([subcommand, "--config"])
+            .arg(&self.config)
+            .env("DUMCEL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Daemon {
+            child: cmd.spawn().unwrap(),
+            log,
+        }
+    }
+
+    pub fn worker(&mut self) -> Daemon {
+        self.daemon("worker", &[])
+    }
+
+    /// Every message on `topic` so far (from its start).
+    fn read_all(&self, topic: &str) -> Vec<Value> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .set("group.id", unique("test-reader"))
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[topic]).unwrap();
+        let mut out = Vec::new();
+        let mut quiet = 0;
+        // Stop after a few empty polls once something arrived, or after a
+        // few seconds of nothing.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && quiet < 3 {
+            match consumer.poll(Duration::from_millis(300)) {
+                Some(Ok(m)) => {
+                    quiet = 0;
+                    if let Some(v) = m.payload().and_then(|p| serde_json::from_slice(p).ok()) {
+                        out.push(v);
+                    }
+                }
+                Some(Err(_)) => {}
+                None if !out.is_empty() => quiet += 1,
+                None => {}
+            }
+        }
+        out
+    }
+
+    /// Polls the events topic until `done` holds for this project's events;
+    /// panics with the events and `daemon`'s log after `timeout`.
+    pub fn events_until(
+        &self,
+        daemon: &Daemon,
+        timeout: Duration,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let events: Vec<Value> = self
+                .read_all(&format!("{}.events", self.topic))
+                .into_iter()
+                .filter(|e| e["project"] == self.project.as_str())
+                .collect();
+            if done(&events) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out; events so far:\n{}\nworker log:\n{}",
+                events
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                daemon.log()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    pub fn dead_letters(&self) -> Vec<Value> {
+        self.read_all(&format!("{}.dlq", self.topic))
+    }
+
+    pub async fn aws(&self) -> aws_config::SdkConfig {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            endpoint.starts_with("http://127."),
+            "AWS_ENDPOINT_URL must point at moto on loopback (dev/test.sh sets it): {endpoint:?}"
+        );
+        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    }
+
+    /// The image the environment's ECS service runs (through its task
+    /// definition), and the task definition's ARN.
+    pub async fn running_image(&self, environment: &str) -> (String, String) {
+        let ecs = aws_sdk_ecs::Client::new(&self.aws().await);
+        let cluster = format!("{}-{environment}", self.project);
+        let svc = ecs
+            .describe_services()
+            .cluster(&cluster)
+            .services("app")
+            .send()
+            .await
+            .unwrap();
+        let td = svc.services()[0].task_definition().unwrap().to_owned();
+        let def = ecs
+            .describe_task_definition()
+            .task_definition(&td)
+            .send()
+            .await
+            .unwrap();
+        let image = def.task_definition().unwrap().container_definitions()[0]
+            .image()
+            .unwrap()
+            .to_owned();
+        (image, td)
+    }
+
+    /// The deployment records of `environment`, by SHA.
+    pub async fn records(&self, environment: &str) -> Vec<(String, String, String)> {
+        let ddb = aws_sdk_dynamodb::Client::new(&self.aws().await);
+        let out = ddb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("environment_key = :k")
+            .expression_attribute_values(
+                ":k",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                    "{}/{environment}",
+                    self.project
+                )),
+            )
+            .send()
+            .await
+            .unwrap();
+        out.items()
+            .iter()
+            .map(|i| {
+                let s = |n: &str| i[n].as_s().unwrap().clone();
+                (s("sha"), s("outcome"), s("image"))
+            })
+            .collect()
+    }
+
+    pub fn image(&self, sha: &str) -> String {
+        format!("{REGISTRY}/{}:{sha}", self.project)
+    }
+}
+
+/// The names of `events` for `sha`, in order.
+pub fn names_for(events: &[Value], sha: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["sha"] == sha)
+        .filter_map(|e| e["event"].as_str().map(str::to_owned))
+        .collect()
+}
+
+pub fn has(events: &[Value], sha: &str, name: &str) -> bool {
+    names_for(events, sha).iter().any(|n| n == name)
+}

@@ -1,0 +1,421 @@
+//! `dumcel-pipeline worker` (and `webhook`), the real binary, end to end on
+//! loopback: a bare git repository for GitHub, tansu for Kafka, dockerd
+//! building the image, the local registry standing in for ECR's registry
+//! host, moto for ECR's API, ECS, ELBv2 and DynamoDB (started by
+//! dev/test.sh with MOTO_ECS_SERVICE_RUNNING so that a new service's
+//! deployment reports COMPLETED). Every check reads the services
+//! themselves, not the worker's word.
+
+mod common;
+
+use std::time::Duration;
+
+use common::harness::{Harness, REGISTRY, free_port, has, names_for};
+use dumcel_pipeline::signature::sign;
+
+const MINUTES: Duration = Duration::from_secs(240);
+
+async fn deliver(port: u16, secret: &[u8], delivery: &str, body: &[u8]) -> u16 {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/webhook"))
+        .header("x-github-event", "push")
+        .header("x-github-delivery", delivery)
+        .header("x-hub-signature-256", sign(secret, body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn wait_for_port(port: u16, daemon: &mut common::harness::Daemon) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            panic!("the webhook exited at start: {status}\n{}", daemon.log());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the webhook never listened"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The digest the local registry holds for `project:tag`.
+async fn registry_digest(project: &str, tag: &str) -> Option<String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let res = reqwest::Client::new()
+        .head(format!("http://{REGISTRY}/v2/{project}/manifests/{tag}"))
+        .header(
+            "accept",
+            "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+        )
+        .send()
+        .await
+        .ok()?;
+    if !res.status().is_success() {
+        return None;
+    }
+    res.headers()
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_push_is_built_pushed_and_rolled_out_once() {
+    let port = free_port();
+    let secret = "worker-e2e-secret";
+    let mut h = Harness::new(&format!(
+        "webhook {{\n  listen = \"127.0.0.1:{port}\"\n  secret_env = \"E2E_SECRET\"\n}}"
+    ));
+    let mut webhook = h.daemon("webhook", &[("E2E_SECRET", secret)]);
+    wait_for_port(port, &mut webhook);
+    let worker = h.worker();
+
+    let sha = h.head();
+    let body = common::branch_push(&h.repository, "main", &sha, "https://github.com/x/y.git");
+    assert_eq!(deliver(port, b"not the secret", "forged", &body).await, 401);
+    assert_eq!(deliver(port, secret.as_bytes(), "first", &body).await, 202);
+
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &sha, "deploy_succeeded") || has(e, &sha, "deploy_failed")
+    });
+    assert_eq!(
+        names_for(&events, &sha),
+        [
+            "cloned",
+            "build_started",
+            "build_succeeded",
+            "image_pushed",
+            "deploy_started",
+            "deploy_succeeded"
+        ]
+    );
+    let pushed = events
+        .iter()
+        .find(|e| e["event"] == "image_pushed")
+        .unwrap();
+    assert_eq!(pushed["image"], h.image(&sha));
+    assert_eq!(pushed["environment"], "production");
+    assert_eq!(pushed["schema_version"], 1);
+
+    // The service runs the pushed SHA; the registry has it, with the digest
+    // the event gave; the deployment is recorded.
+    let (image, td) = h.running_image("production").await;
+    assert_eq!(image, h.image(&sha));
+    assert_eq!(
+        registry_digest(&h.project, &sha).await.as_deref(),
+        pushed["digest"].as_str()
+    );
+    assert_eq!(
+        h.records("production").await,
+        [(sha.clone(), "succeeded".to_owned(), h.image(&sha))]
+    );
+
+    // GitHub delivers again (a retry): acknowledged, not deployed twice.
+    assert_eq!(deliver(port, secret.as_bytes(), "retry", &body).await, 202);
+    let events = h.events_until(&worker, MINUTES, |e| has(e, &sha, "skipped"));
+    assert_eq!(
+        names_for(&events, &sha)
+            .iter()
+            .filter(|n| *n == "deploy_started")
+            .count(),
+        1
+    );
+    assert_eq!(h.running_image("production").await.1, td, "no new revision");
+    assert_eq!(h.records("production").await.len(), 1);
+
+    // SIGTERM: a clean stop of both.
+    let mut worker = worker;
+    assert!(
+        worker.terminate(Duration::from_secs(30)).success(),
+        "{}",
+        worker.log()
+    );
+    assert!(webhook.terminate(Duration::from_secs(10)).success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_quick_pushes_the_second_wins() {
+    let mut h = Harness::new("");
+    let first = h.commit("main", "www/index.html", "first");
+    let second = h.commit("main", "www/index.html", "second");
+    // Both are queued before the worker starts: it sees them back to back.
+    h.produce(&h.push("main", &first, false)).await;
+    h.produce(&h.push("main", &second, false)).await;
+    let worker = h.worker();
+
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &second, "deploy_succeeded") || has(e, &second, "deploy_failed")
+    });
+    assert!(has(&events, &first, "superseded"), "{events:#?}");
+    assert!(!has(&events, &first, "deploy_started"), "{events:#?}");
+    let by = events.iter().find(|e| e["event"] == "superseded").unwrap();
+    assert_eq!(by["by_sha"], second.as_str());
+    assert_eq!(h.running_image("production").await.0, h.image(&second));
+    let mut records = h.records("production").await;
+    records.sort();
+    let mut want = vec![
+        (first.clone(), "superseded".to_owned(), h.image(&first)),
+        (second.clone(), "succeeded".to_owned(), h.image(&second)),
+    ];
+    want.sort();
+    // The first may be stopped before its image name was known.
+    records.iter_mut().for_each(|r| {
+        if r.0 == first {
+            r.2 = h.image(&first);
+        }
+    });
+    assert_eq!(records, want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_dockerfile_fails_its_build_and_leaves_the_deployment_alone() {
+    let mut h = Harness::new("");
+    let good = h.head();
+    h.produce(&h.push("main", &good, false)).await;
+    let worker = h.worker();
+    h.events_until(&worker, MINUTES, |e| has(e, &good, "deploy_succeeded"));
+    let (_, td) = h.running_image("production").await;
+
+    let dockerfile = std::fs::read_to_string(h.dir.path().join("work/Dockerfile")).unwrap();
+    let broken = h.commit(
+        "main",
+        "Dockerfile",
+        &dockerfile.replace(
+            "COPY www /www",
+            "COPY www /www\nRUN [\"/bin/busybox\", \"false\"]",
+        ),
+    );
+    h.produce(&h.push("main", &broken, false)).await;
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &broken, "build_failed") || has(e, &broken, "deploy_started")
+    });
+    assert_eq!(
+        names_for(&events, &broken),
+        ["cloned", "build_started", "build_failed"]
+    );
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "build_failed")
+        .unwrap();
+    let step = failed["step"].as_str().unwrap_or_default();
+    assert!(step.contains("RUN") && step.contains("false"), "{failed}");
+
+    let (image, still) = h.running_image("production").await;
+    assert_eq!((image, still), (h.image(&good), td));
+    let outcome: Vec<String> = h
+        .records("production")
+        .await
+        .into_iter()
+        .filter(|r| r.0 == broken)
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(outcome, ["build_failed"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_comes_up_with_its_branch_and_goes_with_it() {
+    let mut h = Harness::new("");
+    let sha = h.commit("feature", "www/index.html", "a preview");
+    h.produce(&h.push("feature", &sha, false)).await;
+    let worker = h.worker();
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &sha, "deploy_succeeded") || has(e, &sha, "deploy_failed")
+    });
+    assert!(has(&events, &sha, "deploy_succeeded"), "{events:#?}");
+    assert_eq!(events.last().unwrap()["environment"], "preview-feature");
+    assert_eq!(h.running_image("preview-feature").await.0, h.image(&sha));
+
+    // Its own host name on its ALB.
+    let aws = h.aws().await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&aws);
+    let lbs = elb
+        .describe_load_balancers()
+        .names(format!("{}-preview-feature", h.project))
+        .send()
+        .await
+        .unwrap();
+    let lb = lbs.load_balancers()[0].load_balancer_arn().unwrap();
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap();
+    let rules = elb
+        .describe_rules()
+        .listener_arn(listeners.listeners()[0].listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let hosts: Vec<String> = rules
+        .rules()
+        .iter()
+        .flat_map(|r| r.conditions())
+        .filter_map(|c| c.host_header_config())
+        .flat_map(|h| h.values().to_vec())
+        .collect();
+    assert_eq!(hosts, [format!("feature.{}.apps.test", h.project)]);
+
+    // The branch is deleted: the preview goes away.
+    h.delete_branch("feature");
+    h.produce(&h.push("feature", &sha, true)).await;
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &sha, "preview_destroyed") || names_for(e, &sha).len() > 7
+    });
+    assert!(has(&events, &sha, "preview_destroyed"), "{events:#?}");
+    let ecs = aws_sdk_ecs::Client::new(&aws);
+    let svc = ecs
+        .describe_services()
+        .cluster(format!("{}-preview-feature", h.project))
+        .services("app")
+        .send()
+        .await;
+    let active = svc
+        .ok()
+        .map(|s| s.services().iter().any(|s| s.status() == Some("ACTIVE")))
+        .unwrap_or(false);
+    assert!(!active, "the preview's service is still active");
+    let lbs = elb
+        .describe_load_balancers()
+        .names(format!("{}-preview-feature", h.project))
+        .send()
+        .await;
+    assert!(
+        lbs.map(|l| l.load_balancers().is_empty()).unwrap_or(true),
+        "the preview's ALB is still there"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poison_messages_go_to_the_dead_letter_topic_and_the_worker_goes_on() {
+    let mut h = Harness::new("");
+    h.produce(b"{ not json").await;
+    let stranger = String::from_utf8(h.push("main", &"a".repeat(40), false))
+        .unwrap()
+        .replace(&h.repository, "someone-else/unknown");
+    h.produce(stranger.as_bytes()).await;
+    let sha = h.head();
+    h.produce(&h.push("main", &sha, false)).await;
+    let worker = h.worker();
+
+    h.events_until(&worker, MINUTES, |e| has(e, &sha, "deploy_succeeded"));
+    let letters = h.dead_letters();
+    assert_eq!(letters.len(), 2, "{letters:#?}");
+    assert!(
+        letters[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a JSON object"),
+        "{}",
+        letters[0]
+    );
+    assert_eq!(letters[0]["payload"], "{ not json");
+    assert!(
+        letters[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("someone-else/unknown is not configured"),
+        "{}",
+        letters[1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_build_finishes_the_push_once_restarted() {
+    let mut h = Harness::new("");
+    // A build slow enough to be killed in the middle of.
+    let dockerfile = std::fs::read_to_string(h.dir.path().join("work/Dockerfile")).unwrap();
+    let sha = h.commit(
+        "main",
+        "Dockerfile",
+        &dockerfile.replace(
+            "COPY www /www",
+            "COPY www /www\nRUN [\"/bin/busybox\", \"sleep\", \"4\"]",
+        ),
+    );
+    h.produce(&h.push("main", &sha, false)).await;
+    let mut first = h.worker();
+    h.events_until(&first, MINUTES, |e| has(e, &sha, "build_started"));
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+
+    let second = h.worker();
+    let events = h.events_until(&second, MINUTES, |e| {
+        has(e, &sha, "deploy_succeeded") || has(e, &sha, "deploy_failed")
+    });
+    let names = names_for(&events, &sha);
+    assert_eq!(
+        names.iter().filter(|n| *n == "deploy_succeeded").count(),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(names.iter().filter(|n| *n == "build_started").count(), 2);
+    let (image, td) = h.running_image("production").await;
+    assert_eq!(image, h.image(&sha));
+    assert!(td.ends_with(":1"), "one deployment, one revision: {td}");
+    assert_eq!(
+        h.records("production").await,
+        [(sha.clone(), "succeeded".to_owned(), h.image(&sha))]
+    );
+}
+
+/// moto never rolls a second deployment of a service (its first deployment
+/// entry keeps the first task definition), so the rollout of a second push
+/// never completes: with a short rollout_timeout it times out, which is what
+/// a stuck rollout looks like, and the worker must put the last good image
+/// back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_that_does_not_complete_is_rolled_back_to_the_last_good_image() {
+    let mut h = Harness::new("");
+    std::fs::write(
+        &h.config,
+        std::fs::read_to_string(&h.config).unwrap().replace(
+            "rollout_timeout       = \"60s\"",
+            "rollout_timeout       = \"4s\"",
+        ),
+    )
+    .unwrap();
+    let good = h.head();
+    h.produce(&h.push("main", &good, false)).await;
+    let worker = h.worker();
+    h.events_until(&worker, MINUTES, |e| has(e, &good, "deploy_succeeded"));
+
+    let next = h.commit("main", "www/index.html", "next");
+    h.produce(&h.push("main", &next, false)).await;
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &next, "rolled_back") || has(e, &next, "deploy_succeeded")
+    });
+    assert_eq!(
+        names_for(&events, &next)[4..],
+        ["deploy_started", "deploy_failed", "rolled_back"]
+    );
+    let back = events.iter().find(|e| e["event"] == "rolled_back").unwrap();
+    assert_eq!(back["to_sha"], good.as_str());
+    assert_eq!(back["to_image"], h.image(&good));
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "deploy_failed")
+        .unwrap();
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish rolling out"),
+        "{failed}"
+    );
+    assert_eq!(h.running_image("production").await.0, h.image(&good));
+    let mut records = h.records("production").await;
+    records.sort();
+    let mut want = vec![
+        (good.clone(), "succeeded".to_owned(), h.image(&good)),
+        (next.clone(), "rolled_back".to_owned(), h.image(&next)),
+    ];
+    want.sort();
+    assert_eq!(records, want);
+}
