@@ -7,7 +7,11 @@
 # and destroy, checked to leave nothing behind. Then the reference AWS stack
 # (examples/stack.hcl: ECS behind an ALB, ECR, S3, DynamoDB) against moto, an
 # AWS API emulator on loopback (dev/services/moto.sh): apply, a no-op plan, a
-# new image tag rolled out in place, destroy. Nothing reaches AWS.
+# new image tag rolled out in place, destroy. Last, the pipeline daemon
+# (dev/pipeline/local.sh): a signed GitHub push delivery to its webhook, queued
+# on Kafka (tansu, dev/services/kafka.sh), built, pushed to the local registry
+# standing in for ECR, rolled out on ECS; then a preview branch, up and gone
+# with its branch. Nothing reaches AWS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
@@ -83,4 +87,52 @@ set -e
 echo; echo "A new image tag: a new task definition revision, the service updated in place."
 step apply -auto-approve -var image_tag=v2
 step destroy -auto-approve -var image_tag=v2
-echo; echo "Demo finished: the local stack on Docker and the AWS stack on the emulator, both applied, changed and destroyed."
+
+echo; echo "Now the pipeline daemon: a git push becomes a deployment."
+cargo build --release -p dumcel-pipeline-daemon --bin dumcel-pipeline
+brokers="$(bash dev/services/kafka.sh)"
+# shellcheck source=dev/pipeline/local.sh
+. dev/pipeline/local.sh
+mkdir "$work/pipeline"
+pipeline_setup "$work/pipeline" "$brokers"
+trap 'pipeline_stop; rm -rf "$work"' EXIT
+pipeline_start "$CARGO_TARGET_DIR/release/dumcel-pipeline"
+# What the worker did, event by event.
+events() { grep -o 'event=[a-z_"]*' "$work/pipeline/worker.log" | tr -d '"' | sed 's/^event=/  /'; }
+show() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+
+sha="$(git -C "$work/pipeline/app" rev-parse HEAD)"
+show "push to main ($sha): webhook -> Kafka -> worker"
+pipeline_deliver main "$sha"
+pipeline_wait "$sha"
+events
+grep -q 'event="deploy_succeeded"' "$work/pipeline/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
+show "ECS now runs:"
+# Asked of ECS with boto3 from moto's venv, not through dumcel.
+aws_image() {
+  "${DUMCEL_CACHE:-$HOME/.cache/dumcel}/moto-venv/bin/python3" - "$1" <<'PY'
+import sys, boto3
+ecs = boto3.client("ecs")
+svc = ecs.describe_services(cluster=sys.argv[1], services=["app"])["services"][0]
+td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+print(f"  {sys.argv[1]}/app runs {td['containerDefinitions'][0]['image']}")
+PY
+}
+aws_image "$PIPELINE_PROJECT-production"
+
+preview="$(pipeline_commit feature "a preview of the next change")"
+show "push to branch feature ($preview): a preview environment of its own"
+pipeline_deliver feature "$preview"
+pipeline_wait "$preview"
+aws_image "$PIPELINE_PROJECT-preview-feature"
+show "branch feature deleted: the preview goes away"
+git -C "$work/pipeline/app" push --quiet origin :feature
+pipeline_deliver feature "$preview" deleted
+for _ in $(seq 1 300); do
+  grep -q 'event="preview_destroyed"' "$work/pipeline/worker.log" && break
+  sleep 0.2
+done
+events
+grep -q 'event="preview_destroyed"' "$work/pipeline/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
+pipeline_stop
+echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and a push deployed by the pipeline daemon."

@@ -424,5 +424,47 @@ repository "octo/app" {
         assert!(e.contains("no `repository"), "{e}");
         let e = error(&format!("{GOOD}\nrollout_timeout = \"soon\"\n"));
         assert!(e.contains("rollout_timeout \"soon\""), "{e}");
+        let e = error(&format!("{GOOD}\nrollout_poll_interval = \"0s\"\n"));
+        assert!(
+            e.contains("rollout_poll_interval must be above zero"),
+            "{e}"
+        );
+        let e = error(&format!("{GOOD}\nregistry_endpoint = \"http://r/\"\n"));
+        assert!(e.contains("must be `host[:port]`"), "{e}");
+        let e = error(&GOOD.replace(
+            "previews = true",
+            "previews = true\n  dockerfile = \"../Dockerfile\"",
+        ));
+        assert!(
+            e.contains("dockerfile \"../Dockerfile\" must be a path inside"),
+            "{e}"
+        );
+        let e = error(&GOOD.replace(
+            "previews = true",
+            "previews = true\n  ecr_repository = \"App\"",
+        ));
+        assert!(e.contains("ecr_repository \"App\""), "{e}");
+    }
+
+    #[test]
+    fn worker_settings_have_defaults_and_a_relative_work_dir_follows_the_file() {
+        let c = Config::parse("d.hcl", GOOD).unwrap();
+        assert_eq!(c.rollout_timeout, Duration::from_secs(600));
+        assert_eq!(c.rollout_poll_interval, Duration::from_secs(15));
+        assert_eq!(c.registry_endpoint, None);
+        assert_eq!(c.max_in_flight, 64);
+        let r = &c.repositories["octo/app"];
+        assert_eq!(
+            (r.dockerfile.as_str(), r.ecr_repository.as_str()),
+            ("Dockerfile", "app")
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pipeline.hcl");
+        std::fs::write(&file, format!("{GOOD}\nwork_dir = \"state\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&file).unwrap().work_dir,
+            dir.path().join("state")
+        );
     }
 }

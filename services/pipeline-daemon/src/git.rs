@@ -113,6 +113,35 @@ async fn git(
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_failed_fetch_says_why_without_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = "ghp_secret_token_value";
+        // Nothing listens on port 9 of loopback: git fails to connect.
+        let err = checkout(
+            &format!("http://x-access-token:{token}@127.0.0.1:9/octo/app.git"),
+            &"a".repeat(40),
+            Some(token),
+            &dir.path().join("c"),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("git fetch failed:"), "{err}");
+        assert!(!err.contains(token), "{err}");
+    }
+
+    #[tokio::test]
+    async fn options_never_pass_for_urls_or_revisions() {
+        let dir = tempfile::tempdir().unwrap();
+        for (url, rev) in [("--upload-pack=touch x", "a"), ("/srv/a.git", "--output=x")] {
+            let err = checkout(url, rev, None, &dir.path().join("c"))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, GitError::Url(_)), "{err}");
+        }
+    }
+
     #[test]
     fn only_https_urls_from_messages() {
         assert!(acceptable_push_url("https://github.com/octo/app.git"));

@@ -142,6 +142,7 @@ mod tests {
                 deleted: false,
                 clone_url: String::new(),
             },
+            queued_at_ms: None,
         }
     }
 

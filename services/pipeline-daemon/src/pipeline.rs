@@ -37,6 +37,9 @@ pub struct Job {
     pub push: Push,
     pub repo: Repository,
     pub env: Environment,
+    /// When the message was produced (its Kafka timestamp, ms since the
+    /// epoch), for the daemon's overhead measurement.
+    pub queued_at_ms: Option<i64>,
 }
 
 /// Why a pipeline is asked to stop before its deploy.
@@ -134,10 +137,11 @@ async fn build_and_deploy(
     let Emitter { services, job } = emitter;
     let (project, env, sha) = (&job.repo.project, &job.env.name, &job.push.sha);
     let records = &services.deployments;
+    let mut clock = Stopwatch::default();
 
     // At-least-once delivery: a push seen before is not deployed twice, and
     // one a newer push replaced stays replaced.
-    match records.get(project, env, sha).await {
+    match clock.time(records.get(project, env, sha)).await {
         Ok(Some(r)) if matches!(r.outcome, Outcome::Succeeded | Outcome::Superseded) => {
             emitter
                 .emit(EventKind::Skipped {
@@ -156,18 +160,24 @@ async fn build_and_deploy(
         }
     }
     let mut record = Record::start(project, env, sha);
-    if let Err(e) = records.put(&record).await {
+    if let Err(e) = clock.time(records.put(&record)).await {
         return failed(emitter, None, format!("writing the deployment record: {e}")).await;
     }
 
-    match until_stopped(&mut stop, fetch(job, sha, checkout)).await {
+    match clock
+        .time(until_stopped(&mut stop, fetch(job, sha, checkout)))
+        .await
+    {
         Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
         Ok(Err(reason)) => return failed(emitter, Some(&mut record), reason).await,
         Ok(Ok(())) => emitter.emit(EventKind::Cloned).await,
     }
 
     // Build and push the image, tagged with the SHA.
-    let login = match services.registry.login(&job.repo.ecr_repository).await {
+    let login = match clock
+        .time(services.registry.login(&job.repo.ecr_repository))
+        .await
+    {
         Ok(l) => l,
         Err(e) => return failed(emitter, Some(&mut record), e.to_string()).await,
     };
@@ -179,11 +189,12 @@ async fn build_and_deploy(
         })
         .await;
     let images = dumcel_provider_docker::Images::new(None, vec![login.auth]);
-    let built = until_stopped(
-        &mut stop,
-        images.build(&image, checkout, &job.repo.dockerfile),
-    )
-    .await;
+    let built = clock
+        .time(until_stopped(
+            &mut stop,
+            images.build(&image, checkout, &job.repo.dockerfile),
+        ))
+        .await;
     match built {
         Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
         Ok(Err(dumcel_provider_docker::DockerError::Build { step, message, .. })) => {
@@ -215,7 +226,9 @@ async fn build_and_deploy(
                 .await
         }
     }
-    let pushed = until_stopped(&mut stop, images.push(&image)).await;
+    let pushed = clock
+        .time(until_stopped(&mut stop, images.push(&image)))
+        .await;
     match pushed {
         Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
         Ok(Err(e)) => {
@@ -236,6 +249,7 @@ async fn build_and_deploy(
     if let Some(stopped) = stopped(&stop) {
         return stopped_before_deploy(emitter, &mut record, stopped).await;
     }
+    clock.report(job);
     let deployed = deploy::deploy(emitter, &record, checkout).await;
     let (outcome, reason, ended) = match deployed {
         deploy::Deployed::Succeeded => (Outcome::Succeeded, String::new(), Ended::Deployed),
@@ -270,6 +284,43 @@ pub async fn fetch(job: &Job, rev: &str, checkout: &Path) -> Result<(), String> 
         ));
     }
     Ok(())
+}
+
+/// The time a pipeline spends waiting on others (DynamoDB, git, ECR, the
+/// build, the push), so that the daemon's own share of the time from
+/// message to deploy start can be told apart: `bench/pipeline.sh` reads it.
+#[derive(Default)]
+struct Stopwatch {
+    external: std::time::Duration,
+}
+
+impl Stopwatch {
+    async fn time<F: std::future::Future>(&mut self, work: F) -> F::Output {
+        let start = std::time::Instant::now();
+        let out = work.await;
+        self.external += start.elapsed();
+        out
+    }
+
+    fn report(&self, job: &Job) {
+        let Some(queued) = job.queued_at_ms else {
+            return;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let total = now.saturating_sub(queued).max(0);
+        let external = self.external.as_millis() as i64;
+        tracing::info!(
+            target: "dumcel_pipeline::timings",
+            sha = %job.push.sha,
+            message_to_deploy_ms = total,
+            external_ms = external,
+            overhead_ms = total.saturating_sub(external).max(0),
+            "deploy starts"
+        );
+    }
 }
 
 /// Where the local state of `project`'s stack lives (per workspace inside).

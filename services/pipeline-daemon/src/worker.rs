@@ -40,6 +40,7 @@ pub const DLQ_SCHEMA_VERSION: u32 = 1;
 /// A pipeline's end, sent back to the loop.
 struct Finished {
     key: LaneKey,
+    sha: String,
     at: At,
     ended: Ended,
 }
@@ -98,6 +99,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         .set("group.id", &config.kafka.group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        // A push should not sit in the broker waiting for a fuller fetch:
+        // librdkafka's default lets a fetch wait 500 ms for more data.
+        .set("fetch.wait.max.ms", "50")
         .create()
         .with_context(|| format!("Kafka consumer for {}", config.kafka.brokers))?;
     consumer
@@ -129,9 +133,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
             msg = worker.consumer.recv() => match msg {
                 Ok(m) => {
                     let (p, o) = (m.partition(), m.offset());
+                    let queued_at_ms = m.timestamp().to_millis();
                     let (key, payload) = (m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec));
                     drop(m);
-                    worker.on_message((p, o), key, payload).await?;
+                    worker.on_message((p, o), queued_at_ms, key, payload).await?;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the push topic");
@@ -174,6 +179,7 @@ impl Worker {
     async fn on_message(
         &mut self,
         at: At,
+        queued_at_ms: Option<i64>,
         key: Option<Vec<u8>>,
         payload: Option<Vec<u8>>,
     ) -> Result<()> {
@@ -195,7 +201,12 @@ impl Worker {
             self.offsets.done(at.0, at.1);
             return Ok(());
         };
-        let job = Job { push, repo, env };
+        let job = Job {
+            push,
+            repo,
+            env,
+            queued_at_ms,
+        };
         match self.lanes.admit(job.clone(), at) {
             Admitted::Start(stop) => self.spawn(job, at, stop),
             Admitted::Duplicate => {
@@ -243,11 +254,17 @@ impl Worker {
         tokio::spawn(async move {
             let key = LaneKey::of(&job);
             let ended = pipeline::run(&services, &job, stop).await;
-            let _ = tx.send(Finished { key, at, ended });
+            let _ = tx.send(Finished {
+                key,
+                sha: job.push.sha,
+                at,
+                ended,
+            });
         });
     }
 
     fn on_finished(&mut self, f: Finished) {
+        tracing::info!(project = %f.key.project, environment = %f.key.environment, sha = %f.sha, ended = ?f.ended, "pipeline ended");
         self.running -= 1;
         if f.ended.is_final() {
             self.offsets.done(f.at.0, f.at.1);

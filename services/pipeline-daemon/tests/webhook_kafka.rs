@@ -6,68 +6,18 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 
+use common::harness::{Daemon, broker, free_port, unique, wait_for_port};
 use dumcel_pipeline::signature::sign;
 
 const SECRET: &str = "kafka-test-secret";
 const SHA: &str = "9fceb02d0ae598e95dc970b74767f19372d61af8";
-
-fn broker() -> String {
-    let addr = std::env::var("DUMCEL_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
-    assert!(
-        addr.starts_with("127."),
-        "DUMCEL_KAFKA must be on loopback: {addr}"
-    );
-    assert!(
-        std::net::TcpStream::connect(&addr).is_ok(),
-        "no Kafka broker on {addr}: start one with dev/services/kafka.sh (dev/test.sh does)"
-    );
-    addr
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_port(port: u16, daemon: &mut Daemon) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = daemon.0.try_wait() {
-            panic!("the webhook exited at start: {status}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the webhook never listened on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 async fn deliver(port: u16, signature: String, body: Vec<u8>) -> u16 {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -111,16 +61,18 @@ repository "octo/app" {{
 "#
     )
     .unwrap();
-    let mut daemon = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_dumcel-pipeline"))
+    let log = dir.path().join("webhook.log");
+    let mut daemon = Daemon {
+        child: Command::new(env!("CARGO_BIN_EXE_dumcel-pipeline"))
             .args(["webhook", "--config"])
             .arg(&config)
             .env("TEST_WEBHOOK_SECRET", SECRET)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
-    );
+        log,
+    };
     wait_for_port(port, &mut daemon);
 
     let forged = common::branch_push("octo/app", "main", &"f".repeat(40), "file:///x.git");
@@ -154,21 +106,6 @@ repository "octo/app" {{
     assert_eq!(push["branch"], "main");
 
     // SIGTERM: a clean stop.
-    let pid = daemon.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = daemon.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the webhook ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = daemon.terminate(Duration::from_secs(10));
     assert!(status.success(), "{status}");
 }

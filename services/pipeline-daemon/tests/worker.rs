@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::harness::{Harness, REGISTRY, free_port, has, names_for};
+use common::harness::{Harness, REGISTRY, free_port, has, names_for, wait_for_port};
 use dumcel_pipeline::signature::sign;
 
 const MINUTES: Duration = Duration::from_secs(240);
@@ -28,20 +28,6 @@ async fn deliver(port: u16, secret: &[u8], delivery: &str, body: &[u8]) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-fn wait_for_port(port: u16, daemon: &mut common::harness::Daemon) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = daemon.child.try_wait() {
-            panic!("the webhook exited at start: {status}\n{}", daemon.log());
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the webhook never listened"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The digest the local registry holds for `project:tag`.

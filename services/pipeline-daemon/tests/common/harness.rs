@@ -89,6 +89,22 @@ impl Drop for Daemon {
     }
 }
 
+/// Waits until `daemon` listens on `port`; panics with its log if it exits.
+pub fn wait_for_port(port: u16, daemon: &mut Daemon) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = daemon.child.try_wait() {
+            panic!("the daemon exited at start: {status}\n{}", daemon.log());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing listened on {port}:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")

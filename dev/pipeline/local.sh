@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# The pipeline daemon on loopback, for the demo and bench/pipeline.sh. Source
+# it after dev/env.sh, with the services running and AWS_* pointing at moto:
+#
+#   pipeline_setup WORK BROKERS [ROLLOUT_TIMEOUT]
+#       a bare repository WORK/origin.git holding examples/pipeline/app (with
+#       busybox) as project $PIPELINE_PROJECT, a working copy WORK/app, and
+#       WORK/pipeline.hcl with topics, table and webhook port of its own
+#   pipeline_start DAEMON   starts `DAEMON webhook` and `DAEMON worker`,
+#                           logs in WORK/webhook.log and WORK/worker.log
+#   pipeline_commit BRANCH TEXT   commits TEXT as the page on BRANCH, pushes
+#                                 it, prints the SHA
+#   pipeline_deliver BRANCH SHA [deleted]   a signed GitHub push delivery
+#   pipeline_wait SHA       until the worker logs the end of SHA's pipeline
+#   pipeline_stop           SIGTERM to both daemons, waiting for them
+
+pipeline_setup() {
+  PIPELINE_WORK="$1"
+  local brokers="$2" timeout="${3:-5m}" root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  PIPELINE_PROJECT="app$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+  PIPELINE_REPOSITORY="dumcel-demo/$PIPELINE_PROJECT"
+  PIPELINE_SECRET="local-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  PIPELINE_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  PIPELINE_PIDS=()
+  local topic="dumcel.local.$PIPELINE_PROJECT"
+  git init --quiet --bare "$PIPELINE_WORK/origin.git"
+  git init --quiet -b main "$PIPELINE_WORK/app"
+  cp -r "$root/examples/pipeline/app/." "$PIPELINE_WORK/app/"
+  cp "$(command -v busybox)" "$PIPELINE_WORK/app/busybox"
+  sed -i "s/default = \"shop\"/default = \"$PIPELINE_PROJECT\"/" "$PIPELINE_WORK/app/deploy/stack.hcl"
+  _pipeline_git add -A
+  _pipeline_git commit --quiet -m "the app"
+  _pipeline_git remote add origin "$PIPELINE_WORK/origin.git"
+  _pipeline_git push --quiet origin main
+  cat >"$PIPELINE_WORK/pipeline.hcl" <<HCL
+kafka {
+  brokers      = "$brokers"
+  group        = "$topic.workers"
+  push_topic   = "$topic.push"
+  events_topic = "$topic.events"
+  dlq_topic    = "$topic.dlq"
+}
+webhook {
+  listen     = "127.0.0.1:$PIPELINE_PORT"
+  secret_env = "DUMCEL_WEBHOOK_SECRET"
+}
+domain                = "apps.test"
+deployments_table     = "$topic.deployments"
+rollout_timeout       = "$timeout"
+rollout_poll_interval = "1s"
+registry_endpoint     = "127.0.0.1:5000"
+work_dir              = "$PIPELINE_WORK/daemon"
+repository "$PIPELINE_REPOSITORY" {
+  stack     = "deploy"
+  previews  = true
+  clone_url = "$PIPELINE_WORK/origin.git"
+}
+HCL
+}
+
+_pipeline_git() {
+  git -C "$PIPELINE_WORK/app" -c user.name=dumcel -c user.email=demo@dumcel.invalid "$@"
+}
+
+pipeline_start() {
+  local daemon="$1"
+  DUMCEL_WEBHOOK_SECRET="$PIPELINE_SECRET" DUMCEL_LOG="${DUMCEL_LOG:-info}" \
+    "$daemon" webhook --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/webhook.log" 2>&1 &
+  PIPELINE_PIDS+=($!)
+  DUMCEL_LOG="${DUMCEL_LOG:-info}" \
+    "$daemon" worker --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/worker.log" 2>&1 &
+  PIPELINE_PIDS+=($!)
+  local _
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PIPELINE_PORT") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  tail -n 20 "$PIPELINE_WORK/webhook.log" >&2
+  echo "the webhook never listened on 127.0.0.1:$PIPELINE_PORT" >&2
+  return 1
+}
+
+pipeline_commit() {
+  local branch="$1" text="$2"
+  _pipeline_git checkout --quiet -B "$branch"
+  echo "$text" >"$PIPELINE_WORK/app/www/index.html"
+  _pipeline_git commit --quiet -am "$text"
+  _pipeline_git push --quiet --force origin "$branch"
+  _pipeline_git rev-parse HEAD
+  _pipeline_git checkout --quiet main
+}
+
+pipeline_deliver() {
+  python3 - "$PIPELINE_PORT" "$PIPELINE_SECRET" "$PIPELINE_REPOSITORY" "$@" <<'PY'
+import hashlib, hmac, json, sys, urllib.request
+port, secret, repository, branch, sha = sys.argv[1:6]
+deleted = len(sys.argv) > 6 and sys.argv[6] == "deleted"
+zero = "0" * 40
+body = json.dumps({
+    "ref": f"refs/heads/{branch}", "before": sha if deleted else zero,
+    "after": zero if deleted else sha, "deleted": deleted,
+    "repository": {"full_name": repository,
+                   "clone_url": f"https://github.com/{repository}.git"},
+}).encode()
+sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+req = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=body, headers={
+    "X-GitHub-Event": "push", "X-GitHub-Delivery": f"{sha[:12]}-{'del' if deleted else 'push'}",
+    "X-Hub-Signature-256": sig, "Content-Type": "application/json"})
+sys.exit(0 if urllib.request.urlopen(req).status == 202 else 1)
+PY
+}
+
+pipeline_wait() {
+  local sha="$1" _
+  for _ in $(seq 1 900); do
+    if grep "pipeline ended" "$PIPELINE_WORK/worker.log" | grep -q "sha=$sha"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail -n 30 "$PIPELINE_WORK/worker.log" >&2
+  echo "the pipeline of $sha did not end" >&2
+  return 1
+}
+
+pipeline_stop() {
+  local pid
+  for pid in "${PIPELINE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIPELINE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIPELINE_PIDS=()
+}
