@@ -68,6 +68,9 @@ pub struct Kafka {
     pub push_topic: String,
     pub events_topic: String,
     pub dlq_topic: String,
+    /// librdkafka properties for the worker's consumer
+    /// (`session.timeout.ms`, `max.poll.interval.ms`, ...).
+    pub consumer_properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +125,8 @@ struct RawKafka {
     push_topic: Option<String>,
     events_topic: Option<String>,
     dlq_topic: Option<String>,
+    #[serde(default)]
+    consumer_properties: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -325,6 +330,7 @@ impl Config {
                 push_topic: kafka.push_topic.unwrap_or_else(|| "dumcel.push".into()),
                 events_topic: kafka.events_topic.unwrap_or_else(|| "dumcel.events".into()),
                 dlq_topic: kafka.dlq_topic.unwrap_or_else(|| "dumcel.push.dlq".into()),
+                consumer_properties: kafka.consumer_properties,
             },
             webhook: Webhook {
                 listen,

@@ -2,8 +2,6 @@
 //! topic, keyed by project so that one project's events stay in order. The
 //! README's "Pipeline events" section documents every field.
 
-use std::sync::Mutex;
-
 use serde::Serialize;
 
 /// Bumped on an incompatible change to [`Event`].
@@ -95,23 +93,10 @@ impl EventKind {
     }
 }
 
-/// Where events go: the events topic, or a list in unit tests.
+/// Where events go (the events topic; see `worker.rs`).
 #[async_trait::async_trait]
 pub trait EventSink: Send + Sync {
     async fn emit(&self, event: &Event);
-}
-
-/// Collects events in memory, for unit tests of the worker's decisions.
-#[derive(Default)]
-pub struct Recorded(pub Mutex<Vec<Event>>);
-
-#[async_trait::async_trait]
-impl EventSink for Recorded {
-    async fn emit(&self, event: &Event) {
-        if let Ok(mut events) = self.0.lock() {
-            events.push(event.clone());
-        }
-    }
 }
 
 pub fn now_rfc3339() -> String {

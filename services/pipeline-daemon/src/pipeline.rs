@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use dumcel_provider_docker::{DockerError, Images};
 use tokio::sync::watch;
 
 use crate::config::{Config, Repository};
@@ -188,7 +189,7 @@ async fn build_and_deploy(
             image: image.clone(),
         })
         .await;
-    let images = dumcel_provider_docker::Images::new(None, vec![login.auth]);
+    let images = Images::new(None, vec![login.auth]);
     let built = clock
         .time(until_stopped(
             &mut stop,
@@ -197,21 +198,14 @@ async fn build_and_deploy(
         .await;
     match built {
         Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
-        Ok(Err(dumcel_provider_docker::DockerError::Build { step, message, .. })) => {
+        Ok(Err(e)) => {
+            let (step, reason) = match e {
+                DockerError::Build { step, message, .. } => (step, message),
+                other => (None, other.to_string()),
+            };
             emitter
                 .emit(EventKind::BuildFailed {
                     step,
-                    reason: message.clone(),
-                })
-                .await;
-            finish(emitter, &mut record, Outcome::BuildFailed, message).await;
-            return Ended::BuildFailed;
-        }
-        Ok(Err(e)) => {
-            let reason = e.to_string();
-            emitter
-                .emit(EventKind::BuildFailed {
-                    step: None,
                     reason: reason.clone(),
                 })
                 .await;

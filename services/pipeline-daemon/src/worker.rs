@@ -94,14 +94,19 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&aws),
     });
 
-    let consumer: StreamConsumer = ClientConfig::new()
+    let mut client = ClientConfig::new();
+    client
         .set("bootstrap.servers", &config.kafka.brokers)
         .set("group.id", &config.kafka.group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         // A push should not sit in the broker waiting for a fuller fetch:
         // librdkafka's default lets a fetch wait 500 ms for more data.
-        .set("fetch.wait.max.ms", "50")
+        .set("fetch.wait.max.ms", "50");
+    for (k, v) in &config.kafka.consumer_properties {
+        client.set(k, v);
+    }
+    let consumer: StreamConsumer = client
         .create()
         .with_context(|| format!("Kafka consumer for {}", config.kafka.brokers))?;
     consumer

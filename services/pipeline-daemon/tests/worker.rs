@@ -30,6 +30,15 @@ async fn deliver(port: u16, secret: &[u8], delivery: &str, body: &[u8]) -> u16 {
         .as_u16()
 }
 
+/// A Dockerfile step that takes `seconds`, never cached from an earlier
+/// run (the project name is in it).
+fn slow_step(h: &Harness, seconds: u32) -> String {
+    format!(
+        "COPY www /www\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"sleep {seconds}; echo {}\"]",
+        h.project
+    )
+}
+
 /// The digest the local registry holds for `project:tag`.
 async fn registry_digest(project: &str, tag: &str) -> Option<String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -320,10 +329,7 @@ async fn a_worker_killed_mid_build_finishes_the_push_once_restarted() {
     let sha = h.commit(
         "main",
         "Dockerfile",
-        &dockerfile.replace(
-            "COPY www /www",
-            "COPY www /www\nRUN [\"/bin/busybox\", \"sleep\", \"4\"]",
-        ),
+        &dockerfile.replace("COPY www /www", &slow_step(&h, 8)),
     );
     h.produce(&h.push("main", &sha, false)).await;
     let mut first = h.worker();
@@ -404,4 +410,52 @@ async fn a_rollout_that_does_not_complete_is_rolled_back_to_the_last_good_image(
     ];
     want.sort();
     assert_eq!(records, want);
+}
+
+/// A build longer than the consumer's `max.poll.interval.ms`: the worker
+/// keeps polling while it builds, so it stays in its group and the push is
+/// not delivered a second time (which would show as a duplicate, or as a
+/// second build).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_longer_than_the_poll_interval_keeps_the_worker_in_its_group() {
+    let mut h = Harness::new("");
+    std::fs::write(
+        &h.config,
+        std::fs::read_to_string(&h.config).unwrap().replace(
+            "kafka {",
+            "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n    \"max.poll.interval.ms\" = \"7000\"\n  }",
+        ),
+    )
+    .unwrap();
+    let dockerfile = std::fs::read_to_string(h.dir.path().join("work/Dockerfile")).unwrap();
+    let sha = h.commit(
+        "main",
+        "Dockerfile",
+        &dockerfile.replace("COPY www /www", &slow_step(&h, 12)),
+    );
+    h.produce(&h.push("main", &sha, false)).await;
+    let worker = h.worker();
+    let events = h.events_until(&worker, MINUTES, |e| {
+        has(e, &sha, "deploy_succeeded") || has(e, &sha, "deploy_failed")
+    });
+    // Past another poll interval, in case a redelivery were on its way.
+    std::thread::sleep(Duration::from_secs(8));
+    let events = h.events_until(&worker, MINUTES, |e| e.len() >= events.len());
+    let names = names_for(&events, &sha);
+    assert_eq!(
+        names,
+        [
+            "cloned",
+            "build_started",
+            "build_succeeded",
+            "image_pushed",
+            "deploy_started",
+            "deploy_succeeded"
+        ]
+    );
+    assert!(
+        !worker.log().contains("maximum poll interval"),
+        "{}",
+        worker.log()
+    );
 }
