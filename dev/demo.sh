@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
 
-cargo build --release --bin dumcel
+# Both binaries in one build: one feature resolution, no second compile.
+cargo build --release -p dumcel -p dumcel-pipeline-daemon --bins
 dumcel="$CARGO_TARGET_DIR/release/dumcel"
 bash dev/services/docker.sh
 export DOCKER_HOST=unix:///var/run/docker.sock
@@ -89,7 +90,6 @@ step apply -auto-approve -var image_tag=v2
 step destroy -auto-approve -var image_tag=v2
 
 echo; echo "Now the pipeline daemon: a git push becomes a deployment."
-cargo build --release -p dumcel-pipeline-daemon --bin dumcel-pipeline
 brokers="$(bash dev/services/kafka.sh)"
 # shellcheck source=dev/pipeline/local.sh
 . dev/pipeline/local.sh
@@ -98,21 +98,22 @@ pipeline_setup "$work/pipeline" "$brokers"
 trap 'pipeline_stop; rm -rf "$work"' EXIT
 pipeline_start "$CARGO_TARGET_DIR/release/dumcel-pipeline"
 # What the worker did, event by event.
-events() { grep -o 'event=[a-z_"]*' "$work/pipeline/worker.log" | tr -d '"' | sed 's/^event=/  /'; }
+events() { grep "sha=$1" "$work/pipeline/worker.log" | grep -o 'event=[a-z_"]*' | tr -d '"' | sed 's/^event=/  /'; }
 show() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 sha="$(git -C "$work/pipeline/app" rev-parse HEAD)"
 show "push to main ($sha): webhook -> Kafka -> worker"
 pipeline_deliver main "$sha"
 pipeline_wait "$sha"
-events
+events "$sha"
 grep -q 'event="deploy_succeeded"' "$work/pipeline/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
 show "ECS now runs:"
 # Asked of ECS with boto3 from moto's venv, not through dumcel.
 aws_image() {
   "${DUMCEL_CACHE:-$HOME/.cache/dumcel}/moto-venv/bin/python3" - "$1" <<'PY'
-import sys, boto3
-ecs = boto3.client("ecs")
+import os, sys, boto3
+ecs = boto3.client("ecs", region_name=os.environ["AWS_REGION"],
+                   endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 svc = ecs.describe_services(cluster=sys.argv[1], services=["app"])["services"][0]
 td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
 print(f"  {sys.argv[1]}/app runs {td['containerDefinitions'][0]['image']}")
@@ -124,6 +125,7 @@ preview="$(pipeline_commit feature "a preview of the next change")"
 show "push to branch feature ($preview): a preview environment of its own"
 pipeline_deliver feature "$preview"
 pipeline_wait "$preview"
+events "$preview"
 aws_image "$PIPELINE_PROJECT-preview-feature"
 show "branch feature deleted: the preview goes away"
 git -C "$work/pipeline/app" push --quiet origin :feature
@@ -132,7 +134,7 @@ for _ in $(seq 1 300); do
   grep -q 'event="preview_destroyed"' "$work/pipeline/worker.log" && break
   sleep 0.2
 done
-events
+events "$preview" | tail -n 1
 grep -q 'event="preview_destroyed"' "$work/pipeline/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
 pipeline_stop
 echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and a push deployed by the pipeline daemon."

@@ -1,5 +1,6 @@
-# dumcel-pipeline's configuration for a local run (dev/demo.sh): every
-# service on loopback. `dumcel-pipeline check --config FILE` validates it.
+# dumcel-pipeline's configuration for a local run: every service on
+# loopback (dev/demo.sh writes one like it, with names of its own, through
+# dev/pipeline/local.sh). `dumcel-pipeline check --config FILE` validates it.
 
 kafka {
   brokers      = "127.0.0.1:9092"
@@ -26,6 +27,6 @@ repository "octo/shop" {
   stack          = "deploy"
   default_branch = "main"
   previews       = true
-  # GitHub's clone URL is replaced by a local bare repository in the demo.
-  clone_url      = "/tmp/dumcel-demo/shop.git"
+  # Without clone_url the push's own (https) URL is fetched; a local run
+  # points it at the absolute path of a bare repository instead.
 }

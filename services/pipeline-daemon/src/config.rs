@@ -453,6 +453,15 @@ repository "octo/app" {
     }
 
     #[test]
+    fn the_example_configuration_is_valid() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pipeline/pipeline.hcl");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.registry_endpoint.as_deref(), Some("127.0.0.1:5000"));
+        assert!(c.repositories["octo/shop"].previews);
+    }
+
+    #[test]
     fn worker_settings_have_defaults_and_a_relative_work_dir_follows_the_file() {
         let c = Config::parse("d.hcl", GOOD).unwrap();
         assert_eq!(c.rollout_timeout, Duration::from_secs(600));
