@@ -6,7 +6,8 @@
 #   bench/pipeline.sh              10 pushes, one after the other
 #   bench/pipeline.sh --pushes 20
 #
-# Each push is a new commit of the example app (examples/pipeline/app), sent
+# Each push is a new commit of the example app (examples/app with
+# examples/pipeline/deploy), sent
 # as a signed GitHub delivery to `dumcel-pipeline webhook`, which queues it;
 # `dumcel-pipeline worker` handles it. When the worker starts a deploy it logs
 # (target dumcel_pipeline::timings) the time since the message was produced

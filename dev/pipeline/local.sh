@@ -3,8 +3,9 @@
 # it after dev/env.sh, with the services running and AWS_* pointing at moto:
 #
 #   pipeline_setup WORK BROKERS [ROLLOUT_TIMEOUT]
-#       a bare repository WORK/origin.git holding examples/pipeline/app (with
-#       busybox) as project $PIPELINE_PROJECT, a working copy WORK/app, and
+#       a bare repository WORK/origin.git holding the example app (examples/app
+#       with busybox, and examples/pipeline/deploy) as project
+#       $PIPELINE_PROJECT, a working copy WORK/app, and
 #       WORK/pipeline.hcl with topics, table and webhook port of its own
 #   pipeline_start DAEMON   starts `DAEMON webhook` and `DAEMON worker`,
 #                           logs in WORK/webhook.log and WORK/worker.log
@@ -26,7 +27,10 @@ pipeline_setup() {
   local topic="dumcel.local.$PIPELINE_PROJECT"
   git init --quiet --bare "$PIPELINE_WORK/origin.git"
   git init --quiet -b main "$PIPELINE_WORK/app"
-  cp -r "$root/examples/pipeline/app/." "$PIPELINE_WORK/app/"
+  # Not examples/app/.gitignore: it keeps busybox out of Dumcel's own
+  # repository, and this one must commit it.
+  cp -r "$root/examples/app/Dockerfile" "$root/examples/app/www" \
+    "$root/examples/pipeline/deploy" "$PIPELINE_WORK/app/"
   cp "$(command -v busybox)" "$PIPELINE_WORK/app/busybox"
   sed -i "s/default = \"shop\"/default = \"$PIPELINE_PROJECT\"/" "$PIPELINE_WORK/app/deploy/stack.hcl"
   _pipeline_git add -A

@@ -140,6 +140,11 @@ impl Deployments {
                 .attribute_type(ScalarAttributeType::S)
                 .build()
         };
+        let invalid = |e: aws_sdk_dynamodb::error::BuildError| RecordError {
+            operation: "CreateTable",
+            table: self.table.clone(),
+            message: e.to_string(),
+        };
         let key = |name: &str, kind| {
             KeySchemaElement::builder()
                 .attribute_name(name)
@@ -155,11 +160,7 @@ impl Deployments {
                 [attr("environment_key"), attr("sha")]
                     .into_iter()
                     .collect::<Result<_, _>>()
-                    .map_err(|e| RecordError {
-                        operation: "CreateTable",
-                        table: self.table.clone(),
-                        message: e.to_string(),
-                    })?,
+                    .map_err(invalid)?,
             ))
             .set_key_schema(Some(
                 [
@@ -168,11 +169,7 @@ impl Deployments {
                 ]
                 .into_iter()
                 .collect::<Result<_, _>>()
-                .map_err(|e| RecordError {
-                    operation: "CreateTable",
-                    table: self.table.clone(),
-                    message: e.to_string(),
-                })?,
+                .map_err(invalid)?,
             ))
             .send()
             .await;

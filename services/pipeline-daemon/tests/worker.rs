@@ -30,15 +30,6 @@ async fn deliver(port: u16, secret: &[u8], delivery: &str, body: &[u8]) -> u16 {
         .as_u16()
 }
 
-/// A Dockerfile step that takes `seconds`, never cached from an earlier
-/// run (the project name is in it).
-fn slow_step(h: &Harness, seconds: u32) -> String {
-    format!(
-        "COPY www /www\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"sleep {seconds}; echo {}\"]",
-        h.project
-    )
-}
-
 /// The digest the local registry holds for `project:tag`.
 async fn registry_digest(project: &str, tag: &str) -> Option<String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -325,12 +316,7 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_the_worker_goes_on() {
 async fn a_worker_killed_mid_build_finishes_the_push_once_restarted() {
     let mut h = Harness::new("");
     // A build slow enough to be killed in the middle of.
-    let dockerfile = std::fs::read_to_string(h.dir.path().join("work/Dockerfile")).unwrap();
-    let sha = h.commit(
-        "main",
-        "Dockerfile",
-        &dockerfile.replace("COPY www /www", &slow_step(&h, 8)),
-    );
+    let sha = h.commit_slow_build(8);
     h.produce(&h.push("main", &sha, false)).await;
     let mut first = h.worker();
     h.events_until(&first, MINUTES, |e| has(e, &sha, "build_started"));
@@ -365,14 +351,10 @@ async fn a_worker_killed_mid_build_finishes_the_push_once_restarted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rollout_that_does_not_complete_is_rolled_back_to_the_last_good_image() {
     let mut h = Harness::new("");
-    std::fs::write(
-        &h.config,
-        std::fs::read_to_string(&h.config).unwrap().replace(
-            "rollout_timeout       = \"60s\"",
-            "rollout_timeout       = \"4s\"",
-        ),
-    )
-    .unwrap();
+    h.edit_config(
+        "rollout_timeout       = \"60s\"",
+        "rollout_timeout       = \"4s\"",
+    );
     let good = h.head();
     h.produce(&h.push("main", &good, false)).await;
     let worker = h.worker();
@@ -419,20 +401,11 @@ async fn a_rollout_that_does_not_complete_is_rolled_back_to_the_last_good_image(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_build_longer_than_the_poll_interval_keeps_the_worker_in_its_group() {
     let mut h = Harness::new("");
-    std::fs::write(
-        &h.config,
-        std::fs::read_to_string(&h.config).unwrap().replace(
-            "kafka {",
-            "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n    \"max.poll.interval.ms\" = \"7000\"\n  }",
-        ),
-    )
-    .unwrap();
-    let dockerfile = std::fs::read_to_string(h.dir.path().join("work/Dockerfile")).unwrap();
-    let sha = h.commit(
-        "main",
-        "Dockerfile",
-        &dockerfile.replace("COPY www /www", &slow_step(&h, 12)),
+    h.edit_config(
+        "kafka {",
+        "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n    \"max.poll.interval.ms\" = \"7000\"\n  }",
     );
+    let sha = h.commit_slow_build(12);
     h.produce(&h.push("main", &sha, false)).await;
     let worker = h.worker();
     let events = h.events_until(&worker, MINUTES, |e| {

@@ -1,5 +1,5 @@
 //! A whole pipeline on loopback for one test: a bare git repository with the
-//! example app (examples/pipeline/app) standing in for GitHub, topics,
+//! example app (examples/app with examples/pipeline/deploy) standing in for GitHub, topics,
 //! consumer group, DynamoDB table and project name of the test's own, and
 //! the real `dumcel-pipeline` binary against tansu, moto, dockerd and the
 //! local registry (all started by dev/test.sh).
@@ -124,9 +124,10 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A file of the project's examples/ directory.
 fn example(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/pipeline/app")
+        .join("../../examples")
         .join(path)
 }
 
@@ -164,14 +165,14 @@ impl Harness {
         git(dir.path(), &["init", "--quiet", "-b", "main", "work"]);
         std::fs::create_dir_all(work.join("www")).unwrap();
         std::fs::create_dir_all(work.join("deploy")).unwrap();
-        std::fs::copy(example("Dockerfile"), work.join("Dockerfile")).unwrap();
-        std::fs::copy(example("www/index.html"), work.join("www/index.html")).unwrap();
+        std::fs::copy(example("app/Dockerfile"), work.join("Dockerfile")).unwrap();
+        std::fs::copy(example("app/www/index.html"), work.join("www/index.html")).unwrap();
         let busybox = ["/bin/busybox", "/usr/bin/busybox"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("busybox-static (installed by dev/services/docker.sh)");
         std::fs::copy(busybox, work.join("busybox")).unwrap();
-        let stack = std::fs::read_to_string(example("deploy/stack.hcl"))
+        let stack = std::fs::read_to_string(example("pipeline/deploy/stack.hcl"))
             .unwrap()
             .replace("default = \"shop\"", &format!("default = \"{project}\""));
         std::fs::write(work.join("deploy/stack.hcl"), stack).unwrap();
@@ -243,6 +244,29 @@ repository "{repository}" {{
         let sha = git(&self.work, &["rev-parse", "HEAD"]);
         git(&self.work, &["checkout", "--quiet", "main"]);
         sha
+    }
+
+    /// Changes the daemon's configuration file: `from` becomes `to`.
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        assert!(text.contains(from), "{from:?} is not in the configuration");
+        std::fs::write(&self.config, text.replace(from, to)).unwrap();
+    }
+
+    /// Commits to main a Dockerfile with a step that takes `seconds`, never
+    /// served from the build cache of an earlier run (the project name is in
+    /// it); its SHA.
+    pub fn commit_slow_build(&self, seconds: u32) -> String {
+        let dockerfile = std::fs::read_to_string(self.work.join("Dockerfile")).unwrap();
+        let step = format!(
+            "COPY www /www\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"sleep {seconds}; echo {}\"]",
+            self.project
+        );
+        self.commit(
+            "main",
+            "Dockerfile",
+            &dockerfile.replace("COPY www /www", &step),
+        )
     }
 
     pub fn head(&self) -> String {

@@ -1,4 +1,6 @@
-# The stack the pipeline applies on every push to this repository. The worker
+# The stack the pipeline applies on every push to a repository that checks it
+# in as deploy/stack.hcl, next to its app's Dockerfile (examples/app in the
+# demo and the tests). The worker
 # sets three variables: `image` (<registry>/<repository>:<commit SHA>, already
 # pushed), `environment` (`production` for the default branch,
 # `preview-<branch>` for others, each in its own workspace) and `host` (the
