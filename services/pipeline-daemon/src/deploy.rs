@@ -4,16 +4,17 @@
 //! the last good image when it does not. Also the destroy of a preview
 //! environment whose branch was deleted.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dumcel_session::{Applied, Operation, Request, RunError};
 use dumcel_state::State;
 use tokio::time::Instant;
 
+use crate::config::Config;
 use crate::deployments::{Outcome, Record};
 use crate::events::EventKind;
-use crate::pipeline::{Emitter, Ended, fetch, finish, state_dir};
+use crate::pipeline::{Emitter, Ended, fetch, finish};
 use crate::rollout::{Rollout, Targets, WaitOptions, target_health, wait_for_rollout};
 
 /// How long an apply waits for another run's lock on the same state.
@@ -131,6 +132,11 @@ async fn apply(
         parallelism: PARALLELISM,
     })
     .await
+}
+
+/// Where the local state of `project`'s stack lives (per workspace inside).
+pub fn state_dir(config: &Config, project: &str) -> PathBuf {
+    config.work_dir.join("state").join(project)
 }
 
 /// An ECS service the stack manages, as its state records it.

@@ -1,4 +1,5 @@
-//! Kafka through rdkafka: the producer behind the webhook and the topics the
+//! Kafka through rdkafka: the producer behind the webhook and the worker's
+//! events, and the topics the
 //! daemon needs (created at start when missing: tansu and many clusters do
 //! not create topics on first use).
 
@@ -11,6 +12,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::config::Kafka;
+use crate::events::{Event, EventSink};
 use crate::webhook::PushSink;
 
 /// How long a produce may wait for the broker before the delivery is refused
@@ -70,5 +72,25 @@ impl PushSink for KafkaSink {
             .await
             .map(|_| ())
             .map_err(|(e, _)| e.to_string())
+    }
+}
+
+/// The worker's events: the events topic, keyed by project. A lost event is
+/// logged, never a reason to stop a deployment.
+pub struct KafkaEvents {
+    pub producer: FutureProducer,
+    pub topic: String,
+}
+
+#[async_trait::async_trait]
+impl EventSink for KafkaEvents {
+    async fn emit(&self, event: &Event) {
+        let payload = serde_json::to_vec(event).unwrap_or_default();
+        let record = FutureRecord::to(&self.topic)
+            .key(&event.project)
+            .payload(&payload);
+        if let Err((e, _)) = self.producer.send(record, PRODUCE_TIMEOUT).await {
+            tracing::error!(event = event.kind.name(), error = %e, "could not publish the event");
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! or during steps; once the stack is being applied it always runs to its
 //! end, so nothing is left half-applied.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use dumcel_provider_docker::{DockerError, Images};
@@ -315,11 +315,6 @@ impl Stopwatch {
             "deploy starts"
         );
     }
-}
-
-/// Where the local state of `project`'s stack lives (per workspace inside).
-pub fn state_dir(config: &Config, project: &str) -> PathBuf {
-    config.work_dir.join("state").join(project)
 }
 
 /// The pipeline could not go on before its deploy: says so and records it.

@@ -30,21 +30,13 @@ fn api<E: ProvideErrorMetadata + std::error::Error + 'static>(
     RegistryError::Api { operation, message }
 }
 
-/// Where to push and with what credentials.
+/// Where to push and with what credentials (`RegistryAuth`'s Debug hides
+/// the password).
+#[derive(Debug)]
 pub struct Login {
     /// `host[:port]/repository`, to be suffixed with `:<sha>`.
     pub repository: String,
     pub auth: RegistryAuth,
-}
-
-impl std::fmt::Debug for Login {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // RegistryAuth's own Debug hides the password.
-        f.debug_struct("Login")
-            .field("repository", &self.repository)
-            .field("auth", &self.auth)
-            .finish()
-    }
 }
 
 pub struct Registry {

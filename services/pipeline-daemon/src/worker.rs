@@ -26,8 +26,8 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::deployments::Deployments;
 use crate::environment::for_branch;
-use crate::events::{Event, EventKind, EventSink};
-use crate::kafka::{PRODUCE_TIMEOUT, ensure_topics, producer};
+use crate::events::EventKind;
+use crate::kafka::{KafkaEvents, PRODUCE_TIMEOUT, ensure_topics, producer};
 use crate::lanes::{Admitted, At, LaneKey, Lanes};
 use crate::offsets::Offsets;
 use crate::pipeline::{self, Emitter, Ended, Job, Services, Stop};
@@ -43,25 +43,6 @@ struct Finished {
     sha: String,
     at: At,
     ended: Ended,
-}
-
-/// Events on the events topic, keyed by project.
-struct KafkaEvents {
-    producer: FutureProducer,
-    topic: String,
-}
-
-#[async_trait::async_trait]
-impl EventSink for KafkaEvents {
-    async fn emit(&self, event: &Event) {
-        let payload = serde_json::to_vec(event).unwrap_or_default();
-        let record = FutureRecord::to(&self.topic)
-            .key(&event.project)
-            .payload(&payload);
-        if let Err((e, _)) = self.producer.send(record, PRODUCE_TIMEOUT).await {
-            tracing::error!(event = event.kind.name(), error = %e, "could not publish the event");
-        }
-    }
 }
 
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {

@@ -448,7 +448,7 @@ repository "{repository}" {{
         (image, td)
     }
 
-    /// The deployment records of `environment`, by SHA.
+    /// The deployment records of `environment`, sorted by SHA.
     pub async fn records(&self, environment: &str) -> Vec<(String, String, String)> {
         let ddb = aws_sdk_dynamodb::Client::new(&self.aws().await);
         let out = ddb
@@ -465,13 +465,16 @@ repository "{repository}" {{
             .send()
             .await
             .unwrap();
-        out.items()
+        let mut records = out
+            .items()
             .iter()
             .map(|i| {
                 let s = |n: &str| i[n].as_s().unwrap().clone();
                 (s("sha"), s("outcome"), s("image"))
             })
-            .collect()
+            .collect::<Vec<_>>();
+        records.sort();
+        records
     }
 
     pub fn image(&self, sha: &str) -> String {
