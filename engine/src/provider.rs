@@ -57,6 +57,20 @@ pub trait ResourceType: Send + Sync {
     async fn create(&self, planned: &Value) -> ProviderResult<Value>;
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value>;
     async fn delete(&self, prior: &Value) -> ProviderResult<()>;
+
+    /// Finds the object a create with these planned attributes made, when no
+    /// id was recorded: a crash (or a lost response) cut the create off after
+    /// the intent was journaled. `planned` holds every attribute known before
+    /// the call (unknown ones, such as `id`, are absent). Search by what the
+    /// configuration names: a bucket, a name, a family, a cluster and service
+    /// name. `Ok(None)` means no such object exists, so the create never
+    /// happened; an `Err` keeps the operation pending until it can be told.
+    /// The default cannot tell, and says so.
+    async fn find(&self, _planned: &Value) -> ProviderResult<Option<Value>> {
+        Err(ProviderError::new(
+            "this resource type cannot look an object up without its id; check whether it exists, then `dumcel import` it or run `dumcel state rm` on the address",
+        ))
+    }
     async fn import(&self, id: &str) -> ProviderResult<Value> {
         Err(ProviderError::new(format!(
             "this resource type cannot import existing objects (asked for id {id:?})"

@@ -116,6 +116,11 @@ impl ResourceType for LocalFile {
         }
     }
 
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        // The file is named by the configuration: reading it is finding it.
+        self.read(planned).await
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let filename = string_attr(planned, "filename")?;
         let content = string_attr(planned, "content")?;

@@ -50,6 +50,11 @@ impl ResourceType for NullResource {
         Ok(id_of(prior).map(|_| prior.clone()))
     }
 
+    async fn find(&self, _planned: &Value) -> ProviderResult<Option<Value>> {
+        // Nothing exists outside the state: a create cut off made nothing.
+        Ok(None)
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let id = uuid::Uuid::new_v4().as_u64_pair().0 >> 1;
         Ok(with_attr(planned, "id", Value::string(id.to_string())))

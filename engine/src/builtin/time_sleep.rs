@@ -74,6 +74,11 @@ impl ResourceType for TimeSleep {
         Ok(id_of(prior).map(|_| prior.clone()))
     }
 
+    async fn find(&self, _planned: &Value) -> ProviderResult<Option<Value>> {
+        // Nothing exists outside the state: a create cut off made nothing.
+        Ok(None)
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         if let Some(d) = duration(planned, "create_duration").map_err(ProviderError::new)? {
             tokio::time::sleep(d).await;

@@ -285,6 +285,19 @@ impl ResourceType for DynamodbTable {
         Ok(self.observe(prior, name).await?)
     }
 
+    /// Table names are unique in a region and account. A table still
+    /// CREATING is waited for, as create waits, so what is recorded is what
+    /// create would have returned; TTL a cut-off create never set shows as a
+    /// change on the next plan.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        if self.describe(name).await?.is_none() {
+            return Ok(None);
+        }
+        self.wait_active(name).await?;
+        Ok(self.observe(planned, name).await?)
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let name = req_str(planned, "name")?;
         let mut req = self

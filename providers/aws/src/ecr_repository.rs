@@ -148,6 +148,12 @@ impl ResourceType for EcrRepository {
         self.read_name(prior, name).await
     }
 
+    /// Repository names are unique in a registry, and `read` looks up by
+    /// name: the repository a lost create made is the one it finds.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        self.read(planned).await
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let name = req_str(planned, "name")?;
         let mut req = self

@@ -111,6 +111,13 @@ impl ResourceType for EcsCluster {
         Ok(self.describe(name).await?.map(|c| Self::value(prior, &c)))
     }
 
+    /// By name, as `read` does; `describe` already treats an INACTIVE
+    /// (deleted) cluster as gone, so a lost create of a name deleted
+    /// earlier is not mistaken for it.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        self.read(planned).await
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let name = req_str(planned, "name")?;
         let all = tags::merged(&self.shared.default_tags(), planned);

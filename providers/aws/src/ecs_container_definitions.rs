@@ -128,6 +128,156 @@ fn container(c: &Map<String, Json>) -> Result<ContainerDefinition, String> {
     Ok(b.build())
 }
 
+/// Whether the containers ECS holds (`actual`) are the ones `planned` asks
+/// for: how a lost registration is told from an older revision of the same
+/// family. Containers pair up by name. Every supported key the
+/// configuration sets must match; a key it leaves out must be unset or
+/// ECS's default there (`cpu` 0, `essential` true, empty lists). Inside a
+/// set key's value (a port mapping, a health check) ECS may fill in more
+/// (`hostPort`, `protocol`, intervals): only what was configured counts.
+pub fn same(planned: &[ContainerDefinition], actual: &[ContainerDefinition]) -> bool {
+    let by_name = |defs: &[ContainerDefinition]| {
+        let mut v: Vec<Json> = defs.iter().map(canonical).collect();
+        v.sort_by(|a, b| {
+            a.get("name")
+                .map(Json::to_string)
+                .cmp(&b.get("name").map(Json::to_string))
+        });
+        v
+    };
+    let (planned, actual) = (by_name(planned), by_name(actual));
+    planned.len() == actual.len()
+        && planned.iter().zip(&actual).all(|(p, a)| {
+            let (Some(p), Some(a)) = (p.as_object(), a.as_object()) else {
+                return false;
+            };
+            p.iter()
+                .all(|(k, pv)| a.get(k).is_some_and(|av| covers(pv, av)))
+                && a.keys().all(|k| p.contains_key(k))
+        })
+}
+
+/// `planned` is `actual` with, inside objects, only some of the keys.
+fn covers(planned: &Json, actual: &Json) -> bool {
+    match (planned, actual) {
+        (Json::Object(p), Json::Object(a)) => p
+            .iter()
+            .all(|(k, pv)| a.get(k).is_some_and(|av| covers(pv, av))),
+        (Json::Array(p), Json::Array(a)) => {
+            p.len() == a.len() && p.iter().zip(a).all(|(pv, av)| covers(pv, av))
+        }
+        (p, a) => p == a,
+    }
+}
+
+/// A container definition in the keys of [`KEYS`], leaving out what is
+/// unset or ECS's default, so that "left out" and "defaulted" compare equal.
+/// Environment variables and secrets are sets: sorted by name.
+fn canonical(c: &ContainerDefinition) -> Json {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Option<Json>| {
+        if let Some(v) = v {
+            m.insert(k.to_owned(), v);
+        }
+    };
+    let strings = |l: &[String]| (!l.is_empty()).then(|| Json::from(l.to_vec()));
+    let int = |n: Option<i32>| n.map(Json::from);
+    put("name", c.name().map(Json::from));
+    put("image", c.image().map(Json::from));
+    put("cpu", (c.cpu() != 0).then(|| Json::from(c.cpu())));
+    put("memory", int(c.memory()));
+    put("memoryReservation", int(c.memory_reservation()));
+    put(
+        "essential",
+        (c.essential() == Some(false)).then_some(Json::Bool(false)),
+    );
+    put("command", strings(c.command()));
+    put("entryPoint", strings(c.entry_point()));
+    put("workingDir", c.working_directory().map(Json::from));
+    put("user", c.user().map(Json::from));
+    put(
+        "readonlyRootFilesystem",
+        (c.readonly_root_filesystem() == Some(true)).then_some(Json::Bool(true)),
+    );
+    let ports: Vec<Json> = c
+        .port_mappings()
+        .iter()
+        .map(|p| {
+            let mut o = Map::new();
+            o.insert("containerPort".into(), Json::from(p.container_port()));
+            if let Some(h) = p.host_port() {
+                o.insert("hostPort".into(), Json::from(h));
+            }
+            if let Some(proto) = p.protocol() {
+                o.insert("protocol".into(), Json::from(proto.as_str()));
+            }
+            if let Some(n) = p.name() {
+                o.insert("name".into(), Json::from(n));
+            }
+            Json::Object(o)
+        })
+        .collect();
+    put(
+        "portMappings",
+        (!ports.is_empty()).then_some(Json::Array(ports)),
+    );
+    let mut env: Vec<(String, Json)> = c
+        .environment()
+        .iter()
+        .map(|e| {
+            let name = e.name().unwrap_or_default().to_owned();
+            let pair = serde_json::json!({"name": e.name(), "value": e.value()});
+            (name, pair)
+        })
+        .collect();
+    env.sort_by(|a, b| a.0.cmp(&b.0));
+    put(
+        "environment",
+        (!env.is_empty()).then(|| Json::Array(env.into_iter().map(|(_, v)| v).collect())),
+    );
+    let mut secrets: Vec<(String, Json)> = c
+        .secrets()
+        .iter()
+        .map(|x| {
+            let pair = serde_json::json!({"name": x.name(), "valueFrom": x.value_from()});
+            (x.name().to_owned(), pair)
+        })
+        .collect();
+    secrets.sort_by(|a, b| a.0.cmp(&b.0));
+    put(
+        "secrets",
+        (!secrets.is_empty()).then(|| Json::Array(secrets.into_iter().map(|(_, v)| v).collect())),
+    );
+    put(
+        "logConfiguration",
+        c.log_configuration().map(|l| {
+            serde_json::json!({
+                "logDriver": l.log_driver().as_str(),
+                "options": l.options().cloned().unwrap_or_default(),
+            })
+        }),
+    );
+    put(
+        "healthCheck",
+        c.health_check().map(|h| {
+            let mut o = Map::new();
+            o.insert("command".into(), Json::from(h.command().to_vec()));
+            for (k, v) in [
+                ("interval", h.interval()),
+                ("timeout", h.timeout()),
+                ("retries", h.retries()),
+                ("startPeriod", h.start_period()),
+            ] {
+                if let Some(v) = v {
+                    o.insert(k.into(), Json::from(v));
+                }
+            }
+            Json::Object(o)
+        }),
+    );
+    Json::Object(m)
+}
+
 fn str_of(m: &Map<String, Json>, k: &str) -> Result<Option<String>, String> {
     match m.get(k) {
         None | Some(Json::Null) => Ok(None),
@@ -214,6 +364,35 @@ mod tests {
         assert_eq!(defs[0].image(), Some("repo:1"));
         assert_eq!(defs[0].memory(), Some(256));
         assert_eq!(defs[0].port_mappings()[0].container_port(), Some(8080));
+    }
+
+    #[test]
+    fn registered_containers_match_with_ecs_defaults_filled_in() {
+        let planned = parse(
+            r#"[{"name":"app","image":"repo:1","memory":256,
+                "portMappings":[{"containerPort":8080}],
+                "environment":[{"name":"B","value":"2"},{"name":"A","value":"1"}]}]"#,
+        )
+        .unwrap();
+        // What ECS answers: defaults filled in, variables reordered.
+        let answered = parse(
+            r#"[{"name":"app","image":"repo:1","memory":256,"cpu":0,"essential":true,
+                "portMappings":[{"containerPort":8080,"hostPort":8080,"protocol":"tcp"}],
+                "environment":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]"#,
+        )
+        .unwrap();
+        assert!(same(&planned, &answered));
+        let other_image = parse(r#"[{"name":"app","image":"repo:2","memory":256}]"#).unwrap();
+        assert!(!same(&planned, &other_image));
+        // A setting the configuration no longer has is a different revision.
+        let with_command = parse(
+            r#"[{"name":"app","image":"repo:1","memory":256,"command":["x"],
+                "portMappings":[{"containerPort":8080}],
+                "environment":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]"#,
+        )
+        .unwrap();
+        assert!(!same(&planned, &with_command));
+        assert!(!same(&planned, &[]));
     }
 
     #[test]

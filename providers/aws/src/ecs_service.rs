@@ -13,6 +13,7 @@ use aws_sdk_ecs::types::{
 };
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
+use sha2::{Digest, Sha256};
 
 use crate::attrs::{
     block, blocks, n, narrow_blocks, obj, opt_bool, opt_i32, opt_str, req_str, s, strings, with_all,
@@ -298,6 +299,22 @@ impl EcsService {
     }
 }
 
+/// CreateService's idempotency token: the first 32 hex digits of a SHA-256
+/// over the parts (cluster and service name), so a create repeated after its
+/// answer was lost (a crash, a timeout) gets the service the first one made
+/// instead of making a second. ECS takes up to 36 characters.
+fn client_token(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        // Lengths first, so ("ab", "c") and ("a", "bc") differ.
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    let mut hex = hex::encode(h.finalize());
+    hex.truncate(32);
+    hex
+}
+
 fn sorted(items: &[String]) -> Value {
     let mut v = items.to_vec();
     v.sort();
@@ -346,6 +363,13 @@ impl ResourceType for EcsService {
             .map(|svc| Self::value(prior, &svc)))
     }
 
+    /// By cluster and name, as `read` does: only an ACTIVE service counts,
+    /// a DRAINING or INACTIVE one (deleted) is gone; a missing cluster
+    /// means no service either.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        self.read(planned).await
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let cluster = req_str(planned, "cluster")?;
         let name = req_str(planned, "name")?;
@@ -378,10 +402,38 @@ impl ResourceType for EcsService {
         if !all.is_empty() {
             req = req.set_tags(Some(ecs_tags(all)));
         }
-        let out = req.send().await.map_err(sdk("CreateService"))?;
-        let svc = out
+        let token = client_token(&[cluster, name]);
+        let out = req
+            .clone()
+            .client_token(&token)
+            .send()
+            .await
+            .map_err(sdk("CreateService"))?;
+        let mut svc = out
             .service()
-            .ok_or_else(|| AwsError::unexpected("CreateService", "no service in the answer"))?;
+            .ok_or_else(|| AwsError::unexpected("CreateService", "no service in the answer"))?
+            .clone();
+        // A token outlives the service it made: after a replacement deleted
+        // that one, the same cluster and name would get the deleted service
+        // back. Ask again with a token that also names when the deleted one
+        // was made: still the same if this create is repeated, new for this
+        // generation of the service.
+        if svc.status().is_some_and(|st| st != "ACTIVE") {
+            let stale = svc
+                .created_at()
+                .map(|t| t.as_nanos().to_string())
+                .unwrap_or_default();
+            let out = req
+                .client_token(client_token(&[cluster, name, &stale]))
+                .send()
+                .await
+                .map_err(sdk("CreateService"))?;
+            svc = out
+                .service()
+                .ok_or_else(|| AwsError::unexpected("CreateService", "no service in the answer"))?
+                .clone();
+        }
+        let svc = &svc;
         let made = Self::value(planned, svc);
         if opt_bool(planned, "wait_for_steady_state").unwrap_or(false)
             && let Err(e) = self.wait_steady(cluster, name).await
@@ -476,5 +528,20 @@ impl ResourceType for EcsService {
                 s(svc.task_definition().unwrap_or_default()),
             )],
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_tokens_are_stable_short_and_distinct() {
+        let t = client_token(&["prod", "web"]);
+        assert_eq!(t, client_token(&["prod", "web"]));
+        assert_eq!(t.len(), 32);
+        assert!(t.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(t, client_token(&["prod", "api"]));
+        assert_ne!(client_token(&["ab", "c"]), client_token(&["a", "bc"]));
     }
 }

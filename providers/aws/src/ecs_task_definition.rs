@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_ecs::types::{Compatibility, NetworkMode, TaskDefinition, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{
+    Compatibility, NetworkMode, SortOrder, TaskDefinition, TaskDefinitionStatus,
+};
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
@@ -69,6 +71,77 @@ impl EcsTaskDefinition {
             Err(e) if e.is_not_found() || e.code() == Some("ClientException") => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The family's latest ACTIVE revision; `None` when it has none.
+    /// ListTaskDefinitions takes a family *prefix*, so the family part of
+    /// each ARN is checked, and the highest revision is picked rather than
+    /// trusting the order of the answer.
+    async fn latest_active(&self, family: &str) -> AwsResult<Option<TaskDefinition>> {
+        let ecs = self.shared.ecs().await;
+        let mut latest: Option<(i64, String)> = None;
+        let mut next: Option<String> = None;
+        loop {
+            let out = ecs
+                .list_task_definitions()
+                .family_prefix(family)
+                .status(TaskDefinitionStatus::Active)
+                .sort(SortOrder::Desc)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(sdk("ListTaskDefinitions"))?;
+            for arn in out.task_definition_arns() {
+                // `...:task-definition/FAMILY:REVISION`
+                let Some((f, rev)) = arn.rsplit_once('/').and_then(|(_, fr)| fr.rsplit_once(':'))
+                else {
+                    continue;
+                };
+                let Ok(rev) = rev.parse::<i64>() else {
+                    continue;
+                };
+                if f == family && latest.as_ref().is_none_or(|(r, _)| rev > *r) {
+                    latest = Some((rev, arn.clone()));
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        match latest {
+            Some((_, arn)) => self.describe(&arn).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a registered revision has the settings `planned` registers.
+    fn registers(planned: &Value, t: &TaskDefinition) -> AwsResult<bool> {
+        let containers =
+            ecs_container_definitions::parse(req_str(planned, "container_definitions")?)?;
+        let mut want_compat = str_list(planned, "requires_compatibilities");
+        let mut have_compat: Vec<String> = t
+            .requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        want_compat.sort();
+        have_compat.sort();
+        // What the configuration leaves out is AWS's choice (network mode,
+        // compatibilities); what it sets must be what is registered.
+        let same_opt = |key: &str, have: Option<&str>| match opt_str(planned, key) {
+            Some(want) => have == Some(want),
+            None => true,
+        };
+        Ok(
+            ecs_container_definitions::same(&containers, t.container_definitions())
+                && opt_str(planned, "cpu") == t.cpu()
+                && opt_str(planned, "memory") == t.memory()
+                && opt_str(planned, "execution_role_arn") == t.execution_role_arn()
+                && opt_str(planned, "task_role_arn") == t.task_role_arn()
+                && same_opt("network_mode", t.network_mode().map(|m| m.as_str()))
+                && (want_compat.is_empty() || want_compat == have_compat),
+        )
     }
 
     fn value(base: &Value, t: &TaskDefinition) -> Value {
@@ -149,6 +222,18 @@ impl ResourceType for EcsTaskDefinition {
             AwsError::unexpected("RegisterTaskDefinition", "no task definition in the answer")
         })?;
         Ok(Self::value(planned, t))
+    }
+
+    /// A registration has no name of its own: a lost one is the family's
+    /// latest ACTIVE revision when that holds the planned containers and
+    /// settings. An older revision (what this one replaces) does not match,
+    /// so the answer is `None` and the revision is registered again.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let family = req_str(planned, "family")?;
+        let Some(t) = self.latest_active(family).await? else {
+            return Ok(None);
+        };
+        Ok(Self::registers(planned, &t)?.then(|| Self::value(planned, &t)))
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

@@ -74,6 +74,29 @@ impl Lb {
         }
     }
 
+    /// The ARN of the load balancer called `name`; `None` when there is none.
+    async fn arn_by_name(&self, name: &str) -> AwsResult<Option<String>> {
+        match self
+            .shared
+            .elbv2()
+            .await
+            .describe_load_balancers()
+            .names(name)
+            .send()
+            .await
+            .map_err(sdk("DescribeLoadBalancers"))
+        {
+            Ok(o) => Ok(o
+                .load_balancers()
+                .iter()
+                .find(|lb| lb.load_balancer_name() == Some(name))
+                .and_then(|lb| lb.load_balancer_arn())
+                .map(str::to_owned)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The load balancer and its tags as a value; `None` when it is gone.
     async fn observe(&self, base: &Value, arn: &str) -> AwsResult<Option<Value>> {
         let Some(lb) = self.describe(arn).await? else {
@@ -234,6 +257,18 @@ impl ResourceType for Lb {
                 partial: Some(made),
             }),
         }
+    }
+
+    /// Load balancer names are unique in a region and account. Like create,
+    /// it waits while the load balancer is still provisioning; one that
+    /// failed is an error to look at, not an object to record.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let Some(arn) = self.arn_by_name(name).await? else {
+            return Ok(None);
+        };
+        self.wait_active(&arn).await?;
+        Ok(self.observe(planned, &arn).await?)
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

@@ -65,6 +65,35 @@ impl LbListener {
         Ok(Some(Self::value(base, &listener, tags)))
     }
 
+    /// The ARN of the listener on `lb` at `port`; `None` when there is none
+    /// (or no such load balancer). A load balancer has one listener per
+    /// port; a Gateway Load Balancer's one listener has no port.
+    async fn arn_by_port(&self, lb: &str, port: Option<i32>) -> AwsResult<Option<String>> {
+        let client = self.shared.elbv2().await;
+        let mut marker: Option<String> = None;
+        loop {
+            let out = match client
+                .describe_listeners()
+                .load_balancer_arn(lb)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(sdk("DescribeListeners"))
+            {
+                Ok(o) => o,
+                Err(e) if e.is_not_found() => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if let Some(l) = out.listeners().iter().find(|l| l.port() == port) {
+                return Ok(l.listener_arn().map(str::to_owned));
+            }
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_owned()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
     fn value(base: &Value, l: &Listener, tags: BTreeMap<String, String>) -> Value {
         let arn = l.listener_arn().unwrap_or_default();
         with_all(
@@ -138,6 +167,16 @@ impl ResourceType for LbListener {
                 partial: Some(made),
             }),
         }
+    }
+
+    /// A listener is its load balancer and port (the load balancer's ARN is
+    /// known before this create when the load balancer already existed).
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let lb = req_str(planned, "load_balancer_arn")?;
+        let Some(arn) = self.arn_by_port(lb, opt_i32(planned, "port")?).await? else {
+            return Ok(None);
+        };
+        Ok(self.observe(planned, &arn).await?)
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

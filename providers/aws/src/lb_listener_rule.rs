@@ -223,9 +223,9 @@ impl LbListenerRule {
         )))
     }
 
-    /// The priority after the highest one the listener's rules use.
-    async fn next_priority(client: &Client, listener: &str) -> AwsResult<i32> {
-        let mut highest = 0;
+    /// Every rule of the listener, its default rule included, page by page.
+    async fn rules_of(client: &Client, listener: &str) -> AwsResult<Vec<Rule>> {
+        let mut rules = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let out = client
@@ -235,17 +235,31 @@ impl LbListenerRule {
                 .send()
                 .await
                 .map_err(sdk("DescribeRules"))?;
-            for r in out.rules() {
-                if let Some(p) = r.priority().and_then(|p| p.parse::<i32>().ok()) {
-                    highest = highest.max(p);
-                }
-            }
+            rules.extend(out.rules().iter().cloned());
             match out.next_marker() {
                 Some(m) if !m.is_empty() => marker = Some(m.to_owned()),
-                _ => break,
+                _ => return Ok(rules),
             }
         }
+    }
+
+    /// The priority after the highest one the listener's rules use.
+    async fn next_priority(client: &Client, listener: &str) -> AwsResult<i32> {
+        let highest = Self::rules_of(client, listener)
+            .await?
+            .iter()
+            .filter_map(|r| r.priority().and_then(|p| p.parse::<i32>().ok()))
+            .max()
+            .unwrap_or(0);
         Ok(highest + 1)
+    }
+
+    /// Whether a rule holds the conditions and actions `planned` asks for,
+    /// compared in the recorded shape (as `read` reports them).
+    fn holds(planned: &Value, r: &Rule) -> bool {
+        let conditions = conditions_value(blocks(planned, "condition"), r.conditions());
+        let actions = actions_value(blocks(planned, "action"), r.actions());
+        Some(&conditions) == planned.get("condition") && Some(&actions) == planned.get("action")
     }
 }
 
@@ -337,6 +351,49 @@ impl ResourceType for LbListenerRule {
                 partial: Some(made),
             }),
         }
+    }
+
+    /// A priority is unique on its listener, so with one configured the
+    /// rule at it is the one. Without one, create took the next free
+    /// priority, so the rule is found by what it does instead: the one
+    /// (non-default) rule with the planned conditions and actions; two such
+    /// rules cannot be told apart, which is an error.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let listener = req_str(planned, "listener_arn")?;
+        let client = self.shared.elbv2().await;
+        let rules = match Self::rules_of(&client, listener).await {
+            Ok(rules) => rules,
+            // No listener: no rule on it either.
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let found: Vec<&Rule> = match opt_i32(planned, "priority")? {
+            Some(p) => {
+                let p = p.to_string();
+                rules
+                    .iter()
+                    .filter(|r| r.priority() == Some(p.as_str()))
+                    .collect()
+            }
+            None => rules
+                .iter()
+                .filter(|r| r.is_default() != Some(true) && Self::holds(planned, r))
+                .collect(),
+        };
+        let arn = match found.as_slice() {
+            [] => return Ok(None),
+            [one] => one
+                .rule_arn()
+                .ok_or_else(|| AwsError::unexpected("DescribeRules", "a rule without an ARN"))?,
+            many => {
+                return Err(ProviderError::new(format!(
+                    "{} rules on listener {listener} have these conditions and actions; \
+                     import the one this resource made",
+                    many.len()
+                )));
+            }
+        };
+        Ok(self.observe(planned, arn).await?)
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

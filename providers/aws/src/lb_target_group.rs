@@ -185,6 +185,29 @@ impl LbTargetGroup {
         Ok(Some(Observed { tg, delay, tags }))
     }
 
+    /// The ARN of the target group called `name`; `None` when there is none.
+    async fn arn_by_name(&self, name: &str) -> AwsResult<Option<String>> {
+        match self
+            .shared
+            .elbv2()
+            .await
+            .describe_target_groups()
+            .names(name)
+            .send()
+            .await
+            .map_err(sdk("DescribeTargetGroups"))
+        {
+            Ok(o) => Ok(o
+                .target_groups()
+                .iter()
+                .find(|tg| tg.target_group_name() == Some(name))
+                .and_then(|tg| tg.target_group_arn())
+                .map(str::to_owned)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `whole_health_check`: report AWS's health check in full (import);
     /// otherwise only what the recorded block names, and nothing when no
     /// block is recorded (AWS always has one, with its defaults).
@@ -345,6 +368,20 @@ impl ResourceType for LbTargetGroup {
                 partial: Some(made),
             }),
         }
+    }
+
+    /// Target group names are unique in a region and account. A
+    /// deregistration delay a cut-off create never set reads as AWS's, and
+    /// the next plan sets it.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let Some(arn) = self.arn_by_name(name).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .describe(&arn)
+            .await?
+            .map(|o| Self::value(planned, o, false)))
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

@@ -307,6 +307,13 @@ impl ResourceType for S3Bucket {
         Ok(self.observe(prior, bucket).await?)
     }
 
+    /// A bucket's name is its identity (one namespace for all of S3), so
+    /// the lookup `read` does is the one a lost create needs; a bucket
+    /// another account holds answers 403, which is an error, not "gone".
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        self.read(planned).await
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         let bucket = req_str(planned, "bucket")?;
         let mut req = self.shared.s3().await.create_bucket().bucket(bucket);

@@ -149,6 +149,13 @@ impl ResourceType for S3Object {
         Ok(self.head(prior, bucket, key).await?)
     }
 
+    /// Bucket and key name the object. One that is there with other bytes
+    /// is still reported: its `etag` then differs from the planned one, and
+    /// the next plan uploads again, as it would for drift.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        self.read(planned).await
+    }
+
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
         self.put(planned).await
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, ResourceType as Ec2ResourceType, SecurityGroup as Sg, Tag,
+    Filter, IpPermission, IpRange, ResourceType as Ec2ResourceType, SecurityGroup as Sg, Tag,
     TagSpecification, UserIdGroupPair,
 };
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
@@ -202,6 +202,41 @@ impl SecurityGroup {
         }
     }
 
+    /// The group called `name` in `vpc` (the region's default VPC when
+    /// `None`, where create without `vpc_id` puts it); `None` when there is
+    /// none, or no default VPC for it to be in.
+    async fn by_name(&self, name: &str, vpc: Option<&str>) -> AwsResult<Option<Sg>> {
+        let ec2 = self.shared.ec2().await;
+        let vpc = match vpc {
+            Some(v) => v.to_owned(),
+            None => {
+                let out = ec2
+                    .describe_vpcs()
+                    .filters(Filter::builder().name("isDefault").values("true").build())
+                    .send()
+                    .await
+                    .map_err(sdk("DescribeVpcs"))?;
+                match out.vpcs().first().and_then(|v| v.vpc_id()) {
+                    Some(id) => id.to_owned(),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let out = ec2
+            .describe_security_groups()
+            .filters(Filter::builder().name("group-name").values(name).build())
+            .filters(Filter::builder().name("vpc-id").values(&vpc).build())
+            .send()
+            .await
+            .map_err(sdk("DescribeSecurityGroups"))?;
+        // Filters are AWS's; the answer is checked all the same.
+        Ok(out
+            .security_groups()
+            .iter()
+            .find(|g| g.group_name() == Some(name) && g.vpc_id() == Some(vpc.as_str()))
+            .cloned())
+    }
+
     fn value(&self, base: &Value, g: &Sg) -> Value {
         let id = g.group_id().unwrap_or_default();
         let region = self.shared.settings().region.unwrap_or_default();
@@ -357,6 +392,14 @@ impl ResourceType for SecurityGroup {
             .map_err(partial)?;
         let g = self.describe(&id).await.map_err(partial)?;
         Ok(g.map(|g| self.value(planned, &g)).unwrap_or(made))
+    }
+
+    /// A group name is unique in its VPC. Rules a cut-off create never
+    /// authorized read as missing, and the next plan adds them.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let g = self.by_name(name, opt_str(planned, "vpc_id")).await?;
+        Ok(g.map(|g| self.value(planned, &g)))
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

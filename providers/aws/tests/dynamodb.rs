@@ -68,3 +68,31 @@ async fn table_with_range_key_and_ttl() {
     rt.delete(&updated).await.expect("delete");
     assert!(rt.read(&updated).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn find_table_by_name() {
+    let env = Env::new().await;
+    let rt = env.resource("aws_dynamodb_table");
+    let cfg = planned(
+        rt.as_ref(),
+        obj(&[
+            ("name", Value::string(unique("find"))),
+            ("billing_mode", Value::string("PAY_PER_REQUEST")),
+            ("hash_key", Value::string("pk")),
+            (
+                "attribute",
+                Value::List(vec![obj(&[
+                    ("name", Value::string("pk")),
+                    ("type", Value::string("S")),
+                ])]),
+            ),
+        ]),
+    );
+    found_nothing(rt.as_ref(), &cfg).await;
+    let made = rt.create(&cfg).await.expect("create");
+    let got = found(rt.as_ref(), &cfg).await;
+    assert_eq!(s(&got, "id"), s(&made, "id"));
+    assert_eq!(s(&got, "arn"), s(&made, "arn"));
+    rt.delete(&made).await.expect("delete");
+    found_nothing(rt.as_ref(), &cfg).await;
+}

@@ -74,3 +74,17 @@ async fn aws_errors_carry_code_and_message() {
     );
     rt.delete(&made).await.expect("delete");
 }
+
+#[tokio::test]
+async fn find_repository_by_name() {
+    let env = Env::new().await;
+    let rt = env.resource("aws_ecr_repository");
+    let cfg = planned(rt.as_ref(), obj(&[("name", Value::string(unique("find")))]));
+    found_nothing(rt.as_ref(), &cfg).await;
+    let made = rt.create(&cfg).await.expect("create");
+    let got = found(rt.as_ref(), &cfg).await;
+    assert_eq!(s(&got, "arn"), s(&made, "arn"));
+    assert_eq!(s(&got, "repository_url"), s(&made, "repository_url"));
+    rt.delete(&made).await.expect("delete");
+    found_nothing(rt.as_ref(), &cfg).await;
+}

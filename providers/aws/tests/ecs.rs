@@ -134,3 +134,88 @@ async fn bad_container_definitions_are_named_before_any_call() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].1.contains("\"image\" is required"), "{errs:?}");
 }
+
+#[tokio::test]
+async fn find_cluster_task_definition_and_service() {
+    let env = Env::new().await;
+    let cluster_rt = env.resource("aws_ecs_cluster");
+    let td_rt = env.resource("aws_ecs_task_definition");
+    let svc_rt = env.resource("aws_ecs_service");
+
+    let ccfg = planned(
+        cluster_rt.as_ref(),
+        obj(&[("name", Value::string(unique("find")))]),
+    );
+    found_nothing(cluster_rt.as_ref(), &ccfg).await;
+    let cluster = cluster_rt.create(&ccfg).await.expect("cluster");
+    assert_eq!(
+        s(&found(cluster_rt.as_ref(), &ccfg).await, "arn"),
+        s(&cluster, "arn")
+    );
+
+    // Task definitions: the latest ACTIVE revision, when it holds the
+    // planned containers (ECS's defaults filled in do not count).
+    let family = unique("find");
+    let td_cfg = |image: &str| {
+        planned(
+            td_rt.as_ref(),
+            obj(&[
+                ("family", Value::string(&family)),
+                ("container_definitions", Value::string(containers(image))),
+                ("cpu", Value::string("256")),
+                ("memory", Value::string("512")),
+                (
+                    "requires_compatibilities",
+                    Value::List(vec![Value::string("FARGATE")]),
+                ),
+            ]),
+        )
+    };
+    found_nothing(td_rt.as_ref(), &td_cfg("app:1")).await;
+    let td1 = td_rt.create(&td_cfg("app:1")).await.expect("revision 1");
+    let got = found(td_rt.as_ref(), &td_cfg("app:1")).await;
+    assert_eq!(s(&got, "arn"), s(&td1, "arn"));
+    assert_eq!(got.get("revision"), td1.get("revision"));
+    // A new image was never registered: revision 1 is not it.
+    found_nothing(td_rt.as_ref(), &td_cfg("app:2")).await;
+    let td2 = td_rt.create(&td_cfg("app:2")).await.expect("revision 2");
+    assert_eq!(
+        s(&found(td_rt.as_ref(), &td_cfg("app:2")).await, "arn"),
+        s(&td2, "arn")
+    );
+    // Only the latest revision counts.
+    found_nothing(td_rt.as_ref(), &td_cfg("app:1")).await;
+    td_rt.delete(&td2).await.expect("deregister 2");
+    // Revision 2 deregistered: revision 1 is the latest ACTIVE one again.
+    assert_eq!(
+        s(&found(td_rt.as_ref(), &td_cfg("app:1")).await, "arn"),
+        s(&td1, "arn")
+    );
+
+    let svc_cfg = planned(
+        svc_rt.as_ref(),
+        obj(&[
+            ("name", Value::string(unique("find"))),
+            ("cluster", Value::string(s(&cluster, "arn"))),
+            ("task_definition", Value::string(s(&td1, "arn"))),
+            ("desired_count", Value::Number(1.0)),
+            ("launch_type", Value::string("FARGATE")),
+        ]),
+    );
+    found_nothing(svc_rt.as_ref(), &svc_cfg).await;
+    let svc = svc_rt.create(&svc_cfg).await.expect("service");
+    let got = found(svc_rt.as_ref(), &svc_cfg).await;
+    assert_eq!(s(&got, "id"), s(&svc, "id"));
+    assert_eq!(s(&got, "arn"), s(&svc, "arn"));
+    // A deleted service (INACTIVE or DRAINING) is gone.
+    svc_rt.delete(&svc).await.expect("delete service");
+    found_nothing(svc_rt.as_ref(), &svc_cfg).await;
+
+    td_rt.delete(&td1).await.expect("deregister 1");
+    found_nothing(td_rt.as_ref(), &td_cfg("app:1")).await;
+    // A deleted cluster lingers as INACTIVE: gone all the same.
+    cluster_rt.delete(&cluster).await.expect("delete cluster");
+    found_nothing(cluster_rt.as_ref(), &ccfg).await;
+    // No cluster: no service in it either.
+    found_nothing(svc_rt.as_ref(), &svc_cfg).await;
+}

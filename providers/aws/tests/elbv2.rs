@@ -846,3 +846,114 @@ async fn aws_errors_reach_the_user_with_code_and_message() {
     assert!(err.message.contains("(CreateListener)"), "{}", err.message);
     assert!(err.partial.is_none());
 }
+
+#[tokio::test]
+async fn find_load_balancer_target_group_listener_and_rules() {
+    let env = Env::new().await;
+    let (vpc, subnets) = default_vpc(&env).await;
+    let sg = security_group(&env, &vpc).await;
+
+    let lb_rt = env.resource("aws_lb");
+    let lb_cfg = planned(
+        lb_rt.as_ref(),
+        obj(&[
+            ("name", Value::string(unique("find"))),
+            (
+                "subnets",
+                list(subnets[..2].iter().map(Value::string).collect()),
+            ),
+            ("security_groups", strs(&[&sg])),
+        ]),
+    );
+    found_nothing(lb_rt.as_ref(), &lb_cfg).await;
+    let lb = lb_rt.create(&lb_cfg).await.expect("create load balancer");
+    let got = found(lb_rt.as_ref(), &lb_cfg).await;
+    assert_eq!(s(&got, "arn"), s(&lb, "arn"));
+    assert_eq!(s(&got, "dns_name"), s(&lb, "dns_name"));
+
+    let tg_rt = env.resource("aws_lb_target_group");
+    let tg_cfg = planned(
+        tg_rt.as_ref(),
+        obj(&[
+            ("name", Value::string(unique("find"))),
+            ("port", num(8080.0)),
+            ("protocol", Value::string("HTTP")),
+            ("vpc_id", Value::string(&vpc)),
+            ("target_type", Value::string("ip")),
+        ]),
+    );
+    found_nothing(tg_rt.as_ref(), &tg_cfg).await;
+    let tg = tg_rt.create(&tg_cfg).await.expect("create target group");
+    assert_eq!(
+        s(&found(tg_rt.as_ref(), &tg_cfg).await, "arn"),
+        s(&tg, "arn")
+    );
+    let tg_arn = s(&tg, "arn");
+
+    // A listener: its load balancer and port.
+    let l_rt = env.resource("aws_lb_listener");
+    let l_cfg = |port: f64| {
+        planned(
+            l_rt.as_ref(),
+            obj(&[
+                ("load_balancer_arn", Value::string(s(&lb, "arn"))),
+                ("port", num(port)),
+                ("protocol", Value::string("HTTP")),
+                ("default_action", list(vec![fixed(404.0, "none")])),
+            ]),
+        )
+    };
+    found_nothing(l_rt.as_ref(), &l_cfg(80.0)).await;
+    let listener = l_rt.create(&l_cfg(80.0)).await.expect("create listener");
+    let got = found(l_rt.as_ref(), &l_cfg(80.0)).await;
+    assert_eq!(s(&got, "arn"), s(&listener, "arn"));
+    assert_eq!(got.get("default_action"), listener.get("default_action"));
+    found_nothing(l_rt.as_ref(), &l_cfg(81.0)).await;
+    let l_arn = s(&listener, "arn");
+
+    // Rules: by priority when configured, else by conditions and actions.
+    let r_rt = env.resource("aws_lb_listener_rule");
+    let r_cfg = |prio: Option<f64>, host: &str| {
+        let mut pairs = vec![
+            ("listener_arn", Value::string(&l_arn)),
+            ("action", list(vec![forward(&tg_arn)])),
+            (
+                "condition",
+                list(vec![host_header(&[host]), path_pattern(&["/api/*"])]),
+            ),
+        ];
+        if let Some(p) = prio {
+            pairs.push(("priority", num(p)));
+        }
+        planned(r_rt.as_ref(), obj(&pairs))
+    };
+    found_nothing(r_rt.as_ref(), &r_cfg(Some(5.0), "a.find.test")).await;
+    let fixed_prio = r_rt
+        .create(&r_cfg(Some(5.0), "a.find.test"))
+        .await
+        .expect("rule with priority");
+    let got = found(r_rt.as_ref(), &r_cfg(Some(5.0), "a.find.test")).await;
+    assert_eq!(s(&got, "arn"), s(&fixed_prio, "arn"));
+    found_nothing(r_rt.as_ref(), &r_cfg(Some(6.0), "a.find.test")).await;
+
+    found_nothing(r_rt.as_ref(), &r_cfg(None, "b.find.test")).await;
+    let next_prio = r_rt
+        .create(&r_cfg(None, "b.find.test"))
+        .await
+        .expect("rule without priority");
+    let got = found(r_rt.as_ref(), &r_cfg(None, "b.find.test")).await;
+    assert_eq!(s(&got, "arn"), s(&next_prio, "arn"));
+    assert_eq!(got.get("priority"), Some(&num(6.0)));
+    found_nothing(r_rt.as_ref(), &r_cfg(None, "c.find.test")).await;
+
+    r_rt.delete(&next_prio).await.expect("delete rule");
+    r_rt.delete(&fixed_prio).await.expect("delete rule");
+    l_rt.delete(&listener).await.expect("delete listener");
+    found_nothing(l_rt.as_ref(), &l_cfg(80.0)).await;
+    tg_rt.delete(&tg).await.expect("delete target group");
+    found_nothing(tg_rt.as_ref(), &tg_cfg).await;
+    lb_rt.delete(&lb).await.expect("delete load balancer");
+    found_nothing(lb_rt.as_ref(), &lb_cfg).await;
+    // No load balancer: no listener on it either.
+    found_nothing(l_rt.as_ref(), &l_cfg(80.0)).await;
+}

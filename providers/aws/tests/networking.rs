@@ -108,3 +108,27 @@ async fn default_vpc_subnets_and_a_security_group() {
     rt.delete(&updated).await.expect("delete");
     assert!(rt.read(&updated).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn find_security_group_by_name_and_vpc() {
+    let env = Env::new().await;
+    let rt = env.resource("aws_security_group");
+    let vpc = env
+        .data("aws_vpc")
+        .read(&obj(&[("default", Value::Bool(true))]))
+        .await
+        .expect("default vpc");
+    // Without vpc_id: the default VPC, where create puts it.
+    let cfg = planned(rt.as_ref(), obj(&[("name", Value::string(unique("find")))]));
+    found_nothing(rt.as_ref(), &cfg).await;
+    let made = rt.create(&cfg).await.expect("create");
+    let got = found(rt.as_ref(), &cfg).await;
+    assert_eq!(s(&got, "id"), s(&made, "id"));
+    assert_eq!(s(&got, "arn"), s(&made, "arn"));
+    assert_eq!(s(&got, "vpc_id"), s(&vpc, "id"));
+    // With it, the same group.
+    let in_vpc = set(&cfg, "vpc_id", Value::string(s(&vpc, "id")));
+    assert_eq!(s(&found(rt.as_ref(), &in_vpc).await, "id"), s(&made, "id"));
+    rt.delete(&made).await.expect("delete");
+    found_nothing(rt.as_ref(), &cfg).await;
+}

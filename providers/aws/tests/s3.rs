@@ -124,3 +124,42 @@ async fn non_empty_bucket_without_force_destroy_reports_aws_error() {
         .unwrap();
     rt.delete(&made).await.expect("delete");
 }
+
+#[tokio::test]
+async fn find_bucket_and_object_by_name() {
+    let env = Env::new().await;
+    let bucket_rt = env.resource("aws_s3_bucket");
+    let object_rt = env.resource("aws_s3_object");
+    let bucket = unique("find");
+    let cfg = planned(
+        bucket_rt.as_ref(),
+        obj(&[
+            ("bucket", Value::string(&bucket)),
+            ("force_destroy", Value::Bool(true)),
+        ]),
+    );
+    found_nothing(bucket_rt.as_ref(), &cfg).await;
+    let made = bucket_rt.create(&cfg).await.expect("create bucket");
+    let got = found(bucket_rt.as_ref(), &cfg).await;
+    assert_eq!(s(&got, "id"), s(&made, "id"));
+    assert_eq!(s(&got, "arn"), s(&made, "arn"));
+
+    let ocfg = planned(
+        object_rt.as_ref(),
+        obj(&[
+            ("bucket", Value::string(&bucket)),
+            ("key", Value::string("a/b.txt")),
+            ("content", Value::string("hello")),
+        ]),
+    );
+    found_nothing(object_rt.as_ref(), &ocfg).await;
+    let o = object_rt.create(&ocfg).await.expect("create object");
+    let got = found(object_rt.as_ref(), &ocfg).await;
+    assert_eq!(s(&got, "id"), s(&o, "id"));
+    assert_eq!(s(&got, "etag"), s(&o, "etag"));
+    let other = set(&ocfg, "key", Value::string("a/missing.txt"));
+    found_nothing(object_rt.as_ref(), &other).await;
+
+    bucket_rt.delete(&made).await.expect("delete bucket");
+    found_nothing(bucket_rt.as_ref(), &cfg).await;
+}

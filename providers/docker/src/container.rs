@@ -307,6 +307,48 @@ impl ResourceType for DockerContainer {
         Ok(made(running))
     }
 
+    /// A container name is unique on a host. Found with the planned image,
+    /// it is the one create made (started or not: a container a cut-off
+    /// create never started reads as not running, and the next plan starts
+    /// it). Found with another image, it is someone else's: recording it
+    /// would let a destroy remove it, so that is an error for a person to
+    /// settle.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let image = req_str(planned, "image")?;
+        let docker = self.shared.docker().await?;
+        let c = match docker.inspect_container(name, None).await {
+            Ok(c) => c,
+            Err(e) if status_of(&e) == Some(404) => return Ok(None),
+            Err(e) => {
+                return Err(DockerError::api(format!("inspecting container {name}"), e).into());
+            }
+        };
+        // Docker also takes an ID prefix here: only the exact name counts.
+        if c.name.as_deref().map(|n| n.trim_start_matches('/')) != Some(name) {
+            return Ok(None);
+        }
+        let id =
+            c.id.ok_or_else(|| DockerError::Invalid(format!("container {name} has no ID")))?;
+        // Config.Image is the reference create was given; the top-level
+        // Image is the ID it resolved to (when the plan named an ID).
+        let created_from = c.config.and_then(|cfg| cfg.image);
+        if created_from.as_deref() != Some(image) && c.image.as_deref() != Some(image) {
+            return Err(DockerError::Invalid(format!(
+                "a container named {name} exists but was created from {}, not {image}; \
+                 remove it (docker rm -f {name}) or import it",
+                created_from.as_deref().unwrap_or("an unknown image")
+            ))
+            .into());
+        }
+        let state = c.state.unwrap_or_default();
+        let running = state.running == Some(true) && state.paused != Some(true);
+        Ok(Some(with(
+            planned,
+            [("id", Value::string(id)), ("running", Value::Bool(running))],
+        )))
+    }
+
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
         let id = req_str(prior, "id")?;
         let docker = self.shared.docker().await?;

@@ -3,6 +3,7 @@
 //! context's files into `context_hash`, so a changed file rebuilds the image
 //! and the plan says so.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,6 +26,11 @@ use crate::reference::Reference;
 /// The label every image this provider builds carries, with its tag as value:
 /// how a container's removal knows an untagged image is a leftover of ours.
 pub const BUILT_BY_LABEL: &str = "dumcel.image";
+
+/// The label holding the hash of the context an image was built from: how
+/// `find` tells the build a lost create made from an older build still
+/// tagged with the same name.
+const CONTEXT_LABEL: &str = "dumcel.context_hash";
 
 const DEFAULT_DOCKERFILE: &str = "Dockerfile";
 
@@ -128,6 +134,15 @@ async fn image_id(docker: &bollard::Docker, name: &str) -> Result<Option<String>
     }
 }
 
+/// The labels a build sets: the configured ones, the tag it was built as,
+/// and the hash of its context.
+fn labels(b: &Value, name: &str, hash: &str) -> Result<HashMap<String, String>, DockerError> {
+    let mut labels = string_map(b, "labels")?;
+    labels.insert(BUILT_BY_LABEL.into(), name.to_owned());
+    labels.insert(CONTEXT_LABEL.into(), hash.to_owned());
+    Ok(labels)
+}
+
 #[async_trait]
 impl ResourceType for DockerImage {
     fn schema(&self) -> &Schema {
@@ -203,18 +218,17 @@ impl ResourceType for DockerImage {
             ));
         };
         let dir = Path::new(req_str(b, "context")?);
-        let mut labels = string_map(b, "labels")?;
-        labels.insert(BUILT_BY_LABEL.into(), name.to_owned());
+        let dockerfile = opt_str(b, "dockerfile").unwrap_or(DEFAULT_DOCKERFILE);
+        // Hash what is sent, in case the files changed since the plan.
+        let hash = context::hash(dir, dockerfile)?;
         let spec = BuildSpec {
             tag: name,
             context: dir,
-            dockerfile: opt_str(b, "dockerfile").unwrap_or(DEFAULT_DOCKERFILE),
+            dockerfile,
             build_args: string_map(b, "build_args")?,
-            labels,
+            labels: labels(b, name, &hash)?,
             target: opt_str(b, "target").unwrap_or_default().to_owned(),
         };
-        // Hash what is sent, in case the files changed since the plan.
-        let hash = context::hash(dir, spec.dockerfile)?;
         let id = build(&self.shared, spec).await?;
         Ok(with(
             planned,
@@ -223,6 +237,53 @@ impl ResourceType for DockerImage {
                 ("context_hash", Value::string(hash)),
             ],
         ))
+    }
+
+    /// The image tagged `name`, when it is the build create would have made:
+    /// it carries the labels that build sets, its context hash among them
+    /// (hashed from the files now, as create hashes what it sends). The tag
+    /// still on an older build (what this one replaces) is `None`, and the
+    /// image is built again; a build is repeatable, a wrong image recorded
+    /// is not. Without a `build` block the image was pulled by name, and
+    /// whatever is there under that name is what a pull left.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let docker = self.shared.docker().await?;
+        let Some(b) = blocks(planned, "build").first() else {
+            return Ok(image_id(docker, name).await?.map(|id| {
+                with(
+                    planned,
+                    [("id", Value::string(id)), ("context_hash", Value::Null)],
+                )
+            }));
+        };
+        let image = match docker.inspect_image(name).await {
+            Ok(image) => image,
+            Err(e) => {
+                let e = DockerError::api(format!("inspecting image {name}"), e);
+                return if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(e.into())
+                };
+            }
+        };
+        let dir = Path::new(req_str(b, "context")?);
+        let hash = context::hash(dir, opt_str(b, "dockerfile").unwrap_or(DEFAULT_DOCKERFILE))?;
+        let has = image.config.and_then(|c| c.labels).unwrap_or_default();
+        let ours = labels(b, name, &hash)?
+            .iter()
+            .all(|(k, v)| has.get(k) == Some(v));
+        match image.id {
+            Some(id) if ours => Ok(Some(with(
+                planned,
+                [
+                    ("id", Value::string(id)),
+                    ("context_hash", Value::string(hash)),
+                ],
+            ))),
+            _ => Ok(None),
+        }
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

@@ -144,6 +144,32 @@ impl ResourceType for DockerNetwork {
         ))
     }
 
+    /// By name. Engines before API 1.44 let two networks share a name; then
+    /// inspecting by name answers an error, which is passed on rather than
+    /// guessing. The driver is reported as Docker has it.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let docker = self.shared.docker().await?;
+        let n = match docker.inspect_network(name, None).await {
+            Ok(n) => n,
+            Err(e) if crate::error::status_of(&e) == Some(404) => return Ok(None),
+            Err(e) => {
+                return Err(DockerError::api(format!("inspecting network {name}"), e).into());
+            }
+        };
+        // Docker also takes an ID prefix here: only the exact name counts.
+        if n.name.as_deref() != Some(name) {
+            return Ok(None);
+        }
+        let id =
+            n.id.ok_or_else(|| DockerError::Invalid(format!("network {name} has no ID")))?;
+        let driver = n.driver.unwrap_or_else(|| "bridge".to_owned());
+        Ok(Some(with(
+            planned,
+            [("id", Value::string(id)), ("driver", Value::string(driver))],
+        )))
+    }
+
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
         // Every argument replaces the network; nothing changes in place.
         Ok(with(

@@ -145,6 +145,36 @@ impl ResourceType for DockerRegistryImage {
         ))
     }
 
+    /// The manifest the registry holds under `name`, when it is the one this
+    /// push would have made: the local image (`source_image`, else `name`)
+    /// lists it among its repo digests, which Docker records on a push. A
+    /// tag naming something else (an older push) is `None`, and the image is
+    /// pushed again, which is harmless; recording the wrong digest is not.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let name = req_str(planned, "name")?;
+        let reference = Self::reference(name)?;
+        let Some(digest) = remote_digest(&self.shared, &reference, name).await? else {
+            return Ok(None);
+        };
+        let local = opt_str(planned, "source_image").unwrap_or(name);
+        let docker = self.shared.docker().await?;
+        let pushed = format!("{}@{digest}", reference.name());
+        let ours = match docker.inspect_image(local).await {
+            Ok(image) => image.repo_digests.unwrap_or_default().contains(&pushed),
+            Err(e) if crate::error::status_of(&e) == Some(404) => false,
+            Err(e) => return Err(DockerError::api(format!("inspecting image {local}"), e).into()),
+        };
+        Ok(ours.then(|| {
+            with(
+                planned,
+                [
+                    ("id", Value::string(pushed)),
+                    ("sha256_digest", Value::string(digest)),
+                ],
+            )
+        }))
+    }
+
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
         // Only keep_remotely changes in place.
         Ok(with(

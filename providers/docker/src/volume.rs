@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::RemoveVolumeOptions;
 
-use dumcel_engine::provider::{ProviderResult, ResourceType};
+use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{check_string, check_string_map, opt_str, string_map, string_map_value, with};
@@ -44,6 +44,20 @@ impl DockerVolume {
                 ),
         }
     }
+}
+
+/// The object create returns for volume `v`: what `planned` asked for, with
+/// the name, driver and mountpoint Docker settled on.
+fn made(planned: &Value, v: bollard::models::Volume) -> Value {
+    with(
+        planned,
+        [
+            ("id", Value::string(&v.name)),
+            ("name", Value::string(v.name)),
+            ("driver", Value::string(v.driver)),
+            ("mountpoint", Value::string(v.mountpoint)),
+        ],
+    )
 }
 
 fn not_found_is_none<T>(
@@ -106,15 +120,25 @@ impl ResourceType for DockerVolume {
             .create_volume(request)
             .await
             .map_err(|e| DockerError::api(format!("creating volume {what}"), e))?;
-        Ok(with(
-            planned,
-            [
-                ("id", Value::string(&v.name)),
-                ("name", Value::string(v.name)),
-                ("driver", Value::string(v.driver)),
-                ("mountpoint", Value::string(v.mountpoint)),
-            ],
-        ))
+        Ok(made(planned, v))
+    }
+
+    /// By name. Without one Docker picked a random name, which nothing
+    /// recorded: that cannot be looked up, and the default error says so.
+    async fn find(&self, planned: &Value) -> ProviderResult<Option<Value>> {
+        let Some(name) = opt_str(planned, "name") else {
+            return Err(ProviderError::new(
+                "a volume without a configured name cannot be found again: Docker chose its \
+                 name. Look for it with `docker volume ls`, then `dumcel import` it or run \
+                 `dumcel state rm` on the address",
+            ));
+        };
+        let docker = self.shared.docker().await?;
+        let found = not_found_is_none(
+            docker.inspect_volume(name).await,
+            &format!("inspecting volume {name}"),
+        )?;
+        Ok(found.map(|v| made(planned, v)))
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {

@@ -164,3 +164,36 @@ pub fn s(v: &Value, k: &str) -> String {
         .unwrap_or_else(|| panic!("{k} missing in {v}"))
         .to_owned()
 }
+
+/// What the engine hands `find` after a create was cut off before its result
+/// was recorded: the planned attributes that were known, with the unknown
+/// ones (`id`, `arn`, anything left unset) absent rather than null.
+pub fn before_create(planned: &Value) -> Value {
+    let mut m = planned.as_map().cloned().unwrap_or_default();
+    m.retain(|_, v| !v.is_null() && !v.is_unknown());
+    Value::Map(m)
+}
+
+/// `find` for `planned`, which must answer an object.
+pub async fn found(rt: &dyn ResourceType, planned: &Value) -> Value {
+    rt.find(&before_create(planned))
+        .await
+        .expect("find answers")
+        .unwrap_or_else(|| panic!("find found nothing for {planned}"))
+}
+
+/// `find` for `planned`, which must answer that nothing exists.
+pub async fn found_nothing(rt: &dyn ResourceType, planned: &Value) {
+    let got = rt
+        .find(&before_create(planned))
+        .await
+        .expect("find answers");
+    assert!(got.is_none(), "find found {got:?} for {planned}");
+}
+
+/// `v` with `key` set.
+pub fn set(v: &Value, key: &str, to: Value) -> Value {
+    let mut m = v.as_map().cloned().unwrap_or_default();
+    m.insert(key.to_owned(), to);
+    Value::Map(m)
+}
