@@ -5,6 +5,7 @@
 //! stops its dependents, not its siblings.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use dumcel_planner::{Action, InstanceAddr, ResourceChange, Value};
-use dumcel_state::{Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
+use dumcel_state::{InFlight, Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
 
 use crate::hooks::Hooks;
 use crate::lifecycle;
@@ -27,6 +28,9 @@ pub struct ApplyOptions {
     pub destroy: bool,
     /// How often a long operation reports it is still running.
     pub progress_interval: Duration,
+    /// Set on an interrupt (Ctrl-C, SIGTERM): no new operation starts, those
+    /// in flight finish and are recorded.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Default for ApplyOptions {
@@ -35,6 +39,7 @@ impl Default for ApplyOptions {
             parallelism: 10,
             destroy: false,
             progress_interval: Duration::from_secs(10),
+            stop: Arc::default(),
         }
     }
 }
@@ -48,6 +53,16 @@ pub struct ApplyReport {
     pub failed: Vec<(String, String)>,
     /// Addresses not attempted because something they depend on failed.
     pub skipped: Vec<String>,
+    /// Addresses not attempted because the apply was interrupted.
+    pub interrupted: Vec<String>,
+}
+
+/// How one node of the walk ended.
+enum NodeEnd {
+    Done,
+    Failed(String),
+    /// Not started: the apply was interrupted first.
+    NotStarted,
 }
 
 struct Shared {
@@ -90,7 +105,15 @@ pub async fn apply(
         }
     }
 
-    adopt_imports(&stack, changes, &mut state, journal.as_ref()).await;
+    if let Err(e) = adopt_imports(&stack, changes, &mut state, journal.as_ref()).await {
+        // The journal is unusable: starting provider calls now would make
+        // objects nothing could record.
+        let report = ApplyReport {
+            failed: vec![("(state journal)".into(), e)],
+            ..ApplyReport::default()
+        };
+        return (state, report);
+    }
 
     let nodes: Vec<ResourceChange> = changes
         .iter()
@@ -123,35 +146,48 @@ pub async fn apply(
     }
     let nodes = Arc::new(nodes);
     let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
-    let mut tasks: JoinSet<(usize, Result<(), String>)> = JoinSet::new();
+    let mut tasks: JoinSet<NodeEnd> = JoinSet::new();
+    // Which node each task runs, so a task that panicked is still known.
+    let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut report = ApplyReport::default();
     let mut blocked = vec![false; n];
 
-    let spawn = |i: usize, tasks: &mut JoinSet<(usize, Result<(), String>)>| {
-        let shared = shared.clone();
-        let nodes = nodes.clone();
-        let sem = sem.clone();
-        tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            (i, run_node(&shared, &nodes[i]).await)
-        });
-    };
-    for (i, _) in pending.iter().enumerate().filter(|(_, p)| **p == 0) {
-        spawn(i, &mut tasks);
-    }
-    while let Some(joined) = tasks.join_next().await {
-        let (i, result) = match joined {
-            Ok(r) => r,
-            Err(e) => {
-                report.failed.push((
-                    "(internal)".into(),
-                    format!("an apply task stopped unexpectedly: {e}"),
-                ));
-                continue;
-            }
+    let spawn =
+        |i: usize, tasks: &mut JoinSet<NodeEnd>, running: &mut HashMap<tokio::task::Id, usize>| {
+            let shared = shared.clone();
+            let nodes = nodes.clone();
+            let sem = sem.clone();
+            let stop = opts.stop.clone();
+            let handle = tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                // Checked after the wait for a permit: an interrupt that came
+                // meanwhile must not let queued operations start.
+                if stop.load(Ordering::Acquire) {
+                    return NodeEnd::NotStarted;
+                }
+                match run_node(&shared, &nodes[i]).await {
+                    Ok(()) => NodeEnd::Done,
+                    Err(message) => NodeEnd::Failed(message),
+                }
+            });
+            running.insert(handle.id(), i);
         };
-        match result {
-            Ok(()) => {
+    for (i, _) in pending.iter().enumerate().filter(|(_, p)| **p == 0) {
+        spawn(i, &mut tasks, &mut running);
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (i, end) = match joined {
+            Ok((id, end)) => (running.remove(&id), end),
+            Err(e) => (
+                running.remove(&e.id()),
+                NodeEnd::Failed(format!(
+                    "the operation stopped unexpectedly ({e}); whether it took effect is unknown until the next command reads it back"
+                )),
+            ),
+        };
+        let Some(i) = i else { continue };
+        match end {
+            NodeEnd::Done => {
                 match nodes[i].action {
                     Action::Create => report.added += 1,
                     Action::Update => report.changed += 1,
@@ -165,21 +201,28 @@ pub async fn apply(
                 for &d in &dependents[i] {
                     pending[d] -= 1;
                     if pending[d] == 0 && !blocked[d] {
-                        spawn(d, &mut tasks);
+                        if opts.stop.load(Ordering::Acquire) {
+                            blocked[d] = true;
+                            report.interrupted.push(nodes[d].address.clone());
+                        } else {
+                            spawn(d, &mut tasks, &mut running);
+                        }
                     }
                 }
             }
-            Err(message) => {
+            NodeEnd::NotStarted => {
+                report.interrupted.push(nodes[i].address.clone());
+                block_dependents(
+                    i,
+                    &dependents,
+                    &mut blocked,
+                    &nodes,
+                    &mut report.interrupted,
+                );
+            }
+            NodeEnd::Failed(message) => {
                 report.failed.push((nodes[i].address.clone(), message));
-                // Everything downstream is skipped.
-                let mut stack = dependents[i].clone();
-                while let Some(d) = stack.pop() {
-                    if !blocked[d] {
-                        blocked[d] = true;
-                        report.skipped.push(nodes[d].address.clone());
-                        stack.extend(dependents[d].iter().copied());
-                    }
-                }
+                block_dependents(i, &dependents, &mut blocked, &nodes, &mut report.skipped);
             }
         }
     }
@@ -197,7 +240,26 @@ pub async fn apply(
     record_outputs(&shared.stack, &values, &mut state, opts.destroy);
     report.failed.sort();
     report.skipped.sort();
+    report.interrupted.sort();
     (state, report)
+}
+
+/// Marks everything downstream of node `i` as not attempted, listing it in `out`.
+fn block_dependents(
+    i: usize,
+    dependents: &[Vec<usize>],
+    blocked: &mut [bool],
+    nodes: &[ResourceChange],
+    out: &mut Vec<String>,
+) {
+    let mut stack = dependents[i].clone();
+    while let Some(d) = stack.pop() {
+        if !blocked[d] {
+            blocked[d] = true;
+            out.push(nodes[d].address.clone());
+            stack.extend(dependents[d].iter().copied());
+        }
+    }
 }
 
 /// Records the objects `import` blocks bring under management, as read at
@@ -207,7 +269,7 @@ async fn adopt_imports(
     changes: &[ResourceChange],
     state: &mut State,
     journal: Option<&Journal>,
-) {
+) -> Result<(), String> {
     for c in changes.iter().filter(|c| c.importing.is_some()) {
         let Some(found) = &c.before else { continue };
         let rkey = c
@@ -223,21 +285,32 @@ async fn adopt_imports(
             dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
             tainted: false,
         };
-        if let Some(j) = journal
-            && let Ok(seq) = j
-                .intent(
-                    &c.address,
-                    &c.resource_type,
-                    &c.provider,
-                    Operation::Read,
-                    None,
-                )
-                .await
-        {
-            let _ = j.done(seq, &c.address, Outcome::Put(inst.clone()));
+        if let Some(j) = journal {
+            record_at_once(j, &c.address, &c.resource_type, &c.provider, inst.clone()).await?;
         }
         state.resources.insert(c.address.clone(), inst);
     }
+    Ok(())
+}
+
+/// Journals an object that is known already (imported, or deposed), as an
+/// intent and its outcome together.
+async fn record_at_once(
+    journal: &Journal,
+    address: &str,
+    resource_type: &str,
+    provider: &str,
+    inst: ResourceInstance,
+) -> Result<(), String> {
+    let journaled = async {
+        let seq = journal
+            .intent(address, resource_type, provider, Operation::Read, None)
+            .await?;
+        journal.done(seq, address, Outcome::Put(inst))
+    };
+    journaled
+        .await
+        .map_err(|e| format!("recording {address} in the state journal: {e}"))
 }
 
 /// For each node, the indices of the nodes it must wait for.
@@ -379,7 +452,7 @@ async fn run_node_inner(
                 &change.resource_type,
                 &change.provider,
                 operation(change.action),
-                planned_plain.as_ref().and_then(Value::to_json),
+                planned_plain.as_ref().map(Value::to_json_known),
             )
             .await
             .map_err(|e| format!("recording the intent in the state journal: {e}"))?,
@@ -408,7 +481,12 @@ async fn run_node_inner(
                     && let Err(e) = rt.delete(old).await
                 {
                     // The replacement exists; the old object must not be forgotten.
-                    record_deposed(shared, change, old).await;
+                    if let Err(message) = record_deposed(shared, change, old).await {
+                        return Err(ProviderError {
+                            message,
+                            partial: Some(new),
+                        });
+                    }
                     crate::progress::report(&format!(
                         "the old object could not be deleted ({}); it is recorded as \"{} (deposed)\" and the next apply deletes it",
                         e.message, change.address
@@ -487,6 +565,23 @@ async fn run_node_inner(
             let outcome = match (&e.partial, change.action) {
                 // Half made: record it tainted, so the next apply replaces it.
                 (Some(partial), _) => Some(Outcome::Put(record(partial.clone(), true))),
+                // A create whose answer was lost (a timeout, a dropped
+                // connection) may still have made the object: look for it.
+                (None, Action::Create) => {
+                    match rt
+                        .find(planned_plain.as_ref().unwrap_or(&Value::Null))
+                        .await
+                    {
+                        Ok(Some(found)) => Some(Outcome::Put(record(found, true))),
+                        Ok(None) => None,
+                        Err(_) => {
+                            if let Some(seq) = seq {
+                                keep_pending(shared, change, seq, planned_plain.as_ref())?;
+                            }
+                            None
+                        }
+                    }
+                }
                 // The old object was deleted before the create failed.
                 (None, Action::Replace) => Some(Outcome::Remove),
                 _ => None,
@@ -526,6 +621,26 @@ async fn run_node_inner(
     }
 }
 
+/// Records a failed create whose object could not be looked up as pending:
+/// it may exist, and the next command reads it back.
+fn keep_pending(
+    shared: &Shared,
+    change: &ResourceChange,
+    seq: u64,
+    planned: Option<&Value>,
+) -> Result<(), String> {
+    let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
+    state.pending.push(InFlight {
+        seq,
+        address: change.address.clone(),
+        operation: Operation::Create,
+        planned: planned.map(Value::to_json_known),
+        resource_type: change.resource_type.clone(),
+        provider: change.provider.clone(),
+    });
+    Ok(())
+}
+
 /// Checks postconditions with `self` bound to the object just made.
 fn check_postconditions(
     shared: &Shared,
@@ -562,32 +677,24 @@ fn check_postconditions(
 
 /// Records an old object a create-before-destroy replacement could not
 /// delete, under `ADDRESS (deposed)`, so the next plan deletes it.
-async fn record_deposed(shared: &Shared, change: &ResourceChange, old: &Value) {
+async fn record_deposed(
+    shared: &Shared,
+    change: &ResourceChange,
+    old: &Value,
+) -> Result<(), String> {
     let address = format!("{} (deposed)", change.address);
-    let Ok(inst) = shared
-        .state
-        .lock()
-        .map(|s| s.resources.get(&change.address).cloned())
-    else {
-        return;
+    let inst = {
+        let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
+        let Some(mut inst) = state.resources.get(&change.address).cloned() else {
+            return Ok(());
+        };
+        inst.attributes = old.to_json_lossy();
+        state.resources.insert(address.clone(), inst.clone());
+        inst
     };
-    let Some(mut inst) = inst else { return };
-    inst.attributes = old.to_json_lossy();
-    if let Some(j) = &shared.journal
-        && let Ok(seq) = j
-            .intent(
-                &address,
-                &change.resource_type,
-                &change.provider,
-                Operation::Delete,
-                None,
-            )
-            .await
-    {
-        let _ = j.done(seq, &address, Outcome::Put(inst.clone()));
-    }
-    if let Ok(mut state) = shared.state.lock() {
-        state.resources.insert(address, inst);
+    match &shared.journal {
+        Some(j) => record_at_once(j, &address, &change.resource_type, &change.provider, inst).await,
+        None => Ok(()),
     }
 }
 

@@ -1,10 +1,22 @@
 //! After a crash: operations the journal shows as started but not finished are
 //! read back from their providers and recorded as they really are.
+//!
+//! Each one ends in one of three ways, never silently cleared:
+//! - found: the object exists and is recorded (tainted when a create was cut
+//!   off, since it may be half configured, so the next apply replaces it);
+//! - gone: the object does not exist and is dropped from the state;
+//! - unknown: the provider could not tell (an error, or a type that cannot
+//!   look objects up); the operation stays in `State::pending`, every later
+//!   command tries again, and `dumcel import` / `dumcel state rm` settle it.
 
 use dumcel_planner::Value;
 use dumcel_state::{InFlight, Operation, ResourceInstance, State};
 
-use crate::provider::Registry;
+use crate::provider::{Registry, ResourceType};
+
+/// How long a create that was not found is given to appear: requests the
+/// crashed process sent are still being carried out by the service.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What became of one interrupted operation, for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,70 +25,175 @@ pub struct Reconciled {
     pub operation: Operation,
     /// A sentence: what was found and what is recorded now.
     pub outcome: String,
+    /// Still unknown: kept in `State::pending`.
+    pub pending: bool,
 }
 
-/// Reads each in-flight object back and records it in `state`: found objects
-/// are kept (a create that finished is recorded; an update is recorded as
-/// read), missing ones are removed.
+/// Reads back every operation in `in_flight` and every one an earlier
+/// command left pending, and records what exists in `state`. Those whose
+/// outcome is still unknown are (re)recorded in `state.pending`.
 pub async fn reconcile(
     registry: &Registry,
     state: &mut State,
     in_flight: &[InFlight],
 ) -> Vec<Reconciled> {
-    let mut out = Vec::new();
-    for item in in_flight {
-        let Some(rt) = registry.get(&item.resource_type) else {
-            out.push(Reconciled {
-                address: item.address.clone(),
-                operation: item.operation,
-                outcome: format!(
-                    "resource type \"{}\" is unknown; left as recorded — check it by hand",
-                    item.resource_type
-                ),
-            });
-            continue;
+    let mut items = std::mem::take(&mut state.pending);
+    items.extend(in_flight.iter().cloned());
+    let mut out = Vec::with_capacity(items.len());
+    // A request sent just before the crash may still be carried out by the
+    // service after the client died (a daemon works through its queue): a
+    // create not found at once is looked for again a little later before it
+    // is called never made.
+    let mut not_found = Vec::new();
+    for item in &items {
+        if let (Some(rt), Operation::Create, false) = (
+            registry.get(&item.resource_type),
+            item.operation,
+            state.resources.contains_key(&item.address),
+        ) && let Some(planned) = &item.planned
+            && let Ok(None) = rt.find(&Value::from_json(planned)).await
+        {
+            not_found.push(item.address.clone());
+        }
+    }
+    if !not_found.is_empty() {
+        tokio::time::sleep(SETTLE).await;
+    }
+    for item in items {
+        let result = match registry.get(&item.resource_type) {
+            Some(rt) => settle(rt.as_ref(), state, &item).await,
+            None => Err(format!(
+                "resource type \"{}\" is unknown to this dumcel",
+                item.resource_type
+            )),
         };
-        // Read what the state had, else what was planned (a create in flight).
-        let probe = state
-            .resources
-            .get(&item.address)
-            .map(|r| Value::from_json(&r.attributes))
-            .or_else(|| item.planned.as_ref().map(Value::from_json))
-            .unwrap_or(Value::Null);
-        let outcome = match rt.read(&probe).await {
-            Ok(Some(found)) => {
-                let previous = state.resources.get(&item.address).cloned();
-                state.resources.insert(
-                    item.address.clone(),
-                    ResourceInstance {
-                        resource_type: item.resource_type.clone(),
-                        provider: item.provider.clone(),
-                        attributes: found.to_json_lossy(),
-                        sensitive_attributes: previous
-                            .as_ref()
-                            .map(|p| p.sensitive_attributes.clone())
-                            .unwrap_or_default(),
-                        dependencies: previous
-                            .as_ref()
-                            .map(|p| p.dependencies.clone())
-                            .unwrap_or_default(),
-                        // A create cut off may have left it half configured.
-                        tainted: item.operation == Operation::Create && previous.is_none(),
-                    },
-                );
-                "it exists; recorded as found".to_owned()
-            }
-            Ok(None) => {
-                state.resources.remove(&item.address);
-                "it does not exist; removed from state".to_owned()
-            }
-            Err(e) => format!("reading it back failed ({}); left as recorded", e.message),
+        let (outcome, pending) = match result {
+            Ok(sentence) => (sentence, false),
+            Err(why) => (
+                format!(
+                    "could not be read back ({why}); kept as pending: every command tries again. If it exists, run `dumcel import {address} ID`; if not, `dumcel state rm {address}`",
+                    address = item.address
+                ),
+                true,
+            ),
         };
         out.push(Reconciled {
             address: item.address.clone(),
             operation: item.operation,
             outcome,
+            pending,
         });
+        if pending {
+            state.pending.push(item);
+        }
     }
     out
+}
+
+/// Settles one operation: `Ok(sentence)` when its outcome is known and
+/// recorded, `Err(why)` when it is not.
+async fn settle(
+    rt: &dyn ResourceType,
+    state: &mut State,
+    item: &InFlight,
+) -> Result<String, String> {
+    let prior = state.resources.get(&item.address).cloned();
+    let planned = item.planned.as_ref().map(Value::from_json);
+    let message = |e: crate::provider::ProviderError| e.message;
+    match (item.operation, prior) {
+        // A create (or a data source read) with nothing recorded: look the
+        // object up by what was planned.
+        (Operation::Create | Operation::Replace, None) => {
+            let Some(planned) = &planned else {
+                return Err("the journal holds no planned attributes to look it up by".into());
+            };
+            match rt.find(planned).await.map_err(message)? {
+                Some(found) => {
+                    record(state, item, &found, None, true);
+                    Ok(
+                        "it exists; recorded as found (tainted: the create may not have finished)"
+                            .into(),
+                    )
+                }
+                None => Ok("it was never made; nothing to record".into()),
+            }
+        }
+        (Operation::Read, _) => Ok("a data source read; nothing to record".into()),
+        // A replacement: the new object may exist beside (or instead of) the old one.
+        (Operation::Replace, Some(old)) => {
+            let old_value = Value::from_json(&old.attributes);
+            let new = match &planned {
+                Some(p) => rt.find(p).await.map_err(message)?,
+                None => None,
+            };
+            let old_now = rt.read(&old_value).await.map_err(message)?;
+            let new = new.filter(|n| n.get("id") != old_value.get("id"));
+            match (new, old_now) {
+                (Some(new), old_now) => {
+                    if let Some(old_now) = old_now {
+                        let mut deposed = old.clone();
+                        deposed.attributes = old_now.to_json_lossy();
+                        state
+                            .resources
+                            .insert(format!("{} (deposed)", item.address), deposed);
+                    }
+                    record(state, item, &new, Some(&old), true);
+                    Ok("the replacement exists; recorded as found (tainted), the old object (if still there) as deposed".into())
+                }
+                (None, Some(old_now)) => {
+                    record(state, item, &old_now, Some(&old), false);
+                    Ok("the old object still exists and no replacement was made; recorded as found".into())
+                }
+                (None, None) => {
+                    state.resources.remove(&item.address);
+                    Ok(
+                        "neither the old object nor a replacement exists; removed from state"
+                            .into(),
+                    )
+                }
+            }
+        }
+        // An update or a delete, or a create of something already recorded:
+        // read the recorded object back.
+        (_, Some(prior)) => match rt
+            .read(&Value::from_json(&prior.attributes))
+            .await
+            .map_err(message)?
+        {
+            Some(found) => {
+                record(state, item, &found, Some(&prior), prior.tainted);
+                Ok("it exists; recorded as found".into())
+            }
+            None => {
+                state.resources.remove(&item.address);
+                Ok("it does not exist; removed from state".into())
+            }
+        },
+        (Operation::Update | Operation::Delete, None) => Ok(
+            "nothing was recorded for it and nothing was planned to be made; nothing to record"
+                .into(),
+        ),
+    }
+}
+
+fn record(
+    state: &mut State,
+    item: &InFlight,
+    found: &Value,
+    previous: Option<&ResourceInstance>,
+    tainted: bool,
+) {
+    state.resources.insert(
+        item.address.clone(),
+        ResourceInstance {
+            resource_type: item.resource_type.clone(),
+            provider: item.provider.clone(),
+            attributes: found.to_json_lossy(),
+            sensitive_attributes: previous
+                .map(|p| p.sensitive_attributes.clone())
+                .unwrap_or_default(),
+            dependencies: previous.map(|p| p.dependencies.clone()).unwrap_or_default(),
+            tainted,
+        },
+    );
 }

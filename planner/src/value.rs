@@ -218,6 +218,26 @@ impl Value {
         }
     }
 
+    /// The known part, as JSON: object attributes whose value is unknown are
+    /// left out (not the whole object nulled, as [`Value::to_json`] does),
+    /// unknown list elements become null. What a crash-cut create journals
+    /// before the call, so the object can be looked up by what was known.
+    pub fn to_json_known(&self) -> serde_json::Value {
+        match self {
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json_known).collect())
+            }
+            Value::Map(map) => serde_json::Value::Object(
+                map.iter()
+                    .filter(|(_, v)| !v.is_unknown())
+                    .map(|(k, v)| (k.clone(), v.to_json_known()))
+                    .collect(),
+            ),
+            Value::Sensitive(inner) => inner.to_json_known(),
+            other => other.to_json_lossy(),
+        }
+    }
+
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Null,
@@ -346,6 +366,23 @@ impl From<f64> for Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn known_json_leaves_out_unknown_attributes_only() {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::Unknown);
+        m.insert("name".into(), Value::string("web"));
+        m.insert(
+            "ports".into(),
+            Value::List(vec![Value::Number(80.0), Value::Unknown]),
+        );
+        m.insert("token".into(), Value::string("s").sensitive());
+        assert_eq!(Value::Map(m.clone()).to_json(), None);
+        assert_eq!(
+            Value::Map(m).to_json_known(),
+            serde_json::json!({"name": "web", "ports": [80, null], "token": "s"})
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -47,6 +47,18 @@ pub enum StateError {
         detail: String,
     },
 
+    /// A journal left by an interrupted command does not fit the remote
+    /// state it would be replayed onto: replaying it would lose changes.
+    #[error(
+        "{}: this machine's interrupted command left changes that do not fit {remote}: {detail}. Nothing was written. Compare them (the journal is one JSON record per line; `dumcel state pull` prints the remote state), record what is missing with `dumcel import` or `dumcel state rm`, then delete the journal and run the command again",
+        journal.display()
+    )]
+    JournalConflict {
+        journal: PathBuf,
+        remote: String,
+        detail: String,
+    },
+
     /// Another process holds the state lock. (`info` is boxed to keep every
     /// `Result<_, StateError>` small.)
     #[error("{}", locked_message(info.as_deref(), path))]

@@ -37,7 +37,7 @@ fn user_from_uid() -> Option<String> {
     })
 }
 
-fn host() -> String {
+pub(crate) fn host() -> String {
     // The kernel's value first: /etc/hostname may be stale in containers.
     let from_files = ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
@@ -50,4 +50,23 @@ fn host() -> String {
         .map(|v| v.trim().to_string())
         .find(|v| !v.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// This boot of this machine: a pid means the same process only within one boot.
+pub(crate) fn boot_id() -> String {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// When process `pid` started, in clock ticks since boot (field 22 of
+/// `/proc/PID/stat`); `None` when no such process runs. Together with the
+/// pid it names one process: a pid reused later has another start time.
+pub(crate) fn process_start(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: the
+    // fields after it start after the last ')'.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    // `after_name` starts at field 3, so field 22 is its 20th.
+    after_name.split_whitespace().nth(19)?.parse().ok()
 }

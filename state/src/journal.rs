@@ -29,7 +29,7 @@ use crate::error::StateError;
 use crate::fsutil::{parent_dir, private_options, set_private, sync_dir};
 use crate::model::ResourceInstance;
 use crate::record::{self, Begin};
-use crate::writer::{self, Failure, Msg, Shared};
+use crate::writer::{self, Failure, Msg, Shared, Ship};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,7 +94,11 @@ impl Drop for Inner {
 impl Journal {
     /// Create (or truncate) the journal at `path` and make its header
     /// durable before anything else can be recorded.
-    pub(crate) fn create(path: PathBuf, begin: &Begin) -> Result<Journal, StateError> {
+    pub(crate) fn create(
+        path: PathBuf,
+        begin: &Begin,
+        ship: Option<Ship>,
+    ) -> Result<Journal, StateError> {
         let io = |e| StateError::io(&path, e);
         let mut file: File = private_options()
             .write(true)
@@ -111,7 +115,8 @@ impl Journal {
         sync_dir(parent_dir(&path))?;
 
         let shared = Arc::new(Shared::default());
-        let (tx, thread) = writer::spawn(file, Arc::clone(&shared)).map_err(io)?;
+        let ship = ship.map(|ship| (header, ship));
+        let (tx, thread) = writer::spawn(file, Arc::clone(&shared), ship).map_err(io)?;
         tracing::debug!(journal = %path.display(), base_serial = begin.base_serial, "state journal opened");
         Ok(Journal {
             inner: Arc::new(Inner {

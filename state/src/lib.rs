@@ -23,3 +23,4 @@ pub use journal::{InFlight, Journal, Operation, Outcome};
 pub use local::{DEFAULT_STATE_FILE, Loaded, LocalBackend};
 pub use lock::{LocalLock, LockInfo};
 pub use model::{FORMAT_VERSION, OutputValue, ResourceInstance, State};
+pub use writer::Ship;

@@ -27,6 +27,7 @@ use crate::lock::{self, LockInfo};
 use crate::model::State;
 use crate::record::Begin;
 use crate::replay;
+use crate::writer::Ship;
 
 /// Default snapshot file name in the stack directory.
 pub const DEFAULT_STATE_FILE: &str = "dumcel.tfstate";
@@ -162,18 +163,7 @@ impl LocalBackend {
             }
         };
 
-        let r = replay::apply(base, parsed);
-        tracing::info!(
-            journal = %journal_path.display(),
-            replayed = r.replayed,
-            in_flight = r.in_flight.len(),
-            "recovered changes from the journal of an interrupted command"
-        );
-        Ok(Loaded {
-            state: Some(r.state),
-            in_flight: r.in_flight,
-            replayed: r.replayed,
-        })
+        Ok(replayed_onto(base, parsed, &journal_path))
     }
 
     /// Write `state` atomically (mode 0600), then delete the journal, whose
@@ -191,6 +181,17 @@ impl LocalBackend {
     /// Sync or drop the [`Journal`] first: records queued after this call go
     /// to the deleted file.
     pub fn persist(&self, lock: &LocalLock, state: &State) -> Result<(), StateError> {
+        self.write_snapshot(lock, state)?;
+        self.remove_journal()?;
+        tracing::debug!(state = %self.path.display(), serial = state.serial, "state persisted");
+        Ok(())
+    }
+
+    /// The first half of [`LocalBackend::persist`]: the snapshot, durable,
+    /// with the journal left in place. A remote backend calls this, uploads,
+    /// and only then [`LocalBackend::remove_journal`], so a failed upload
+    /// loses nothing.
+    pub fn write_snapshot(&self, lock: &LocalLock, state: &State) -> Result<(), StateError> {
         let dir = parent_dir(&self.path);
         let bytes = state.to_json_pretty();
         if !lock.backed_up.load(Ordering::Acquire) {
@@ -203,12 +204,91 @@ impl LocalBackend {
         // One directory fsync covers both renames, and must precede the
         // journal's deletion: never lose the journal before the snapshot
         // that replaces it is durable.
-        sync_dir(dir)?;
+        sync_dir(dir)
+    }
+
+    /// Deletes the journal, whose content the snapshot (or the remote
+    /// object) now holds.
+    pub fn remove_journal(&self) -> Result<(), StateError> {
         if remove_optional(&self.journal_path())? {
-            sync_dir(dir)?;
+            sync_dir(parent_dir(&self.path))?;
         }
-        tracing::debug!(state = %self.path.display(), serial = state.serial, "state persisted");
         Ok(())
+    }
+
+    /// Replays the journal an interrupted command left onto `base`, the
+    /// state as a remote backend holds it (not the local snapshot, which is
+    /// only a mirror). Strict, since a mistake here overwrites the remote
+    /// state: a journal of another lineage, or one based on a newer serial
+    /// than `base`, is an error; one based on an older serial is dropped when
+    /// `base` already holds all it recorded (the upload landed but the
+    /// journal's deletion did not) and an error otherwise (the remote state
+    /// moved on without these changes).
+    pub fn load_onto(
+        &self,
+        _lock: &LocalLock,
+        base: Option<State>,
+        remote: &str,
+    ) -> Result<Loaded, StateError> {
+        let journal_path = self.journal_path();
+        let unchanged = |state| Loaded {
+            state,
+            in_flight: Vec::new(),
+            replayed: 0,
+        };
+        let Some(bytes) = read_optional(&journal_path)? else {
+            return Ok(unchanged(base));
+        };
+        let Some(parsed) = replay::parse(&bytes, &journal_path)? else {
+            return Ok(unchanged(base));
+        };
+        let begin = &parsed.begin;
+        let refuse = |detail: String| StateError::JournalConflict {
+            journal: journal_path.clone(),
+            remote: remote.to_owned(),
+            detail,
+        };
+        let base = match base {
+            Some(state) if state.lineage != begin.lineage => {
+                return Err(refuse(format!(
+                    "the journal belongs to state lineage {}, the remote state is lineage {}",
+                    begin.lineage, state.lineage
+                )));
+            }
+            Some(state) if begin.base_serial < state.serial => {
+                let missing = replay::missing_from(&parsed, &state);
+                if missing.is_empty() {
+                    tracing::info!(journal = %journal_path.display(), "the remote state already holds this journal's changes; dropping it");
+                    self.remove_journal()?;
+                    return Ok(unchanged(Some(state)));
+                }
+                return Err(refuse(format!(
+                    "the remote state moved on (serial {}) since the interrupted command began (serial {}), without its changes to {}",
+                    state.serial,
+                    begin.base_serial,
+                    missing.join(", ")
+                )));
+            }
+            Some(state) if begin.base_serial > state.serial => {
+                return Err(refuse(format!(
+                    "the remote state (serial {}) is older than the one the interrupted command began from (serial {}): it was rolled back or restored",
+                    state.serial, begin.base_serial
+                )));
+            }
+            Some(state) => state,
+            None if begin.base_serial == 0 => State {
+                lineage: begin.lineage.clone(),
+                serial: 0,
+                ..State::new()
+            },
+            None => {
+                return Err(refuse(format!(
+                    "the remote state is missing, but the interrupted command began from serial {}",
+                    begin.base_serial
+                )));
+            }
+        };
+        Ok(replayed_onto(base, parsed, &journal_path))
     }
 
     /// Start the journal for a command that changes resources, with `base`
@@ -224,6 +304,25 @@ impl LocalBackend {
         base: &State,
         operation: &str,
     ) -> Result<Journal, StateError> {
+        self.open_journal_shipping(
+            lock,
+            base,
+            operation,
+            uuid::Uuid::new_v4().to_string(),
+            None,
+        )
+    }
+
+    /// [`LocalBackend::open_journal`], with every group commit also handed
+    /// to `ship` (a remote backend's copy), under the journal id `id`.
+    pub fn open_journal_shipping(
+        &self,
+        lock: &LocalLock,
+        base: &State,
+        operation: &str,
+        id: String,
+        ship: Option<Ship>,
+    ) -> Result<Journal, StateError> {
         let journal_path = self.journal_path();
         let exists = journal_path
             .try_exists()
@@ -233,11 +332,45 @@ impl LocalBackend {
             self.persist(lock, base)?;
         }
         let begin = Begin {
+            id,
             lineage: base.lineage.clone(),
             base_serial: base.serial,
             operation: operation.to_string(),
             started: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         };
-        Journal::create(journal_path, &begin)
+        Journal::create(journal_path, &begin, ship)
+    }
+
+    /// The id of the journal an interrupted command left here, and its size:
+    /// `None` when there is none (or it has no complete header).
+    pub fn journal_id(&self, _lock: &LocalLock) -> Result<Option<(String, usize)>, StateError> {
+        let path = self.journal_path();
+        let Some(bytes) = read_optional(&path)? else {
+            return Ok(None);
+        };
+        Ok(replay::parse(&bytes, &path)?.map(|p| (p.begin.id, bytes.len())))
+    }
+
+    /// Puts a journal copied back from a remote backend in place of the
+    /// local one (none, or a shorter copy of the same), durably.
+    pub fn restore_journal(&self, _lock: &LocalLock, bytes: &[u8]) -> Result<(), StateError> {
+        atomic_replace(&self.journal_path(), bytes)?;
+        sync_dir(parent_dir(&self.path))
+    }
+}
+
+/// A journal replayed onto its base, with a line in the log.
+fn replayed_onto(base: State, parsed: replay::Parsed, journal_path: &Path) -> Loaded {
+    let r = replay::apply(base, parsed);
+    tracing::info!(
+        journal = %journal_path.display(),
+        replayed = r.replayed,
+        in_flight = r.in_flight.len(),
+        "recovered changes from the journal of an interrupted command"
+    );
+    Loaded {
+        state: Some(r.state),
+        in_flight: r.in_flight,
+        replayed: r.replayed,
     }
 }

@@ -34,6 +34,15 @@ pub struct LockInfo {
     pub created: String,
     /// Version of the dumcel holding the lock.
     pub version: String,
+    /// The holder's host name, boot and process start time: with `pid`,
+    /// what tells whether the holder still runs (on this host). Empty in
+    /// locks written by older versions.
+    #[serde(default)]
+    pub host: String,
+    #[serde(default)]
+    pub boot: String,
+    #[serde(default)]
+    pub process_start: u64,
 }
 
 impl LockInfo {
@@ -45,6 +54,30 @@ impl LockInfo {
             pid: std::process::id(),
             created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            host: identity::host(),
+            boot: identity::boot_id(),
+            process_start: identity::process_start(std::process::id()).unwrap_or_default(),
+        }
+    }
+
+    /// Whether the holder provably no longer runs: it ran on this host, in
+    /// this boot, and its process is gone (or its pid now belongs to a
+    /// process that started later). A holder on another host is never
+    /// judged dead here; its lease says when it may be taken over.
+    pub fn holder_is_dead_here(&self) -> bool {
+        if self.host.is_empty() || self.host != identity::host() {
+            return false;
+        }
+        if self.boot.is_empty() || self.boot != identity::boot_id() {
+            // Another boot of this host: every process of that boot is gone.
+            return !self.boot.is_empty();
+        }
+        match identity::process_start(self.pid) {
+            None => true,
+            // Unknown start time (unreadable when the lock was taken): only
+            // a missing process is proof.
+            Some(_) if self.process_start == 0 => false,
+            Some(started) => started != self.process_start,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StateError;
+use crate::journal::InFlight;
 
 /// The snapshot format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -27,6 +28,12 @@ pub struct State {
     /// Keyed by instance address, e.g. `null_resource.a[0]`, `local_file.f["x"]`.
     #[serde(default)]
     pub resources: BTreeMap<String, ResourceInstance>,
+    /// Operations an interrupted command left in flight whose result could
+    /// not be read back yet (the provider did not answer): the object may or
+    /// may not exist. Every command that takes the lock tries again; `dumcel
+    /// import` or `dumcel state rm` on the address settles one by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<InFlight>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +72,7 @@ impl State {
             dumcel_version: env!("CARGO_PKG_VERSION").to_string(),
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            pending: Vec::new(),
         }
     }
 

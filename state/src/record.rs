@@ -19,6 +19,9 @@ use crate::model::ResourceInstance;
 /// The first line: which state this journal extends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Begin {
+    /// Names this journal among the copies a remote backend keeps.
+    #[serde(default)]
+    pub id: String,
     pub lineage: String,
     pub base_serial: u64,
     pub operation: String,
@@ -201,6 +204,7 @@ mod tests {
     #[test]
     fn lines_round_trip() {
         let begin = Begin {
+            id: "j".into(),
             lineage: "l".into(),
             base_serial: 3,
             operation: "apply".into(),

@@ -133,3 +133,19 @@ pub(crate) fn apply(mut state: State, parsed: Parsed) -> Replayed {
         replayed,
     }
 }
+
+/// Addresses whose completed change in the journal `state` does not hold:
+/// empty when `state` already has every one of them.
+pub(crate) fn missing_from(parsed: &Parsed, state: &State) -> Vec<String> {
+    // Only the last completed change of each address counts.
+    let mut last: BTreeMap<&str, Option<&crate::model::ResourceInstance>> = BTreeMap::new();
+    for record in &parsed.records {
+        if let Record::Done { address, put, .. } = record {
+            last.insert(address.as_str(), put.as_ref());
+        }
+    }
+    last.into_iter()
+        .filter(|(address, put)| state.resources.get(*address) != *put)
+        .map(|(address, _)| address.to_owned())
+        .collect()
+}

@@ -55,18 +55,43 @@ pub(crate) enum Msg {
     Sync(Waiter),
 }
 
-pub(crate) fn spawn(file: File, shared: Arc<Shared>) -> io::Result<(Sender<Msg>, JoinHandle<()>)> {
+/// Copies each group commit somewhere a second machine can read it (the
+/// remote backend), numbered from 1 in order, after it is durable locally
+/// and before its waiters are told: an intent is acknowledged only once both
+/// copies hold it. An error poisons the journal like a failed fsync.
+pub type Ship = Box<dyn FnMut(u64, &[u8]) -> io::Result<()> + Send>;
+
+/// `ship`: the shipper, with the journal's header, which it ships first (as
+/// batch 0) from the writer thread: a shipper may block on async I/O, which
+/// the caller's (async) thread must not.
+pub(crate) fn spawn(
+    file: File,
+    shared: Arc<Shared>,
+    ship: Option<(Vec<u8>, Ship)>,
+) -> io::Result<(Sender<Msg>, JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("dumcel-journal".into())
-        .spawn(move || run(file, rx, &shared))?;
+        .spawn(move || run(file, rx, &shared, ship))?;
     Ok((tx, handle))
 }
 
 /// Runs until every sender is dropped; each batch is already durable when
 /// its waiters are told, so there is nothing left to flush on exit.
-fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared) {
+fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>, Ship)>) {
     let mut buf = Vec::new();
+    let mut batches = 0u64;
+    let mut ship = ship.and_then(|(header, mut ship)| match ship(0, &header) {
+        Ok(()) => Some(ship),
+        Err(e) => {
+            tracing::error!(error = %e, "copying the state journal failed; the journal is now unusable");
+            shared.failure.get_or_init(|| Failure {
+                kind: e.kind(),
+                message: format!("writing the state journal failed: {e}"),
+            });
+            None
+        }
+    });
     let mut waiters = Vec::new();
     while let Ok(first) = rx.recv() {
         buf.clear();
@@ -88,7 +113,15 @@ fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared) {
             Some(failure) => Err(failure.clone()),
             // A batch of only `Sync`s: earlier batches were each fsynced.
             None if buf.is_empty() => Ok(()),
-            None => commit(&mut file, &buf, shared).map_err(|e| {
+            None => commit(&mut file, &buf, shared)
+                .and_then(|()| match ship.as_mut() {
+                    Some(ship) => {
+                        batches += 1;
+                        ship(batches, &buf)
+                    }
+                    None => Ok(()),
+                })
+                .map_err(|e| {
                 tracing::error!(error = %e, "state journal write failed; the journal is now unusable");
                 let failure = Failure {
                     kind: e.kind(),
