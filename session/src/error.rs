@@ -20,6 +20,10 @@ pub enum SessionError {
         "an interrupted apply left {count} operation(s) in flight ({addresses}); run `dumcel plan` in the stack directory first to reconcile them"
     )]
     InFlight { count: usize, addresses: String },
+    #[error(
+        "an interrupted apply left {0} with an unknown outcome: it may or may not exist, and its provider could not tell. Nothing is changed until that is settled: run the command again once the provider answers, or for each address run `dumcel import ADDRESS ID` if the object exists, `dumcel state rm ADDRESS` if it does not"
+    )]
+    Pending(String),
     /// Configuration diagnostics, rendered as plain text with file and line.
     #[error("{0}")]
     Config(String),

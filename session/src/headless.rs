@@ -120,6 +120,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
         return Err(config(d, &stack.sources).into());
     }
     let recovered = locked.recover(&stack).await?;
+    locked.refuse_pending()?;
 
     let opts = PlanOptions {
         destroy,
@@ -142,13 +143,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
             recovered,
         });
     }
-    let journal = {
-        let lock = locked.lock.as_ref().ok_or(SessionError::NotLocked)?;
-        locked
-            .backend
-            .open_journal(lock, &locked.state, verb)
-            .map_err(SessionError::State)?
-    };
+    let journal = locked.open_journal(verb)?;
     let apply_opts = ApplyOptions {
         parallelism: req.parallelism,
         destroy,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use dumcel_engine::config::Module;
 use dumcel_engine::recover::{Reconciled, reconcile};
 use dumcel_engine::stack::Stack;
-use dumcel_state::{InFlight, LocalBackend, LocalLock, State};
+use dumcel_state::{InFlight, Journal, LocalBackend, LocalLock, State};
 use dumcel_state_s3::{RemoteLock, S3Remote};
 
 use crate::backend::{BackendConfig, backend_config, base_state_path};
@@ -54,15 +54,56 @@ pub struct Recovery {
 }
 
 impl Locked {
-    /// Writes the state: the local snapshot (removing the journal), then the
-    /// S3 object when that backend is configured.
+    /// Writes the state: the local snapshot, then the S3 object when that
+    /// backend is configured, and only then drops the journal, so a failed
+    /// upload loses nothing (the next command replays the journal onto the
+    /// S3 object and uploads again).
     pub async fn persist(&self, state: &State) -> Result<(), SessionError> {
         let lock = self.lock.as_ref().ok_or(SessionError::NotLocked)?;
-        self.backend.persist(lock, state)?;
+        self.backend.write_snapshot(lock, state)?;
         if let Some(remote) = &self.remote {
-            remote.upload(state).await?;
+            remote.upload(state, self.remote_lock.as_ref()).await?;
+            // A copy left behind is recognised as folded next time.
+            if let Err(e) = remote.delete_journals().await {
+                tracing::warn!(error = %e, "could not delete the journal's copy in S3; the next command drops it");
+            }
         }
+        self.backend.remove_journal()?;
         Ok(())
+    }
+
+    /// Starts the journal of a command that changes resources, based on the
+    /// state as loaded. With the S3 backend, every group commit is also
+    /// copied to S3 before its intents are acknowledged.
+    pub fn open_journal(&self, operation: &str) -> Result<Journal, SessionError> {
+        let lock = self.lock.as_ref().ok_or(SessionError::NotLocked)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let ship = self.remote.as_ref().map(|r| r.journal_shipper(&id));
+        Ok(self
+            .backend
+            .open_journal_shipping(lock, &self.state, operation, id, ship)?)
+    }
+
+    /// After an apply walk was dropped with operations in flight (a second
+    /// interrupt): folds the journal into the state, the operations still in
+    /// flight recorded as pending for the next command to read back, writes
+    /// it and lets go of the locks. Returns how many were pending.
+    pub async fn abandon(mut self) -> Result<usize, SessionError> {
+        let lock = self.lock.as_ref().ok_or(SessionError::NotLocked)?;
+        // The journal's base is the state this command loaded (the local
+        // snapshot mirrors it), so replaying onto it is exact.
+        let loaded = self
+            .backend
+            .load_onto(lock, Some(self.state.clone()), "the state")?;
+        let mut state = loaded.state.unwrap_or_else(|| self.state.clone());
+        let pending = loaded.in_flight.len();
+        state.pending.extend(loaded.in_flight);
+        state.serial = self.state.serial + 1;
+        self.persist(&state).await?;
+        if let Some(remote_lock) = self.remote_lock.take() {
+            remote_lock.release().await;
+        }
+        Ok(pending)
     }
 
     /// For commands without a configuration to reconcile with.
@@ -81,21 +122,41 @@ impl Locked {
         })
     }
 
-    /// Reconciles what an interrupted apply left in flight (reading each
-    /// object back through the stack's providers, configured first) and
-    /// records the recovery. `None` when there was nothing to recover.
+    /// Reconciles what an interrupted apply left in flight, and what an
+    /// earlier recovery could not settle (reading each object back through
+    /// the stack's providers, configured first), and records the result.
+    /// `None` when there was nothing to recover.
     pub async fn recover(&mut self, stack: &Stack) -> Result<Option<Recovery>, SessionError> {
-        if self.in_flight.is_empty() && self.replayed == 0 {
+        if self.in_flight.is_empty() && self.replayed == 0 && self.state.pending.is_empty() {
             return Ok(None);
         }
+        let before = self.state.clone();
         let reconciled = reconcile(&stack.registry, &mut self.state, &self.in_flight).await;
-        self.state.serial += 1;
-        self.persist(&self.state).await?;
+        if self.state != before || self.replayed > 0 || !self.in_flight.is_empty() {
+            self.state.serial += 1;
+            self.persist(&self.state).await?;
+        }
         self.in_flight.clear();
         Ok(Some(Recovery {
             replayed: std::mem::take(&mut self.replayed),
             reconciled,
         }))
+    }
+
+    /// Refuses to change anything while an operation's outcome is unknown:
+    /// making the object again could leave one that nothing records.
+    pub fn refuse_pending(&self) -> Result<(), SessionError> {
+        if self.state.pending.is_empty() {
+            return Ok(());
+        }
+        Err(SessionError::Pending(
+            self.state
+                .pending
+                .iter()
+                .map(|p| p.address.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ))
     }
 }
 
@@ -127,14 +188,7 @@ pub async fn lock_and_load(
             remote_lock: None,
         });
     }
-    let lock = {
-        let b = backend.clone();
-        let op = operation.to_owned();
-        let timeout = opts.timeout;
-        tokio::task::spawn_blocking(move || b.lock(&op, timeout))
-            .await
-            .map_err(|e| SessionError::Io(format!("waiting for the state lock: {e}")))??
-    };
+    let lock = take_local_lock(&backend, operation, opts).await?;
     let loaded = backend.load(&lock)?;
     Ok(Locked {
         backend,
@@ -180,13 +234,79 @@ pub async fn open_state(
     } else {
         None
     };
-    let mut locked = lock_and_load(local, operation, opts).await?;
-    // A local journal means this machine's last apply was cut off: its replayed
-    // mirror is newer than the object. Otherwise the object is the truth.
-    if locked.replayed == 0 && locked.in_flight.is_empty() {
+    if !opts.lock {
+        let mut locked = lock_and_load(local, operation, opts).await?;
         locked.state = remote.download().await?.unwrap_or_else(State::new);
+        locked.remote = Some(remote);
+        return Ok(locked);
     }
-    locked.remote = Some(remote);
-    locked.remote_lock = remote_lock;
-    Ok(locked)
+    let lock = take_local_lock(&local, operation, opts).await?;
+    // The S3 object is the base: a journal this machine's interrupted command
+    // left is replayed onto it, never onto the mirror, and refused when S3
+    // moved on without its changes.
+    let downloaded = remote.download().await?;
+    adopt_remote_journal(&remote, &local, &lock).await?;
+    let loaded = local.load_onto(&lock, downloaded, &remote.describe())?;
+    let state = loaded.state.unwrap_or_else(State::new);
+    // The mirror holds the base before any journal opens, so that a replay
+    // after a crash (or `abandon`) starts from what S3 holds.
+    local.write_snapshot(&lock, &state)?;
+    Ok(Locked {
+        backend: local,
+        lock: Some(lock),
+        state,
+        in_flight: loaded.in_flight,
+        replayed: loaded.replayed,
+        remote: Some(remote),
+        remote_lock,
+    })
+}
+
+/// The local OS lock, waited for on a blocking thread.
+async fn take_local_lock(
+    backend: &LocalBackend,
+    operation: &str,
+    opts: &LockOptions,
+) -> Result<LocalLock, SessionError> {
+    let b = backend.clone();
+    let op = operation.to_owned();
+    let timeout = opts.timeout;
+    tokio::task::spawn_blocking(move || b.lock(&op, timeout))
+        .await
+        .map_err(|e| SessionError::Io(format!("waiting for the state lock: {e}")))?
+        .map_err(SessionError::State)
+}
+
+/// Makes the local journal the one S3 keeps, when S3 keeps one: a command cut
+/// off on another machine (or on this one, whose local copy may be gone) is
+/// recovered here. The local copy wins only when it is the same journal and
+/// longer (a batch written locally whose copy to S3 was cut off). Without a
+/// copy in S3, a local journal was folded into the S3 state by whoever came
+/// after, and is dropped.
+async fn adopt_remote_journal(
+    remote: &S3Remote,
+    local: &LocalBackend,
+    lock: &LocalLock,
+) -> Result<(), SessionError> {
+    let here = local.journal_id(lock)?;
+    match remote.download_journal().await? {
+        Some((id, bytes)) => {
+            let local_is_newer =
+                matches!(&here, Some((local_id, len)) if *local_id == id && *len >= bytes.len());
+            if !local_is_newer {
+                tracing::info!(journal = %id, "recovering from the journal copy in {}", remote.describe());
+                local.restore_journal(lock, &bytes)?;
+            }
+        }
+        None if here.is_some() => {
+            tracing::warn!(
+                journal = %local.journal_path().display(),
+                "dropping a local journal that S3 keeps no copy of: its changes were recorded in {} since",
+                remote.describe()
+            );
+            local.remove_journal()?;
+        }
+        None => {}
+    }
+    Ok(())
 }

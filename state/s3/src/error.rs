@@ -30,7 +30,23 @@ pub enum S3Error {
         bucket: String,
         key: String,
         #[source]
-        source: StateError,
+        source: Box<StateError>,
+    },
+    #[error(
+        "the state lock {id} in {table} is no longer held by this command (its lease expired and another command took it over); the state was not written. What this command changed is kept in the local journal; run the command again"
+    )]
+    LockLost { id: String, table: String },
+    #[error(
+        "{object}: the state in S3 does not have the expected content: its MD5 digest is {actual}, the digest recorded in DynamoDB table {table} at the last write is {expected}. The object was changed outside dumcel, or a write was lost. If you changed it on purpose, update the Digest value of the item {item} in {table} to {actual}"
+    )]
+    DigestMismatch {
+        /// `s3://BUCKET/KEY`.
+        object: String,
+        table: String,
+        /// The digest item's `LockID`.
+        item: String,
+        expected: String,
+        actual: String,
     },
     #[error("the S3 backend needs {0}; add it to the backend \"s3\" block")]
     MissingSetting(&'static str),

@@ -2,11 +2,13 @@
 //! per workspace), the lock an item in a DynamoDB table written with a
 //! condition, so two commands never write the state at once.
 //!
-//! Durability during apply stays local and O(change): the CLI keeps a local
-//! mirror of the snapshot with the journal beside it (see `dumcel-state`),
-//! and uploads the snapshot when the command records its changes.
+//! Durability during apply costs O(change): the CLI keeps a local mirror of
+//! the snapshot with the journal beside it (see `dumcel-state`), copies each
+//! group commit of the journal to S3 so another machine can recover after a
+//! crash, and uploads the snapshot when the command records its changes.
 
 mod error;
+mod journal;
 mod lock;
 mod remote;
 mod settings;
