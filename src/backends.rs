@@ -11,6 +11,7 @@ use dumcel_state::LocalBackend;
 use dumcel_state_s3::S3Remote;
 
 use crate::session::{LockFlags, report};
+use crate::ui::Ui;
 use crate::workspaces;
 
 /// The stack is always the current directory.
@@ -57,8 +58,14 @@ pub async fn open_state(
     .map_err(report)
 }
 
-/// `open_state` for commands that work without a configuration: the
-/// configuration is read if it loads, to find the backend.
-pub async fn open_state_quiet(operation: &str, flags: &LockFlags) -> anyhow::Result<Locked> {
-    open_state(crate::session::quiet_module().as_ref(), operation, flags).await
+/// `open_state` for commands that need only the stack's backend, not a plan.
+/// The configuration must still load: it names the backend, and a state in
+/// S3 must never be mistaken for a missing local file.
+pub async fn open_state_of_config(
+    ui: &Ui,
+    operation: &str,
+    flags: &LockFlags,
+) -> anyhow::Result<Locked> {
+    let (module, _) = crate::session::load_config(ui)?;
+    open_state(Some(&module), operation, flags).await
 }

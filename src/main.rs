@@ -2,6 +2,7 @@
 
 mod backends;
 mod commands;
+mod interrupt;
 mod session;
 mod ui;
 mod workspaces;
@@ -122,25 +123,15 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
-            Command::Init(a) => init::run(&ui, a).await,
-            Command::Validate(a) => validate::run(&ui, a).await,
-            Command::Fmt(a) => fmt::run(&ui, a).await,
-            Command::Plan(a) => plan::run(&ui, a).await,
-            Command::Apply(a) => apply::run(&ui, a).await,
-            Command::Destroy(mut a) => {
-                a.destroy = true;
-                apply::run(&ui, a).await
-            }
-            Command::Import(a) => import::run(&ui, a).await,
-            Command::Console(a) => console::run(&ui, a).await,
-            Command::Show(a) => show::run(&ui, a).await,
-            Command::Output(a) => output::run(&ui, a).await,
-            Command::State(c) => state::run(&ui, c).await,
-            Command::Workspace(c) => workspace::run(&ui, c).await,
-            Command::Graph => graph::run(&ui).await,
-            Command::ForceUnlock(a) => force_unlock::run(&ui, a).await,
-            Command::Version(a) => version::run(a).await,
+        if let Err(e) = interrupt::install() {
+            eprintln!("Error: cannot listen for interrupts: {e}");
+            return Ok(1);
+        }
+        let command = run(&ui, cli.command);
+        tokio::select! {
+            result = command => result,
+            // Dropping the command releases its locks on the way out.
+            () = interrupt::cancelled() => Ok(1),
         }
     });
     match result {
@@ -150,5 +141,28 @@ fn main() -> ExitCode {
             eprintln!("Error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+async fn run(ui: &Ui, command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Init(a) => init::run(ui, a).await,
+        Command::Validate(a) => validate::run(ui, a).await,
+        Command::Fmt(a) => fmt::run(ui, a).await,
+        Command::Plan(a) => plan::run(ui, a).await,
+        Command::Apply(a) => apply::run(ui, a).await,
+        Command::Destroy(mut a) => {
+            a.destroy = true;
+            apply::run(ui, a).await
+        }
+        Command::Import(a) => import::run(ui, a).await,
+        Command::Console(a) => console::run(ui, a).await,
+        Command::Show(a) => show::run(ui, a).await,
+        Command::Output(a) => output::run(ui, a).await,
+        Command::State(c) => state::run(ui, c).await,
+        Command::Workspace(c) => workspace::run(ui, c).await,
+        Command::Graph => graph::run(ui).await,
+        Command::ForceUnlock(a) => force_unlock::run(ui, a).await,
+        Command::Version(a) => version::run(a).await,
     }
 }

@@ -12,6 +12,7 @@ use dumcel_engine::apply::{ApplyOptions, apply};
 use dumcel_planner::{Plan, render};
 
 use super::planning::{load_plan, make_plan};
+use crate::interrupt;
 use crate::session::{
     LockFlags, PlanFlags, VarFlags, build_stack, can_prompt, load_config, prepare, report,
     variables,
@@ -66,11 +67,12 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     let mut locked =
         crate::backends::open_state(Some(&stack.module), operation, &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
-    let Some(lock) = &locked.lock else {
+    locked.refuse_pending().map_err(report)?;
+    if locked.lock.is_none() {
         return Err(report(
             "apply cannot run with -lock=false: it must hold the state lock to record changes",
         ));
-    };
+    }
     if let Some(plan) = &saved {
         check_saved_plan(plan, &locked.state, &stack.config_hash())?;
     }
@@ -113,31 +115,63 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         );
         return Ok(0);
     }
-    if saved.is_none() && !args.auto_approve && !approve(ui, args.destroy, args.vars.input)? {
+    if saved.is_none() && !args.auto_approve && !approve(ui, args.destroy, args.vars.input).await? {
         println!("\n{verb} cancelled.");
         return Ok(1);
     }
     println!();
 
-    let journal = locked
-        .backend
-        .open_journal(lock, &locked.state, operation)?;
+    let journal = locked.open_journal(operation).map_err(report)?;
     let apply_opts = ApplyOptions {
         parallelism: args.planning.parallelism,
         destroy: args.destroy,
+        stop: interrupt::stop_flag(),
         ..ApplyOptions::default()
     };
-    let (mut state, report_) = apply(
-        stack.clone(),
-        planned,
-        locked.state.clone(),
-        Some(journal),
-        hooks,
-        &apply_opts,
-    )
-    .await;
+    let walk = {
+        let _graceful = interrupt::graceful();
+        if interrupt::received() {
+            // Interrupted before the walk began: nothing was changed.
+            println!("\n{verb} cancelled.");
+            return Ok(1);
+        }
+        let applying = apply(
+            stack.clone(),
+            planned,
+            locked.state.clone(),
+            Some(journal.clone()),
+            hooks,
+            &apply_opts,
+        );
+        tokio::select! {
+            walked = applying => Some(walked),
+            () = interrupt::second() => None,
+        }
+    };
+    let Some((mut state, report_)) = walk else {
+        // The walk was dropped with operations in flight: they stay in the
+        // journal as intents, recorded now as pending for the next command
+        // to read back, and the lock is let go.
+        let _ = journal.sync().await;
+        drop(journal);
+        let pending = locked.abandon().await.map_err(report)?;
+        eprintln!(
+            "Error: the apply was stopped with {pending} operation(s) in flight; they are recorded as pending and the next command reads them back."
+        );
+        return Ok(1);
+    };
+    drop(journal);
     state.serial = locked.state.serial + 1;
     locked.persist(&state).await?;
+    if !report_.interrupted.is_empty() {
+        eprintln!(
+            "\nError: the {} was interrupted; everything that completed is recorded in the state. Not started:",
+            operation
+        );
+        for a in &report_.interrupted {
+            eprintln!("  - {a}");
+        }
+    }
 
     if !report_.failed.is_empty() {
         eprintln!(
@@ -155,6 +189,13 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         }
         eprintln!(
             "\n{verb} incomplete: {} added, {} changed, {} destroyed.",
+            report_.added, report_.changed, report_.destroyed
+        );
+        return Ok(1);
+    }
+    if !report_.interrupted.is_empty() {
+        eprintln!(
+            "\n{verb} interrupted: {} added, {} changed, {} destroyed.",
             report_.added, report_.changed, report_.destroyed
         );
         return Ok(1);
@@ -212,7 +253,7 @@ fn check_saved_plan(plan: &Plan, state: &dumcel_state::State, config_hash: &str)
     Ok(())
 }
 
-fn approve(ui: &Ui, destroy: bool, input: bool) -> Result<bool> {
+async fn approve(ui: &Ui, destroy: bool, input: bool) -> Result<bool> {
     if !can_prompt(input) {
         return Err(report(
             "apply needs approval, and there is no terminal to ask on (stdin is not a terminal, or -input=false). Run with -auto-approve, or apply a saved plan file.",
@@ -225,7 +266,12 @@ fn approve(ui: &Ui, destroy: bool, input: bool) -> Result<bool> {
     };
     print!("\n{}\n\n  Enter a value: ", ui.bold(question));
     let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
+    // Read on a blocking thread, so an interrupt at the prompt can cancel the
+    // command (and release the lock) while the read waits.
+    let line = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    })
+    .await??;
     Ok(line.trim() == "yes")
 }

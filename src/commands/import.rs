@@ -96,6 +96,8 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
             tainted: false,
         },
     );
+    // An interrupted create of this address, pending, is settled by it.
+    locked.state.pending.retain(|p| p.address != address);
     locked.state.serial += 1;
     locked.persist(&locked.state).await?;
     println!(

@@ -5,7 +5,7 @@ use anyhow::Result;
 use dumcel_planner::{Value, render};
 use dumcel_state::State;
 
-use crate::backends::open_state_quiet;
+use crate::backends::open_state_of_config;
 use crate::session::{LockFlags, report};
 use crate::ui::Ui;
 
@@ -44,8 +44,10 @@ fn print_lines(state: &State) {
     }
 }
 
-pub async fn run(_ui: &Ui, args: OutputArgs) -> Result<u8> {
-    let state = open_state_quiet("output", &LockFlags::none()).await?.state;
+pub async fn run(ui: &Ui, args: OutputArgs) -> Result<u8> {
+    let state = open_state_of_config(ui, "output", &LockFlags::none())
+        .await?
+        .state;
     match &args.name {
         None if args.json => {
             let all: serde_json::Map<String, serde_json::Value> = state

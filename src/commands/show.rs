@@ -9,7 +9,7 @@ use dumcel_planner::{InstanceAddr, InstanceKey, Mode, Value, render};
 use dumcel_state::State;
 
 use super::planning::load_plan;
-use crate::backends::open_state_quiet;
+use crate::backends::open_state_of_config;
 use crate::session::LockFlags;
 use crate::ui::Ui;
 
@@ -31,7 +31,9 @@ pub async fn run(ui: &Ui, args: ShowArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    let state = open_state_quiet("show", &LockFlags::none()).await?.state;
+    let state = open_state_of_config(ui, "show", &LockFlags::none())
+        .await?
+        .state;
     if args.json {
         println!("{}", state_json(&state));
         return Ok(0);

@@ -8,7 +8,7 @@ use dumcel_engine::plan::state_value;
 use dumcel_planner::{InstanceAddr, render};
 use dumcel_state::State;
 
-use crate::backends::open_state_quiet;
+use crate::backends::open_state_of_config;
 use crate::session::{LockFlags, report};
 use crate::ui::Ui;
 
@@ -55,7 +55,7 @@ fn matches(address: &str, pattern: &str) -> bool {
 pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
     match cmd {
         StateCommand::List { addresses } => {
-            let state = open_state_quiet("state list", &LockFlags::none())
+            let state = open_state_of_config(ui, "state list", &LockFlags::none())
                 .await?
                 .state;
             let mut listed: Vec<&String> = state
@@ -69,7 +69,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             }
         }
         StateCommand::Show { address } => {
-            let state = open_state_quiet("state show", &LockFlags::none())
+            let state = open_state_of_config(ui, "state show", &LockFlags::none())
                 .await?
                 .state;
             let Some(inst) = state.resources.get(&address) else {
@@ -88,7 +88,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             );
         }
         StateCommand::Rm { addresses, lock } => {
-            let locked = open_state_quiet("state rm", &lock).await?;
+            let locked = open_state_of_config(ui, "state rm", &lock).await?;
             locked.refuse_in_flight()?;
             let mut state = locked.state.clone();
             let doomed: Vec<String> = state
@@ -97,6 +97,20 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
                 .filter(|a| addresses.iter().any(|p| matches(a, p)))
                 .cloned()
                 .collect();
+            // An operation left pending is settled by saying it made nothing.
+            let settled = state.pending.len();
+            state
+                .pending
+                .retain(|p| !addresses.iter().any(|a| matches(&p.address, a)));
+            let settled = settled - state.pending.len();
+            if settled > 0 {
+                println!("Settled {settled} pending operation(s): recorded as never made");
+            }
+            if doomed.is_empty() && settled > 0 {
+                state.serial += 1;
+                locked.persist(&state).await?;
+                return Ok(0);
+            }
             if doomed.is_empty() {
                 return Err(report(format!(
                     "no instance matches {}; `dumcel state list` shows what is recorded",
@@ -119,7 +133,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             destination,
             lock,
         } => {
-            let locked = open_state_quiet("state mv", &lock).await?;
+            let locked = open_state_of_config(ui, "state mv", &lock).await?;
             locked.refuse_in_flight()?;
             let mut state = locked.state.clone();
             let moves = plan_moves(&state, &source, &destination)?;
@@ -134,7 +148,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             println!("Successfully moved {} object(s).", moves.len());
         }
         StateCommand::Pull => {
-            let state = open_state_quiet("state pull", &LockFlags::none())
+            let state = open_state_of_config(ui, "state pull", &LockFlags::none())
                 .await?
                 .state;
             println!("{}", String::from_utf8_lossy(&state.to_json_pretty()));
@@ -144,7 +158,7 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
                 .map_err(|e| report(format!("reading {}: {e}", path.display())))?;
             let mut incoming =
                 State::from_json(&bytes).map_err(|e| report(format!("{}: {e}", path.display())))?;
-            let locked = open_state_quiet("state push", &lock).await?;
+            let locked = open_state_of_config(ui, "state push", &lock).await?;
             locked.refuse_in_flight()?;
             let current = &locked.state;
             let fresh = current.resources.is_empty() && current.serial == 0;
