@@ -141,7 +141,7 @@ fn state_round_trips_through_s3() {
 }
 
 #[test]
-fn two_applies_contend_for_the_dynamodb_lock_and_force_unlock_frees_a_dead_ones() {
+fn two_applies_contend_for_the_dynamodb_lock_and_a_dead_holder_is_taken_over() {
     let (block, bucket) = backend("dumcel-locking");
     let s = TestStack::new(&format!(
         "{block}resource \"time_sleep\" \"slow\" {{\n  create_duration = \"3s\"\n}}\n"
@@ -149,6 +149,10 @@ fn two_applies_contend_for_the_dynamodb_lock_and_force_unlock_frees_a_dead_ones(
     let mut first = spawn_aws(&s, &["apply", "-auto-approve"]);
     let info = wait_for_lock(&bucket);
     assert_eq!(info["pid"], first.id(), "{info}");
+    assert!(
+        info["host"].as_str().is_some_and(|h| !h.is_empty()),
+        "{info}"
+    );
     let second = aws(&s, &["apply", "-auto-approve", "-no-color"]);
     assert_eq!(second.code, 1, "{}", second.all());
     assert!(second.stderr.contains("locked"), "{}", second.all());
@@ -158,26 +162,94 @@ fn two_applies_contend_for_the_dynamodb_lock_and_force_unlock_frees_a_dead_ones(
         second.all()
     );
 
-    // Killed outright, the holder leaves its lock behind: commands refuse until force-unlock.
+    // Killed outright, the holder leaves its item behind; its process is gone
+    // from this host, so the next command takes the lock over, says so, and
+    // recovers what the killed apply journaled.
     first.kill().unwrap();
     first.wait().unwrap();
     let id = info["id"].as_str().unwrap().to_owned();
+    let again = aws(&s, &["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again
+            .stderr
+            .contains(&format!("Taking over the state lock {id}"))
+            && again.stderr.contains("no longer runs on this host"),
+        "{}",
+        again.all()
+    );
+    assert!(remote_state(&bucket)["resources"]["time_sleep.slow"].is_object());
+    assert!(lock_holder(&bucket).is_none());
+}
+
+/// Writes a lock item as a dumcel on another host would, with its lease
+/// ending `expires_in` seconds from now (negative: already expired).
+fn foreign_lock(bucket: &str, id: &str, expires_in: i64) {
+    boto3(&format!(
+        "import time\ninfo = json.dumps({{'id': '{id}', 'operation': 'apply', 'who': 'ci@agent-7', 'pid': 4242, 'created': '2026-01-01T00:00:00Z', 'version': '0.1.0', 'host': 'agent-7', 'boot': 'b', 'process_start': 1}})\nddb.put_item(TableName='{bucket}-locks', Item={{'LockID': {{'S': '{bucket}/app/dumcel.tfstate'}}, 'ID': {{'S': '{id}'}}, 'Info': {{'S': info}}, 'Expires': {{'N': str(int(time.time()) + ({expires_in}))}}}})\n"
+    ));
+}
+
+#[test]
+fn a_live_lease_on_another_host_is_never_broken_an_expired_one_is_taken_over() {
+    let (block, bucket) = backend("dumcel-lease");
+    let s = TestStack::new(&format!("{block}resource \"null_resource\" \"a\" {{}}\n"));
+
+    // A holder on another host, renewing its lease: nobody takes it.
+    foreign_lock(&bucket, "live-holder", 300);
     let blocked = aws(&s, &["plan", "-no-color"]);
     assert_eq!(blocked.code, 1, "{}", blocked.all());
-    assert!(blocked.stderr.contains(&id), "{}", blocked.all());
+    assert!(
+        blocked.stderr.contains("ci@agent-7") && blocked.stderr.contains("live-holder"),
+        "{}",
+        blocked.all()
+    );
+    assert_eq!(lock_holder(&bucket).unwrap()["id"], "live-holder");
+    // force-unlock still frees it, by its ID only.
     let wrong = aws(&s, &["force-unlock", "not-the-id"]);
     assert_eq!(wrong.code, 1, "{}", wrong.all());
-    let freed = aws(&s, &["force-unlock", &id, "-no-color"]);
+    let freed = aws(&s, &["force-unlock", "live-holder", "-no-color"]);
     assert_eq!(freed.code, 0, "{}", freed.all());
     assert!(lock_holder(&bucket).is_none());
 
-    // The next apply recovers what the killed one journaled, then finishes.
-    let again = aws(
-        &s,
-        &["apply", "-auto-approve", "-lock-timeout=30s", "-no-color"],
+    // A holder whose lease ran out stopped renewing it: taken over.
+    foreign_lock(&bucket, "gone-holder", -5);
+    let taken = aws(&s, &["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(taken.code, 0, "{}", taken.all());
+    assert!(
+        taken
+            .stderr
+            .contains("Taking over the state lock gone-holder")
+            && taken.stderr.contains("lease expired"),
+        "{}",
+        taken.all()
     );
-    assert_eq!(again.code, 0, "{}", again.all());
-    assert!(remote_state(&bucket)["resources"]["time_sleep.slow"].is_object());
+    assert!(lock_holder(&bucket).is_none());
+}
+
+#[test]
+fn a_state_object_changed_behind_dumcel_is_an_error_not_a_silent_read() {
+    let (block, bucket) = backend("dumcel-digest");
+    let s = TestStack::new(&format!("{block}resource \"null_resource\" \"a\" {{}}\n"));
+    let r = aws(&s, &["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // The digest Terraform keeps beside the lock: LockID "<bucket>/<key>-md5".
+    let digest = boto3(&format!(
+        "print(ddb.get_item(TableName='{bucket}-locks', Key={{'LockID': {{'S': '{bucket}/app/dumcel.tfstate-md5'}}}})['Item']['Digest']['S'])"
+    ));
+    assert_eq!(digest.trim().len(), 32, "{digest}");
+    // An older copy put back by hand.
+    boto3(&format!(
+        "s3.put_object(Bucket='{bucket}', Key='app/dumcel.tfstate', Body=json.dumps({{'version': 1, 'serial': 0, 'lineage': 'x', 'dumcel_version': '0', 'resources': {{}}}}))\n"
+    ));
+    let plan = aws(&s, &["plan", "-no-color"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.stderr.contains("does not have the expected content")
+            && plan.stderr.contains(digest.trim()),
+        "{}",
+        plan.all()
+    );
 }
 
 #[test]
