@@ -56,3 +56,53 @@ fn kill_9_during_apply_loses_nothing() {
     s.ok(&["apply", "-auto-approve"]);
     assert_eq!(s.state_addresses().len(), 10);
 }
+
+#[test]
+fn an_operation_whose_outcome_is_unknown_stays_pending_until_settled() {
+    // A create cut off by a crash, whose object cannot be looked up: its
+    // path runs through a file, so reading it back fails (not "not found").
+    let s = TestStack::new(
+        "resource \"local_file\" \"f\" {\n  filename = \"blocker/out.txt\"\n  content  = \"hi\"\n}\n",
+    );
+    s.write("blocker", "a file, not a directory\n");
+    let state = serde_json::json!({
+        "version": 1,
+        "serial": 3,
+        "lineage": "5f0e6a3c-2b7d-4c1e-9a8f-0d6b2e4c8a10",
+        "dumcel_version": "0.1.0",
+        "resources": {},
+        "pending": [{
+            "seq": 1,
+            "address": "local_file.f",
+            "operation": "create",
+            "planned": {"filename": "blocker/out.txt", "content": "hi"},
+            "resource_type": "local_file",
+            "provider": "builtin"
+        }]
+    });
+    s.write("dumcel.tfstate", &state.to_string());
+
+    // plan says what is unknown and what settles it; apply changes nothing.
+    let plan = s.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stderr.contains("local_file.f was in flight")
+            && plan.stderr.contains("kept as pending")
+            && plan.stderr.contains("dumcel state rm local_file.f"),
+        "{}",
+        plan.all()
+    );
+    let apply = s.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(apply.stderr.contains("unknown outcome"), "{}", apply.all());
+    assert_eq!(s.state()["pending"][0]["address"], "local_file.f");
+
+    // Saying it was never made settles it.
+    let rm = s.ok(&["state", "rm", "local_file.f"]);
+    assert!(
+        rm.stdout.contains("Settled 1 pending operation"),
+        "{}",
+        rm.all()
+    );
+    assert!(s.state()["pending"].is_null());
+}
