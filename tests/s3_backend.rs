@@ -321,3 +321,48 @@ fn local_state_migrates_to_s3_with_init() {
         twice.all()
     );
 }
+
+#[test]
+fn a_failed_upload_loses_nothing_the_next_command_uploads_it() {
+    let (block, bucket) = backend("dumcel-upload");
+    let s = TestStack::new(&format!(
+        "{block}resource \"null_resource\" \"a\" {{}}\nresource \"time_sleep\" \"slow\" {{\n  create_duration = \"3s\"\n}}\n"
+    ));
+    let first = spawn_aws(&s, &["apply", "-auto-approve", "-no-color"]);
+    let info = wait_for_lock(&bucket);
+    // Someone frees the lock while the apply runs: when it is done, it no
+    // longer holds the lock and must not write the state.
+    let id = info["id"].as_str().unwrap().to_owned();
+    let freed = aws(&s, &["force-unlock", &id, "-no-color"]);
+    assert_eq!(freed.code, 0, "{}", freed.all());
+    let out = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no longer held by this command"),
+        "{stderr}"
+    );
+    let object = boto3(&format!(
+        "r = s3.list_objects_v2(Bucket='{bucket}', Prefix='app/dumcel.tfstate')\nprint(sorted(o['Key'] for o in r.get('Contents', [])))"
+    ));
+    assert!(
+        object.contains("app/dumcel.tfstate.journal/"),
+        "the journal's copy stays in S3: {object}"
+    );
+
+    // The next command replays the journal onto the S3 object and uploads it.
+    let next = aws(&s, &["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(next.code, 0, "nothing left to do: {}", next.all());
+    assert!(next.stderr.contains("interrupted"), "{}", next.all());
+    let state = remote_state(&bucket);
+    assert!(state["resources"]["null_resource.a"].is_object(), "{state}");
+    assert!(state["resources"]["time_sleep.slow"].is_object(), "{state}");
+    let left = boto3(&format!(
+        "r = s3.list_objects_v2(Bucket='{bucket}', Prefix='app/dumcel.tfstate.journal/')\nprint(r.get('KeyCount', 0))"
+    ));
+    assert_eq!(
+        left.trim(),
+        "0",
+        "the journal's copies are deleted after the upload"
+    );
+}

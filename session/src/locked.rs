@@ -280,33 +280,24 @@ async fn take_local_lock(
 /// Makes the local journal the one S3 keeps, when S3 keeps one: a command cut
 /// off on another machine (or on this one, whose local copy may be gone) is
 /// recovered here. The local copy wins only when it is the same journal and
-/// longer (a batch written locally whose copy to S3 was cut off). Without a
-/// copy in S3, a local journal was folded into the S3 state by whoever came
-/// after, and is dropped.
+/// longer (a batch written locally whose copy to S3 was cut off). A local
+/// journal S3 keeps no copy of is left to `load_onto`, which drops it when
+/// the S3 state already holds its changes and refuses otherwise.
 async fn adopt_remote_journal(
     remote: &S3Remote,
     local: &LocalBackend,
     lock: &LocalLock,
 ) -> Result<(), SessionError> {
-    let here = local.journal_id(lock)?;
-    match remote.download_journal().await? {
-        Some((id, bytes)) => {
-            let local_is_newer =
-                matches!(&here, Some((local_id, len)) if *local_id == id && *len >= bytes.len());
-            if !local_is_newer {
-                tracing::info!(journal = %id, "recovering from the journal copy in {}", remote.describe());
-                local.restore_journal(lock, &bytes)?;
-            }
-        }
-        None if here.is_some() => {
-            tracing::warn!(
-                journal = %local.journal_path().display(),
-                "dropping a local journal that S3 keeps no copy of: its changes were recorded in {} since",
-                remote.describe()
-            );
-            local.remove_journal()?;
-        }
-        None => {}
+    let Some((id, bytes)) = remote.download_journal().await? else {
+        return Ok(());
+    };
+    let local_is_newer = matches!(
+        local.journal_id(lock)?,
+        Some((local_id, len)) if local_id == id && len >= bytes.len()
+    );
+    if !local_is_newer {
+        tracing::info!(journal = %id, "recovering from the journal copy in {}", remote.describe());
+        local.restore_journal(lock, &bytes)?;
     }
     Ok(())
 }
