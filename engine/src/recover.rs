@@ -44,8 +44,13 @@ pub async fn reconcile(
     // service after the client died (a daemon works through its queue): a
     // create not found at once is looked for again a little later before it
     // is called never made.
+    // Built-in types run in the process itself: nothing of theirs goes on
+    // after it died.
     let mut not_found = Vec::new();
-    for item in &items {
+    for item in items
+        .iter()
+        .filter(|i| i.provider != crate::builtin::PROVIDER)
+    {
         if let (Some(rt), Operation::Create, false) = (
             registry.get(&item.resource_type),
             item.operation,
