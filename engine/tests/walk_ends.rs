@@ -1,0 +1,138 @@
+//! How the apply walk ends when a provider panics or the apply is
+//! interrupted: every node is accounted for, none silently dropped. An
+//! in-memory resource type stands in for a provider (this tests the walk,
+//! not a service).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+
+use dumcel_engine::apply::{ApplyOptions, ApplyReport, apply};
+use dumcel_engine::config::SourceMap;
+use dumcel_engine::config::load::load_module;
+use dumcel_engine::hooks::Silent;
+use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan};
+use dumcel_engine::provider::{Provider, ProviderResult, Registry, ResourceType};
+use dumcel_engine::stack::Stack;
+use dumcel_engine::variables::resolve;
+use dumcel_planner::{Attribute, Schema, Value};
+use dumcel_state::State;
+
+/// Creates objects, and panics on one named "boom".
+struct Fragile(Schema);
+
+#[async_trait]
+impl ResourceType for Fragile {
+    fn schema(&self) -> &Schema {
+        &self.0
+    }
+    async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
+        Ok(Some(prior.clone()))
+    }
+    async fn create(&self, planned: &Value) -> ProviderResult<Value> {
+        let name = planned.get("name").and_then(Value::as_str).unwrap_or("");
+        assert_ne!(name, "boom", "a provider bug");
+        let mut m = planned.as_map().cloned().unwrap_or_default();
+        m.insert("id".into(), Value::string(name));
+        Ok(Value::Map(m))
+    }
+    async fn update(&self, _: &Value, planned: &Value) -> ProviderResult<Value> {
+        Ok(planned.clone())
+    }
+    async fn delete(&self, _: &Value) -> ProviderResult<()> {
+        Ok(())
+    }
+}
+
+struct FragileProvider;
+
+#[async_trait]
+impl Provider for FragileProvider {
+    fn name(&self) -> &'static str {
+        "fragile"
+    }
+    fn resource_types(&self) -> Vec<(&'static str, Arc<dyn ResourceType>)> {
+        let schema = Schema::new()
+            .attr("id", Attribute::computed())
+            .attr("name", Attribute::required().force_new());
+        vec![("fragile_thing", Arc::new(Fragile(schema)))]
+    }
+}
+
+const STACK: &str = r#"
+resource "fragile_thing" "ok" {
+  name = "ok"
+}
+resource "fragile_thing" "boom" {
+  name = "boom"
+}
+resource "fragile_thing" "after_boom" {
+  name = "after-${fragile_thing.boom.id}"
+}
+resource "fragile_thing" "after_that" {
+  name = "then-${fragile_thing.after_boom.id}"
+}
+"#;
+
+async fn run(opts: &ApplyOptions) -> (State, ApplyReport) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.hcl"), STACK).unwrap();
+    let mut sources = SourceMap::default();
+    let module = load_module(dir.path(), &mut sources).unwrap();
+    let vars = resolve(&module, &mut sources, &[], &[], None).unwrap();
+    let mut registry = Registry::new();
+    registry.add(Arc::new(FragileProvider));
+    let stack = Arc::new(Stack::new(module, sources, registry, vars, "default").unwrap());
+    let state = State::new();
+    let (p, values) = plan(
+        &stack,
+        &state,
+        &Refreshed::default(),
+        &PlanOptions::default(),
+    )
+    .await
+    .unwrap();
+    let planned = Planned {
+        plan: p,
+        values,
+        refreshed: Refreshed::default(),
+    };
+    apply(stack, planned, state, None, Arc::new(Silent), opts).await
+}
+
+#[tokio::test]
+async fn a_panicking_provider_fails_its_node_and_its_dependents_are_reported() {
+    let (state, report) = run(&ApplyOptions::default()).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].0, "fragile_thing.boom");
+    assert!(
+        report.failed[0].1.contains("stopped unexpectedly"),
+        "{report:?}"
+    );
+    assert_eq!(
+        report.skipped,
+        ["fragile_thing.after_boom", "fragile_thing.after_that"],
+        "dependents are reported as not attempted"
+    );
+    assert_eq!(report.added, 1);
+    assert!(state.resources.contains_key("fragile_thing.ok"));
+}
+
+#[tokio::test]
+async fn an_interrupted_walk_starts_nothing_new_and_lists_it() {
+    let opts = ApplyOptions::default();
+    opts.stop.store(true, Ordering::Release);
+    let (state, report) = run(&opts).await;
+    assert!(state.resources.is_empty(), "nothing started");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(
+        report.interrupted,
+        [
+            "fragile_thing.after_boom",
+            "fragile_thing.after_that",
+            "fragile_thing.boom",
+            "fragile_thing.ok"
+        ]
+    );
+}
