@@ -173,3 +173,32 @@ fn console_evaluates_expressions_against_state() {
         "the error points into the typed line: {err}"
     );
 }
+
+#[test]
+fn state_commands_never_fall_back_to_a_local_file_when_the_configuration_does_not_load() {
+    // The backend is in S3, but another file is broken: reading or editing a
+    // local dumcel.tfstate instead would show or change the wrong state.
+    let s = TestStack::new(
+        "terraform {\n  backend \"s3\" {\n    bucket = \"team-state\"\n    key    = \"app/dumcel.tfstate\"\n  }\n}\n",
+    );
+    s.write("broken.hcl", "resource \"null_resource\" {\n");
+    s.write(
+        "dumcel.tfstate",
+        r#"{"version": 1, "serial": 1, "lineage": "0c5a2f55-7a53-4a5e-9d67-2f0f1f0b7a11", "dumcel_version": "0.1.0", "resources": {}}"#,
+    );
+    for args in [
+        &["state", "list"][..],
+        &["state", "rm", "null_resource.a"],
+        &["state", "pull"],
+        &["show"],
+        &["output"],
+    ] {
+        let r = s.run(args);
+        assert_eq!(r.code, 1, "dumcel {args:?}: {}", r.all());
+        assert!(
+            r.stderr.contains("broken.hcl"),
+            "dumcel {args:?}: {}",
+            r.all()
+        );
+    }
+}
