@@ -40,28 +40,7 @@ pub async fn reconcile(
     let mut items = std::mem::take(&mut state.pending);
     items.extend(in_flight.iter().cloned());
     let mut out = Vec::with_capacity(items.len());
-    // A request sent just before the crash may still be carried out by the
-    // service after the client died (a daemon works through its queue): a
-    // create not found at once is looked for again a little later before it
-    // is called never made.
-    // Built-in types run in the process itself: nothing of theirs goes on
-    // after it died.
-    let mut not_found = Vec::new();
-    for item in items
-        .iter()
-        .filter(|i| i.provider != crate::builtin::PROVIDER)
-    {
-        if let (Some(rt), Operation::Create, false) = (
-            registry.get(&item.resource_type),
-            item.operation,
-            state.resources.contains_key(&item.address),
-        ) && let Some(planned) = &item.planned
-            && let Ok(None) = rt.find(&Value::from_json(planned)).await
-        {
-            not_found.push(item.address.clone());
-        }
-    }
-    if !not_found.is_empty() {
+    if any_create_missing(registry, state, &items).await {
         tokio::time::sleep(SETTLE).await;
     }
     for item in items {
@@ -93,6 +72,27 @@ pub async fn reconcile(
         }
     }
     out
+}
+
+/// Whether some create in flight finds no object yet. A request sent just
+/// before the crash may still be carried out by the service after the
+/// client died (a daemon works through its queue), so such a create is
+/// looked for again a little later before it is called never made.
+/// Built-in types run in the process itself: nothing of theirs goes on after
+/// it died.
+async fn any_create_missing(registry: &Registry, state: &State, items: &[InFlight]) -> bool {
+    for item in items.iter().filter(|i| {
+        i.provider != crate::builtin::PROVIDER
+            && i.operation == Operation::Create
+            && !state.resources.contains_key(&i.address)
+    }) {
+        if let (Some(rt), Some(planned)) = (registry.get(&item.resource_type), &item.planned)
+            && let Ok(None) = rt.find(&Value::from_json(planned)).await
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Settles one operation: `Ok(sentence)` when its outcome is known and

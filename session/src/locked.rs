@@ -245,7 +245,13 @@ pub async fn open_state(
     // left is replayed onto it, never onto the mirror, and refused when S3
     // moved on without its changes.
     let downloaded = remote.download().await?;
-    adopt_remote_journal(&remote, &local, &lock).await?;
+    adopt_remote_journal(
+        &remote,
+        &local,
+        &lock,
+        downloaded.as_ref().map(|s| s.serial),
+    )
+    .await?;
     let loaded = local.load_onto(&lock, downloaded, &remote.describe())?;
     let state = loaded.state.unwrap_or_else(State::new);
     // The mirror holds the base before any journal opens, so that a replay
@@ -281,19 +287,32 @@ async fn take_local_lock(
 /// off on another machine (or on this one, whose local copy may be gone) is
 /// recovered here. The local copy wins only when it is the same journal and
 /// longer (a batch written locally whose copy to S3 was cut off). A local
-/// journal S3 keeps no copy of is left to `load_onto`, which drops it when
-/// the S3 state already holds its changes and refuses otherwise.
+/// journal S3 keeps no copy of, when the S3 state moved past the serial it
+/// began from, was recovered by whoever came next (from the copy, which is
+/// then deleted) and is dropped; otherwise `load_onto` judges it.
 async fn adopt_remote_journal(
     remote: &S3Remote,
     local: &LocalBackend,
     lock: &LocalLock,
+    remote_serial: Option<u64>,
 ) -> Result<(), SessionError> {
+    let here = local.journal_id(lock)?;
     let Some((id, bytes)) = remote.download_journal().await? else {
+        if let (Some((_, _, base)), Some(serial)) = (&here, remote_serial)
+            && serial > *base
+        {
+            tracing::warn!(
+                journal = %local.journal_path().display(),
+                "dropping a local journal that {} has since recovered",
+                remote.describe()
+            );
+            local.remove_journal()?;
+        }
         return Ok(());
     };
     let local_is_newer = matches!(
-        local.journal_id(lock)?,
-        Some((local_id, len)) if local_id == id && len >= bytes.len()
+        here,
+        Some((local_id, len, _)) if local_id == id && len >= bytes.len()
     );
     if !local_is_newer {
         tracing::info!(journal = %id, "recovering from the journal copy in {}", remote.describe());

@@ -341,14 +341,18 @@ impl LocalBackend {
         Journal::create(journal_path, &begin, ship)
     }
 
-    /// The id of the journal an interrupted command left here, and its size:
-    /// `None` when there is none (or it has no complete header).
-    pub fn journal_id(&self, _lock: &LocalLock) -> Result<Option<(String, usize)>, StateError> {
+    /// The id of the journal an interrupted command left here, its size and
+    /// the serial it began from: `None` when there is none (or it has no
+    /// complete header).
+    pub fn journal_id(
+        &self,
+        _lock: &LocalLock,
+    ) -> Result<Option<(String, usize, u64)>, StateError> {
         let path = self.journal_path();
         let Some(bytes) = read_optional(&path)? else {
             return Ok(None);
         };
-        Ok(replay::parse(&bytes, &path)?.map(|p| (p.begin.id, bytes.len())))
+        Ok(replay::parse(&bytes, &path)?.map(|p| (p.begin.id, bytes.len(), p.begin.base_serial)))
     }
 
     /// Puts a journal copied back from a remote backend in place of the
