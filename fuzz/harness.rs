@@ -58,6 +58,16 @@ pub fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
             (name, bytes)
         })
         .collect();
+    // Files the project keeps anyway (the examples) are named, not copied:
+    // `corpus/<target>.paths` lists them, one path from the repository root a line.
+    let listed = fuzz_dir().join("corpus").join(format!("{target}.paths"));
+    if let Ok(list) = std::fs::read_to_string(&listed) {
+        for line in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let path = fuzz_dir().join("..").join(line);
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seeds.push((line.to_owned(), bytes));
+        }
+    }
     seeds.sort();
     assert!(!seeds.is_empty(), "no seeds in {}", dir.display());
     seeds
