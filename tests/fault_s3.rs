@@ -1,7 +1,8 @@
 //! Crashes and interrupts of real applies against moto, state in S3 with the
-//! DynamoDB lock: `kill -9` after k completed operations (k spread over the
-//! run) of a create, an update and a destroy of 100 objects of four types, and
-//! Ctrl-C (once and twice). After each fault the next command runs from the
+//! DynamoDB lock: `kill -9` or Ctrl-C after k completed operations (k spread
+//! over the run) of a create, an update and a destroy of 100 objects of four
+//! types; Ctrl-C once and twice, SIGTERM, an interrupted plan; and a journal
+//! left by a crash that no longer fits the state in S3. After each fault the next command runs from the
 //! same directory or from a fresh copy of the configuration (a second machine),
 //! and the world is checked through the AWS SDK, not through dumcel: every
 //! object that exists is in the state, no lock needs force-unlock, the state
@@ -272,8 +273,13 @@ fn start(s: &TestStack, args: &[&str]) -> Running {
 impl Running {
     /// Waits until `k` operations completed; false if it finished first.
     fn wait_completed(&mut self, k: usize) -> bool {
+        self.wait_lines(" complete after", k)
+    }
+
+    /// Waits until `k` lines of stdout contain `text`; false if it finished first.
+    fn wait_lines(&mut self, text: &str, k: usize) -> bool {
         let deadline = Instant::now() + Duration::from_secs(240);
-        while self.completed() < k {
+        while self.count(text) < k {
             match self.lines.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) => self.seen.push(line),
                 Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
@@ -283,11 +289,8 @@ impl Running {
         true
     }
 
-    fn completed(&self) -> usize {
-        self.seen
-            .iter()
-            .filter(|l| l.contains(" complete after"))
-            .count()
+    fn count(&self, text: &str) -> usize {
+        self.seen.iter().filter(|l| l.contains(text)).count()
     }
 
     fn signal(&self, name: &str) {
@@ -298,8 +301,13 @@ impl Running {
         assert!(status.success());
     }
 
-    fn finish(self) -> Run {
-        Run::from(self.child.wait_with_output().unwrap())
+    /// Waits for the exit; stdout is every line it printed.
+    fn finish(mut self) -> Run {
+        let mut run = Run::from(self.child.wait_with_output().unwrap());
+        // The reader thread ends at the pipe's end, closing the channel.
+        self.seen.extend(self.lines.iter());
+        run.stdout = self.seen.join("\n");
+        run
     }
 }
 
@@ -361,7 +369,7 @@ fn kill_fractions(count: usize) -> Vec<f64> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn kill_9_at_many_points_of_create_update_and_destroy_orphans_nothing() {
+async fn kill_9_and_ctrl_c_at_many_points_of_create_update_and_destroy_orphan_nothing() {
     let prefix = unique("flt");
     let state_bucket = format!("state-{prefix}");
     state_backend(&state_bucket).await;
@@ -408,14 +416,25 @@ async fn kill_9_at_many_points_of_create_update_and_destroy_orphans_nothing() {
             let k = ((left as f64 * fraction) as usize).clamp(1, left - 1);
             let mut running = start(&here, args);
             let mid_run = running.wait_completed(k);
-            running.child.kill().expect("kill -9");
+            // Every third fault is a Ctrl-C rather than a kill -9.
+            let how = if round % 3 == 0 { "SIGINT" } else { "kill -9" };
+            if how == "SIGINT" {
+                running.signal("INT");
+            } else {
+                running.child.kill().expect("kill -9");
+            }
             let out = running.finish();
             assert!(
                 mid_run,
-                "{phase}: the kill must land mid-run (k={k} of {left}):\n{}",
+                "{phase}: the {how} must land mid-run (k={k} of {left}):\n{}",
                 out.all()
             );
-            let what = format!("{phase}, kill -9 after {k} of {left}");
+            if how == "SIGINT" {
+                // Exit 1 unless the operations in flight were the last ones.
+                let finished = out.code == 0 && out.stdout.contains(" complete! Resources:");
+                assert!(out.code == 1 || finished, "{phase}, SIGINT:\n{}", out.all());
+            }
+            let what = format!("{phase}, {how} after {k} of {left}");
             if round % 2 == 0 {
                 check_after_fault(&fresh_copy(&hcl), &prefix, &state_bucket, &what).await;
             } else {
@@ -485,6 +504,193 @@ async fn ctrl_c_finishes_what_is_in_flight_and_twice_stops_at_once() {
     assert_eq!(existing(&prefix).await.len(), OBJECTS);
     let plan = run(&s, &["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(plan.code, 0, "the final apply converged:\n{}", plan.all());
-    ok(&s, &["destroy", "-auto-approve", "-no-color"]);
+
+    // A plan interrupted while it refreshes lets go of the DynamoDB lock.
+    let mut running = start(&s, &["plan", "-no-color"]);
+    assert!(running.wait_lines("Refreshing state...", 5));
+    running.signal("INT");
+    let out = running.finish();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("Interrupt received."), "{}", out.all());
+    assert!(!lock_held(&state_bucket).await, "plan released the lock");
+
+    // An update (SIGINT) and a destroy (SIGTERM), each interrupted once:
+    // what finished is recorded, the rest is still planned.
+    let update: &[&str] = &[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "generation=2",
+    ];
+    let destroy: &[&str] = &["destroy", "-auto-approve", "-no-color"];
+    for (what, signal, args) in [("update", "INT", update), ("destroy", "TERM", destroy)] {
+        let mut running = start(&s, args);
+        assert!(running.wait_completed(15), "{what} ended too soon");
+        running.signal(signal);
+        let out = running.finish();
+        assert_eq!(out.code, 1, "{what}: {}", out.all());
+        assert!(
+            out.stderr.contains("Gracefully shutting down..."),
+            "{what}: {}",
+            out.all()
+        );
+        assert!(!lock_held(&state_bucket).await, "{what}: lock released");
+        let made = existing(&prefix).await;
+        assert_eq!(
+            recorded(&remote_state(&state_bucket).await),
+            made,
+            "{what}: the state records exactly what exists"
+        );
+        let mut plan_args = args.to_vec();
+        plan_args[0] = "plan";
+        plan_args.retain(|a| *a != "-auto-approve");
+        plan_args.push("-detailed-exitcode");
+        if what == "destroy" {
+            plan_args.push("-destroy");
+            assert!(made.len() < OBJECTS, "the destroy began");
+        }
+        let left = run(&s, &plan_args);
+        assert_eq!(left.code, 2, "{what}: work is left:\n{}", left.all());
+        ok(&s, args);
+        if what == "update" {
+            let plan = run(
+                &s,
+                &[
+                    "plan",
+                    "-detailed-exitcode",
+                    "-no-color",
+                    "-var",
+                    "generation=2",
+                ],
+            );
+            assert_eq!(plan.code, 0, "the update converged:\n{}", plan.all());
+            assert_eq!(
+                bucket_generations(&prefix).await,
+                BTreeSet::from(["2".to_owned()]),
+                "every bucket carries the new tag, as S3 reads it"
+            );
+        }
+    }
+    assert!(existing(&prefix).await.is_empty());
+}
+
+/// The `generation` tag of every bucket of this run, as S3 reads it.
+async fn bucket_generations(prefix: &str) -> BTreeSet<String> {
+    let c = sdk().await;
+    let mut out = BTreeSet::new();
+    for i in 0..BUCKETS {
+        let tags = s3(&c)
+            .get_bucket_tagging()
+            .bucket(format!("{prefix}-b-{i}"))
+            .send()
+            .await
+            .unwrap();
+        for tag in tags.tag_set() {
+            if tag.key() == "generation" {
+                out.insert(tag.value().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Writes the state object as another tool would (Terraform, `state push`
+/// from elsewhere): the object, then its digest beside the lock.
+async fn put_remote_state(state_bucket: &str, state: &serde_json::Value) {
+    use md5::{Digest, Md5};
+    let bytes = serde_json::to_vec_pretty(state).unwrap();
+    let c = sdk().await;
+    s3(&c)
+        .put_object()
+        .bucket(state_bucket)
+        .key("faults/dumcel.tfstate")
+        .body(bytes.clone().into())
+        .send()
+        .await
+        .unwrap();
+    use aws_sdk_dynamodb::types::AttributeValue;
+    aws_sdk_dynamodb::Client::new(&c)
+        .put_item()
+        .table_name(format!("{state_bucket}-locks"))
+        .item(
+            "LockID",
+            AttributeValue::S(format!("{state_bucket}/faults/dumcel.tfstate-md5")),
+        )
+        .item(
+            "Digest",
+            AttributeValue::S(hex::encode(Md5::digest(&bytes))),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_that_no_longer_fits_the_s3_state_is_refused_on_every_machine() {
+    let prefix = unique("rfs");
+    let state_bucket = format!("state-{prefix}");
+    state_backend(&state_bucket).await;
+    let hcl = stack_hcl(&prefix, &state_bucket);
+    let here = TestStack::new(&hcl);
+    ok(&here, &["init", "-no-color"]);
+    ok(&here, &["apply", "-auto-approve", "-no-color"]);
+
+    // An update killed mid-run leaves its journal, here and in S3.
+    let update: &[&str] = &[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "generation=2",
+    ];
+    let mut running = start(&here, update);
+    assert!(running.wait_completed(20));
+    running.child.kill().expect("kill -9");
+    running.finish();
+    let base = remote_state(&state_bucket).await;
+
+    // Then S3 moves on without those changes, or goes back to an older serial.
+    let serial = base["serial"].as_u64().unwrap();
+    for (what, moved_serial, expected) in [
+        ("moved on", serial + 1, "moved on (serial"),
+        ("rolled back", serial - 1, "was rolled back or restored"),
+    ] {
+        let mut moved = base.clone();
+        moved["serial"] = moved_serial.into();
+        put_remote_state(&state_bucket, &moved).await;
+        for (machine, dir) in [("same directory", &here), ("fresh copy", &fresh_copy(&hcl))] {
+            let plan = run(dir, &["plan", "-no-color"]);
+            assert_eq!(plan.code, 1, "{what}, {machine}:\n{}", plan.all());
+            assert!(
+                plan.stderr.contains(expected) && plan.stderr.contains("Nothing was written"),
+                "{what}, {machine}: the refusal says why:\n{}",
+                plan.all()
+            );
+            assert!(!lock_held(&state_bucket).await, "{what}, {machine}: lock");
+            assert_eq!(
+                remote_state(&state_bucket).await,
+                moved,
+                "{what}, {machine}: S3 keeps what it has"
+            );
+        }
+    }
+
+    // With S3 back where the journal began, both machines recover it.
+    put_remote_state(&state_bucket, &base).await;
+    check_after_fault(&fresh_copy(&hcl), &prefix, &state_bucket, "restored base").await;
+    ok(&here, update);
+    let plan = run(
+        &here,
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-no-color",
+            "-var",
+            "generation=2",
+        ],
+    );
+    assert_eq!(plan.code, 0, "converged:\n{}", plan.all());
+    ok(&here, &["destroy", "-auto-approve", "-no-color"]);
     assert!(existing(&prefix).await.is_empty());
 }

@@ -1,10 +1,12 @@
-//! How the apply walk ends when a provider panics or the apply is
-//! interrupted: every node is accounted for, none silently dropped. An
+//! How the apply walk ends when a provider panics, the apply is interrupted
+//! or the state journal cannot be written: every node is accounted for, none
+//! silently dropped, no provider call made that is not journaled first. An
 //! in-memory resource type stands in for a provider (this tests the walk,
 //! not a service).
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -17,10 +19,10 @@ use dumcel_engine::provider::{Provider, ProviderResult, Registry, ResourceType};
 use dumcel_engine::stack::Stack;
 use dumcel_engine::variables::resolve;
 use dumcel_planner::{Attribute, Schema, Value};
-use dumcel_state::State;
+use dumcel_state::{Journal, LocalBackend, State};
 
-/// Creates objects, and panics on one named "boom".
-struct Fragile(Schema);
+/// Creates objects, and panics on one named "boom"; counts its calls.
+struct Fragile(Schema, Arc<AtomicUsize>);
 
 #[async_trait]
 impl ResourceType for Fragile {
@@ -31,6 +33,7 @@ impl ResourceType for Fragile {
         Ok(Some(prior.clone()))
     }
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
+        self.1.fetch_add(1, Ordering::SeqCst);
         let name = planned.get("name").and_then(Value::as_str).unwrap_or("");
         assert_ne!(name, "boom", "a provider bug");
         let mut m = planned.as_map().cloned().unwrap_or_default();
@@ -45,7 +48,7 @@ impl ResourceType for Fragile {
     }
 }
 
-struct FragileProvider;
+struct FragileProvider(Arc<AtomicUsize>);
 
 #[async_trait]
 impl Provider for FragileProvider {
@@ -56,7 +59,7 @@ impl Provider for FragileProvider {
         let schema = Schema::new()
             .attr("id", Attribute::computed())
             .attr("name", Attribute::required().force_new());
-        vec![("fragile_thing", Arc::new(Fragile(schema)))]
+        vec![("fragile_thing", Arc::new(Fragile(schema, self.0.clone())))]
     }
 }
 
@@ -76,13 +79,21 @@ resource "fragile_thing" "after_that" {
 "#;
 
 async fn run(opts: &ApplyOptions) -> (State, ApplyReport) {
+    run_journaled(opts, None, Arc::default()).await
+}
+
+async fn run_journaled(
+    opts: &ApplyOptions,
+    journal: Option<Journal>,
+    calls: Arc<AtomicUsize>,
+) -> (State, ApplyReport) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.hcl"), STACK).unwrap();
     let mut sources = SourceMap::default();
     let module = load_module(dir.path(), &mut sources).unwrap();
     let vars = resolve(&module, &mut sources, &[], &[], None).unwrap();
     let mut registry = Registry::new();
-    registry.add(Arc::new(FragileProvider));
+    registry.add(Arc::new(FragileProvider(calls)));
     let stack = Arc::new(Stack::new(module, sources, registry, vars, "default").unwrap());
     let state = State::new();
     let (p, values) = plan(
@@ -98,7 +109,7 @@ async fn run(opts: &ApplyOptions) -> (State, ApplyReport) {
         values,
         refreshed: Refreshed::default(),
     };
-    apply(stack, planned, state, None, Arc::new(Silent), opts).await
+    apply(stack, planned, state, journal, Arc::new(Silent), opts).await
 }
 
 #[tokio::test]
@@ -135,4 +146,36 @@ async fn an_interrupted_walk_starts_nothing_new_and_lists_it() {
             "fragile_thing.ok"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_journal_that_cannot_be_written_stops_the_walk_before_any_provider_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path().join("dumcel.tfstate"));
+    let lock = backend.lock("apply", Duration::ZERO).unwrap();
+    // The remote copy takes the header (batch 0) and fails every commit after.
+    let ship: dumcel_state::Ship = Box::new(|batch, _| match batch {
+        0 => Ok(()),
+        _ => Err(std::io::Error::other("the network is gone")),
+    });
+    let journal = backend
+        .open_journal_shipping(&lock, &State::new(), "apply", "test".into(), Some(ship))
+        .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (state, report) =
+        run_journaled(&ApplyOptions::default(), Some(journal), calls.clone()).await;
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "no provider call without a durable intent"
+    );
+    assert!(state.resources.is_empty());
+    assert_eq!(report.added, 0);
+    assert!(!report.failed.is_empty(), "{report:?}");
+    for (address, error) in &report.failed {
+        assert!(
+            error.contains("state journal") && error.contains("the network is gone"),
+            "{address}: {error}"
+        );
+    }
 }
