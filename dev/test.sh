@@ -15,6 +15,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== services"
 bash dev/services/docker.sh
+# The Docker-host target's router (HAProxy) on 127.0.0.1:8480, runtime API :8481.
+bash dev/services/router.sh
 # The AWS provider's tests talk to moto on loopback, with fake credentials;
 # IMDS is off so nothing ever looks past 127.0.0.1 for credentials or region.
 AWS_ENDPOINT_URL="$(bash dev/services/moto.sh)"

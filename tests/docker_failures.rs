@@ -168,5 +168,13 @@ resource "docker_container" "app" {{
         "the healthcheck's output is shown:\n{}",
         r.all()
     );
+    assert!(
+        !exists("container", &format!("{prefix}-app")),
+        "the unhealthy container is removed"
+    );
+    assert!(
+        s.state()["resources"].get("docker_container.app").is_none(),
+        "and not recorded"
+    );
     s.ok(&["destroy", "-auto-approve"]);
 }

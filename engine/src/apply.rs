@@ -3,6 +3,11 @@
 //! configuration now that its dependencies are known, records its intent in the
 //! journal before calling the provider and its outcome after. A failed node
 //! stops its dependents, not its siblings.
+//!
+//! A create_before_destroy replacement keeps the old object, recorded as
+//! `ADDRESS (deposed)`, until everything that depends on it has been applied
+//! (as Terraform orders it): a route switches to a new container before the
+//! old one goes. When a dependent fails, the old object stays, still serving.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,8 +70,16 @@ enum NodeEnd {
     NotStarted,
 }
 
+/// The old object of a create_before_destroy replacement, deleted once the
+/// walk is over if everything downstream of `address` was applied.
+struct Deposed {
+    address: String,
+    old: Value,
+}
+
 struct Shared {
     stack: Arc<Stack>,
+    deposed: Mutex<Vec<Deposed>>,
     values: Mutex<Values>,
     state: Mutex<State>,
     journal: Option<Journal>,
@@ -129,6 +142,7 @@ pub async fn apply(
 
     let shared = Arc::new(Shared {
         stack,
+        deposed: Mutex::default(),
         values: Mutex::new(values),
         state: Mutex::new(state),
         journal,
@@ -151,6 +165,7 @@ pub async fn apply(
     let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut report = ApplyReport::default();
     let mut blocked = vec![false; n];
+    let mut done = vec![false; n];
 
     let spawn =
         |i: usize, tasks: &mut JoinSet<NodeEnd>, running: &mut HashMap<tokio::task::Id, usize>| {
@@ -188,6 +203,7 @@ pub async fn apply(
         let Some(i) = i else { continue };
         match end {
             NodeEnd::Done => {
+                done[i] = true;
                 match nodes[i].action {
                     Action::Create => report.added += 1,
                     Action::Update => report.changed += 1,
@@ -227,6 +243,24 @@ pub async fn apply(
         }
     }
 
+    let deposed = std::mem::take(&mut *shared.deposed.lock().unwrap_or_else(|p| p.into_inner()));
+    for d in deposed {
+        let Some(i) = nodes.iter().position(|c| c.address == d.address) else {
+            continue;
+        };
+        let downstream_applied = downstream(i, &dependents).all(|j| done[j]);
+        if !downstream_applied || opts.stop.load(Ordering::Acquire) {
+            // What depends on it may still use the old object: it stays
+            // recorded as deposed, and the next apply deletes it.
+            continue;
+        }
+        if let Err(message) = delete_deposed(&shared, &nodes[i], &d.old).await {
+            report
+                .failed
+                .push((format!("{} (deposed)", d.address), message));
+        }
+    }
+
     // Every task has finished; take the results out of the shared cells.
     if let Some(j) = &shared.journal
         && let Err(e) = j.sync().await
@@ -242,6 +276,86 @@ pub async fn apply(
     report.skipped.sort();
     report.interrupted.sort();
     (state, report)
+}
+
+/// Every node downstream of node `i`, each once.
+fn downstream(i: usize, dependents: &[Vec<usize>]) -> impl Iterator<Item = usize> {
+    let mut seen = vec![false; dependents.len()];
+    let mut stack = dependents[i].clone();
+    let mut out = Vec::new();
+    while let Some(d) = stack.pop() {
+        if !std::mem::replace(&mut seen[d], true) {
+            out.push(d);
+            stack.extend(dependents[d].iter().copied());
+        }
+    }
+    out.into_iter()
+}
+
+/// Deletes the old object of a create_before_destroy replacement once the
+/// walk is over, reported as `ADDRESS (deposed)`.
+async fn delete_deposed(
+    shared: &Shared,
+    change: &ResourceChange,
+    old: &Value,
+) -> Result<(), String> {
+    let address = format!("{} (deposed)", change.address);
+    let started = Instant::now();
+    let hooks = &shared.hooks;
+    hooks.applying(&address, Action::Delete);
+    let result = delete_recorded(shared, change, &address, old).await;
+    match &result {
+        Ok(()) => hooks.applied(&address, Action::Delete, started.elapsed(), None),
+        Err(message) => hooks.failed(&address, Action::Delete, started.elapsed(), message),
+    }
+    result
+}
+
+/// Deletes the object recorded at `address` (a deposed one: its address is
+/// not an instance's), journaled; on failure it stays recorded.
+async fn delete_recorded(
+    shared: &Shared,
+    change: &ResourceChange,
+    address: &str,
+    old: &Value,
+) -> Result<(), String> {
+    let rt = shared
+        .stack
+        .registry
+        .get(&change.resource_type)
+        .cloned()
+        .ok_or_else(|| format!("no provider for resource type \"{}\"", change.resource_type))?;
+    let seq = match &shared.journal {
+        Some(j) => Some(
+            j.intent(
+                address,
+                &change.resource_type,
+                &change.provider,
+                Operation::Delete,
+                None,
+            )
+            .await
+            .map_err(|e| format!("recording the intent in the state journal: {e}"))?,
+        ),
+        None => None,
+    };
+    rt.delete(old).await.map_err(|e| {
+        format!(
+            "{}; it is still recorded as \"{address}\" and the next apply deletes it",
+            e.message
+        )
+    })?;
+    shared
+        .state
+        .lock()
+        .map_err(|_| "state lock poisoned".to_owned())?
+        .resources
+        .remove(address);
+    if let (Some(j), Some(seq)) = (&shared.journal, seq) {
+        j.done(seq, address, Outcome::Remove)
+            .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Marks everything downstream of node `i` as not attempted, listing it in `out`.
@@ -339,6 +453,13 @@ fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>>
                         .filter(|&d| nodes[d].action != Action::Delete),
                 );
             }
+            // A deposed object goes after what depended on it moved on.
+            if let Some(base) = c.address.strip_suffix(" (deposed)") {
+                out.extend(nodes.iter().enumerate().filter_map(|(j, other)| {
+                    (other.action != Action::Delete && other.depends_on.iter().any(|d| d == base))
+                        .then_some(j)
+                }));
+            }
             if matches!(c.action, Action::Delete | Action::Replace) {
                 // Delete after whatever depended on this has been deleted.
                 let me = resource_of(&c.address);
@@ -393,6 +514,19 @@ async fn run_node_inner(
     started: Instant,
 ) -> Result<Option<String>, String> {
     let stack = &shared.stack;
+    if change.action == Action::Delete && change.address.ends_with(" (deposed)") {
+        let old = shared
+            .state
+            .lock()
+            .map_err(|_| "state lock poisoned")?
+            .resources
+            .get(&change.address)
+            .map(|inst| state_value(inst).deep_unmark());
+        if let Some(old) = old {
+            delete_recorded(shared, change, &change.address, &old).await?;
+        }
+        return Ok(None);
+    }
     let addr: InstanceAddr = change.address.parse().map_err(|e| format!("{e}"))?;
     // Values are kept by module instance; declarations by static key.
     let rkey = addr.resource.to_string();
@@ -477,20 +611,22 @@ async fn run_node_inner(
                 let new = rt
                     .create(planned_plain.as_ref().unwrap_or(&Value::Null))
                     .await?;
-                if let Some(old) = &prior_plain
-                    && let Err(e) = rt.delete(old).await
-                {
-                    // The replacement exists; the old object must not be forgotten.
+                if let Some(old) = &prior_plain {
+                    // Deleted after the walk, once what depends on it moved on.
                     if let Err(message) = record_deposed(shared, change, old).await {
                         return Err(ProviderError {
                             message,
                             partial: Some(new),
                         });
                     }
-                    crate::progress::report(&format!(
-                        "the old object could not be deleted ({}); it is recorded as \"{} (deposed)\" and the next apply deletes it",
-                        e.message, change.address
-                    ));
+                    shared
+                        .deposed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(Deposed {
+                            address: change.address.clone(),
+                            old: old.clone(),
+                        });
                 }
                 Ok(Some(new))
             }
@@ -563,6 +699,14 @@ async fn run_node_inner(
         }
         Err(e) => {
             let outcome = match (&e.partial, change.action) {
+                // The replacement was half made beside the old object: the
+                // old one stays known (deposed), the new one tainted.
+                (Some(partial), Action::Replace) if create_before_destroy => {
+                    if let Some(old) = &prior_plain {
+                        record_deposed(shared, change, old).await?;
+                    }
+                    Some(Outcome::Put(record(partial.clone(), true)))
+                }
                 // Half made: record it tainted, so the next apply replaces it.
                 (Some(partial), _) => Some(Outcome::Put(record(partial.clone(), true))),
                 // A create whose answer was lost (a timeout, a dropped
@@ -579,6 +723,28 @@ async fn run_node_inner(
                                 keep_pending(shared, change, seq, planned_plain.as_ref())?;
                             }
                             None
+                        }
+                    }
+                }
+                // The replacement's answer never came: if it was made, the
+                // old object is deposed beside it; if not, the old one stays.
+                (None, Action::Replace) if create_before_destroy => {
+                    match rt
+                        .find(planned_plain.as_ref().unwrap_or(&Value::Null))
+                        .await
+                    {
+                        Ok(Some(found)) => {
+                            if let Some(old) = &prior_plain {
+                                record_deposed(shared, change, old).await?;
+                            }
+                            Some(Outcome::Put(record(found, true)))
+                        }
+                        Ok(None) => None,
+                        Err(find) => {
+                            return Err(format!(
+                                "{}; whether the replacement was made is unknown ({}): look for it before the next apply",
+                                e.message, find.message
+                            ));
                         }
                     }
                 }

@@ -1,16 +1,18 @@
 //! Replacement order: delete-then-create by default, create-then-delete with
-//! create_before_destroy. A recording in-memory resource type shows the order.
+//! create_before_destroy, where the old object goes only after what depends
+//! on it moved to the new one (and stays when that fails, or when the new one
+//! could not be made). Recording in-memory resource types show the order.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use dumcel_engine::apply::{ApplyOptions, apply};
+use dumcel_engine::apply::{ApplyOptions, ApplyReport, apply};
 use dumcel_engine::config::SourceMap;
 use dumcel_engine::config::load::load_module;
 use dumcel_engine::hooks::Silent;
 use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan};
-use dumcel_engine::provider::{Provider, ProviderResult, Registry, ResourceType};
+use dumcel_engine::provider::{Provider, ProviderError, ProviderResult, Registry, ResourceType};
 use dumcel_engine::stack::Stack;
 use dumcel_engine::variables::resolve;
 use dumcel_planner::{Attribute, Schema, Value};
@@ -21,6 +23,7 @@ type Log = Arc<Mutex<Vec<String>>>;
 struct Recorded {
     schema: Schema,
     log: Log,
+    fail_updates: bool,
 }
 
 #[async_trait]
@@ -37,12 +40,24 @@ impl ResourceType for Recorded {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
+        if name == "broken" {
+            return Err(ProviderError::new("it would not start"));
+        }
         self.log.lock().unwrap().push(format!("create {name}"));
         let mut m = planned.as_map().cloned().unwrap_or_default();
         m.insert("id".into(), Value::string(name));
         Ok(Value::Map(m))
     }
     async fn update(&self, _: &Value, planned: &Value) -> ProviderResult<Value> {
+        let target = planned
+            .get("target")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        if self.fail_updates {
+            return Err(ProviderError::new("the switch failed"));
+        }
+        self.log.lock().unwrap().push(format!("point at {target}"));
         Ok(planned.clone())
     }
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
@@ -56,7 +71,8 @@ impl ResourceType for Recorded {
     }
 }
 
-struct Rec(Log);
+/// The log, and whether `rec_link` updates fail.
+struct Rec(Log, bool);
 
 #[async_trait]
 impl Provider for Rec {
@@ -67,23 +83,50 @@ impl Provider for Rec {
         let schema = Schema::new()
             .attr("id", Attribute::computed())
             .attr("name", Attribute::required().force_new());
-        vec![(
-            "rec_thing",
-            Arc::new(Recorded {
-                schema,
-                log: self.0.clone(),
-            }),
-        )]
+        let link = Schema::new()
+            .attr("id", Attribute::computed())
+            .attr("name", Attribute::required().force_new())
+            .attr("target", Attribute::required());
+        vec![
+            (
+                "rec_thing",
+                Arc::new(Recorded {
+                    schema,
+                    log: self.0.clone(),
+                    fail_updates: false,
+                }),
+            ),
+            (
+                "rec_link",
+                Arc::new(Recorded {
+                    schema: link,
+                    log: self.0.clone(),
+                    fail_updates: self.1,
+                }),
+            ),
+        ]
     }
 }
 
 async fn run(dir: &std::path::Path, hcl: &str, state: State, log: &Log) -> State {
+    let (state, report) = run_with(dir, hcl, state, log, false).await;
+    assert!(report.failed.is_empty(), "{report:?}");
+    state
+}
+
+async fn run_with(
+    dir: &std::path::Path,
+    hcl: &str,
+    state: State,
+    log: &Log,
+    fail_updates: bool,
+) -> (State, ApplyReport) {
     std::fs::write(dir.join("main.hcl"), hcl).unwrap();
     let mut sources = SourceMap::default();
     let module = load_module(dir, &mut sources).unwrap();
     let vars = resolve(&module, &mut sources, &[], &[], None).unwrap();
     let mut registry = Registry::new();
-    registry.add(Arc::new(Rec(log.clone())));
+    registry.add(Arc::new(Rec(log.clone(), fail_updates)));
     let stack = Arc::new(Stack::new(module, sources, registry, vars, "default").unwrap());
     let (p, values) = plan(
         &stack,
@@ -98,7 +141,7 @@ async fn run(dir: &std::path::Path, hcl: &str, state: State, log: &Log) -> State
         values,
         refreshed: Refreshed::default(),
     };
-    let (state, report) = apply(
+    apply(
         stack,
         planned,
         state,
@@ -106,9 +149,7 @@ async fn run(dir: &std::path::Path, hcl: &str, state: State, log: &Log) -> State
         Arc::new(Silent),
         &ApplyOptions::default(),
     )
-    .await;
-    assert!(report.failed.is_empty(), "{report:?}");
-    state
+    .await
 }
 
 #[tokio::test]
@@ -134,4 +175,69 @@ async fn create_before_destroy_creates_the_replacement_first() {
         );
         assert_eq!(state.resources["rec_thing.x"].attributes["id"], "b");
     }
+}
+
+/// A thing replaced before it is destroyed, and a link that points at it.
+fn linked(name: &str) -> String {
+    format!(
+        r#"resource "rec_thing" "x" {{
+  name = "{name}"
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+resource "rec_link" "l" {{
+  name   = "link"
+  target = rec_thing.x.id
+}}
+"#
+    )
+}
+
+#[tokio::test]
+async fn the_old_object_goes_only_after_its_dependents_moved_to_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::default();
+    let state = run(dir.path(), &linked("a"), State::new(), &log).await;
+    log.lock().unwrap().clear();
+    let state = run(dir.path(), &linked("b"), state, &log).await;
+    assert_eq!(*log.lock().unwrap(), ["create b", "point at b", "delete a"]);
+    assert_eq!(state.resources["rec_link.l"].attributes["target"], "b");
+    assert!(!state.resources.contains_key("rec_thing.x (deposed)"));
+}
+
+#[tokio::test]
+async fn when_a_dependent_fails_the_old_object_stays_deposed_and_the_next_apply_deletes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::default();
+    let state = run(dir.path(), &linked("a"), State::new(), &log).await;
+    log.lock().unwrap().clear();
+    let (state, report) = run_with(dir.path(), &linked("b"), state, &log, true).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].0, "rec_link.l");
+    assert_eq!(*log.lock().unwrap(), ["create b"], "a is not deleted");
+    assert_eq!(
+        state.resources["rec_thing.x (deposed)"].attributes["name"],
+        "a"
+    );
+    assert_eq!(state.resources["rec_link.l"].attributes["target"], "a");
+
+    log.lock().unwrap().clear();
+    let state = run(dir.path(), &linked("b"), state, &log).await;
+    assert_eq!(*log.lock().unwrap(), ["point at b", "delete a"]);
+    assert!(!state.resources.contains_key("rec_thing.x (deposed)"));
+}
+
+#[tokio::test]
+async fn a_replacement_that_could_not_be_made_leaves_the_old_object_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::default();
+    let state = run(dir.path(), &linked("a"), State::new(), &log).await;
+    log.lock().unwrap().clear();
+    let (state, report) = run_with(dir.path(), &linked("broken"), state, &log, false).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.skipped, ["rec_link.l"]);
+    assert!(log.lock().unwrap().is_empty(), "{:?}", log.lock().unwrap());
+    assert_eq!(state.resources["rec_thing.x"].attributes["name"], "a");
+    assert!(!state.resources.contains_key("rec_thing.x (deposed)"));
 }

@@ -100,8 +100,8 @@ pub fn unique(test: &str) -> String {
     )
 }
 
-/// Removes every object whose name starts with the prefix when dropped, so
-/// that a failing test leaves nothing behind for the next run.
+/// Removes every object (and router route) whose name starts with the
+/// prefix when dropped, so that a failing test leaves nothing behind.
 pub struct Cleanup(pub String);
 
 impl Drop for Cleanup {
@@ -115,6 +115,9 @@ impl Drop for Cleanup {
                 "image" => docker(&["rmi", "-f", name]),
                 _ => Ok(String::new()),
             };
+        }
+        for host in routes_of(&self.0) {
+            remove_route(&host);
         }
     }
 }
@@ -192,7 +195,74 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)]) -> Result<Respons
     if !host.starts_with("127.") && !host.starts_with("localhost") {
         return Err(format!("{url}: tests only talk to loopback addresses"));
     }
-    let mut stream = TcpStream::connect(host).map_err(|e| format!("{url}: {e}"))?;
+    exchange(host, host, method, path, headers, url)
+}
+
+/// The router of the Docker-host target and its runtime API, as
+/// dev/services/router.sh starts them.
+pub const ROUTER: &str = "127.0.0.1:8480";
+pub const ROUTER_ADMIN: &str = "127.0.0.1:8481";
+
+/// One command to the router's runtime API, and its answer.
+pub fn router_command(command: &str) -> String {
+    let mut stream = TcpStream::connect(ROUTER_ADMIN)
+        .expect("the router's runtime API answers: start it with dev/services/router.sh");
+    stream
+        .write_all(format!("{command}\n").as_bytes())
+        .expect("send to the router");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the router");
+    answer
+}
+
+/// The path of the router's map, from its list of maps.
+fn router_map() -> Option<String> {
+    router_command("show map")
+        .lines()
+        .filter_map(|l| l.split_once('(')?.1.split_once(')'))
+        .map(|(path, _)| path.to_owned())
+        .find(|path| path.ends_with("/dumcel-hosts.map"))
+}
+
+/// Removes the route of `host` behind dumcel's back, as a person would.
+pub fn remove_route(host: &str) {
+    let map = router_map().expect("the router has its map");
+    let answer = router_command(&format!("del map {map} {host}"));
+    assert_eq!(answer.trim(), "", "{answer}");
+}
+
+/// Hosts the router serves whose name starts with `prefix`.
+fn routes_of(prefix: &str) -> Vec<String> {
+    if TcpStream::connect(ROUTER_ADMIN).is_err() {
+        return Vec::new();
+    }
+    let Some(map) = router_map() else {
+        return Vec::new();
+    };
+    router_command(&format!("show map {map}"))
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|host| host.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// GET `http://<host>/` through the router, as a browser resolving `host`
+/// to it would (a name under `.localhost` is loopback).
+pub fn routed_get(host: &str) -> Result<Response, String> {
+    exchange(ROUTER, host, "GET", "", &[], &format!("http://{host}/"))
+}
+
+/// One request on a new connection to `connect`, with `Host: host`.
+fn exchange(
+    connect: &str,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    url: &str,
+) -> Result<Response, String> {
+    let mut stream = TcpStream::connect(connect).map_err(|e| format!("{url}: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;

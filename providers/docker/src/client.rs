@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 use crate::attrs::{blocks, opt_str};
 use crate::error::DockerError;
 use crate::reference::registry_host;
+use crate::router::{DEFAULT_ADMIN, Router};
 
 /// Where the Docker engine listens when neither the provider nor DOCKER_HOST say.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
@@ -40,6 +41,8 @@ impl std::fmt::Debug for RegistryAuth {
 pub struct Settings {
     pub host: Option<String>,
     pub registry_auth: Vec<RegistryAuth>,
+    /// The router's runtime API (docker_route), `host:port`.
+    pub router: Option<String>,
 }
 
 impl Settings {
@@ -61,9 +64,13 @@ impl Settings {
                 password: field("password")?,
             });
         }
+        let router = opt_str(config, "router")
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
         Ok(Settings {
             host,
             registry_auth,
+            router,
         })
     }
 }
@@ -72,6 +79,7 @@ impl Settings {
 pub struct Shared {
     settings: OnceLock<Settings>,
     client: OnceCell<bollard::Docker>,
+    router: OnceLock<Router>,
 }
 
 impl Shared {
@@ -121,6 +129,23 @@ impl Shared {
             .await
     }
 
+    /// The router's runtime API: the provider's `router`, else
+    /// DUMCEL_ROUTER, else the local default.
+    pub fn router(&self) -> &Router {
+        self.router.get_or_init(|| {
+            let admin = self
+                .settings()
+                .router
+                .or_else(|| {
+                    std::env::var("DUMCEL_ROUTER")
+                        .ok()
+                        .filter(|r| !r.is_empty())
+                })
+                .unwrap_or_else(|| DEFAULT_ADMIN.to_owned());
+            Router::new(&admin)
+        })
+    }
+
     /// Credentials for the registry at `registry` (`host[:port]`), if configured.
     pub fn auth_for(&self, registry: &str) -> Option<RegistryAuth> {
         let settings = self.settings.get()?;
@@ -153,4 +178,15 @@ fn credentials(a: &RegistryAuth) -> DockerCredentials {
         serveraddress: Some(a.registry.clone()),
         ..Default::default()
     }
+}
+
+/// An HTTP client (for registries). reqwest is built without a bundled TLS
+/// crypto provider; this installs ring's, which fails harmlessly when one
+/// is installed already.
+pub fn http_client(timeout: std::time::Duration) -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| e.to_string())
 }

@@ -104,7 +104,9 @@ impl DockerContainer {
                 )
                 .attr(
                     "wait",
-                    Attribute::optional().describe("Wait until the healthcheck passes."),
+                    Attribute::optional().describe(
+                        "Wait until the healthcheck passes; a container that does not is removed.",
+                    ),
                 )
                 .attr(
                     "wait_timeout",
@@ -302,7 +304,26 @@ impl ResourceType for DockerContainer {
                     ))
                 })?;
         }
-        self.start(name, planned).await.map_err(partial)?;
+        match self.start(name, planned).await {
+            Ok(()) => {}
+            // With `wait`, a container that never became healthy is a
+            // rollout that did not happen: it is removed (its logs are in
+            // the error), so a create_before_destroy replacement leaves the
+            // old container in place, still serving.
+            Err(e @ DockerError::Container { .. }) if bool_or(planned, "wait", false) => {
+                let options = RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                };
+                if let Err(remove) = docker.remove_container(&created.id, Some(options)).await {
+                    return Err(partial(DockerError::Invalid(format!(
+                        "{e}\n(removing it failed too: {remove})"
+                    ))));
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(partial(e)),
+        }
         let running = self.is_running(&created.id).await.unwrap_or(true);
         Ok(made(running))
     }

@@ -47,6 +47,9 @@ pub enum DockerError {
 
     #[error("registry {registry}: {message}")]
     Registry { registry: String, message: String },
+
+    #[error("the router at {admin}: {message}")]
+    Router { admin: String, message: String },
 }
 
 impl DockerError {

@@ -24,6 +24,7 @@ impl Images {
         shared.configure(Settings {
             host,
             registry_auth: auth,
+            router: None,
         });
         Images { shared }
     }

@@ -1,9 +1,11 @@
 //! The Docker provider: images built from a context and pushed to registries,
-//! containers, networks and volumes, through the Docker Engine API (bollard).
+//! containers, networks and volumes, through the Docker Engine API (bollard);
+//! and routes from host names to containers on the router (HAProxy's runtime API).
 //!
 //! ```hcl
 //! provider "docker" {
-//!   host = "unix:///var/run/docker.sock"   # default: DOCKER_HOST, then this socket
+//!   host   = "unix:///var/run/docker.sock"   # default: DOCKER_HOST, then this socket
+//!   router = "127.0.0.1:8481"                # default: DUMCEL_ROUTER, then this
 //!   registry_auth {
 //!     address  = "127.0.0.1:5000"
 //!     username = "ci"
@@ -29,6 +31,8 @@ mod push;
 mod reference;
 mod registry_api;
 mod registry_image;
+mod route;
+mod router;
 mod volume;
 
 use std::sync::Arc;
@@ -85,6 +89,12 @@ impl Provider for Docker {
                     "Docker engine address (unix:///..., tcp://host:port); default DOCKER_HOST.",
                 ),
             )
+            .attr(
+                "router",
+                Attribute::optional().describe(
+                    "The router's runtime API for docker_route, host:port (default DUMCEL_ROUTER, else 127.0.0.1:8481).",
+                ),
+            )
             .block(
                 "registry_auth",
                 NestedBlock {
@@ -116,6 +126,7 @@ impl Provider for Docker {
                 "docker_volume",
                 Arc::new(volume::DockerVolume::new(s.clone())),
             ),
+            ("docker_route", Arc::new(route::DockerRoute::new(s.clone()))),
         ]
     }
 

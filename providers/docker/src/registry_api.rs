@@ -13,13 +13,7 @@ use crate::reference::Reference;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn client() -> Result<reqwest::Client, String> {
-    // reqwest is built without a bundled TLS crypto provider; use ring's.
-    // Installing fails harmlessly when one is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())
+    crate::client::http_client(TIMEOUT)
 }
 
 /// Registries on loopback are spoken to over plain HTTP, as Docker itself does.
