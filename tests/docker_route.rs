@@ -7,12 +7,8 @@
 mod common;
 mod docker_support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
 use common::TestStack;
+use docker_support::load::Load;
 use docker_support::{
     Cleanup, app_context, docker, remove_route, require_docker, routed_get, unique,
 };
@@ -55,58 +51,6 @@ resource "docker_route" "web" {{
 }}
 "#
     )
-}
-
-/// What a request loop saw.
-#[derive(Debug, Default)]
-struct Seen {
-    requests: usize,
-    failures: Vec<String>,
-    pages: Vec<String>,
-    per_second: f64,
-}
-
-/// GETs `host` through the router every 25 ms until stopped.
-struct Load {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<Seen>,
-}
-
-impl Load {
-    fn start(host: &str) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let host = host.to_owned();
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut seen = Seen::default();
-            let began = Instant::now();
-            while !flag.load(Ordering::Relaxed) {
-                seen.requests += 1;
-                match routed_get(&host) {
-                    Ok(r) if r.status == 200 => {
-                        let page = r.body.trim().to_owned();
-                        if seen.pages.last() != Some(&page) {
-                            seen.pages.push(page);
-                        }
-                    }
-                    Ok(r) => seen
-                        .failures
-                        .push(format!("{} {}", r.status, r.body.trim())),
-                    Err(e) => seen.failures.push(e),
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            seen.per_second = seen.requests as f64 / began.elapsed().as_secs_f64();
-            seen
-        });
-        Load { stop, thread }
-    }
-
-    fn finish(self) -> Seen {
-        std::thread::sleep(Duration::from_millis(500));
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().expect("the request loop")
-    }
 }
 
 fn page(s: &TestStack, text: &str) {

@@ -2,6 +2,10 @@
 # loopback (dev/demo.sh writes one like it, with names of its own, through
 # dev/pipeline/local.sh). `dumcel-pipeline check --config FILE` validates it.
 
+# ECS behind an ALB, images in ECR, records in DynamoDB (all on moto here);
+# pipeline-docker.hcl deploys to this machine's Docker engine instead.
+target = "ecs"
+
 kafka {
   brokers      = "127.0.0.1:9092"
   group        = "dumcel-pipeline"

@@ -12,8 +12,9 @@
 //!   secret_env     = "DUMCEL_WEBHOOK_SECRET"
 //!   max_body_bytes = 1048576
 //! }
-//! domain            = "apps.example.com"      # preview hosts: <branch>.<project>.<domain>
-//! deployments_table = "dumcel-deployments"
+//! target            = "docker"                # or "ecs"; docker is the default
+//! domain            = "apps.example.com"      # <project>.<domain>, previews <branch>--<project>.<domain>
+//! deployments_table = "dumcel-deployments"    # ecs: DynamoDB; docker keeps records in work_dir
 //! rollout_timeout   = "10m"
 //! registry_endpoint = "127.0.0.1:5000"        # local runs: push here, not to ECR's host
 //! work_dir          = "/var/lib/dumcel-pipeline"
@@ -39,13 +40,26 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Where the pipeline deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Containers on this machine's Docker engine behind the router; images
+    /// in `registry_endpoint`; records in `<work_dir>/deployments.sqlite3`.
+    /// Needs no AWS account.
+    Docker,
+    /// ECS services behind an ALB; images in ECR; records in DynamoDB.
+    Ecs,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub target: Target,
     pub kafka: Kafka,
     pub webhook: Webhook,
     /// The DynamoDB table holding deployment records.
     pub deployments_table: String,
-    /// Preview host names are `<branch>.<project>.<domain>`.
+    /// Production is served at `<project>.<domain>`, a preview at
+    /// `<branch>--<project>.<domain>`.
     pub domain: Option<String>,
     pub rollout_timeout: Duration,
     /// How often a rollout's state is polled.
@@ -104,6 +118,7 @@ pub struct Repository {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    target: Option<String>,
     kafka: Option<RawKafka>,
     webhook: Option<RawWebhook>,
     deployments_table: Option<String>,
@@ -250,6 +265,32 @@ impl Config {
                 ),
             ));
         }
+        let target = match raw.target.as_deref() {
+            None | Some("docker") => Target::Docker,
+            Some("ecs") => Target::Ecs,
+            Some(other) => {
+                return Err(at(
+                    "target",
+                    format!(
+                        "target {other:?}: use \"docker\" (a Docker host, the default) or \"ecs\""
+                    ),
+                ));
+            }
+        };
+        if target == Target::Docker {
+            if raw.registry_endpoint.is_none() {
+                return Err(at(
+                    "",
+                    "target \"docker\" pushes images to a registry: set registry_endpoint (for example \"127.0.0.1:5000\")".into(),
+                ));
+            }
+            if raw.domain.is_none() {
+                return Err(at(
+                    "",
+                    "target \"docker\" serves every environment at a host name: set domain (for example \"localhost\")".into(),
+                ));
+            }
+        }
         let max_in_flight = raw.max_in_flight.unwrap_or(64);
         if max_in_flight == 0 {
             return Err(at("max_in_flight", "max_in_flight must be above 0".into()));
@@ -304,6 +345,13 @@ impl Config {
                 )));
             }
             let previews = r.previews.unwrap_or(false);
+            // A preview's host label is `<slug>--<project>`, at most 63 bytes.
+            if previews && project.len() > 63 - crate::environment::MAX_SLUG - 2 {
+                return Err(bad(format!(
+                    "project {project:?} is too long for preview host names (`<branch>--{project}`): at most {} characters",
+                    63 - crate::environment::MAX_SLUG - 2
+                )));
+            }
             if previews && raw.domain.is_none() {
                 return Err(bad(
                     "previews = true needs a top-level `domain` for the preview host names".into(),
@@ -324,6 +372,7 @@ impl Config {
             );
         }
         Ok(Config {
+            target,
             kafka: Kafka {
                 brokers: kafka.brokers,
                 group: kafka.group.unwrap_or_else(|| "dumcel-pipeline".into()),
@@ -387,6 +436,7 @@ mod tests {
     use super::*;
 
     const GOOD: &str = r#"
+target = "ecs"
 kafka {
   brokers = "127.0.0.1:9092"
 }
@@ -417,7 +467,7 @@ repository "octo/app" {
     fn mistakes_name_the_file_line_and_fix() {
         let e = error(&GOOD.replace("\"deploy\"", "\"../x\""));
         assert!(
-            e.starts_with("d.hcl:6: repository \"octo/app\": stack"),
+            e.starts_with("d.hcl:7: repository \"octo/app\": stack"),
             "{e}"
         );
         let e = error(&GOOD.replace("domain = \"preview.test\"\n", ""));
@@ -450,6 +500,28 @@ repository "octo/app" {
             "previews = true\n  ecr_repository = \"App\"",
         ));
         assert!(e.contains("ecr_repository \"App\""), "{e}");
+    }
+
+    #[test]
+    fn the_docker_target_is_the_default_and_needs_a_registry_and_a_domain() {
+        let docker = GOOD.replace("target = \"ecs\"\n", "");
+        let e = error(&docker);
+        assert!(e.contains("set registry_endpoint"), "{e}");
+        let e = error(&format!(
+            "{}\nregistry_endpoint = \"127.0.0.1:5000\"\n",
+            docker
+                .replace("domain = \"preview.test\"\n", "")
+                .replace("previews = true", "")
+        ));
+        assert!(e.contains("set domain"), "{e}");
+        let c = Config::parse(
+            "d.hcl",
+            &format!("{docker}\nregistry_endpoint = \"127.0.0.1:5000\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.target, Target::Docker);
+        let e = error(&GOOD.replace("\"ecs\"", "\"k8s\""));
+        assert!(e.starts_with("d.hcl:2: target \"k8s\""), "{e}");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Applying the repository's stack with the new image through the engine
-//! (as a library, under the stack's own backend and lock), waiting for every
-//! ECS service in it to roll out with healthy targets, and rolling back to
-//! the last good image when it does not. Also the destroy of a preview
-//! environment whose branch was deleted.
+//! (as a library, under the stack's own backend and lock), making sure it
+//! rolled out, and rolling back to the last good image when it did not.
+//! On a Docker host the apply itself is the rollout: the new container must
+//! pass its health check before the route switches to it. On ECS, every
+//! service in the stack is watched until it runs the new task definition
+//! with healthy targets. Also the destroy of a preview environment whose
+//! branch was deleted.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,9 +15,9 @@ use dumcel_state::State;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::deployments::{Outcome, Record};
 use crate::events::EventKind;
-use crate::pipeline::{Emitter, Ended, fetch, finish};
+use crate::pipeline::{Emitter, Ended, RolloutClients, fetch, finish};
+use crate::records::{Outcome, Record};
 use crate::rollout::{Rollout, Targets, WaitOptions, target_health, wait_for_rollout};
 
 /// How long an apply waits for another run's lock on the same state.
@@ -178,6 +181,30 @@ fn ecs_services(state: &State) -> Vec<EcsService> {
 /// are healthy, all within the configured timeout. The services'
 /// `cluster/name` on success; why not, otherwise.
 async fn rolled_out(emitter: &Emitter<'_>, state: &State) -> Result<Vec<String>, String> {
+    match &emitter.services.rollout {
+        RolloutClients::Docker => Ok(docker_containers(state)),
+        RolloutClients::Ecs { ecs, elbv2 } => ecs_rolled_out(emitter, ecs, elbv2, state).await,
+    }
+}
+
+/// The containers the stack runs, as its state records them.
+fn docker_containers(state: &State) -> Vec<String> {
+    state
+        .resources
+        .iter()
+        .filter(|(address, r)| {
+            r.resource_type == "docker_container" && !address.ends_with(" (deposed)")
+        })
+        .filter_map(|(_, r)| r.attributes.get("name")?.as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn ecs_rolled_out(
+    emitter: &Emitter<'_>,
+    ecs: &aws_sdk_ecs::Client,
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    state: &State,
+) -> Result<Vec<String>, String> {
     let config = &emitter.services.config;
     let deadline = Instant::now() + config.rollout_timeout;
     let mut done = Vec::new();
@@ -187,15 +214,9 @@ async fn rolled_out(emitter: &Emitter<'_>, state: &State) -> Result<Vec<String>,
             poll_interval: config.rollout_poll_interval,
             timeout: deadline.saturating_duration_since(Instant::now()),
         };
-        let rollout = wait_for_rollout(
-            &emitter.services.ecs,
-            &svc.cluster,
-            &svc.name,
-            &svc.task_definition,
-            &opts,
-        )
-        .await
-        .map_err(|e| format!("watching the rollout of {label}: {e}"))?;
+        let rollout = wait_for_rollout(ecs, &svc.cluster, &svc.name, &svc.task_definition, &opts)
+            .await
+            .map_err(|e| format!("watching the rollout of {label}: {e}"))?;
         match rollout {
             Rollout::Completed => {}
             Rollout::Failed { reason } => {
@@ -212,17 +233,22 @@ async fn rolled_out(emitter: &Emitter<'_>, state: &State) -> Result<Vec<String>,
             }
         }
         for tg in &svc.target_groups {
-            healthy_targets(emitter, tg, deadline).await?;
+            healthy_targets(emitter, elbv2, tg, deadline).await?;
         }
         done.push(label);
     }
     Ok(done)
 }
 
-async fn healthy_targets(emitter: &Emitter<'_>, tg: &str, deadline: Instant) -> Result<(), String> {
+async fn healthy_targets(
+    emitter: &Emitter<'_>,
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    tg: &str,
+    deadline: Instant,
+) -> Result<(), String> {
     let config = &emitter.services.config;
     loop {
-        match target_health(&emitter.services.elbv2, tg).await {
+        match target_health(elbv2, tg).await {
             Ok(Targets::Healthy) => return Ok(()),
             // ECS registers a service's tasks itself and does not call a
             // rollout COMPLETED before they pass the health checks; an

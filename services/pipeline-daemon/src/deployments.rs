@@ -1,7 +1,5 @@
-//! Deployment records in DynamoDB: one item per (project, environment,
-//! SHA), written when a push's pipeline starts and updated when it ends.
-//! They make a redelivered push a no-op once it succeeded, and they are
-//! where a rollback finds the last good image.
+//! Deployment records (see [`crate::records`]) in DynamoDB, for the ECS
+//! target: one item per (project, environment, SHA).
 //!
 //! Table layout (created by the worker when missing, on-demand billing):
 //! partition key `environment_key` = `<project>/<environment>`, sort key
@@ -10,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
@@ -17,83 +17,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 
-#[derive(Debug, thiserror::Error)]
-#[error("DynamoDB {operation} on table {table} failed: {message}")]
-pub struct RecordError {
-    operation: &'static str,
-    table: String,
-    message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    InProgress,
-    Succeeded,
-    BuildFailed,
-    DeployFailed,
-    RolledBack,
-    /// A newer push to the environment replaced it before its deploy.
-    Superseded,
-    Destroyed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::InProgress => "in_progress",
-            Outcome::Succeeded => "succeeded",
-            Outcome::BuildFailed => "build_failed",
-            Outcome::DeployFailed => "deploy_failed",
-            Outcome::RolledBack => "rolled_back",
-            Outcome::Superseded => "superseded",
-            Outcome::Destroyed => "destroyed",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Outcome> {
-        [
-            Outcome::InProgress,
-            Outcome::Succeeded,
-            Outcome::BuildFailed,
-            Outcome::DeployFailed,
-            Outcome::RolledBack,
-            Outcome::Superseded,
-            Outcome::Destroyed,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub project: String,
-    pub environment: String,
-    pub sha: String,
-    pub image: String,
-    pub digest: String,
-    pub started_at: String,
-    pub finished_at: String,
-    pub outcome: Outcome,
-    pub reason: String,
-}
-
-impl Record {
-    /// A record for a pipeline starting now.
-    pub fn start(project: &str, environment: &str, sha: &str) -> Record {
-        Record {
-            project: project.to_owned(),
-            environment: environment.to_owned(),
-            sha: sha.to_owned(),
-            image: String::new(),
-            digest: String::new(),
-            started_at: crate::events::now_rfc3339(),
-            finished_at: String::new(),
-            outcome: Outcome::InProgress,
-            reason: String::new(),
-        }
-    }
-}
+use crate::records::{Outcome, Record, RecordError, Records, newest_good};
 
 pub struct Deployments {
     pub client: aws_sdk_dynamodb::Client,
@@ -105,6 +29,10 @@ fn key(project: &str, environment: &str) -> String {
 }
 
 impl Deployments {
+    fn store(&self) -> String {
+        format!("DynamoDB table {}", self.table)
+    }
+
     fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         operation: &'static str,
@@ -116,13 +44,16 @@ impl Deployments {
         };
         RecordError {
             operation,
-            table: self.table.clone(),
+            store: self.store(),
             message,
         }
     }
+}
 
+#[async_trait]
+impl Records for Deployments {
     /// Creates the table if it does not exist.
-    pub async fn ensure_table(&self) -> Result<(), RecordError> {
+    async fn ensure(&self) -> Result<(), RecordError> {
         match self
             .client
             .describe_table()
@@ -142,7 +73,7 @@ impl Deployments {
         };
         let invalid = |e: aws_sdk_dynamodb::error::BuildError| RecordError {
             operation: "CreateTable",
-            table: self.table.clone(),
+            store: self.store(),
             message: e.to_string(),
         };
         let key = |name: &str, kind| {
@@ -186,14 +117,14 @@ impl Deployments {
             .await
             .map_err(|e| RecordError {
                 operation: "DescribeTable (waiting for the new table)",
-                table: self.table.clone(),
+                store: self.store(),
                 message: DisplayErrorContext(&e).to_string(),
             })?;
         Ok(())
     }
 
     /// The record of `sha` in (`project`, `environment`), if any.
-    pub async fn get(
+    async fn get(
         &self,
         project: &str,
         environment: &str,
@@ -216,7 +147,7 @@ impl Deployments {
     }
 
     /// Writes `record` whole (a new pipeline run for its SHA, or its end).
-    pub async fn put(&self, record: &Record) -> Result<(), RecordError> {
+    async fn put(&self, record: &Record) -> Result<(), RecordError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -229,7 +160,7 @@ impl Deployments {
 
     /// The newest succeeded deployment of (`project`, `environment`) other
     /// than `except_sha`: what a rollback returns to.
-    pub async fn last_good(
+    async fn last_good(
         &self,
         project: &str,
         environment: &str,
@@ -245,18 +176,12 @@ impl Deployments {
             .into_paginator()
             .items()
             .send();
-        let mut best: Option<Record> = None;
+        let mut all = Vec::new();
         while let Some(item) = pages.next().await {
             let item = item.map_err(|e| self.error("Query", e))?;
-            let Some(r) = from_item(&item) else { continue };
-            if r.outcome == Outcome::Succeeded
-                && r.sha != except_sha
-                && best.as_ref().is_none_or(|b| r.finished_at > b.finished_at)
-            {
-                best = Some(r);
-            }
+            all.extend(from_item(&item));
         }
-        Ok(best)
+        Ok(newest_good(all, except_sha))
     }
 }
 

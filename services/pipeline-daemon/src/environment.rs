@@ -1,13 +1,14 @@
 //! Which environment a push deploys to. The default branch is `production`,
 //! in the stack's `default` workspace; any other branch of a repository with
 //! previews is `preview-<slug>` in a workspace of that name, served on
-//! `<slug>.<project>.<domain>`.
+//! `<slug>--<project>.<domain>`: one DNS label, so that one wildcard
+//! certificate (`*.<domain>`) covers production and every preview.
 
 use crate::config::{Config, Repository};
 
 /// How long a branch slug may be: a DNS label is at most 63 bytes, and
 /// `preview-<slug>` also names AWS resources with tight limits.
-const MAX_SLUG: usize = 20;
+pub const MAX_SLUG: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {
@@ -16,7 +17,8 @@ pub struct Environment {
     pub name: String,
     /// The engine workspace holding its state.
     pub workspace: String,
-    /// The host name the ALB routes to it, when a domain is configured.
+    /// The host name it is served at (by the router, or the ALB), when a
+    /// domain is configured.
     pub host: Option<String>,
     pub preview: bool,
 }
@@ -28,7 +30,7 @@ pub const PRODUCTION: &str = "production";
 pub fn for_branch(config: &Config, repo: &Repository, branch: &str) -> Option<Environment> {
     let host = |prefix: Option<&str>| {
         config.domain.as_ref().map(|d| match prefix {
-            Some(p) => format!("{p}.{}.{d}", repo.project),
+            Some(p) => format!("{p}--{}.{d}", repo.project),
             None => format!("{}.{d}", repo.project),
         })
     };
@@ -91,6 +93,7 @@ mod tests {
         Config::parse(
             "d.hcl",
             r#"
+target = "ecs"
 kafka { brokers = "127.0.0.1:9092" }
 domain = "apps.test"
 repository "octo/shop" {
@@ -118,7 +121,7 @@ repository "octo/site" {}
         let env = for_branch(&c, &c.repositories["octo/shop"], "fix-login").unwrap();
         assert_eq!(env.name, "preview-fix-login");
         assert_eq!(env.workspace, "preview-fix-login");
-        assert_eq!(env.host.as_deref(), Some("fix-login.shop.apps.test"));
+        assert_eq!(env.host.as_deref(), Some("fix-login--shop.apps.test"));
         assert_eq!(
             for_branch(&c, &c.repositories["octo/site"], "fix-login"),
             None

@@ -126,7 +126,7 @@ mod tests {
     fn job(sha: char, branch: &str) -> Job {
         let config = Config::parse(
             "d.hcl",
-            "kafka { brokers = \"b:1\" }\ndomain = \"t\"\nrepository \"o/shop\" { previews = true }\n",
+            "target = \"ecs\"\nkafka { brokers = \"b:1\" }\ndomain = \"t\"\nrepository \"o/shop\" { previews = true }\n",
         )
         .unwrap();
         let repo = config.repositories["o/shop"].clone();

@@ -13,6 +13,8 @@ pub mod lanes;
 pub mod offsets;
 pub mod pipeline;
 pub mod push;
+pub mod records;
+pub mod records_sqlite;
 pub mod registry;
 pub mod rollout;
 pub mod signature;

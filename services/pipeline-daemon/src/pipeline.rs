@@ -14,21 +14,31 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Repository};
 use crate::deploy;
-use crate::deployments::{Deployments, Outcome, Record};
 use crate::environment::Environment;
 use crate::events::{EVENT_SCHEMA_VERSION, Event, EventKind, EventSink, now_rfc3339};
 use crate::git;
 use crate::push::Push;
+use crate::records::{Outcome, Record, Records};
 use crate::registry::Registry;
 
 /// What the worker's clients and settings are, shared by every pipeline.
 pub struct Services {
     pub config: Arc<Config>,
     pub events: Arc<dyn EventSink>,
-    pub deployments: Deployments,
+    pub deployments: Arc<dyn Records>,
     pub registry: Registry,
-    pub ecs: aws_sdk_ecs::Client,
-    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// The clients a rollout is watched with.
+    pub rollout: RolloutClients,
+}
+
+pub enum RolloutClients {
+    /// On a Docker host the apply itself waits for the new container's
+    /// health check before the route switches: nothing more to watch.
+    Docker,
+    Ecs {
+        ecs: aws_sdk_ecs::Client,
+        elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    },
 }
 
 /// One push, with the repository's configuration and the environment it
@@ -189,7 +199,7 @@ async fn build_and_deploy(
             image: image.clone(),
         })
         .await;
-    let images = Images::new(None, vec![login.auth]);
+    let images = Images::new(None, login.auth.into_iter().collect());
     let built = clock
         .time(until_stopped(
             &mut stop,

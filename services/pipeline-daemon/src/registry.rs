@@ -1,8 +1,10 @@
-//! The image registry: an ECR repository per project (created when missing)
-//! and a push token from ECR's `GetAuthorizationToken`. With
-//! `registry_endpoint` set, images are pushed to that `host[:port]` instead
-//! of the repository's own host (a local registry standing in for ECR's);
-//! the repository and the token still come from the ECR API.
+//! The image registry. On the ECS target: an ECR repository per project
+//! (created when missing) and a push token from ECR's
+//! `GetAuthorizationToken`; with `registry_endpoint` set, images are pushed
+//! to that `host[:port]` instead of the repository's own host (a local
+//! registry standing in for ECR's), the repository and the token still
+//! coming from the ECR API. On the Docker-host target: the registry at
+//! `registry_endpoint`, which makes repositories on first push.
 
 use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata};
 use base64::Engine;
@@ -36,17 +38,39 @@ fn api<E: ProvideErrorMetadata + std::error::Error + 'static>(
 pub struct Login {
     /// `host[:port]/repository`, to be suffixed with `:<sha>`.
     pub repository: String,
-    pub auth: RegistryAuth,
+    /// None for a registry that takes pushes without credentials.
+    pub auth: Option<RegistryAuth>,
 }
 
-pub struct Registry {
+pub enum Registry {
+    Ecr(Ecr),
+    /// A registry at `host[:port]` that takes pushes without credentials.
+    Open {
+        endpoint: String,
+    },
+}
+
+pub struct Ecr {
     pub ecr: aws_sdk_ecr::Client,
     pub endpoint_override: Option<String>,
 }
 
 impl Registry {
-    /// Makes sure `name` exists and gets a token to push to it.
+    /// Where to push `name`'s images, and with what credentials.
     pub async fn login(&self, name: &str) -> Result<Login, RegistryError> {
+        match self {
+            Registry::Ecr(ecr) => ecr.login(name).await,
+            Registry::Open { endpoint } => Ok(Login {
+                repository: format!("{endpoint}/{name}"),
+                auth: None,
+            }),
+        }
+    }
+}
+
+impl Ecr {
+    /// Makes sure `name` exists and gets a token to push to it.
+    async fn login(&self, name: &str) -> Result<Login, RegistryError> {
         let uri = self.repository_uri(name).await?;
         let token = self
             .ecr
@@ -74,11 +98,11 @@ impl Registry {
         };
         Ok(Login {
             repository: format!("{host}/{path}"),
-            auth: RegistryAuth {
+            auth: Some(RegistryAuth {
                 registry: host,
                 username: username.to_owned(),
                 password: password.to_owned(),
-            },
+            }),
         })
     }
 

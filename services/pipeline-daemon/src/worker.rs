@@ -24,15 +24,17 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::config::Target;
 use crate::deployments::Deployments;
 use crate::environment::for_branch;
 use crate::events::EventKind;
 use crate::kafka::{KafkaEvents, PRODUCE_TIMEOUT, ensure_topics, producer};
 use crate::lanes::{Admitted, At, LaneKey, Lanes};
 use crate::offsets::Offsets;
-use crate::pipeline::{self, Emitter, Ended, Job, Services, Stop};
+use crate::pipeline::{self, Emitter, Ended, Job, RolloutClients, Services, Stop};
 use crate::push::Push;
-use crate::registry::Registry;
+use crate::records_sqlite::SqliteRecords;
+use crate::registry::{Ecr, Registry};
 
 /// Bumped on an incompatible change to a dead-letter message.
 pub const DLQ_SCHEMA_VERSION: u32 = 1;
@@ -45,35 +47,60 @@ struct Finished {
     ended: Ended,
 }
 
+/// The clients of the configured target. The Docker-host target needs no
+/// AWS at all: its records are an SQLite file in the work directory.
+async fn services(config: Arc<Config>, producer: FutureProducer) -> Result<Services> {
+    let events = Arc::new(KafkaEvents {
+        producer,
+        topic: config.kafka.events_topic.clone(),
+    });
+    let services = match config.target {
+        Target::Docker => Services {
+            deployments: Arc::new(SqliteRecords::open(
+                &config.work_dir.join("deployments.sqlite3"),
+            )?),
+            registry: Registry::Open {
+                endpoint: config.registry_endpoint.clone().unwrap_or_default(),
+            },
+            rollout: RolloutClients::Docker,
+            events,
+            config,
+        },
+        Target::Ecs => {
+            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            Services {
+                deployments: Arc::new(Deployments {
+                    client: aws_sdk_dynamodb::Client::new(&aws),
+                    table: config.deployments_table.clone(),
+                }),
+                registry: Registry::Ecr(Ecr {
+                    ecr: aws_sdk_ecr::Client::new(&aws),
+                    endpoint_override: config.registry_endpoint.clone(),
+                }),
+                rollout: RolloutClients::Ecs {
+                    ecs: aws_sdk_ecs::Client::new(&aws),
+                    elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&aws),
+                },
+                events,
+                config,
+            }
+        }
+    };
+    services
+        .deployments
+        .ensure()
+        .await
+        .context("the deployment records")?;
+    Ok(services)
+}
+
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<()> {
     let config = Arc::new(config);
     ensure_topics(&config.kafka)
         .await
         .map_err(anyhow::Error::msg)?;
     let producer = producer(&config.kafka).map_err(anyhow::Error::msg)?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let deployments = Deployments {
-        client: aws_sdk_dynamodb::Client::new(&aws),
-        table: config.deployments_table.clone(),
-    };
-    deployments
-        .ensure_table()
-        .await
-        .context("the deployments table")?;
-    let services = Arc::new(Services {
-        config: config.clone(),
-        events: Arc::new(KafkaEvents {
-            producer: producer.clone(),
-            topic: config.kafka.events_topic.clone(),
-        }),
-        deployments,
-        registry: Registry {
-            ecr: aws_sdk_ecr::Client::new(&aws),
-            endpoint_override: config.registry_endpoint.clone(),
-        },
-        ecs: aws_sdk_ecs::Client::new(&aws),
-        elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&aws),
-    });
+    let services = Arc::new(services(config.clone(), producer.clone()).await?);
 
     let mut client = ClientConfig::new();
     client

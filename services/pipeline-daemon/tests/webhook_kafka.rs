@@ -45,6 +45,7 @@ async fn a_signed_push_reaches_the_push_topic() {
     write!(
         f,
         r#"
+target = "ecs"
 kafka {{
   brokers      = "{brokers}"
   push_topic   = "{topic}"

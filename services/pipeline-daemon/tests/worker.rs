@@ -10,25 +10,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::harness::{Harness, REGISTRY, free_port, has, names_for, wait_for_port};
-use dumcel_pipeline::signature::sign;
+use common::harness::{Harness, REGISTRY, deliver, free_port, has, names_for, wait_for_port};
 
 const MINUTES: Duration = Duration::from_secs(240);
-
-async fn deliver(port: u16, secret: &[u8], delivery: &str, body: &[u8]) -> u16 {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/webhook"))
-        .header("x-github-event", "push")
-        .header("x-github-delivery", delivery)
-        .header("x-hub-signature-256", sign(secret, body))
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 /// The digest the local registry holds for `project:tag`.
 async fn registry_digest(project: &str, tag: &str) -> Option<String> {
@@ -245,7 +229,7 @@ async fn a_preview_comes_up_with_its_branch_and_goes_with_it() {
         .filter_map(|c| c.host_header_config())
         .flat_map(|h| h.values().to_vec())
         .collect();
-    assert_eq!(hosts, [format!("feature.{}.apps.test", h.project)]);
+    assert_eq!(hosts, [format!("feature--{}.apps.test", h.project)]);
 
     // The branch is deleted: the preview goes away.
     h.delete_branch("feature");

@@ -46,6 +46,26 @@ pub fn free_port() -> u16 {
         .unwrap()
 }
 
+/// Delivers `body` to the webhook as GitHub would, signed with `secret`;
+/// the HTTP status.
+pub async fn deliver(port: u16, secret: &[u8], delivery: &str, body: &[u8]) -> u16 {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/webhook"))
+        .header("x-github-event", "push")
+        .header("x-github-delivery", delivery)
+        .header(
+            "x-hub-signature-256",
+            dumcel_pipeline::signature::sign(secret, body),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// A daemon process, killed when dropped.
 pub struct Daemon {
     pub child: Child,
@@ -145,9 +165,23 @@ pub struct Harness {
     workers: usize,
 }
 
+/// Where the harness's daemon deploys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// ECS on moto: examples/pipeline/deploy, domain apps.test.
+    Ecs,
+    /// This Docker engine behind the router: examples/pipeline/deploy-docker,
+    /// domain localhost.
+    Docker,
+}
+
 impl Harness {
-    /// `extra` is added to the daemon's configuration (top-level settings).
+    /// On ECS; `extra` is added to the daemon's configuration (top-level settings).
     pub fn new(extra: &str) -> Harness {
+        Harness::on(Target::Ecs, extra)
+    }
+
+    pub fn on(target: Target, extra: &str) -> Harness {
         let brokers = broker();
         let dir = tempfile::tempdir().unwrap();
         let nanos = std::time::SystemTime::now()
@@ -172,7 +206,11 @@ impl Harness {
             .find(|p| Path::new(p).exists())
             .expect("busybox-static (installed by dev/services/docker.sh)");
         std::fs::copy(busybox, work.join("busybox")).unwrap();
-        let stack = std::fs::read_to_string(example("pipeline/deploy/stack.hcl"))
+        let (stack_example, target_name, domain) = match target {
+            Target::Ecs => ("pipeline/deploy/stack.hcl", "ecs", "apps.test"),
+            Target::Docker => ("pipeline/deploy-docker/stack.hcl", "docker", "localhost"),
+        };
+        let stack = std::fs::read_to_string(example(stack_example))
             .unwrap()
             .replace("default = \"shop\"", &format!("default = \"{project}\""));
         std::fs::write(work.join("deploy/stack.hcl"), stack).unwrap();
@@ -189,6 +227,7 @@ impl Harness {
             &config,
             format!(
                 r#"
+target = "{target_name}"
 kafka {{
   brokers      = "{brokers}"
   group        = "{topic}.group"
@@ -196,7 +235,7 @@ kafka {{
   events_topic = "{topic}.events"
   dlq_topic    = "{topic}.dlq"
 }}
-domain                = "apps.test"
+domain                = "{domain}"
 deployments_table     = "{table}"
 rollout_timeout       = "60s"
 rollout_poll_interval = "1s"

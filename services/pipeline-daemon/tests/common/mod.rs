@@ -53,3 +53,14 @@ pub fn branch_push(full_name: &str, branch: &str, sha: &str, clone_url: &str) ->
     push["repository"]["clone_url"] = clone_url.into();
     serde_json::to_vec(&push).unwrap()
 }
+
+/// The delivery GitHub sends when `branch` (last at `sha`) is deleted.
+pub fn branch_deleted(full_name: &str, branch: &str, sha: &str, clone_url: &str) -> Vec<u8> {
+    let mut push: serde_json::Value =
+        serde_json::from_slice(&branch_push(full_name, branch, sha, clone_url)).unwrap();
+    push["before"] = sha.into();
+    push["after"] = "0000000000000000000000000000000000000000".into();
+    push["deleted"] = true.into();
+    push["created"] = false.into();
+    serde_json::to_vec(&push).unwrap()
+}
