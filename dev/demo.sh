@@ -8,10 +8,13 @@
 # (examples/stack.hcl: ECS behind an ALB, ECR, S3, DynamoDB) against moto, an
 # AWS API emulator on loopback (dev/services/moto.sh): apply, a no-op plan, a
 # new image tag rolled out in place, destroy. Last, the pipeline daemon
-# (dev/pipeline/local.sh): a signed GitHub push delivery to its webhook, queued
-# on Kafka (tansu, dev/services/kafka.sh), built, pushed to the local registry
-# standing in for ECR, rolled out on ECS; then a preview branch, up and gone
-# with its branch. Nothing reaches AWS.
+# (dev/pipeline/local.sh): signed GitHub push deliveries to its webhook, queued
+# on Kafka (tansu, dev/services/kafka.sh), built and pushed to the local
+# registry. On this Docker host, behind the router (HAProxy,
+# dev/services/router.sh), each release is fetched at its URL: a new page, a
+# release failing its health check that is never served, a preview at its own
+# URL that is gone with its branch. Then the same on ECS (moto), where nothing
+# serves the app. Nothing reaches AWS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
@@ -89,24 +92,80 @@ echo; echo "A new image tag: a new task definition revision, the service updated
 step apply -auto-approve -var image_tag=v2
 step destroy -auto-approve -var image_tag=v2
 
-echo; echo "Now the pipeline daemon: a git push becomes a deployment."
 brokers="$(bash dev/services/kafka.sh)"
 # shellcheck source=dev/pipeline/local.sh
 . dev/pipeline/local.sh
+# What the worker did, event by event.
+events() { grep "sha=$1" "$PIPELINE_WORK/worker.log" | grep -o 'event=[a-z_"]*' | tr -d '"' | sed 's/^event=/  /'; }
+show() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+fetch() { printf '$ curl %s\n' "$1"; curl -sS -w '  (HTTP %{http_code})\n' "$1"; }
+
+echo; echo "Now the pipeline daemon on this Docker host (its default target): a git push becomes the live site."
+bash dev/services/router.sh
+mkdir "$work/pipeline-docker"
+pipeline_setup "$work/pipeline-docker" "$brokers" 5m docker
+forget_docker_site() {
+  # The demo's containers and routes, whatever happened.
+  docker ps -aq --filter "label=dumcel.project=$PIPELINE_PROJECT" | xargs -r docker rm -f >/dev/null
+}
+trap 'pipeline_stop; forget_docker_site; rm -rf "$work"' EXIT
+pipeline_start "$CARGO_TARGET_DIR/release/dumcel-pipeline"
+site="http://$PIPELINE_PROJECT.localhost:8480/"
+
+sha="$(git -C "$PIPELINE_WORK/app" rev-parse HEAD)"
+show "push to main ($sha): built, pushed to the local registry, run, routed"
+pipeline_deliver main "$sha"
+pipeline_wait "$sha"
+events "$sha"
+fetch "$site"
+sha="$(pipeline_commit main "<h1>Release 2: pushed, and live.</h1>")"
+show "push to main ($sha): the new container must pass its health check, then the route switches"
+pipeline_deliver main "$sha"
+pipeline_wait "$sha"
+events "$sha"
+fetch "$site"
+dockerfile="$(cat "$PIPELINE_WORK/app/Dockerfile")"
+sha="$(pipeline_commit_file main Dockerfile "${dockerfile//\"\/www\"/\"\/bin\"}")"
+show "push to main ($sha): a release that fails its health check (no index page) is never served"
+pipeline_deliver main "$sha"
+pipeline_wait "$sha"
+events "$sha"
+fetch "$site"
+grep "sha=$sha" "$PIPELINE_WORK/worker.log" | grep -q 'event="rolled_back"' || { tail -n 30 "$PIPELINE_WORK/worker.log"; exit 1; }
+sha="$(pipeline_commit_file main Dockerfile "$dockerfile")"
+show "push to main ($sha): fixed"
+pipeline_deliver main "$sha"
+pipeline_wait "$sha"
+fetch "$site"
+preview="$(pipeline_commit feature "<h1>A preview of the next change.</h1>")"
+show "push to branch feature ($preview): a URL of its own"
+pipeline_deliver feature "$preview"
+pipeline_wait "$preview"
+fetch "http://feature--$PIPELINE_PROJECT.localhost:8480/"
+show "branch feature deleted: its URL is gone"
+git -C "$PIPELINE_WORK/app" push --quiet origin :feature
+pipeline_deliver feature "$preview" deleted
+for _ in $(seq 1 300); do
+  grep -q 'event="preview_destroyed"' "$PIPELINE_WORK/worker.log" && break
+  sleep 0.2
+done
+fetch "http://feature--$PIPELINE_PROJECT.localhost:8480/"
+fetch "$site"
+pipeline_stop
+forget_docker_site
+
+echo; echo "Now the same pipeline on ECS (moto): what moto can show of it."
 mkdir "$work/pipeline"
 pipeline_setup "$work/pipeline" "$brokers"
 trap 'pipeline_stop; rm -rf "$work"' EXIT
 pipeline_start "$CARGO_TARGET_DIR/release/dumcel-pipeline"
-# What the worker did, event by event.
-events() { grep "sha=$1" "$work/pipeline/worker.log" | grep -o 'event=[a-z_"]*' | tr -d '"' | sed 's/^event=/  /'; }
-show() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
-sha="$(git -C "$work/pipeline/app" rev-parse HEAD)"
+sha="$(git -C "$PIPELINE_WORK/app" rev-parse HEAD)"
 show "push to main ($sha): webhook -> Kafka -> worker"
 pipeline_deliver main "$sha"
 pipeline_wait "$sha"
 events "$sha"
-grep -q 'event="deploy_succeeded"' "$work/pipeline/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
+grep -q 'event="deploy_succeeded"' "$PIPELINE_WORK/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
 show "ECS now runs:"
 # Asked of ECS with boto3 from moto's venv, not through dumcel.
 aws_image() {
@@ -128,13 +187,13 @@ pipeline_wait "$preview"
 events "$preview"
 aws_image "$PIPELINE_PROJECT-preview-feature"
 show "branch feature deleted: the preview goes away"
-git -C "$work/pipeline/app" push --quiet origin :feature
+git -C "$PIPELINE_WORK/app" push --quiet origin :feature
 pipeline_deliver feature "$preview" deleted
 for _ in $(seq 1 300); do
-  grep -q 'event="preview_destroyed"' "$work/pipeline/worker.log" && break
+  grep -q 'event="preview_destroyed"' "$PIPELINE_WORK/worker.log" && break
   sleep 0.2
 done
 events "$preview" | tail -n 1
-grep -q 'event="preview_destroyed"' "$work/pipeline/worker.log" || { tail -n 30 "$work/pipeline/worker.log"; exit 1; }
+grep -q 'event="preview_destroyed"' "$PIPELINE_WORK/worker.log" || { tail -n 30 "$PIPELINE_WORK/worker.log"; exit 1; }
 pipeline_stop
-echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and a push deployed by the pipeline daemon."
+echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and pushes deployed by the pipeline daemon to this Docker host (live at their URLs) and to ECS on the emulator."

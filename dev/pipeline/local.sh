@@ -2,22 +2,25 @@
 # The pipeline daemon on loopback, for the demo and bench/pipeline.sh. Source
 # it after dev/env.sh, with the services running and AWS_* pointing at moto:
 #
-#   pipeline_setup WORK BROKERS [ROLLOUT_TIMEOUT]
+#   pipeline_setup WORK BROKERS [ROLLOUT_TIMEOUT] [TARGET]
 #       a bare repository WORK/origin.git holding the example app (examples/app
-#       with busybox, and examples/pipeline/deploy) as project
-#       $PIPELINE_PROJECT, a working copy WORK/app, and
+#       with busybox, and its deploy/ stack: examples/pipeline/deploy for
+#       TARGET ecs, the default, or examples/pipeline/deploy-docker for TARGET
+#       docker, served by the router at http://$PIPELINE_PROJECT.localhost:8480/)
+#       as project $PIPELINE_PROJECT, a working copy WORK/app, and
 #       WORK/pipeline.hcl with topics, table and webhook port of its own
 #   pipeline_start DAEMON   starts `DAEMON webhook` and `DAEMON worker`,
 #                           logs in WORK/webhook.log and WORK/worker.log
 #   pipeline_commit BRANCH TEXT   commits TEXT as the page on BRANCH, pushes
 #                                 it, prints the SHA
+#   pipeline_commit_file BRANCH FILE CONTENT   the same for any file
 #   pipeline_deliver BRANCH SHA [deleted]   a signed GitHub push delivery
 #   pipeline_wait SHA       until the worker logs the end of SHA's pipeline
 #   pipeline_stop           SIGTERM to both daemons, waiting for them
 
 pipeline_setup() {
   PIPELINE_WORK="$1"
-  local brokers="$2" timeout="${3:-5m}" root
+  local brokers="$2" timeout="${3:-5m}" target="${4:-ecs}" root stack domain
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   PIPELINE_PROJECT="app$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
   PIPELINE_REPOSITORY="dumcel-demo/$PIPELINE_PROJECT"
@@ -29,8 +32,13 @@ pipeline_setup() {
   git init --quiet -b main "$PIPELINE_WORK/app"
   # Not examples/app/.gitignore: it keeps busybox out of Dumcel's own
   # repository, and this one must commit it.
-  cp -r "$root/examples/app/Dockerfile" "$root/examples/app/www" \
-    "$root/examples/pipeline/deploy" "$PIPELINE_WORK/app/"
+  case "$target" in
+    ecs) stack=deploy domain=apps.test ;;
+    docker) stack=deploy-docker domain=localhost ;;
+    *) echo "pipeline_setup: TARGET is ecs or docker, not $target" >&2; return 1 ;;
+  esac
+  cp -r "$root/examples/app/Dockerfile" "$root/examples/app/www" "$PIPELINE_WORK/app/"
+  cp -r "$root/examples/pipeline/$stack" "$PIPELINE_WORK/app/deploy"
   cp "$(command -v busybox)" "$PIPELINE_WORK/app/busybox"
   sed -i "s/default = \"shop\"/default = \"$PIPELINE_PROJECT\"/" "$PIPELINE_WORK/app/deploy/stack.hcl"
   _pipeline_git add -A
@@ -38,6 +46,7 @@ pipeline_setup() {
   _pipeline_git remote add origin "$PIPELINE_WORK/origin.git"
   _pipeline_git push --quiet origin main
   cat >"$PIPELINE_WORK/pipeline.hcl" <<HCL
+target = "$target"
 kafka {
   brokers      = "$brokers"
   group        = "$topic.workers"
@@ -49,7 +58,7 @@ webhook {
   listen     = "127.0.0.1:$PIPELINE_PORT"
   secret_env = "DUMCEL_WEBHOOK_SECRET"
 }
-domain                = "apps.test"
+domain                = "$domain"
 deployments_table     = "$topic.deployments"
 rollout_timeout       = "$timeout"
 rollout_poll_interval = "1s"
@@ -86,10 +95,14 @@ pipeline_start() {
 }
 
 pipeline_commit() {
-  local branch="$1" text="$2"
+  pipeline_commit_file "$1" www/index.html "$2"
+}
+
+pipeline_commit_file() {
+  local branch="$1" file="$2" content="$3"
   _pipeline_git checkout --quiet -B "$branch"
-  echo "$text" >"$PIPELINE_WORK/app/www/index.html"
-  _pipeline_git commit --quiet -am "$text"
+  printf '%s\n' "$content" >"$PIPELINE_WORK/app/$file"
+  _pipeline_git commit --quiet -am "$file: ${content:0:40}"
   _pipeline_git push --quiet --force origin "$branch"
   _pipeline_git rev-parse HEAD
   _pipeline_git checkout --quiet main

@@ -476,7 +476,7 @@ repository "octo/app" {
         assert!(e.starts_with("d.hcl:"), "{e}");
         let e = error("kafka {\n  brokers = \n}");
         assert!(e.starts_with("d.hcl:"), "{e}");
-        let e = error("kafka {\n  brokers = \"b:1\"\n}\n");
+        let e = error("target = \"ecs\"\nkafka {\n  brokers = \"b:1\"\n}\n");
         assert!(e.contains("no `repository"), "{e}");
         let e = error(&format!("{GOOD}\nrollout_timeout = \"soon\"\n"));
         assert!(e.contains("rollout_timeout \"soon\""), "{e}");
