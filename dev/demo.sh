@@ -99,6 +99,16 @@ brokers="$(bash dev/services/kafka.sh)"
 events() { grep "sha=$1" "$PIPELINE_WORK/worker.log" | grep -o 'event=[a-z_"]*' | tr -d '"' | sed 's/^event=/  /'; }
 show() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 fetch() { printf '$ curl %s\n' "$1"; curl -sS -w '  (HTTP %{http_code})\n' "$1"; }
+# Waits (up to a minute) until the worker logs EVENT.
+wait_event() {
+  local _
+  for _ in $(seq 1 300); do
+    grep -q "event=\"$1\"" "$PIPELINE_WORK/worker.log" && return 0
+    sleep 0.2
+  done
+  tail -n 30 "$PIPELINE_WORK/worker.log" >&2
+  return 1
+}
 
 echo; echo "Now the pipeline daemon on this Docker host (its default target): a git push becomes the live site."
 bash dev/services/router.sh
@@ -145,10 +155,7 @@ fetch "http://feature--$PIPELINE_PROJECT.localhost:8480/"
 show "branch feature deleted: its URL is gone"
 git -C "$PIPELINE_WORK/app" push --quiet origin :feature
 pipeline_deliver feature "$preview" deleted
-for _ in $(seq 1 300); do
-  grep -q 'event="preview_destroyed"' "$PIPELINE_WORK/worker.log" && break
-  sleep 0.2
-done
+wait_event preview_destroyed
 fetch "http://feature--$PIPELINE_PROJECT.localhost:8480/"
 fetch "$site"
 pipeline_stop
@@ -189,11 +196,7 @@ aws_image "$PIPELINE_PROJECT-preview-feature"
 show "branch feature deleted: the preview goes away"
 git -C "$PIPELINE_WORK/app" push --quiet origin :feature
 pipeline_deliver feature "$preview" deleted
-for _ in $(seq 1 300); do
-  grep -q 'event="preview_destroyed"' "$PIPELINE_WORK/worker.log" && break
-  sleep 0.2
-done
+wait_event preview_destroyed
 events "$preview" | tail -n 1
-grep -q 'event="preview_destroyed"' "$PIPELINE_WORK/worker.log" || { tail -n 30 "$PIPELINE_WORK/worker.log"; exit 1; }
 pipeline_stop
 echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and pushes deployed by the pipeline daemon to this Docker host (live at their URLs) and to ECS on the emulator."
