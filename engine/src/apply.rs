@@ -453,8 +453,20 @@ fn node_dependencies(nodes: &[ResourceChange], state: &State) -> Vec<Vec<usize>>
                         .filter(|&d| nodes[d].action != Action::Delete),
                 );
             }
-            // A deposed object goes after what depended on it moved on.
-            if let Some(base) = c.address.strip_suffix(" (deposed)") {
+            // A replacement deposes its old object only once an earlier
+            // deposed one is gone: each address records one.
+            if c.action == Action::Replace
+                && let Some(&j) = index.get(format!("{} (deposed)", c.address).as_str())
+            {
+                out.push(j);
+            }
+            // A deposed object goes after what depended on it moved on
+            // (unless its address is replaced again now: then it goes first).
+            if let Some(base) = c.address.strip_suffix(" (deposed)")
+                && index
+                    .get(base)
+                    .is_none_or(|&b| nodes[b].action != Action::Replace)
+            {
                 out.extend(nodes.iter().enumerate().filter_map(|(j, other)| {
                     (other.action != Action::Delete && other.depends_on.iter().any(|d| d == base))
                         .then_some(j)

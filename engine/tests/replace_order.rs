@@ -241,3 +241,21 @@ async fn a_replacement_that_could_not_be_made_leaves_the_old_object_in_place() {
     assert_eq!(state.resources["rec_thing.x"].attributes["name"], "a");
     assert!(!state.resources.contains_key("rec_thing.x (deposed)"));
 }
+
+#[tokio::test]
+async fn replacing_again_while_an_old_object_is_still_deposed_deletes_that_one_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::default();
+    let state = run(dir.path(), &linked("a"), State::new(), &log).await;
+    let (state, _) = run_with(dir.path(), &linked("b"), state, &log, true).await;
+    assert!(state.resources.contains_key("rec_thing.x (deposed)"));
+    log.lock().unwrap().clear();
+
+    let state = run(dir.path(), &linked("c"), state, &log).await;
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["delete a", "create c", "point at c", "delete b"]
+    );
+    assert!(!state.resources.contains_key("rec_thing.x (deposed)"));
+    assert_eq!(state.resources["rec_link.l"].attributes["target"], "c");
+}

@@ -1,14 +1,16 @@
 # The stack the pipeline applies on every push when it deploys to a Docker
 # host (the daemon's default target), checked in as deploy/stack.hcl next to
 # the app's Dockerfile (examples/app in the demo and the tests). The worker
-# sets three variables: `image` (<registry>/<repository>:<commit SHA>, built
-# on this Docker engine and pushed), `environment` (`production` for the
-# default branch, `preview-<branch>` for others, each in its own workspace)
-# and `host` (the host name the router serves it at).
+# sets these variables (each only if the stack declares it): `image`
+# (<registry>/<repository>:<commit SHA>, built on this Docker engine and
+# pushed), `environment` (`production` for the default branch,
+# `preview-<branch>` for others, each in its own workspace), `host` (the host
+# name the router serves it at) and `rollout_timeout` (the daemon's, in
+# seconds: how long the new container has to become healthy).
 #
 # A release is zero-downtime: the new container starts beside the old one
 # (create_before_destroy; its name follows the image, so the two never
-# clash), must pass its health check within wait_timeout, then the route
+# clash), must pass its health check within the rollout timeout, then the route
 # switches to it, then the old container is removed once drain_timeout has
 # passed. A container that never becomes healthy is removed, its last log
 # lines in the error, and the route never moves: the old one keeps serving.
@@ -30,6 +32,11 @@ variable "environment" {
 variable "host" {
   type    = string
   default = "shop.localhost"
+}
+
+variable "rollout_timeout" {
+  type    = number
+  default = 60
 }
 
 resource "docker_container" "web" {
@@ -54,7 +61,7 @@ resource "docker_container" "web" {
     retries  = 3
   }
   wait         = true
-  wait_timeout = 60
+  wait_timeout = var.rollout_timeout
 
   lifecycle {
     create_before_destroy = true

@@ -120,6 +120,16 @@ async fn apply(
     let mut variables = vec![
         ("image".to_owned(), image.to_owned()),
         ("environment".to_owned(), job.env.name.clone()),
+        // Seconds; a Docker-host stack gives its health wait this long.
+        (
+            "rollout_timeout".to_owned(),
+            emitter
+                .services
+                .config
+                .rollout_timeout
+                .as_secs()
+                .to_string(),
+        ),
     ];
     if let Some(host) = &job.env.host {
         variables.push(("host".to_owned(), host.clone()));

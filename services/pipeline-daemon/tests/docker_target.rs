@@ -233,9 +233,14 @@ async fn every_push_goes_live_without_a_failed_request_and_a_sick_one_never_does
         .unwrap();
     assert_eq!(rolled["to_sha"], shas[2].as_str());
 
-    // Main is fixed: release 3's page again, in a new image.
+    // Main is fixed: release 3's page again, in a new image, switched to
+    // under the request loop too.
+    let load = Load::start(&host);
     let fixed = site.h.commit("main", "Dockerfile", &dockerfile);
     let events = site.push("main", &fixed, false).await;
+    let seen = load.finish();
+    assert!(seen.failures.is_empty(), "{seen:?}");
+    assert!(seen.per_second >= 20.0, "{seen:?}");
     assert_eq!(
         events.last().map(String::as_str),
         Some("deploy_succeeded"),
