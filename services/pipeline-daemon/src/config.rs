@@ -105,8 +105,11 @@ pub struct Repository {
     pub default_branch: String,
     /// Whether pushes to other branches deploy preview environments.
     pub previews: bool,
-    /// Overrides the push's clone URL (a mirror, a local path in tests).
-    pub clone_url: Option<String>,
+    /// Where the worker fetches from: the configured `clone_url` (a mirror,
+    /// GitHub Enterprise, a local path in tests), else GitHub's URL of the
+    /// repository. Never the URL a push message carries: a forged message
+    /// could point the worker, and the repository's token, elsewhere.
+    pub clone_url: String,
     /// Environment variable holding a token for a private repository.
     pub token_env: Option<String>,
     /// The Dockerfile, relative to the repository's root.
@@ -357,6 +360,9 @@ impl Config {
                     "previews = true needs a top-level `domain` for the preview host names".into(),
                 ));
             }
+            let clone_url = r
+                .clone_url
+                .unwrap_or_else(|| format!("https://github.com/{name}.git"));
             repositories.insert(
                 name,
                 Repository {
@@ -364,7 +370,7 @@ impl Config {
                     stack,
                     default_branch: r.default_branch.unwrap_or_else(|| "main".into()),
                     previews,
-                    clone_url: r.clone_url,
+                    clone_url,
                     token_env: r.token_env,
                     dockerfile,
                     ecr_repository,
@@ -522,6 +528,24 @@ repository "octo/app" {
         assert_eq!(c.target, Target::Docker);
         let e = error(&GOOD.replace("\"ecs\"", "\"k8s\""));
         assert!(e.starts_with("d.hcl:2: target \"k8s\""), "{e}");
+    }
+
+    #[test]
+    fn the_clone_url_comes_from_the_configuration_never_from_a_message() {
+        let c = Config::parse("d.hcl", GOOD).unwrap();
+        assert_eq!(
+            c.repositories["octo/app"].clone_url,
+            "https://github.com/octo/app.git"
+        );
+        let c = Config::parse(
+            "d.hcl",
+            &GOOD.replace(
+                "previews = true",
+                "previews = true\n  clone_url = \"/srv/git/app.git\"",
+            ),
+        )
+        .unwrap();
+        assert_eq!(c.repositories["octo/app"].clone_url, "/srv/git/app.git");
     }
 
     #[test]

@@ -273,12 +273,8 @@ pub async fn fetch(job: &Job, rev: &str, checkout: &Path) -> Result<(), String> 
         .as_ref()
         .and_then(|name| std::env::var(name).ok())
         .filter(|t| !t.is_empty());
-    let url = match &job.repo.clone_url {
-        Some(configured) => configured.clone(),
-        None if git::acceptable_push_url(&job.push.clone_url) => job.push.clone_url.clone(),
-        None => return Err(git::GitError::Url(job.push.clone_url.clone()).to_string()),
-    };
-    git::checkout(&url, rev, token.as_deref(), checkout)
+    let url = &job.repo.clone_url;
+    git::checkout(url, rev, token.as_deref(), checkout)
         .await
         .map_err(|e| format!("fetching {rev}: {e}"))?;
     if !checkout.join(&job.repo.stack).is_dir() {
