@@ -23,7 +23,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{Run, TestStack};
-use emulator::{emulator_env, s3, sdk, unique};
+use emulator::{emulator_env, lock_table, s3, sdk, unique};
 
 const BUCKETS: usize = 30;
 const TABLES: usize = 25;
@@ -85,30 +85,7 @@ resource "aws_ecs_cluster" "c" {{
 async fn state_backend(name: &str) {
     let c = sdk().await;
     s3(&c).create_bucket().bucket(name).send().await.unwrap();
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    aws_sdk_dynamodb::Client::new(&c)
-        .create_table()
-        .table_name(format!("{name}-locks"))
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("LockID")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("LockID")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    lock_table(&c, &format!("{name}-locks")).await;
 }
 
 /// Names of every object of this run that exists, asked of each service.

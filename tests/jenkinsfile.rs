@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use emulator::{emulator_env, s3, sdk, unique};
+use emulator::{emulator_env, lock_table, s3, sdk, unique};
 
 const JENKINSFILE: &str = include_str!("../examples/Jenkinsfile");
 
@@ -205,30 +205,7 @@ async fn the_pipeline_plans_and_applies_the_stack_with_state_in_s3() {
     let bucket = format!("{name}-state");
     let table = format!("{name}-locks");
     s3(&c).create_bucket().bucket(&bucket).send().await.unwrap();
-    let ddb = aws_sdk_dynamodb::Client::new(&c);
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    ddb.create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("LockID")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("LockID")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    lock_table(&c, &table).await;
     let mut params = BTreeMap::from([
         ("STACK_NAME", name.clone()),
         ("IMAGE_TAG", "v1".to_owned()),

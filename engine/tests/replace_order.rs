@@ -3,18 +3,16 @@
 //! on it moved to the new one (and stays when that fails, or when the new one
 //! could not be made). Recording in-memory resource types show the order.
 
+mod common;
+
+use common::plan_and_apply;
+
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use dumcel_engine::apply::{ApplyOptions, ApplyReport, apply};
-use dumcel_engine::config::SourceMap;
-use dumcel_engine::config::load::load_module;
-use dumcel_engine::hooks::Silent;
-use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan};
-use dumcel_engine::provider::{Provider, ProviderError, ProviderResult, Registry, ResourceType};
-use dumcel_engine::stack::Stack;
-use dumcel_engine::variables::resolve;
+use dumcel_engine::apply::{ApplyOptions, ApplyReport};
+use dumcel_engine::provider::{Provider, ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 use dumcel_state::State;
 
@@ -122,31 +120,11 @@ async fn run_with(
     fail_updates: bool,
 ) -> (State, ApplyReport) {
     std::fs::write(dir.join("main.hcl"), hcl).unwrap();
-    let mut sources = SourceMap::default();
-    let module = load_module(dir, &mut sources).unwrap();
-    let vars = resolve(&module, &mut sources, &[], &[], None).unwrap();
-    let mut registry = Registry::new();
-    registry.add(Arc::new(Rec(log.clone(), fail_updates)));
-    let stack = Arc::new(Stack::new(module, sources, registry, vars, "default").unwrap());
-    let (p, values) = plan(
-        &stack,
-        &state,
-        &Refreshed::default(),
-        &PlanOptions::default(),
-    )
-    .await
-    .unwrap();
-    let planned = Planned {
-        plan: p,
-        values,
-        refreshed: Refreshed::default(),
-    };
-    apply(
-        stack,
-        planned,
+    plan_and_apply(
+        dir,
+        Arc::new(Rec(log.clone(), fail_updates)),
         state,
         None,
-        Arc::new(Silent),
         &ApplyOptions::default(),
     )
     .await

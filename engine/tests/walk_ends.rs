@@ -4,20 +4,18 @@
 //! in-memory resource type stands in for a provider (this tests the walk,
 //! not a service).
 
+mod common;
+
+use common::plan_and_apply;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use dumcel_engine::apply::{ApplyOptions, ApplyReport, apply};
-use dumcel_engine::config::SourceMap;
-use dumcel_engine::config::load::load_module;
-use dumcel_engine::hooks::Silent;
-use dumcel_engine::plan::{PlanOptions, Planned, Refreshed, plan};
-use dumcel_engine::provider::{Provider, ProviderResult, Registry, ResourceType};
-use dumcel_engine::stack::Stack;
-use dumcel_engine::variables::resolve;
+use dumcel_engine::apply::{ApplyOptions, ApplyReport};
+use dumcel_engine::provider::{Provider, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 use dumcel_state::{Journal, LocalBackend, State};
 
@@ -89,27 +87,14 @@ async fn run_journaled(
 ) -> (State, ApplyReport) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.hcl"), STACK).unwrap();
-    let mut sources = SourceMap::default();
-    let module = load_module(dir.path(), &mut sources).unwrap();
-    let vars = resolve(&module, &mut sources, &[], &[], None).unwrap();
-    let mut registry = Registry::new();
-    registry.add(Arc::new(FragileProvider(calls)));
-    let stack = Arc::new(Stack::new(module, sources, registry, vars, "default").unwrap());
-    let state = State::new();
-    let (p, values) = plan(
-        &stack,
-        &state,
-        &Refreshed::default(),
-        &PlanOptions::default(),
+    plan_and_apply(
+        dir.path(),
+        Arc::new(FragileProvider(calls)),
+        State::new(),
+        journal,
+        opts,
     )
     .await
-    .unwrap();
-    let planned = Planned {
-        plan: p,
-        values,
-        refreshed: Refreshed::default(),
-    };
-    apply(stack, planned, state, journal, Arc::new(Silent), opts).await
 }
 
 #[tokio::test]
