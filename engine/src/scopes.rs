@@ -33,7 +33,7 @@ impl Stack {
         let dir = node
             .map(|n| n.module.dir.clone())
             .unwrap_or_else(|| self.module.dir.clone());
-        let mut scope = Scope::new(&dir);
+        let mut scope = Scope::new(&dir).confined_to(self.confine_files.as_deref());
         let Some(node) = node else { return Ok(scope) };
         let module = &node.module;
         for r in refs {
@@ -164,7 +164,11 @@ impl Stack {
                 eval(&input.expr, &scope).map_err(diag)?
             }
             None => match &decl.default {
-                Some(expr) => eval(expr, &Scope::new(&node.module.dir)).map_err(diag)?,
+                Some(expr) => {
+                    let scope =
+                        Scope::new(&node.module.dir).confined_to(self.confine_files.as_deref());
+                    eval(expr, &scope).map_err(diag)?
+                }
                 None => Value::Null,
             },
         };

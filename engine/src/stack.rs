@@ -59,6 +59,10 @@ pub struct Stack {
     /// The root module's variables.
     pub variables: Map,
     pub workspace: String,
+    /// When set, file functions read only inside this directory. Set by whoever
+    /// runs a stack it does not trust (the pipeline, for a branch), after
+    /// [`Stack::new`]; `None` (as Terraform) otherwise.
+    pub confine_files: Option<std::path::PathBuf>,
     /// Static keys, dependencies first.
     pub order: Vec<String>,
     /// Per static resource key: the static resource keys it depends on,
@@ -379,6 +383,7 @@ impl Stack {
             registry,
             variables,
             workspace: workspace.to_owned(),
+            confine_files: None,
             order,
             resource_deps: HashMap::new(),
             nodes,

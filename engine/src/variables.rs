@@ -40,6 +40,24 @@ pub fn resolve(
     env: &[(String, String)],
     prompt: Option<Prompt<'_>>,
 ) -> Result<Map, Diagnostics> {
+    resolve_confined(module, sources, cli, env, prompt, None)
+}
+
+/// [`resolve`], with file functions (in defaults, validations and variables
+/// files) reading only inside `confine_files` when set: see
+/// [`crate::stack::Stack::confine_files`].
+pub fn resolve_confined(
+    module: &Module,
+    sources: &mut SourceMap,
+    cli: &[CliVar],
+    env: &[(String, String)],
+    prompt: Option<Prompt<'_>>,
+    confine_files: Option<&Path>,
+) -> Result<Map, Diagnostics> {
+    let scope = || Scope::new(&module.dir).confined_to(confine_files);
+    // Values given as text have no file of their own: they are evaluated with
+    // no base directory, as before confinement existed.
+    let text_scope = Scope::default().confined_to(confine_files);
     let mut diags = Diagnostics::new();
     // name -> (value, whether it still needs parsing as HCL)
     let mut given: indexmap::IndexMap<String, (Value, Origin)> = indexmap::IndexMap::new();
@@ -52,7 +70,15 @@ pub fn resolve(
         }
     }
     for file in auto_var_files(&module.dir) {
-        read_var_file(&file, module, sources, &mut given, &mut diags, false);
+        read_var_file(
+            &file,
+            module,
+            sources,
+            &scope(),
+            &mut given,
+            &mut diags,
+            false,
+        );
     }
     for item in cli {
         match item {
@@ -67,9 +93,15 @@ pub fn resolve(
                 }
                 given.insert(name.clone(), (Value::string(value.clone()), Origin::Raw));
             }
-            CliVar::File(path) => {
-                read_var_file(path, module, sources, &mut given, &mut diags, true)
-            }
+            CliVar::File(path) => read_var_file(
+                path,
+                module,
+                sources,
+                &scope(),
+                &mut given,
+                &mut diags,
+                true,
+            ),
         }
     }
 
@@ -78,7 +110,7 @@ pub fn resolve(
     let mut prompt = prompt;
     for (name, decl) in &module.variables {
         let raw = match given.swap_remove(name) {
-            Some((v, Origin::Raw)) => Some(parse_raw(v, &decl.type_constraint)),
+            Some((v, Origin::Raw)) => Some(parse_raw(v, &decl.type_constraint, &text_scope)),
             Some((v, Origin::Parsed)) => Some(Ok(v)),
             None => None,
         };
@@ -93,7 +125,7 @@ pub fn resolve(
                 continue;
             }
             None => match &decl.default {
-                Some(expr) => match eval(expr, &Scope::new(&module.dir)) {
+                Some(expr) => match eval(expr, &scope()) {
                     Ok(v) => v,
                     Err(e) => {
                         diags.push(e.into());
@@ -101,17 +133,19 @@ pub fn resolve(
                     }
                 },
                 None => match prompt.as_mut().and_then(|p| p(decl)) {
-                    Some(text) => match parse_raw(Value::string(text), &decl.type_constraint) {
-                        Ok(v) => v,
-                        Err(msg) => {
-                            diags.push(Diagnostic::error(
-                                format!("Invalid value for variable \"{name}\""),
-                                msg,
-                                Some(decl.span),
-                            ));
-                            continue;
+                    Some(text) => {
+                        match parse_raw(Value::string(text), &decl.type_constraint, &text_scope) {
+                            Ok(v) => v,
+                            Err(msg) => {
+                                diags.push(Diagnostic::error(
+                                    format!("Invalid value for variable \"{name}\""),
+                                    msg,
+                                    Some(decl.span),
+                                ));
+                                continue;
+                            }
                         }
-                    },
+                    }
                     None => {
                         missing.push(decl);
                         continue;
@@ -122,7 +156,7 @@ pub fn resolve(
         match convert(&value, &decl.type_constraint) {
             Ok(v) => {
                 let v = v.mark_if(decl.sensitive);
-                validate(decl, &v, &module.dir, &mut diags);
+                validate(decl, &v, scope(), &mut diags);
                 out.insert(name.clone(), v);
             }
             Err(msg) => diags.push(Diagnostic::error(
@@ -175,6 +209,7 @@ fn read_var_file(
     path: &Path,
     module: &Module,
     sources: &mut SourceMap,
+    scope: &Scope,
     given: &mut indexmap::IndexMap<String, (Value, Origin)>,
     diags: &mut Diagnostics,
     explicit: bool,
@@ -199,7 +234,6 @@ fn read_var_file(
         }
     };
     let lower = Lowerer { file };
-    let scope = Scope::new(&module.dir);
     for s in body.iter() {
         let Structure::Attribute(a) = s else {
             diags.error(
@@ -227,7 +261,7 @@ fn read_var_file(
             }
             continue;
         }
-        match eval(&expr, &scope) {
+        match eval(&expr, scope) {
             Ok(v) => {
                 given.insert(name, (v, Origin::Parsed));
             }
@@ -241,8 +275,9 @@ fn read_var_file(
 }
 
 /// A value given as text (`-var`, environment, prompt): a string for string
-/// and untyped variables, else parsed as an HCL expression.
-fn parse_raw(v: Value, t: &TypeConstraint) -> Result<Value, String> {
+/// and untyped variables, else parsed as an HCL expression (evaluated in
+/// `scope`, which carries the file confinement).
+fn parse_raw(v: Value, t: &TypeConstraint, scope: &Scope) -> Result<Value, String> {
     let Value::String(text) = &v else {
         return Ok(v);
     };
@@ -255,7 +290,7 @@ fn parse_raw(v: Value, t: &TypeConstraint) -> Result<Value, String> {
             let expr = hcl_edit::parser::parse_expr(text)
                 .map_err(|e| format!("{text:?} is not a valid HCL value: {}", e.message()))?;
             let lowered = Lowerer { file: u32::MAX }.expr(&expr);
-            eval(&lowered, &Scope::default()).map_err(|e| format!("{}: {}", e.summary, e.detail))
+            eval(&lowered, scope).map_err(|e| format!("{}: {}", e.summary, e.detail))
         }
     }
 }
@@ -360,8 +395,7 @@ fn convert_at(v: &Value, t: &TypeConstraint, path: &str) -> Result<Value, String
 }
 
 /// Runs a variable's `validation` blocks against its value.
-fn validate(decl: &VariableDecl, value: &Value, dir: &Path, diags: &mut Diagnostics) {
-    let mut scope = Scope::new(dir);
+fn validate(decl: &VariableDecl, value: &Value, mut scope: Scope, diags: &mut Diagnostics) {
     scope.set_attr("var", &decl.name, value.clone());
     for v in &decl.validations {
         match eval(&v.condition, &scope) {

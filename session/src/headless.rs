@@ -14,9 +14,10 @@ use dumcel_engine::configure::configure_providers;
 use dumcel_engine::hooks::Silent;
 use dumcel_engine::plan::PlanOptions;
 use dumcel_engine::stack::Stack;
-use dumcel_engine::variables::{CliVar, resolve};
+use dumcel_engine::variables::{CliVar, resolve_confined};
 use dumcel_state::State;
 
+use crate::sandbox::{self, Sandbox};
 use crate::{
     LockOptions, Recovery, SessionError, base_state_path, open_state, registry, workspace,
 };
@@ -43,6 +44,10 @@ pub struct Request<'a> {
     /// How long to wait for a lock another run holds.
     pub lock_timeout: Duration,
     pub parallelism: usize,
+    /// For a stack from an untrusted branch: what it may not do, checked
+    /// before any state is opened, and the directory its file functions are
+    /// confined to. `None` runs the stack as the CLI would.
+    pub sandbox: Option<Sandbox<'a>>,
 }
 
 /// What an apply (or destroy) that ran to the end did.
@@ -77,30 +82,41 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
     let config = |d: dumcel_engine::config::Diagnostics, sources: &SourceMap| {
         SessionError::Config(d.render_plain(sources))
     };
-    let module = load_module(req.root, &mut sources).map_err(|d| config(d, &sources))?;
+    let loaded = load_module(req.root, &mut sources);
+    if let Some(sb) = &req.sandbox {
+        sandbox::check_stack(sb, req.root, loaded.as_ref().ok(), &sources)
+            .map_err(|d| config(d, &sources))?;
+    }
+    let module = loaded.map_err(|d| config(d, &sources))?;
+    let confine = req.sandbox.as_ref().map(|sb| sb.root);
     let cli: Vec<CliVar> = req
         .variables
         .iter()
         .filter(|(k, _)| module.variables.contains_key(k))
         .map(|(k, v)| CliVar::Pair(k.clone(), v.clone()))
         .collect();
-    let variables =
-        resolve(&module, &mut sources, &cli, &[], None).map_err(|d| config(d, &sources))?;
+    let resolved = resolve_confined(&module, &mut sources, &cli, &[], None, confine);
+    if let Some(sb) = &req.sandbox {
+        // Variables files are read only now: one may be a symlink out.
+        sandbox::check_files(sb, &sources).map_err(|d| config(d, &sources))?;
+    }
+    let variables = resolved.map_err(|d| config(d, &sources))?;
 
     let base = base_state_path(req.state_dir, Some(&module))?;
     if !workspace::exists(&base, req.workspace) {
         workspace::check_name(req.workspace).map_err(SessionError::Backend)?;
         workspace::create(&base, req.workspace)?;
     }
-    let stack = Stack::new(
+    let mut stack = Stack::new(
         module,
         sources.clone(),
         registry(),
         variables,
         req.workspace,
     )
-    .map(Arc::new)
     .map_err(|d| config(d, &sources))?;
+    stack.confine_files = confine.map(Path::to_path_buf);
+    let stack = Arc::new(stack);
 
     let destroy = req.operation == Operation::Destroy;
     let verb = if destroy { "destroy" } else { "apply" };

@@ -11,6 +11,7 @@ mod headless;
 mod locked;
 mod planning;
 mod registry;
+mod sandbox;
 pub mod workspace;
 
 pub use backend::{BackendConfig, backend_config, base_state_path};
@@ -19,3 +20,4 @@ pub use headless::{Applied, Operation, Request, RunError, run};
 pub use locked::{LockOptions, Locked, Recovery, local_backend, lock_and_load, open_state};
 pub use planning::make_plan;
 pub use registry::registry;
+pub use sandbox::{Sandbox, backend_of};

@@ -7,6 +7,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod source;
+mod walk;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use model::*;

@@ -249,6 +249,7 @@ impl Evaluator<'_> {
         }
         let ctx = FuncContext {
             base_dir: &self.scope.base_dir,
+            confine_files: self.scope.confine_files.as_deref(),
         };
         match functions::call(name, values, &ctx) {
             Some(Ok(v)) => Ok(v),

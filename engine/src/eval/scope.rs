@@ -13,6 +13,9 @@ pub struct Scope {
     pub roots: HashMap<String, Value>,
     /// Where relative paths (in `file()` and friends) resolve.
     pub base_dir: PathBuf,
+    /// The only directory file functions may read from, when set: a stack
+    /// from an untrusted branch must not read the worker's files.
+    pub confine_files: Option<PathBuf>,
 }
 
 impl Scope {
@@ -20,7 +23,14 @@ impl Scope {
         Scope {
             roots: HashMap::new(),
             base_dir: base_dir.to_path_buf(),
+            confine_files: None,
         }
+    }
+
+    /// The same scope with file functions confined to `root` (none: unconfined).
+    pub fn confined_to(mut self, root: Option<&Path>) -> Scope {
+        self.confine_files = root.map(Path::to_path_buf);
+        self
     }
 
     pub fn set(&mut self, root: &str, value: Value) {

@@ -4,13 +4,15 @@
 //! Relative paths resolve against [`FuncContext::base_dir`] (the module's
 //! directory); Terraform's `abspath` uses the working directory instead.
 //! `file`-like functions expand a leading `~` like Terraform, and read only
-//! regular files.
+//! regular files. With [`FuncContext::confine_files`] set (a pipeline run of
+//! an untrusted branch) they read only inside that directory: see `confine.rs`.
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::confine::{confine, refuse_home};
 use super::{Args, Arity, Def, FuncContext};
 use dumcel_planner::Value;
 
@@ -44,9 +46,13 @@ fn expand_home(path: &str) -> Result<String, String> {
     Ok(format!("{}{rest}", home.to_string_lossy()))
 }
 
-/// The path `given` names, relative to the module directory.
+/// The path `given` names, relative to the module directory (and, when
+/// confined, the real path inside the confinement root).
 fn resolve(ctx: &FuncContext<'_>, given: &str) -> Result<PathBuf, String> {
-    Ok(ctx.base_dir.join(expand_home(given)?))
+    match ctx.confine_files {
+        Some(root) => confine(root, ctx.base_dir, given),
+        None => Ok(ctx.base_dir.join(expand_home(given)?)),
+    }
 }
 
 /// Reads a regular file named relative to the module directory.
@@ -100,8 +106,12 @@ fn fileexists(a: &mut Args, ctx: &FuncContext<'_>) -> Result<Value, String> {
     }
 }
 
-fn pathexpand(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
-    Ok(Value::String(expand_home(&a.string(0)?)?))
+fn pathexpand(a: &mut Args, ctx: &FuncContext<'_>) -> Result<Value, String> {
+    let given = a.string(0)?;
+    if ctx.confine_files.is_some() {
+        refuse_home(&given)?;
+    }
+    Ok(Value::String(expand_home(&given)?))
 }
 
 fn abspath(a: &mut Args, ctx: &FuncContext<'_>) -> Result<Value, String> {

@@ -15,6 +15,7 @@
 //! here: they need lazy evaluation and belong to the evaluator.
 
 mod collection;
+mod confine;
 mod conversion;
 mod encoding;
 mod filesystem;
@@ -41,6 +42,9 @@ pub struct FuncContext<'a> {
     /// Directory that relative paths resolve against (`file`, `fileexists`,
     /// `abspath`, ...): the directory of the module being evaluated.
     pub base_dir: &'a Path,
+    /// When set, file functions read only regular files inside this
+    /// directory (a pipeline run of an untrusted branch); see `confine.rs`.
+    pub confine_files: Option<&'a Path>,
 }
 
 /// Calls a built-in function. `None` when no function has that name;
@@ -48,6 +52,15 @@ pub struct FuncContext<'a> {
 pub fn call(name: &str, args: Vec<Value>, ctx: &FuncContext<'_>) -> Option<Result<Value, String>> {
     let def = lookup(name)?;
     Some(run(def, args, ctx))
+}
+
+/// Refuses a call of a file function (`file`, `filesha256`, `pathexpand`
+/// ...) whose path argument leads out of [`FuncContext::confine_files`],
+/// without reading anything: a missing file is not an error here. A sandboxed
+/// run checks calls with literal arguments this way before evaluating
+/// anything; other functions, and unconfined contexts, pass.
+pub fn check_confined(name: &str, args: &[Value], ctx: &FuncContext<'_>) -> Result<(), String> {
+    confine::check_call(name, args, ctx)
 }
 
 /// Every function name, sorted.

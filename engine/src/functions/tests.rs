@@ -44,8 +44,15 @@ pub(super) fn map(pairs: &[(&str, Value)]) -> Value {
 
 /// Calls `name` with `base_dir` as the module directory.
 pub(super) fn call_in(dir: &Path, name: &str, args: Vec<Value>) -> Result<Value, String> {
-    call(name, args, &FuncContext { base_dir: dir })
-        .unwrap_or_else(|| panic!("no function named {name}"))
+    call(
+        name,
+        args,
+        &FuncContext {
+            base_dir: dir,
+            confine_files: None,
+        },
+    )
+    .unwrap_or_else(|| panic!("no function named {name}"))
 }
 
 /// The result of a call that must succeed.
@@ -163,6 +170,7 @@ fn names_are_sorted_unique_and_complete() {
 fn unknown_function_is_none() {
     let ctx = FuncContext {
         base_dir: Path::new("."),
+        confine_files: None,
     };
     assert!(call("nosuchfunction", vec![], &ctx).is_none());
     assert!(call("Upper", vec![s("a")], &ctx).is_none());
@@ -370,7 +378,10 @@ proptest! {
     #[test]
     fn no_function_panics(args in prop::collection::vec(arb_value(), 0..4)) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let ctx = FuncContext { base_dir: dir.path() };
+        let ctx = FuncContext {
+            base_dir: dir.path(),
+            confine_files: None,
+        };
         for &name in names() {
             for k in 0..=args.len() {
                 let given = args[..k].to_vec();

@@ -6,22 +6,31 @@
 //! kafka {
 //!   brokers = "127.0.0.1:9092"
 //!   group   = "dumcel-pipeline"
+//!   signing_key_env = "DUMCEL_PUSH_SIGNING_KEY" # webhook signs, workers verify
+//!   partitions      = 6  # of the push topic when the daemon creates it: workers share them
 //! }
 //! webhook {
 //!   listen         = "127.0.0.1:8088"
 //!   secret_env     = "DUMCEL_WEBHOOK_SECRET"
 //!   max_body_bytes = 1048576
+//!   max_connections = 256     # more wait in the listen backlog
+//!   header_timeout  = "10s"   # a client must send its headers within this
+//!   request_timeout = "30s"   # and its whole request within this (408)
+//!   dedup_window    = "24h"   # a delivery id seen within it is not queued again
 //! }
 //! target            = "docker"                # or "ecs"; docker is the default
 //! domain            = "apps.example.com"      # <project>.<domain>, previews <branch>--<project>.<domain>
 //! deployments_table = "dumcel-deployments"    # ecs: DynamoDB; docker keeps records in work_dir
 //! rollout_timeout   = "10m"
+//! lease_ttl         = "30s"                   # how long a dead worker holds an environment
+//! max_attempts      = 3                       # then a push goes to the dead-letter topic
 //! registry_endpoint = "127.0.0.1:5000"        # local runs: push here, not to ECR's host
 //! work_dir          = "/var/lib/dumcel-pipeline"
 //! repository "octo/app" {
 //!   stack          = "deploy"
 //!   default_branch = "main"
 //!   previews       = true
+//!   trust_branch_stacks = false # branches deploy with the default branch's stack
 //! }
 //! ```
 
@@ -72,6 +81,12 @@ pub struct Config {
     pub work_dir: PathBuf,
     /// A partition is paused while this many of its pushes are unfinished.
     pub max_in_flight: usize,
+    /// How long an environment's lease lasts without renewal: how long a
+    /// worker that died blocks the environment before another takes over.
+    pub lease_ttl: Duration,
+    /// How many times a push is started (its worker dying or a transient
+    /// error ending the attempt) before it goes to the dead-letter topic.
+    pub max_attempts: u32,
     pub repositories: BTreeMap<String, Repository>,
 }
 
@@ -82,6 +97,14 @@ pub struct Kafka {
     pub push_topic: String,
     pub events_topic: String,
     pub dlq_topic: String,
+    /// The environment variable holding the key push messages are signed
+    /// with: the webhook and the `dumcel-pipeline` commands sign, workers
+    /// refuse anything unsigned.
+    pub signing_key_env: String,
+    /// How many partitions the push topic gets when the daemon creates it:
+    /// how many workers can share the pushes (each repository's pushes stay
+    /// in one partition, in order).
+    pub partitions: i32,
     /// librdkafka properties for the worker's consumer
     /// (`session.timeout.ms`, `max.poll.interval.ms`, ...).
     pub consumer_properties: BTreeMap<String, String>,
@@ -94,6 +117,11 @@ pub struct Webhook {
     /// itself never sits in the file.
     pub secret_env: String,
     pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub request_timeout: Duration,
+    /// How long a delivery id is remembered (GitHub redelivers with the same id).
+    pub dedup_window: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +144,10 @@ pub struct Repository {
     pub dockerfile: String,
     /// The ECR repository the images go to (created when missing).
     pub ecr_repository: String,
+    /// Whether a branch's own stack deploys its preview. When false (the
+    /// default), previews deploy with the default branch's stack unless a
+    /// person approved the commit (`dumcel-pipeline approve`).
+    pub trust_branch_stacks: bool,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +163,8 @@ struct Raw {
     registry_endpoint: Option<String>,
     work_dir: Option<String>,
     max_in_flight: Option<usize>,
+    lease_ttl: Option<String>,
+    max_attempts: Option<u32>,
     #[serde(default)]
     repository: BTreeMap<String, RawRepository>,
 }
@@ -143,6 +177,8 @@ struct RawKafka {
     push_topic: Option<String>,
     events_topic: Option<String>,
     dlq_topic: Option<String>,
+    signing_key_env: Option<String>,
+    partitions: Option<i32>,
     #[serde(default)]
     consumer_properties: BTreeMap<String, String>,
 }
@@ -153,6 +189,10 @@ struct RawWebhook {
     listen: Option<String>,
     secret_env: Option<String>,
     max_body_bytes: Option<usize>,
+    max_connections: Option<usize>,
+    header_timeout: Option<String>,
+    request_timeout: Option<String>,
+    dedup_window: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +206,7 @@ struct RawRepository {
     token_env: Option<String>,
     dockerfile: Option<String>,
     ecr_repository: Option<String>,
+    trust_branch_stacks: Option<bool>,
 }
 
 impl Config {
@@ -226,6 +267,10 @@ impl Config {
             listen: None,
             secret_env: None,
             max_body_bytes: None,
+            max_connections: None,
+            header_timeout: None,
+            request_timeout: None,
+            dedup_window: None,
         });
         let listen_text = webhook.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
         let listen = listen_text.parse().map_err(|_| {
@@ -256,6 +301,16 @@ impl Config {
             },
         };
         let rollout_timeout = duration("rollout_timeout", raw.rollout_timeout, 600)?;
+        let header_timeout = duration("header_timeout", webhook.header_timeout, 10)?;
+        let request_timeout = duration("request_timeout", webhook.request_timeout, 30)?;
+        let dedup_window = duration("dedup_window", webhook.dedup_window, 24 * 3600)?;
+        let max_connections = webhook.max_connections.unwrap_or(256);
+        if max_connections == 0 {
+            return Err(at(
+                "max_connections",
+                "webhook.max_connections must be above 0".into(),
+            ));
+        }
         let rollout_poll_interval =
             duration("rollout_poll_interval", raw.rollout_poll_interval, 15)?;
         if let Some(endpoint) = &raw.registry_endpoint
@@ -293,6 +348,11 @@ impl Config {
                     "target \"docker\" serves every environment at a host name: set domain (for example \"localhost\")".into(),
                 ));
             }
+        }
+        let lease_ttl = duration("lease_ttl", raw.lease_ttl, 30)?;
+        let max_attempts = raw.max_attempts.unwrap_or(3);
+        if max_attempts == 0 {
+            return Err(at("max_attempts", "max_attempts must be above 0".into()));
         }
         let max_in_flight = raw.max_in_flight.unwrap_or(64);
         if max_in_flight == 0 {
@@ -374,6 +434,7 @@ impl Config {
                     token_env: r.token_env,
                     dockerfile,
                     ecr_repository,
+                    trust_branch_stacks: r.trust_branch_stacks.unwrap_or(false),
                 },
             );
         }
@@ -385,12 +446,26 @@ impl Config {
                 push_topic: kafka.push_topic.unwrap_or_else(|| "dumcel.push".into()),
                 events_topic: kafka.events_topic.unwrap_or_else(|| "dumcel.events".into()),
                 dlq_topic: kafka.dlq_topic.unwrap_or_else(|| "dumcel.push.dlq".into()),
+                partitions: match kafka.partitions {
+                    None => 6,
+                    Some(n) if n > 0 => n,
+                    Some(_) => {
+                        return Err(at("partitions", "kafka.partitions must be above 0".into()));
+                    }
+                },
+                signing_key_env: kafka
+                    .signing_key_env
+                    .unwrap_or_else(|| "DUMCEL_PUSH_SIGNING_KEY".into()),
                 consumer_properties: kafka.consumer_properties,
             },
             webhook: Webhook {
                 listen,
                 secret_env,
                 max_body_bytes,
+                max_connections,
+                header_timeout,
+                request_timeout,
+                dedup_window,
             },
             deployments_table: raw
                 .deployments_table
@@ -401,8 +476,25 @@ impl Config {
             registry_endpoint: raw.registry_endpoint,
             work_dir: PathBuf::from(raw.work_dir.unwrap_or_else(|| ".dumcel-pipeline".into())),
             max_in_flight,
+            lease_ttl,
+            max_attempts,
             repositories,
         })
+    }
+
+    /// The key push messages are signed with, from its environment variable.
+    pub fn signing_key(&self) -> Result<Vec<u8>, String> {
+        match std::env::var(&self.kafka.signing_key_env) {
+            Ok(s) if s.len() >= 16 => Ok(s.into_bytes()),
+            Ok(s) if !s.is_empty() => Err(format!(
+                "the push signing key in {} is too short: use at least 16 random characters (e.g. `openssl rand -hex 32`)",
+                self.kafka.signing_key_env
+            )),
+            _ => Err(format!(
+                "the push signing key is not set: export {} (the same random key for the webhook, the workers and the commands)",
+                self.kafka.signing_key_env
+            )),
+        }
     }
 
     /// The webhook secret from its environment variable.

@@ -7,7 +7,7 @@
 //! with healthy targets. Also the destroy of a preview environment whose
 //! branch was deleted.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use dumcel_session::{Applied, Operation, Request, RunError};
@@ -16,9 +16,11 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::events::EventKind;
-use crate::pipeline::{Emitter, Ended, RolloutClients, fetch, finish};
-use crate::records::{Outcome, Record};
+use crate::pipeline::{Emitter, Ended, RolloutClients, Run};
+use crate::records::Record;
+use crate::retry::transient;
 use crate::rollout::{Rollout, Targets, WaitOptions, target_health, wait_for_rollout};
+use crate::stack_source::StackSource;
 
 /// How long an apply waits for another run's lock on the same state.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(300);
@@ -29,28 +31,42 @@ pub enum Deployed {
     /// The new image did not roll out; the last good one runs again.
     RolledBack {
         reason: String,
+        to: Box<Record>,
     },
     Failed {
         reason: String,
     },
+    /// Nothing was applied: the lease was lost, or could not be confirmed.
+    NotStarted(Ended),
 }
 
-/// Applies the stack with `record.image` and waits for the rollout.
-pub async fn deploy(emitter: &Emitter<'_>, record: &Record, checkout: &Path) -> Deployed {
+/// Applies the stack with `run.record.image` and waits for the rollout;
+/// rolls back to the last good image when it did not roll out.
+pub async fn deploy(run: &mut Run<'_>, stack: &StackSource) -> Deployed {
+    let emitter = &run.emitter;
     let job = emitter.job;
+    let image = run.record.image.clone();
+    // The fence: no apply unless the lease is still this worker's.
+    match run.held.check().await {
+        Ok(()) => {}
+        Err(crate::lease::LeaseError::Lost { .. }) => {
+            return Deployed::NotStarted(Ended::LeaseLost);
+        }
+        Err(e) => return Deployed::NotStarted(Ended::Retry(e.to_string())),
+    }
     emitter
         .emit(EventKind::DeployStarted {
-            image: record.image.clone(),
+            image: image.clone(),
             workspace: job.env.workspace.clone(),
         })
         .await;
-    let reason = match apply(emitter, checkout, &record.image, Operation::Apply).await {
+    let reason = match apply(emitter, stack, &image, Operation::Apply).await {
         Ok(applied) => match rolled_out(emitter, &applied.state).await {
             Ok(services) => {
                 emitter
                     .emit(EventKind::DeploySucceeded {
-                        image: record.image.clone(),
-                        digest: record.digest.clone(),
+                        image,
+                        digest: run.record.digest.clone(),
                         services,
                     })
                     .await;
@@ -65,35 +81,40 @@ pub async fn deploy(emitter: &Emitter<'_>, record: &Record, checkout: &Path) -> 
             reason: reason.clone(),
         })
         .await;
-    roll_back(emitter, record, checkout, reason).await
+    roll_back(run, stack, reason).await
 }
 
-/// Applies the stack again with the last good image.
-async fn roll_back(
-    emitter: &Emitter<'_>,
-    record: &Record,
-    checkout: &Path,
-    reason: String,
-) -> Deployed {
+/// Applies the stack again with the last good image, but only while this
+/// worker still holds the environment: if another worker deployed since,
+/// what runs is theirs and is not rolled back over.
+async fn roll_back(run: &Run<'_>, stack: &StackSource, reason: String) -> Deployed {
+    let emitter = &run.emitter;
+    let record = &run.record;
+    if let Err(e) = run.held.check().await {
+        return Deployed::Failed {
+            reason: format!("{reason}; not rolled back: {e}"),
+        };
+    }
     let records = &emitter.services.deployments;
-    let good = match records
-        .last_good(&record.project, &record.environment, &record.sha)
-        .await
+    let history = match transient("reading the environment's history", || {
+        records.history(&record.project, &record.environment)
+    })
+    .await
     {
-        Ok(Some(good)) => good,
-        Ok(None) => {
-            return Deployed::Failed {
-                reason: format!("{reason}; no earlier good deployment to roll back to"),
-            };
-        }
+        Ok(h) => h,
         Err(e) => {
             return Deployed::Failed {
                 reason: format!("{reason}; cannot look up the last good deployment: {e}"),
             };
         }
     };
+    let Some(good) = crate::records::newest_good(history, &record.sha) else {
+        return Deployed::Failed {
+            reason: format!("{reason}; no earlier good deployment to roll back to"),
+        };
+    };
     tracing::warn!(sha = %record.sha, to = %good.image, %reason, "rolling back");
-    match apply(emitter, checkout, &good.image, Operation::Apply).await {
+    match apply(emitter, stack, &good.image, Operation::Apply).await {
         Ok(_) => {
             emitter
                 .emit(EventKind::RolledBack {
@@ -102,7 +123,10 @@ async fn roll_back(
                     reason: reason.clone(),
                 })
                 .await;
-            Deployed::RolledBack { reason }
+            Deployed::RolledBack {
+                reason,
+                to: Box::new(good),
+            }
         }
         Err(e) => Deployed::Failed {
             reason: format!("{reason}; rolling back to {} failed too: {e}", good.image),
@@ -110,9 +134,21 @@ async fn roll_back(
     }
 }
 
+/// Destroys the environment's resources with `stack`.
+pub async fn destroy(
+    emitter: &Emitter<'_>,
+    stack: &StackSource,
+    image: &str,
+) -> Result<(), String> {
+    apply(emitter, stack, image, Operation::Destroy)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 async fn apply(
     emitter: &Emitter<'_>,
-    checkout: &Path,
+    stack: &StackSource,
     image: &str,
     operation: Operation,
 ) -> Result<Applied, RunError> {
@@ -136,13 +172,14 @@ async fn apply(
     }
     let state_dir = state_dir(&emitter.services.config, &job.repo.project);
     dumcel_session::run(Request {
-        root: &checkout.join(&job.repo.stack),
+        root: &stack.dir,
         state_dir: &state_dir,
         workspace: &job.env.workspace,
         variables,
         operation,
         lock_timeout: LOCK_TIMEOUT,
         parallelism: PARALLELISM,
+        sandbox: Some(stack.sandbox()),
     })
     .await
 }
@@ -286,48 +323,6 @@ async fn healthy_targets(
 /// A cluster's name from its ARN (or the name itself).
 fn short(cluster: &str) -> &str {
     cluster.rsplit('/').next().unwrap_or(cluster)
-}
-
-/// Destroys the preview environment of a deleted branch, with the default
-/// branch's stack (the deleted branch's own commits may be gone).
-pub async fn destroy_preview(emitter: &Emitter<'_>, checkout: &Path) -> Ended {
-    let job = emitter.job;
-    if !job.env.preview {
-        emitter
-            .emit(EventKind::Skipped {
-                reason: "the default branch was deleted; production is left as it is".into(),
-            })
-            .await;
-        return Ended::Skipped;
-    }
-    let mut record = Record::start(&job.repo.project, &job.env.name, &job.push.sha);
-    let rev = format!("refs/heads/{}", job.repo.default_branch);
-    let result = match fetch(job, &rev, checkout).await {
-        Ok(()) => {
-            // Any image will do: nothing is created.
-            let image = format!("{}:{}", job.repo.ecr_repository, job.push.sha);
-            apply(emitter, checkout, &image, Operation::Destroy)
-                .await
-                .map_err(|e| format!("destroying the preview: {e}"))
-        }
-        Err(reason) => Err(reason),
-    };
-    match result {
-        Ok(_) => {
-            emitter.emit(EventKind::PreviewDestroyed).await;
-            finish(emitter, &mut record, Outcome::Destroyed, String::new()).await;
-            Ended::Destroyed
-        }
-        Err(reason) => {
-            emitter
-                .emit(EventKind::DeployFailed {
-                    reason: reason.clone(),
-                })
-                .await;
-            finish(emitter, &mut record, Outcome::DeployFailed, reason).await;
-            Ended::DeployFailed
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,32 +1,61 @@
-//! Deployment records (see [`crate::records`]) in DynamoDB, for the ECS
-//! target: one item per (project, environment, SHA).
+//! The pipeline's records (see [`crate::records`]) in DynamoDB, for the ECS
+//! target.
 //!
 //! Table layout (created by the worker when missing, on-demand billing):
 //! partition key `environment_key` = `<project>/<environment>`, sort key
-//! `sha`; attributes `project`, `environment`, `image`, `digest`,
-//! `started_at`, `finished_at` (RFC 3339), `outcome` and `reason`.
+//! `entry`:
+//! - `environment`: the environment's lease (`lease_owner`,
+//!   `lease_expires_ms`, `lease_token`) and what it serves (`serving_*`);
+//! - `push#<delivery>`: one push's record (`branch`, `sha`, `image`,
+//!   `digest`, `started_at`, `finished_at`, `outcome`, `reason`, `attempts`).
+//!
+//! Approvals live under `environment_key` = `approval/<project>`, entry
+//! `sha#<sha>`. A lease is taken with a conditional UpdateItem that bumps the
+//! token; a record is written in one TransactWriteItems with a condition on
+//! the environment item's token, so no fenced-out worker ever writes.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType,
+    Put, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
 };
 
-use crate::records::{Outcome, Record, RecordError, Records, newest_good};
+use crate::records::{
+    EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving, ServingChange,
+    Written, now_ms,
+};
 
 pub struct Deployments {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
 }
 
-fn key(project: &str, environment: &str) -> String {
+const ENVIRONMENT: &str = "environment";
+
+fn env_key(project: &str, environment: &str) -> String {
     format!("{project}/{environment}")
 }
+
+fn push_entry(delivery: &str) -> String {
+    format!("push#{delivery}")
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+type Item = HashMap<String, AttributeValue>;
 
 impl Deployments {
     fn store(&self) -> String {
@@ -48,12 +77,28 @@ impl Deployments {
             message,
         }
     }
-}
 
-#[async_trait]
-impl Records for Deployments {
-    /// Creates the table if it does not exist.
-    async fn ensure(&self) -> Result<(), RecordError> {
+    fn invalid(
+        &self,
+        operation: &'static str,
+        e: aws_sdk_dynamodb::error::BuildError,
+    ) -> RecordError {
+        RecordError {
+            operation,
+            store: self.store(),
+            message: e.to_string(),
+        }
+    }
+
+    fn env_item_key(&self, project: &str, environment: &str) -> Item {
+        HashMap::from([
+            ("environment_key".into(), s(env_key(project, environment))),
+            ("entry".into(), s(ENVIRONMENT)),
+        ])
+    }
+
+    /// Checks that an existing table has this version's keys.
+    async fn check_keys(&self) -> Result<bool, RecordError> {
         match self
             .client
             .describe_table()
@@ -61,20 +106,43 @@ impl Records for Deployments {
             .send()
             .await
         {
-            Ok(_) => return Ok(()),
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {}
-            Err(e) => return Err(self.error("DescribeTable", e)),
+            Ok(out) => {
+                let keys: Vec<&str> = out
+                    .table()
+                    .map(|t| t.key_schema())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|k| k.attribute_name())
+                    .collect();
+                if keys != ["environment_key", "entry"] {
+                    return Err(RecordError {
+                        operation: "DescribeTable",
+                        store: self.store(),
+                        message: format!(
+                            "the table's keys are {keys:?}, not [\"environment_key\", \"entry\"]: it was made by an earlier version; set `deployments_table` in the daemon configuration to a new table name"
+                        ),
+                    });
+                }
+                Ok(true)
+            }
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+            Err(e) => Err(self.error("DescribeTable", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Records for Deployments {
+    /// Creates the table if it does not exist.
+    async fn ensure(&self) -> Result<(), RecordError> {
+        if self.check_keys().await? {
+            return Ok(());
         }
         let attr = |name: &str| {
             AttributeDefinition::builder()
                 .attribute_name(name)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
-        };
-        let invalid = |e: aws_sdk_dynamodb::error::BuildError| RecordError {
-            operation: "CreateTable",
-            store: self.store(),
-            message: e.to_string(),
         };
         let key = |name: &str, kind| {
             KeySchemaElement::builder()
@@ -88,19 +156,19 @@ impl Records for Deployments {
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
             .set_attribute_definitions(Some(
-                [attr("environment_key"), attr("sha")]
+                [attr("environment_key"), attr("entry")]
                     .into_iter()
                     .collect::<Result<_, _>>()
-                    .map_err(invalid)?,
+                    .map_err(|e| self.invalid("CreateTable", e))?,
             ))
             .set_key_schema(Some(
                 [
                     key("environment_key", KeyType::Hash),
-                    key("sha", KeyType::Range),
+                    key("entry", KeyType::Range),
                 ]
                 .into_iter()
                 .collect::<Result<_, _>>()
-                .map_err(invalid)?,
+                .map_err(|e| self.invalid("CreateTable", e))?,
             ))
             .send()
             .await;
@@ -113,7 +181,7 @@ impl Records for Deployments {
         self.client
             .wait_until_table_exists()
             .table_name(&self.table)
-            .wait(std::time::Duration::from_secs(120))
+            .wait(Duration::from_secs(120))
             .await
             .map_err(|e| RecordError {
                 operation: "DescribeTable (waiting for the new table)",
@@ -123,22 +191,18 @@ impl Records for Deployments {
         Ok(())
     }
 
-    /// The record of `sha` in (`project`, `environment`), if any.
     async fn get(
         &self,
         project: &str,
         environment: &str,
-        sha: &str,
+        delivery: &str,
     ) -> Result<Option<Record>, RecordError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(
-                "environment_key",
-                AttributeValue::S(key(project, environment)),
-            )
-            .key("sha", AttributeValue::S(sha.to_owned()))
+            .key("environment_key", s(env_key(project, environment)))
+            .key("entry", s(push_entry(delivery)))
             .consistent_read(true)
             .send()
             .await
@@ -146,32 +210,216 @@ impl Records for Deployments {
         Ok(out.item().and_then(from_item))
     }
 
-    /// Writes `record` whole (a new pipeline run for its SHA, or its end).
-    async fn put(&self, record: &Record) -> Result<(), RecordError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(record)))
-            .send()
-            .await
-            .map_err(|e| self.error("PutItem", e))?;
-        Ok(())
-    }
-
-    /// The newest succeeded deployment of (`project`, `environment`) other
-    /// than `except_sha`: what a rollback returns to.
-    async fn last_good(
+    async fn acquire(
         &self,
         project: &str,
         environment: &str,
-        except_sha: &str,
-    ) -> Result<Option<Record>, RecordError> {
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, RecordError> {
+        let now = now_ms();
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.env_item_key(project, environment)))
+            .update_expression(
+                "SET lease_owner = :o, lease_expires_ms = :e, #project = :p, #environment = :env, \
+                 lease_token = if_not_exists(lease_token, :zero) + :one",
+            )
+            // Both are DynamoDB reserved words.
+            .expression_attribute_names("#project", "project")
+            .expression_attribute_names("#environment", "environment")
+            .condition_expression(
+                "attribute_not_exists(lease_owner) OR lease_expires_ms < :now OR lease_owner = :o",
+            )
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":e", n(now + ttl.as_millis() as i64))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":p", s(project))
+            .expression_attribute_values(":env", s(environment))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                let token = out
+                    .attributes()
+                    .and_then(|a| a.get("lease_token"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| RecordError {
+                        operation: "UpdateItem",
+                        store: self.store(),
+                        message: "the lease came back without a lease_token".into(),
+                    })?;
+                Ok(Some(Lease {
+                    project: project.to_owned(),
+                    environment: environment.to_owned(),
+                    owner: owner.to_owned(),
+                    token,
+                }))
+            }
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(None),
+            Err(e) => Err(self.error("UpdateItem", e)),
+        }
+    }
+
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, RecordError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.env_item_key(&lease.project, &lease.environment)))
+            .update_expression("SET lease_expires_ms = :e")
+            .condition_expression("lease_owner = :o AND lease_token = :t")
+            .expression_attribute_values(":e", n(now_ms() + ttl.as_millis() as i64))
+            .expression_attribute_values(":o", s(&lease.owner))
+            .expression_attribute_values(":t", n(lease.token))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(self.error("UpdateItem", e)),
+        }
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), RecordError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.env_item_key(&lease.project, &lease.environment)))
+            .update_expression("REMOVE lease_owner SET lease_expires_ms = :zero")
+            .condition_expression("lease_owner = :o AND lease_token = :t")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":o", s(&lease.owner))
+            .expression_attribute_values(":t", n(lease.token))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(self.error("UpdateItem", e)),
+        }
+    }
+
+    async fn write(
+        &self,
+        record: &Record,
+        serving: &ServingChange,
+        lease: &Lease,
+    ) -> Result<Written, RecordError> {
+        let invalid = |e| self.invalid("TransactWriteItems", e);
+        let key = self.env_item_key(&record.project, &record.environment);
+        let fence = "lease_owner = :o AND lease_token = :t";
+        let fence_values = [(":o", s(&lease.owner)), (":t", n(lease.token))];
+        // One transaction may name an item once: the fence is a plain
+        // condition check, or the condition of the update that changes what
+        // the environment serves.
+        let fence_item = match serving {
+            ServingChange::Unchanged => {
+                let mut check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .condition_expression(fence);
+                for (k, v) in fence_values {
+                    check = check.expression_attribute_values(k, v);
+                }
+                TransactWriteItem::builder()
+                    .condition_check(check.build().map_err(invalid)?)
+                    .build()
+            }
+            ServingChange::Now(now) => {
+                let mut update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .update_expression(
+                        "SET serving_delivery = :d, serving_sha = :s, serving_image = :i",
+                    )
+                    .condition_expression(fence)
+                    .expression_attribute_values(":d", s(&now.delivery))
+                    .expression_attribute_values(":s", s(&now.sha))
+                    .expression_attribute_values(":i", s(&now.image));
+                for (k, v) in fence_values {
+                    update = update.expression_attribute_values(k, v);
+                }
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(invalid)?)
+                    .build()
+            }
+            ServingChange::Nothing => {
+                let mut update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .update_expression("REMOVE serving_delivery, serving_sha, serving_image")
+                    .condition_expression(fence);
+                for (k, v) in fence_values {
+                    update = update.expression_attribute_values(k, v);
+                }
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(invalid)?)
+                    .build()
+            }
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression("attribute_not_exists(#entry) OR outcome = :running")
+            .expression_attribute_names("#entry", "entry")
+            .expression_attribute_values(":running", s(Outcome::InProgress.as_str()))
+            .build()
+            .map_err(invalid)?;
+        let sent = self
+            .client
+            .transact_write_items()
+            .transact_items(fence_item)
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Written::Written),
+            Err(e) => {
+                let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                    e.as_service_error()
+                else {
+                    return Err(self.error("TransactWriteItems", e));
+                };
+                let failed = |i: usize| {
+                    cancel
+                        .cancellation_reasons()
+                        .get(i)
+                        .and_then(|r| r.code())
+                        .is_some_and(|c| c == "ConditionalCheckFailed")
+                };
+                if failed(0) {
+                    return Ok(Written::Fenced);
+                }
+                if failed(1) {
+                    let existing = self
+                        .get(&record.project, &record.environment, &record.delivery)
+                        .await?;
+                    return Ok(Written::AlreadyFinal(
+                        existing.map_or(Outcome::Skipped, |r| r.outcome),
+                    ));
+                }
+                Err(self.error("TransactWriteItems", e))
+            }
+        }
+    }
+
+    async fn history(&self, project: &str, environment: &str) -> Result<Vec<Record>, RecordError> {
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("environment_key = :k")
-            .expression_attribute_values(":k", AttributeValue::S(key(project, environment)))
+            .key_condition_expression("environment_key = :k AND begins_with(#entry, :push)")
+            .expression_attribute_names("#entry", "entry")
+            .expression_attribute_values(":k", s(env_key(project, environment)))
+            .expression_attribute_values(":push", s("push#"))
             .consistent_read(true)
             .into_paginator()
             .items()
@@ -181,43 +429,128 @@ impl Records for Deployments {
             let item = item.map_err(|e| self.error("Query", e))?;
             all.extend(from_item(&item));
         }
-        Ok(newest_good(all, except_sha))
+        Ok(all)
+    }
+
+    async fn environments(&self) -> Result<Vec<EnvironmentStatus>, RecordError> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("#entry = :e")
+            .expression_attribute_names("#entry", "entry")
+            .expression_attribute_values(":e", s(ENVIRONMENT))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut all = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| self.error("Scan", e))?;
+            all.extend(environment_from_item(&item));
+        }
+        all.sort_by(|a, b| (&a.project, &a.environment).cmp(&(&b.project, &b.environment)));
+        Ok(all)
+    }
+
+    async fn approve(&self, project: &str, sha: &str, by: &str) -> Result<(), RecordError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("environment_key", s(format!("approval/{project}")))
+            .item("entry", s(format!("sha#{sha}")))
+            .item("approved_by", s(by))
+            .item("approved_at", s(crate::events::now_rfc3339()))
+            .send()
+            .await
+            .map_err(|e| self.error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn approved(&self, project: &str, sha: &str) -> Result<bool, RecordError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("environment_key", s(format!("approval/{project}")))
+            .key("entry", s(format!("sha#{sha}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.error("GetItem", e))?;
+        Ok(out.item().is_some())
     }
 }
 
-fn to_item(r: &Record) -> HashMap<String, AttributeValue> {
-    let s = |v: &str| AttributeValue::S(v.to_owned());
+fn to_item(r: &Record) -> Item {
     HashMap::from([
         (
             "environment_key".to_owned(),
-            s(&key(&r.project, &r.environment)),
+            s(env_key(&r.project, &r.environment)),
         ),
-        ("sha".to_owned(), s(&r.sha)),
+        ("entry".to_owned(), s(push_entry(&r.delivery))),
         ("project".to_owned(), s(&r.project)),
         ("environment".to_owned(), s(&r.environment)),
+        ("delivery".to_owned(), s(&r.delivery)),
+        ("branch".to_owned(), s(&r.branch)),
+        ("sha".to_owned(), s(&r.sha)),
         ("image".to_owned(), s(&r.image)),
         ("digest".to_owned(), s(&r.digest)),
         ("started_at".to_owned(), s(&r.started_at)),
         ("finished_at".to_owned(), s(&r.finished_at)),
         ("outcome".to_owned(), s(r.outcome.as_str())),
         ("reason".to_owned(), s(&r.reason)),
+        ("attempts".to_owned(), n(r.attempts)),
     ])
+}
+
+fn text(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 /// An item read back; `None` when it is not one of ours (a missing or
 /// mistyped attribute), never a panic.
-fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Record> {
-    let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+fn from_item(item: &Item) -> Option<Record> {
+    let t = |name: &str| text(item, name);
     Some(Record {
-        project: s("project")?,
-        environment: s("environment")?,
-        sha: s("sha")?,
-        image: s("image").unwrap_or_default(),
-        digest: s("digest").unwrap_or_default(),
-        started_at: s("started_at").unwrap_or_default(),
-        finished_at: s("finished_at").unwrap_or_default(),
-        outcome: Outcome::parse(&s("outcome")?)?,
-        reason: s("reason").unwrap_or_default(),
+        project: t("project")?,
+        environment: t("environment")?,
+        delivery: t("delivery")?,
+        branch: t("branch").unwrap_or_default(),
+        sha: t("sha")?,
+        image: t("image").unwrap_or_default(),
+        digest: t("digest").unwrap_or_default(),
+        started_at: t("started_at").unwrap_or_default(),
+        finished_at: t("finished_at").unwrap_or_default(),
+        outcome: Outcome::parse(&t("outcome")?)?,
+        reason: t("reason").unwrap_or_default(),
+        attempts: number(item, "attempts").unwrap_or(0),
+    })
+}
+
+fn environment_from_item(item: &Item) -> Option<EnvironmentStatus> {
+    let t = |name: &str| text(item, name);
+    let serving = match (t("serving_delivery"), t("serving_sha"), t("serving_image")) {
+        (Some(delivery), Some(sha), Some(image)) => Some(Serving {
+            delivery,
+            sha,
+            image,
+        }),
+        _ => None,
+    };
+    Some(EnvironmentStatus {
+        project: t("project")?,
+        environment: t("environment")?,
+        lease_owner: t("lease_owner"),
+        lease_expires_ms: number(item, "lease_expires_ms").unwrap_or(0),
+        token: number(item, "lease_token").unwrap_or(0),
+        serving,
     })
 }
 
@@ -228,21 +561,40 @@ mod tests {
     #[test]
     fn records_survive_the_round_trip_and_foreign_items_are_skipped() {
         let r = Record {
-            project: "shop".into(),
-            environment: "production".into(),
-            sha: "a".repeat(40),
             image: "127.0.0.1:5000/shop:aaa".into(),
             digest: "sha256:00".into(),
-            started_at: "2026-11-23T10:00:00Z".into(),
             finished_at: "2026-11-23T10:01:00Z".into(),
             outcome: Outcome::Succeeded,
-            reason: String::new(),
+            attempts: 2,
+            ..Record::start("shop", "production", "d-1", "main", &"a".repeat(40))
         };
         assert_eq!(from_item(&to_item(&r)), Some(r.clone()));
         let mut odd = to_item(&r);
-        odd.insert("outcome".into(), AttributeValue::N("1".into()));
+        odd.insert("outcome".into(), n(1));
         assert_eq!(from_item(&odd), None);
         odd.remove("project");
         assert_eq!(from_item(&odd), None);
+    }
+
+    /// The same contract as the SQLite store, against DynamoDB's API (moto
+    /// on loopback, started by dev/test.sh): conditional writes and
+    /// transactions are what make the fences hold.
+    #[tokio::test]
+    async fn the_dynamodb_store_keeps_the_records_contract() {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            endpoint.starts_with("http://127."),
+            "AWS_ENDPOINT_URL must point at moto on loopback (dev/test.sh sets it): {endpoint:?}"
+        );
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let store = Deployments {
+            client: aws_sdk_dynamodb::Client::new(&aws),
+            table: format!("records-contract-{nanos}"),
+        };
+        crate::records::contract::leases_fence_and_records_only_move_forward(&store).await;
     }
 }

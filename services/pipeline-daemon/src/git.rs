@@ -62,14 +62,43 @@ pub async fn checkout(
         "checkout",
     )
     .await
+    .map(drop)
 }
 
+/// The commit `branch` of `url` points at now; `None` when the branch does
+/// not exist. What a push's intent is checked against: a push deploys only
+/// while its branch still points at it, so a late or replayed push never
+/// replaces a newer one, and a force-push back to an older commit does.
+pub async fn head(
+    url: &str,
+    branch: &str,
+    token: Option<&str>,
+) -> Result<Option<String>, GitError> {
+    if url.starts_with('-') || branch.starts_with('-') {
+        return Err(GitError::Url(url.to_owned()));
+    }
+    let refname = format!("refs/heads/{branch}");
+    let out = git(
+        Path::new("."),
+        &["ls-remote", "--heads", "--", url, &refname],
+        token,
+        "ls-remote",
+    )
+    .await?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(_, name)| *name == refname)
+        .map(|(sha, _)| sha.to_ascii_lowercase()))
+}
+
+/// Runs git in `dir`; what it printed on stdout.
 async fn git(
     dir: &Path,
     args: &[&str],
     token: Option<&str>,
     step: &'static str,
-) -> Result<(), GitError> {
+) -> Result<String, GitError> {
     let mut cmd = tokio::process::Command::new("git");
     cmd.arg("-C")
         .arg(dir)
@@ -90,7 +119,7 @@ async fn git(
     }
     let out = cmd.output().await.map_err(GitError::Spawn)?;
     if out.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     let mut message = String::from_utf8_lossy(&out.stderr).trim().to_owned();
     if let Some(token) = token.filter(|t| !t.is_empty()) {

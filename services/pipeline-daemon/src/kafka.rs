@@ -9,10 +9,12 @@ use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::config::Kafka;
 use crate::events::{Event, EventSink};
+use crate::push::{Push, SIGNATURE_HEADER};
 use crate::webhook::PushSink;
 
 /// How long a produce may wait for the broker before the delivery is refused
@@ -37,10 +39,15 @@ pub async fn ensure_topics(kafka: &Kafka) -> Result<(), String> {
         .set("bootstrap.servers", &kafka.brokers)
         .create()
         .map_err(|e| format!("Kafka admin client for {}: {e}", kafka.brokers))?;
-    let topics: Vec<NewTopic> = [&kafka.push_topic, &kafka.events_topic, &kafka.dlq_topic]
-        .into_iter()
-        .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)))
-        .collect();
+    let topics = [
+        NewTopic::new(
+            &kafka.push_topic,
+            kafka.partitions,
+            TopicReplication::Fixed(1),
+        ),
+        NewTopic::new(&kafka.events_topic, 1, TopicReplication::Fixed(1)),
+        NewTopic::new(&kafka.dlq_topic, 1, TopicReplication::Fixed(1)),
+    ];
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin
         .create_topics(&topics, &opts)
@@ -63,16 +70,29 @@ pub struct KafkaSink {
 
 #[async_trait::async_trait]
 impl PushSink for KafkaSink {
-    async fn send(&self, key: &str, payload: Vec<u8>) -> Result<(), String> {
+    async fn send(&self, key: &str, payload: Vec<u8>, signature: String) -> Result<(), String> {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: SIGNATURE_HEADER,
+            value: Some(&signature),
+        });
         self.producer
             .send(
-                FutureRecord::to(&self.topic).key(key).payload(&payload),
+                FutureRecord::to(&self.topic)
+                    .key(key)
+                    .payload(&payload)
+                    .headers(headers),
                 PRODUCE_TIMEOUT,
             )
             .await
             .map(|_| ())
             .map_err(|(e, _)| e.to_string())
     }
+}
+
+/// Signs `push` with `key` and queues it, as the webhook would.
+pub async fn queue(sink: &KafkaSink, push: &Push, key: &[u8]) -> Result<(), String> {
+    let (payload, signature) = push.signed_message(key);
+    sink.send(&push.repository, payload, signature).await
 }
 
 /// The worker's events: the events topic, keyed by project. A lost event is

@@ -2,6 +2,7 @@
 //! webhook receiver and queued on Kafka; workers build, push and roll out.
 //! See the README's "Pipeline daemon" section.
 
+pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod deployments;
@@ -9,14 +10,19 @@ pub mod environment;
 pub mod events;
 pub mod git;
 pub mod kafka;
+pub mod lane;
 pub mod lanes;
+pub mod lease;
 pub mod offsets;
 pub mod pipeline;
 pub mod push;
 pub mod records;
 pub mod records_sqlite;
 pub mod registry;
+pub mod retry;
 pub mod rollout;
 pub mod signature;
+pub mod stack_source;
 pub mod webhook;
+pub mod webhook_server;
 pub mod worker;

@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 use dumcel_pipeline::config::Config;
 use dumcel_pipeline::kafka::{KafkaSink, ensure_topics, producer};
-use dumcel_pipeline::webhook;
+use dumcel_pipeline::webhook::{self, Receiver, Seen};
+use dumcel_pipeline::webhook_server::{self, Limits};
+use dumcel_pipeline::{commands, worker};
 
 #[derive(Parser)]
 #[command(name = "dumcel-pipeline", version, about = "Dumcel's deploy pipeline")]
@@ -33,6 +35,43 @@ enum Command {
     Check {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+    },
+    /// Show every environment: what it serves, its last push, who holds it.
+    Status {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only this project's environments.
+        project: Option<String>,
+    },
+    /// Run an environment again on an image it ran before (by default the
+    /// last good one before what it serves now).
+    Rollback {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        project: String,
+        environment: String,
+        /// The commit to return to (a prefix of its SHA will do).
+        #[arg(long, value_name = "SHA")]
+        to: Option<String>,
+    },
+    /// Build and deploy again the commit the environment's branch points at.
+    Redeploy {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        project: String,
+        environment: String,
+    },
+    /// Let one commit's own stack deploy its preview (branch stacks are not
+    /// trusted otherwise).
+    Approve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        project: String,
+        /// The full SHA of the commit whose stack you read.
+        sha: String,
+        /// Who approves (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -76,25 +115,90 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Worker { config } => {
             let c = Config::load(&config)?;
-            dumcel_pipeline::worker::run(c, shutdown()).await
+            worker::run(c, shutdown()).await
         }
         Command::Webhook { config } => {
             let c = Config::load(&config)?;
             let secret = c.webhook_secret().map_err(anyhow::Error::msg)?;
+            let signing_key = c.signing_key().map_err(anyhow::Error::msg)?;
             ensure_topics(&c.kafka).await.map_err(anyhow::Error::msg)?;
             let sink = KafkaSink {
                 producer: producer(&c.kafka).map_err(anyhow::Error::msg)?,
                 topic: c.kafka.push_topic.clone(),
             };
-            let app = webhook::router(secret, c.webhook.max_body_bytes, Arc::new(sink));
+            let receiver = Receiver {
+                secret,
+                signing_key,
+                sink: Arc::new(sink),
+                seen: std::sync::Mutex::new(Seen::new(c.webhook.dedup_window, 100_000)),
+            };
+            let app = webhook::router(receiver, c.webhook.max_body_bytes);
             let listener = tokio::net::TcpListener::bind(c.webhook.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", c.webhook.listen))?;
             tracing::info!("webhook listening on {}", listener.local_addr()?);
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown())
+            let limits = Limits {
+                max_connections: c.webhook.max_connections,
+                header_timeout: c.webhook.header_timeout,
+                request_timeout: c.webhook.request_timeout,
+            };
+            webhook_server::serve(listener, app, &limits, shutdown())
                 .await
                 .context("webhook server")?;
+            Ok(())
+        }
+        Command::Status { config, project } => {
+            let c = Config::load(&config)?;
+            let records = worker::records(&c).await?;
+            print!(
+                "{}",
+                commands::status(records.as_ref(), project.as_deref()).await?
+            );
+            Ok(())
+        }
+        Command::Rollback {
+            config,
+            project,
+            environment,
+            to,
+        } => {
+            let c = Config::load(&config)?;
+            let records = worker::records(&c).await?;
+            print!(
+                "{}",
+                commands::rollback(&c, records.as_ref(), &project, &environment, to.as_deref())
+                    .await?
+            );
+            Ok(())
+        }
+        Command::Redeploy {
+            config,
+            project,
+            environment,
+        } => {
+            let c = Config::load(&config)?;
+            let records = worker::records(&c).await?;
+            print!(
+                "{}",
+                commands::redeploy(&c, records.as_ref(), &project, &environment).await?
+            );
+            Ok(())
+        }
+        Command::Approve {
+            config,
+            project,
+            sha,
+            by,
+        } => {
+            let c = Config::load(&config)?;
+            let records = worker::records(&c).await?;
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            print!(
+                "{}",
+                commands::approve(&c, records.as_ref(), &project, &sha, &by).await?
+            );
             Ok(())
         }
     }

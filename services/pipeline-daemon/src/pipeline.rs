@@ -1,25 +1,29 @@
-//! One push's pipeline: check it was not deployed already, fetch the commit,
-//! build the image tagged with the SHA, push it, then deploy (see
-//! [`crate::deploy`]). Every step is an event; the deployment record is
-//! written at the start and at the end. Until the deploy starts, a newer
-//! push to the same environment (or a shutdown) stops the pipeline between
-//! or during steps; once the stack is being applied it always runs to its
-//! end, so nothing is left half-applied.
+//! One push's pipeline, run by its lane under the environment's lease (see
+//! [`crate::lane`]): check the push has not ended already and that its
+//! branch still points at it, count the attempt, fetch the commit, build the
+//! image tagged with the SHA, push it, then deploy (see [`crate::deploy`]).
+//! Every step is an event; every record write is fenced by the lease. Until
+//! the deploy starts, a newer push to the same environment (or a shutdown)
+//! stops the pipeline between or during steps; once the stack is being
+//! applied it always runs to its end, so nothing is left half-applied.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dumcel_provider_docker::{DockerError, Images};
 use tokio::sync::watch;
 
 use crate::config::{Config, Repository};
-use crate::deploy;
+use crate::deploy::{self, Deployed};
 use crate::environment::Environment;
 use crate::events::{EVENT_SCHEMA_VERSION, Event, EventKind, EventSink, now_rfc3339};
 use crate::git;
-use crate::push::Push;
-use crate::records::{Outcome, Record, Records};
+use crate::lease::Held;
+use crate::push::{Action, Push};
+use crate::records::{Outcome, Record, Records, Serving, ServingChange, Written};
 use crate::registry::Registry;
+use crate::retry::transient;
+use crate::stack_source::StackSource;
 
 /// What the worker's clients and settings are, shared by every pipeline.
 pub struct Services {
@@ -29,6 +33,8 @@ pub struct Services {
     pub registry: Registry,
     /// The clients a rollout is watched with.
     pub rollout: RolloutClients,
+    /// This worker's name in leases: `host:pid:random`.
+    pub owner: String,
 }
 
 pub enum RolloutClients {
@@ -61,7 +67,8 @@ pub enum Stop {
     Superseded {
         by_sha: String,
     },
-    /// The worker is shutting down: the push is left for the next run.
+    /// The worker is shutting down, or its partition moved to another
+    /// worker: the push is left for whoever reads it next.
     Shutdown,
 }
 
@@ -69,20 +76,30 @@ pub enum Stop {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
     Deployed,
+    /// A duplicate of a push that had ended.
     Skipped,
     Superseded,
     BuildFailed,
     DeployFailed,
     RolledBack,
     Destroyed,
-    /// Stopped for a shutdown: not finished, its offset must not be committed.
+    /// Stopped for a shutdown or a revoked partition: not finished, its
+    /// offset must not be committed.
     Abandoned,
+    /// This attempt failed on something that may pass (the record store,
+    /// git, the registry): the lane tries the push again.
+    Retry(String),
+    /// The lease was lost: another worker has the environment now.
+    LeaseLost,
+    /// Started `max_attempts` times without ending: recorded as failed and
+    /// sent to the dead-letter topic with the reason.
+    GaveUp(String),
 }
 
 impl Ended {
     /// Whether the push is done with (its offset may be committed).
     pub fn is_final(&self) -> bool {
-        *self != Ended::Abandoned
+        !matches!(self, Ended::Abandoned | Ended::Retry(_) | Ended::LeaseLost)
     }
 }
 
@@ -116,21 +133,155 @@ impl Emitter<'_> {
     }
 }
 
-/// Runs `job` to its end. `stop` is watched until the deploy starts.
-pub async fn run(services: &Services, job: &Job, stop: watch::Receiver<Stop>) -> Ended {
+/// A pipeline in progress: its job, its lease and its record.
+pub struct Run<'a> {
+    pub emitter: Emitter<'a>,
+    pub held: &'a Held,
+    pub record: Record,
+}
+
+impl Run<'_> {
+    /// Writes the record (and what the environment serves) under the lease,
+    /// retrying a store that fails for a while. `Err` is how the pipeline
+    /// must end when the write could not be made.
+    pub async fn write(&mut self, serving: ServingChange) -> Result<(), Ended> {
+        let records = &self.emitter.services.deployments;
+        let (record, lease) = (&self.record, &self.held.lease);
+        match transient("writing the push's record", || {
+            records.write(record, &serving, lease)
+        })
+        .await
+        {
+            Ok(Written::Written) => Ok(()),
+            Ok(Written::Fenced) => Err(Ended::LeaseLost),
+            Ok(Written::AlreadyFinal(outcome)) => {
+                tracing::warn!(delivery = %record.delivery, outcome = outcome.as_str(), "the push had already ended elsewhere");
+                Err(Ended::Skipped)
+            }
+            Err(e) => Err(Ended::Retry(e.to_string())),
+        }
+    }
+
+    /// Ends the push with `outcome`: the record's last write.
+    pub async fn finish(
+        &mut self,
+        outcome: Outcome,
+        reason: String,
+        serving: ServingChange,
+        ended: Ended,
+    ) -> Ended {
+        self.record.outcome = outcome;
+        self.record.reason = reason;
+        self.record.finished_at = now_rfc3339();
+        match self.write(serving).await {
+            Ok(()) => ended,
+            Err(other) => other,
+        }
+    }
+
+    /// The pipeline could not go on: says so and records it.
+    async fn failed(&mut self, reason: String) -> Ended {
+        self.emitter
+            .emit(EventKind::DeployFailed {
+                reason: reason.clone(),
+            })
+            .await;
+        self.finish(
+            Outcome::DeployFailed,
+            reason,
+            ServingChange::Unchanged,
+            Ended::DeployFailed,
+        )
+        .await
+    }
+}
+
+/// Runs `job` to its end under `held`. `stop` is watched until the deploy
+/// starts.
+pub async fn run(
+    services: &Services,
+    job: &Job,
+    stop: watch::Receiver<Stop>,
+    held: &Held,
+) -> Ended {
     let emitter = Emitter { services, job };
+    let records = &services.deployments;
+    let (project, env) = (&job.repo.project, &job.env.name);
+    let existing = match transient("reading the push's record", || {
+        records.get(project, env, &job.push.delivery)
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return Ended::Retry(e.to_string()),
+    };
+    let attempts = match &existing {
+        Some(r) if r.outcome.is_final() => {
+            emitter
+                .emit(EventKind::Skipped {
+                    reason: format!(
+                        "push {} was handled before: {} at {}",
+                        job.push.delivery,
+                        r.outcome.as_str(),
+                        r.finished_at
+                    ),
+                })
+                .await;
+            return Ended::Skipped;
+        }
+        Some(r) => r.attempts,
+        None => 0,
+    };
+    let mut run = Run {
+        emitter,
+        held,
+        record: Record {
+            attempts: attempts + 1,
+            ..Record::start(
+                project,
+                env,
+                &job.push.delivery,
+                &job.push.branch,
+                &job.push.sha,
+            )
+        },
+    };
+    if attempts >= services.config.max_attempts {
+        let reason = format!(
+            "gave up after {attempts} attempts: each one ended without an outcome (the worker died, or the record store, git or the registry kept failing)"
+        );
+        run.emitter
+            .emit(EventKind::DeployFailed {
+                reason: reason.clone(),
+            })
+            .await;
+        run.record.attempts = attempts;
+        return run
+            .finish(
+                Outcome::DeployFailed,
+                reason.clone(),
+                ServingChange::Unchanged,
+                Ended::GaveUp(reason),
+            )
+            .await;
+    }
+    // The attempt is counted before the work: a push that kills its worker
+    // each time still reaches max_attempts.
+    if let Err(ended) = run.write(ServingChange::Unchanged).await {
+        return ended;
+    }
     let checkout = services
         .config
         .work_dir
         .join("checkouts")
-        .join(&job.repo.project)
-        .join(&job.env.name)
-        .join(&job.push.sha);
+        .join(project)
+        .join(env)
+        .join(&job.push.delivery);
     let _ = tokio::fs::remove_dir_all(&checkout).await;
-    let ended = if job.push.deleted {
-        deploy::destroy_preview(&emitter, &checkout).await
-    } else {
-        build_and_deploy(&emitter, &checkout, stop).await
+    let ended = match (&job.push.action, job.push.deleted) {
+        (Action::Rollback, _) => roll_back_on_request(&mut run, &checkout).await,
+        (Action::Push, true) => destroy_preview(&mut run, &checkout).await,
+        (Action::Push, false) => build_and_deploy(&mut run, &checkout, stop).await,
     };
     if let Err(e) = tokio::fs::remove_dir_all(&checkout).await
         && e.kind() != std::io::ErrorKind::NotFound
@@ -140,61 +291,76 @@ pub async fn run(services: &Services, job: &Job, stop: watch::Receiver<Stop>) ->
     ended
 }
 
+/// Whether the push is still what its branch wants: `Err` with how the
+/// pipeline ends when the branch has moved on (or the check failed).
+async fn still_wanted(run: &mut Run<'_>) -> Result<(), Ended> {
+    let job = run.emitter.job;
+    let token = token(&job.repo);
+    let head = transient("asking git where the branch points", || {
+        git::head(&job.repo.clone_url, &job.push.branch, token.as_deref())
+    })
+    .await
+    .map_err(|e| Ended::Retry(format!("checking the branch {}: {e}", job.push.branch)))?;
+    let wanted = if job.push.deleted {
+        head.is_none()
+    } else {
+        head.as_deref() == Some(job.push.sha.as_str())
+    };
+    if wanted {
+        return Ok(());
+    }
+    let now = head.unwrap_or_else(|| "nothing (the branch was deleted)".into());
+    let reason = format!("the branch {} points at {now} now", job.push.branch);
+    run.emitter
+        .emit(EventKind::Superseded {
+            by_sha: now.clone(),
+        })
+        .await;
+    Err(run
+        .finish(
+            Outcome::Superseded,
+            reason,
+            ServingChange::Unchanged,
+            Ended::Superseded,
+        )
+        .await)
+}
+
 async fn build_and_deploy(
-    emitter: &Emitter<'_>,
+    run: &mut Run<'_>,
     checkout: &Path,
     mut stop: watch::Receiver<Stop>,
 ) -> Ended {
-    let Emitter { services, job } = emitter;
-    let (project, env, sha) = (&job.repo.project, &job.env.name, &job.push.sha);
-    let records = &services.deployments;
+    let services = run.emitter.services;
+    let job = run.emitter.job;
+    let sha = &job.push.sha;
     let mut clock = Stopwatch::default();
-
-    // At-least-once delivery: a push seen before is not deployed twice, and
-    // one a newer push replaced stays replaced.
-    match clock.time(records.get(project, env, sha)).await {
-        Ok(Some(r)) if matches!(r.outcome, Outcome::Succeeded | Outcome::Superseded) => {
-            emitter
-                .emit(EventKind::Skipped {
-                    reason: format!(
-                        "{sha} was handled here before: {} at {}",
-                        r.outcome.as_str(),
-                        r.finished_at
-                    ),
-                })
-                .await;
-            return Ended::Skipped;
-        }
-        Ok(_) => {}
-        Err(e) => {
-            return failed(emitter, None, format!("reading the deployment record: {e}")).await;
-        }
-    }
-    let mut record = Record::start(project, env, sha);
-    if let Err(e) = clock.time(records.put(&record)).await {
-        return failed(emitter, None, format!("writing the deployment record: {e}")).await;
+    if let Err(ended) = clock.time(still_wanted(run)).await {
+        return ended;
     }
 
     match clock
         .time(until_stopped(&mut stop, fetch(job, sha, checkout)))
         .await
     {
-        Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
-        Ok(Err(reason)) => return failed(emitter, Some(&mut record), reason).await,
-        Ok(Ok(())) => emitter.emit(EventKind::Cloned).await,
+        Err(stopped) => return stopped_before_deploy(run, stopped).await,
+        Ok(Err(reason)) => return Ended::Retry(reason),
+        Ok(Ok(())) => run.emitter.emit(EventKind::Cloned).await,
     }
 
     // Build and push the image, tagged with the SHA.
     let login = match clock
-        .time(services.registry.login(&job.repo.ecr_repository))
+        .time(transient("logging in to the registry", || {
+            services.registry.login(&job.repo.ecr_repository)
+        }))
         .await
     {
         Ok(l) => l,
-        Err(e) => return failed(emitter, Some(&mut record), e.to_string()).await,
+        Err(e) => return Ended::Retry(e.to_string()),
     };
     let image = format!("{}:{sha}", login.repository);
-    record.image = image.clone();
-    emitter
+    run.record.image = image.clone();
+    run.emitter
         .emit(EventKind::BuildStarted {
             image: image.clone(),
         })
@@ -207,23 +373,29 @@ async fn build_and_deploy(
         ))
         .await;
     match built {
-        Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
+        Err(stopped) => return stopped_before_deploy(run, stopped).await,
         Ok(Err(e)) => {
             let (step, reason) = match e {
                 DockerError::Build { step, message, .. } => (step, message),
                 other => (None, other.to_string()),
             };
-            emitter
+            run.emitter
                 .emit(EventKind::BuildFailed {
                     step,
                     reason: reason.clone(),
                 })
                 .await;
-            finish(emitter, &mut record, Outcome::BuildFailed, reason).await;
-            return Ended::BuildFailed;
+            return run
+                .finish(
+                    Outcome::BuildFailed,
+                    reason,
+                    ServingChange::Unchanged,
+                    Ended::BuildFailed,
+                )
+                .await;
         }
         Ok(Ok(_id)) => {
-            emitter
+            run.emitter
                 .emit(EventKind::BuildSucceeded {
                     image: image.clone(),
                 })
@@ -231,16 +403,17 @@ async fn build_and_deploy(
         }
     }
     let pushed = clock
-        .time(until_stopped(&mut stop, images.push(&image)))
+        .time(until_stopped(
+            &mut stop,
+            transient("pushing the image", || images.push(&image)),
+        ))
         .await;
     match pushed {
-        Err(stopped) => return stopped_before_deploy(emitter, &mut record, stopped).await,
-        Ok(Err(e)) => {
-            return failed(emitter, Some(&mut record), format!("pushing {image}: {e}")).await;
-        }
+        Err(stopped) => return stopped_before_deploy(run, stopped).await,
+        Ok(Err(e)) => return Ended::Retry(format!("pushing {image}: {e}")),
         Ok(Ok(digest)) => {
-            record.digest = digest.clone();
-            emitter
+            run.record.digest = digest.clone();
+            run.emitter
                 .emit(EventKind::ImagePushed {
                     image: image.clone(),
                     digest,
@@ -251,32 +424,164 @@ async fn build_and_deploy(
 
     // From here on the push is not given up for a newer one.
     if let Some(stopped) = stopped(&stop) {
-        return stopped_before_deploy(emitter, &mut record, stopped).await;
+        return stopped_before_deploy(run, stopped).await;
     }
-    clock.report(job);
-    let deployed = deploy::deploy(emitter, &record, checkout).await;
-    let (outcome, reason, ended) = match deployed {
-        deploy::Deployed::Succeeded => (Outcome::Succeeded, String::new(), Ended::Deployed),
-        deploy::Deployed::RolledBack { reason } => (Outcome::RolledBack, reason, Ended::RolledBack),
-        deploy::Deployed::Failed { reason } => (Outcome::DeployFailed, reason, Ended::DeployFailed),
+    if let Err(ended) = still_wanted(run).await {
+        return ended;
+    }
+    let stack = match StackSource::for_push(services, job, checkout).await {
+        Ok(s) => s,
+        Err(reason) => return run.failed(reason).await,
     };
-    finish(emitter, &mut record, outcome, reason).await;
-    ended
+    clock.report(job);
+    let deployed = deploy::deploy(run, &stack).await;
+    end_with(run, deployed).await
+}
+
+/// Records how a deploy ended.
+pub async fn end_with(run: &mut Run<'_>, deployed: Deployed) -> Ended {
+    let serving_new = ServingChange::Now(Serving {
+        delivery: run.record.delivery.clone(),
+        sha: run.record.sha.clone(),
+        image: run.record.image.clone(),
+    });
+    match deployed {
+        Deployed::Succeeded => {
+            run.finish(
+                Outcome::Succeeded,
+                String::new(),
+                serving_new,
+                Ended::Deployed,
+            )
+            .await
+        }
+        Deployed::RolledBack { reason, to } => {
+            let serving = ServingChange::Now(Serving {
+                delivery: to.delivery,
+                sha: to.sha,
+                image: to.image,
+            });
+            run.finish(Outcome::RolledBack, reason, serving, Ended::RolledBack)
+                .await
+        }
+        Deployed::Failed { reason } => {
+            run.finish(
+                Outcome::DeployFailed,
+                reason,
+                ServingChange::Unchanged,
+                Ended::DeployFailed,
+            )
+            .await
+        }
+        Deployed::NotStarted(ended) => ended,
+    }
+}
+
+/// `dumcel-pipeline rollback`: runs the environment again on the image an
+/// earlier succeeded push of `sha` deployed, with that commit's stack.
+async fn roll_back_on_request(run: &mut Run<'_>, checkout: &Path) -> Ended {
+    let services = run.emitter.services;
+    let job = run.emitter.job;
+    let records = &services.deployments;
+    let history = match transient("reading the environment's history", || {
+        records.history(&job.repo.project, &job.env.name)
+    })
+    .await
+    {
+        Ok(h) => h,
+        Err(e) => return Ended::Retry(e.to_string()),
+    };
+    let Some(good) = history
+        .into_iter()
+        .filter(|r| r.sha == job.push.sha && r.outcome == Outcome::Succeeded)
+        .max_by(|a, b| a.finished_at.cmp(&b.finished_at))
+    else {
+        return run
+            .failed(format!(
+                "cannot roll back to {}: it never deployed successfully to {}",
+                job.push.sha, job.env.name
+            ))
+            .await;
+    };
+    run.record.image = good.image.clone();
+    run.record.digest = good.digest.clone();
+    if let Err(reason) = fetch(job, &job.push.sha, checkout).await {
+        return Ended::Retry(reason);
+    }
+    let stack = match StackSource::for_push(services, job, checkout).await {
+        Ok(s) => s,
+        Err(reason) => return run.failed(reason).await,
+    };
+    let deployed = deploy::deploy(run, &stack).await;
+    end_with(run, deployed).await
+}
+
+/// Destroys the preview environment of a deleted branch, with the default
+/// branch's stack (the deleted branch's own commits may be gone).
+async fn destroy_preview(run: &mut Run<'_>, checkout: &Path) -> Ended {
+    let job = run.emitter.job;
+    if !job.env.preview {
+        run.emitter
+            .emit(EventKind::Skipped {
+                reason: "the default branch was deleted; production is left as it is".into(),
+            })
+            .await;
+        return run
+            .finish(
+                Outcome::Skipped,
+                "the default branch was deleted".into(),
+                ServingChange::Unchanged,
+                Ended::Skipped,
+            )
+            .await;
+    }
+    if let Err(ended) = still_wanted(run).await {
+        return ended;
+    }
+    let stack = match StackSource::default_branch(job, checkout).await {
+        Ok(s) => s,
+        Err(reason) => return Ended::Retry(reason),
+    };
+    if let Err(e) = run.held.check().await {
+        return Ended::Retry(e.to_string());
+    }
+    // Any image will do: nothing is created.
+    let image = format!("{}:{}", job.repo.ecr_repository, job.push.sha);
+    match deploy::destroy(&run.emitter, &stack, &image).await {
+        Ok(()) => {
+            run.emitter.emit(EventKind::PreviewDestroyed).await;
+            run.finish(
+                Outcome::Destroyed,
+                String::new(),
+                ServingChange::Nothing,
+                Ended::Destroyed,
+            )
+            .await
+        }
+        Err(reason) => {
+            run.failed(format!("destroying the preview: {reason}"))
+                .await
+        }
+    }
+}
+
+fn token(repo: &Repository) -> Option<String> {
+    repo.token_env
+        .as_ref()
+        .and_then(|name| std::env::var(name).ok())
+        .filter(|t| !t.is_empty())
 }
 
 /// Fetches `rev` (a SHA, or `refs/heads/<branch>`) of the job's repository
 /// into `checkout` and checks that the stack directory is there.
 pub async fn fetch(job: &Job, rev: &str, checkout: &Path) -> Result<(), String> {
-    let token = job
-        .repo
-        .token_env
-        .as_ref()
-        .and_then(|name| std::env::var(name).ok())
-        .filter(|t| !t.is_empty());
-    let url = &job.repo.clone_url;
-    git::checkout(url, rev, token.as_deref(), checkout)
-        .await
-        .map_err(|e| format!("fetching {rev}: {e}"))?;
+    let token = token(&job.repo);
+    transient("fetching the commit", || async {
+        let _ = tokio::fs::remove_dir_all(checkout).await;
+        git::checkout(&job.repo.clone_url, rev, token.as_deref(), checkout).await
+    })
+    .await
+    .map_err(|e| format!("fetching {rev}: {e}"))?;
     if !checkout.join(&job.repo.stack).is_dir() {
         return Err(format!(
             "the repository has no stack directory {:?} at {rev}: check the repository's `stack` in the daemon configuration",
@@ -286,9 +591,17 @@ pub async fn fetch(job: &Job, rev: &str, checkout: &Path) -> Result<(), String> 
     Ok(())
 }
 
-/// The time a pipeline spends waiting on others (DynamoDB, git, ECR, the
-/// build, the push), so that the daemon's own share of the time from
-/// message to deploy start can be told apart: `bench/pipeline.sh` reads it.
+/// Where a checkout of the default branch for `checkout` goes.
+pub fn sibling(checkout: &Path, name: &str) -> PathBuf {
+    let mut dir = checkout.as_os_str().to_owned();
+    dir.push(format!(".{name}"));
+    PathBuf::from(dir)
+}
+
+/// The time a pipeline spends waiting on others (the record store, git, the
+/// registry, the build, the push), so that the daemon's own share of the
+/// time from message to deploy start can be told apart:
+/// `bench/pipeline.sh` reads it.
 #[derive(Default)]
 struct Stopwatch {
     external: std::time::Duration,
@@ -306,11 +619,7 @@ impl Stopwatch {
         let Some(queued) = job.queued_at_ms else {
             return;
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let total = now.saturating_sub(queued).max(0);
+        let total = crate::records::now_ms().saturating_sub(queued).max(0);
         let external = self.external.as_millis() as i64;
         tracing::info!(
             target: "dumcel_pipeline::timings",
@@ -323,39 +632,21 @@ impl Stopwatch {
     }
 }
 
-/// The pipeline could not go on before its deploy: says so and records it.
-async fn failed(emitter: &Emitter<'_>, record: Option<&mut Record>, reason: String) -> Ended {
-    emitter
-        .emit(EventKind::DeployFailed {
-            reason: reason.clone(),
-        })
-        .await;
-    if let Some(record) = record {
-        finish(emitter, record, Outcome::DeployFailed, reason).await;
-    }
-    Ended::DeployFailed
-}
-
-/// Writes the record's end. A record that cannot be written is logged: the
-/// deployment itself happened (or did not) whatever the table says.
-pub async fn finish(emitter: &Emitter<'_>, record: &mut Record, outcome: Outcome, reason: String) {
-    record.outcome = outcome;
-    record.reason = reason;
-    record.finished_at = now_rfc3339();
-    if let Err(e) = emitter.services.deployments.put(record).await {
-        tracing::error!(sha = %record.sha, error = %e, "could not record the deployment's end");
-    }
-}
-
-async fn stopped_before_deploy(emitter: &Emitter<'_>, record: &mut Record, stop: Stop) -> Ended {
+async fn stopped_before_deploy(run: &mut Run<'_>, stop: Stop) -> Ended {
     match stop {
         Stop::Superseded { by_sha } => {
             let reason = format!("superseded by {by_sha}");
-            emitter.emit(EventKind::Superseded { by_sha }).await;
-            finish(emitter, record, Outcome::Superseded, reason).await;
-            Ended::Superseded
+            run.emitter.emit(EventKind::Superseded { by_sha }).await;
+            run.finish(
+                Outcome::Superseded,
+                reason,
+                ServingChange::Unchanged,
+                Ended::Superseded,
+            )
+            .await
         }
-        // The record stays in progress: the push comes back after a restart.
+        // The record stays in progress: the push comes back to whoever reads
+        // its partition next, who takes it over.
         Stop::Go | Stop::Shutdown => Ended::Abandoned,
     }
 }
@@ -380,7 +671,7 @@ async fn until_stopped<F: std::future::Future>(
     }
 }
 
-async fn wait_for_stop(stop: &mut watch::Receiver<Stop>) -> Stop {
+pub async fn wait_for_stop(stop: &mut watch::Receiver<Stop>) -> Stop {
     loop {
         if let Some(s) = stopped(stop) {
             return s;

@@ -1,11 +1,19 @@
 //! A push, as the webhook receives it from GitHub and as it travels on the
 //! `dumcel.push` topic. Both are untrusted: anything malformed is an error
-//! that says what is wrong, never a panic.
+//! that says what is wrong, never a panic. A message on the topic carries
+//! the HMAC of its payload under the pipeline's signing key in the
+//! `dumcel-signature` header: anyone who can write to the topic but does not
+//! hold the key cannot make a worker deploy, destroy or roll back anything.
 
 use serde::{Deserialize, Serialize};
 
+use crate::signature;
+
 /// Version of the message on `dumcel.push`; bumped on an incompatible change.
-pub const PUSH_SCHEMA_VERSION: u32 = 1;
+pub const PUSH_SCHEMA_VERSION: u32 = 2;
+
+/// The Kafka header holding a message's signature.
+pub const SIGNATURE_HEADER: &str = "dumcel-signature";
 
 /// The all-zero SHA GitHub sends as `after` when a branch is deleted.
 const NULL_SHA: &str = "0000000000000000000000000000000000000000";
@@ -20,13 +28,32 @@ pub enum PushError {
     NotABranch(String),
     #[error("schema_version {0} is not one this worker reads (expected {PUSH_SCHEMA_VERSION})")]
     Version(u32),
+    #[error(
+        "unsigned or wrongly signed message ({0}): only the webhook and the dumcel-pipeline commands, holding the signing key, may queue pushes"
+    )]
+    Signature(signature::SignatureError),
+}
+
+/// What a message asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Build and deploy the pushed commit (or destroy a deleted branch's preview).
+    #[default]
+    Push,
+    /// Run the environment again on `sha`'s image, deployed there before
+    /// (`dumcel-pipeline rollback`): no build, no check that the branch still
+    /// points at it.
+    Rollback,
 }
 
 /// One push to one branch of one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     pub schema_version: u32,
-    /// GitHub's `X-GitHub-Delivery` id, for tracing a delivery end to end.
+    /// GitHub's `X-GitHub-Delivery` id (or a command's own id): a push's
+    /// identity. A redelivery has the same one; a force-push back to an older
+    /// commit does not.
     pub delivery: String,
     /// `owner/name`, the message key.
     pub repository: String,
@@ -34,7 +61,8 @@ pub struct Push {
     /// The pushed commit; for a deleted branch, the commit it pointed at before.
     pub sha: String,
     pub deleted: bool,
-    pub clone_url: String,
+    #[serde(default)]
+    pub action: Action,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +79,6 @@ struct GithubPush {
 #[derive(Deserialize)]
 struct GithubRepository {
     full_name: Option<String>,
-    clone_url: Option<String>,
 }
 
 fn is_sha(s: &str) -> bool {
@@ -74,10 +101,6 @@ impl Push {
             .full_name
             .filter(|n| valid_repository(n))
             .ok_or(PushError::Field("repository.full_name"))?;
-        let clone_url = repo
-            .clone_url
-            .filter(|u| !u.is_empty())
-            .ok_or(PushError::Field("repository.clone_url"))?;
         let after = p.after.ok_or(PushError::Field("after"))?;
         let deleted = p.deleted || after == NULL_SHA;
         let sha = if deleted {
@@ -95,12 +118,24 @@ impl Push {
             branch,
             sha: sha.to_ascii_lowercase(),
             deleted,
-            clone_url,
+            action: Action::Push,
         })
     }
 
-    /// Reads a message from the `dumcel.push` topic.
-    pub fn from_message(payload: &[u8]) -> Result<Push, PushError> {
+    /// Reads a message from the `dumcel.push` topic, checking its
+    /// signature (the `dumcel-signature` header) under `key` first.
+    pub fn from_signed(
+        payload: &[u8],
+        signature_header: Option<&[u8]>,
+        key: &[u8],
+    ) -> Result<Push, PushError> {
+        let header = signature_header.map(|h| std::str::from_utf8(h).unwrap_or_default());
+        signature::verify(key, payload, header).map_err(PushError::Signature)?;
+        Push::from_message(payload)
+    }
+
+    /// Reads a message's payload (its signature already checked).
+    fn from_message(payload: &[u8]) -> Result<Push, PushError> {
         let p: Push =
             serde_json::from_slice(payload).map_err(|e| PushError::NotJson(e.to_string()))?;
         if p.schema_version != PUSH_SCHEMA_VERSION {
@@ -115,7 +150,17 @@ impl Push {
         if p.branch.is_empty() {
             return Err(PushError::Field("branch"));
         }
+        if p.delivery.is_empty() || p.delivery.len() > 128 {
+            return Err(PushError::Field("delivery"));
+        }
         Ok(p)
+    }
+
+    /// The message and its signature header under `key`.
+    pub fn signed_message(&self, key: &[u8]) -> (Vec<u8>, String) {
+        let payload = self.to_message();
+        let signature = signature::sign(key, &payload);
+        (payload, signature)
     }
 
     pub fn to_message(&self) -> Vec<u8> {
@@ -162,7 +207,31 @@ mod tests {
         assert_eq!(p.branch, "feature/x");
         assert_eq!(p.sha, other);
         assert!(!p.deleted);
-        assert_eq!(Push::from_message(&p.to_message()).unwrap(), p);
+        let key = b"0123456789abcdef";
+        let (payload, signature) = p.signed_message(key);
+        assert_eq!(
+            Push::from_signed(&payload, Some(signature.as_bytes()), key).unwrap(),
+            p
+        );
+    }
+
+    #[test]
+    fn unsigned_or_forged_messages_are_refused() {
+        let p = Push::from_github(&body("refs/heads/main", SHA, false), "d1").unwrap();
+        let key = b"0123456789abcdef";
+        let (payload, _) = p.signed_message(key);
+        let (_, other_key) = p.signed_message(b"another key, not ours");
+        for header in [None, Some(other_key.as_bytes()), Some(&b"sha256=zz"[..])] {
+            assert!(matches!(
+                Push::from_signed(&payload, header, key),
+                Err(PushError::Signature(_))
+            ));
+        }
+        let mut tampered = payload.clone();
+        let at = tampered.iter().position(|&b| b == b'm').unwrap();
+        tampered[at] = b'x';
+        let (_, good) = p.signed_message(key);
+        assert!(Push::from_signed(&tampered, Some(good.as_bytes()), key).is_err());
     }
 
     #[test]
@@ -186,7 +255,7 @@ mod tests {
             Push::from_github(&body("refs/heads/main", "xyz", false), "d"),
             Err(PushError::Field("after"))
         );
-        let bad_repo = br#"{"ref":"refs/heads/main","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","repository":{"full_name":"../x","clone_url":"u"}}"#;
+        let bad_repo = br#"{"ref":"refs/heads/main","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","repository":{"full_name":"../x"}}"#;
         assert_eq!(
             Push::from_github(bad_repo, "d"),
             Err(PushError::Field("repository.full_name"))

@@ -1,7 +1,8 @@
-//! Deployment records (see [`crate::records`]) in an embedded SQLite file,
-//! for the Docker-host target: no AWS account needed. One row per (project,
-//! environment, SHA), as DynamoDB keeps one item; a put replaces the row
-//! whole, as PutItem does. Calls run on tokio's blocking pool: SQLite's API
+//! The pipeline's records (see [`crate::records`]) in an embedded SQLite
+//! file, for the Docker-host target: no AWS account needed. Every write that
+//! must be fenced runs in one `IMMEDIATE` transaction (the lease is checked
+//! and the record written with no other writer in between, across every
+//! worker sharing the file). Calls run on tokio's blocking pool: SQLite's API
 //! is synchronous, and a write waits for its fsync.
 
 use std::path::{Path, PathBuf};
@@ -9,19 +10,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::records::{Outcome, Record, RecordError, Records, newest_good};
+use crate::records::{
+    EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving, ServingChange,
+    Written, may_write, now_ms,
+};
 
 pub struct SqliteRecords {
     path: PathBuf,
     connection: Arc<Mutex<Connection>>,
 }
 
+/// `deployments` of earlier versions (keyed by SHA) is left alone.
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS deployments (
+CREATE TABLE IF NOT EXISTS pushes (
     project     TEXT NOT NULL,
     environment TEXT NOT NULL,
+    delivery    TEXT NOT NULL,
+    branch      TEXT NOT NULL,
     sha         TEXT NOT NULL,
     image       TEXT NOT NULL,
     digest      TEXT NOT NULL,
@@ -29,35 +36,50 @@ CREATE TABLE IF NOT EXISTS deployments (
     finished_at TEXT NOT NULL,
     outcome     TEXT NOT NULL,
     reason      TEXT NOT NULL,
-    PRIMARY KEY (project, environment, sha)
+    attempts    INTEGER NOT NULL,
+    PRIMARY KEY (project, environment, delivery)
+);
+CREATE TABLE IF NOT EXISTS environments (
+    project          TEXT NOT NULL,
+    environment      TEXT NOT NULL,
+    lease_owner      TEXT,
+    lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+    lease_token      INTEGER NOT NULL DEFAULT 0,
+    serving_delivery TEXT,
+    serving_sha      TEXT,
+    serving_image    TEXT,
+    PRIMARY KEY (project, environment)
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    project     TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    PRIMARY KEY (project, sha)
 )";
 
-const COLUMNS: &str =
-    "project, environment, sha, image, digest, started_at, finished_at, outcome, reason";
+const COLUMNS: &str = "project, environment, delivery, branch, sha, image, digest, started_at, finished_at, outcome, reason, attempts";
 
 impl SqliteRecords {
     /// Opens (creating when missing) the records file at `path`.
     pub fn open(path: &Path) -> Result<SqliteRecords, RecordError> {
-        let fail = |operation, e: rusqlite::Error| RecordError {
+        let fail = |operation, message: String| RecordError {
             store: format!("SQLite file {}", path.display()),
             operation,
-            message: e.to_string(),
+            message,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| RecordError {
-                store: format!("SQLite file {}", path.display()),
-                operation: "open",
-                message: format!("creating {}: {e}", dir.display()),
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| fail("open", format!("creating {}: {e}", dir.display())))?;
         }
-        let connection = Connection::open(path).map_err(|e| fail("open", e))?;
+        let connection = Connection::open(path).map_err(|e| fail("open", e.to_string()))?;
         // Several workers may share the file: wait for a writer rather than fail.
         connection
             .busy_timeout(Duration::from_secs(10))
-            .map_err(|e| fail("open", e))?;
+            .map_err(|e| fail("open", e.to_string()))?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| fail("open", e))?;
+            .map_err(|e| fail("open", e.to_string()))?;
         Ok(SqliteRecords {
             path: path.to_owned(),
             connection: Arc::new(Mutex::new(connection)),
@@ -68,7 +90,7 @@ impl SqliteRecords {
     async fn with<T: Send + 'static>(
         &self,
         operation: &'static str,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, RecordError> {
         let connection = self.connection.clone();
         let store = format!("SQLite file {}", self.path.display());
@@ -78,8 +100,8 @@ impl SqliteRecords {
             message,
         };
         tokio::task::spawn_blocking(move || {
-            let connection = connection.lock().unwrap_or_else(|p| p.into_inner());
-            work(&connection)
+            let mut connection = connection.lock().unwrap_or_else(|p| p.into_inner());
+            work(&mut connection)
         })
         .await
         .map_err(|e| fail(e.to_string()))?
@@ -89,21 +111,41 @@ impl SqliteRecords {
 
 /// A row read back; `None` for an outcome this version does not know.
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Record>> {
-    let outcome: String = row.get(7)?;
+    let outcome: String = row.get(9)?;
     let Some(outcome) = Outcome::parse(&outcome) else {
         return Ok(None);
     };
     Ok(Some(Record {
         project: row.get(0)?,
         environment: row.get(1)?,
-        sha: row.get(2)?,
-        image: row.get(3)?,
-        digest: row.get(4)?,
-        started_at: row.get(5)?,
-        finished_at: row.get(6)?,
+        delivery: row.get(2)?,
+        branch: row.get(3)?,
+        sha: row.get(4)?,
+        image: row.get(5)?,
+        digest: row.get(6)?,
+        started_at: row.get(7)?,
+        finished_at: row.get(8)?,
         outcome,
-        reason: row.get(8)?,
+        reason: row.get(10)?,
+        attempts: row.get(11)?,
     }))
+}
+
+fn get_record(
+    c: &Connection,
+    project: &str,
+    environment: &str,
+    delivery: &str,
+) -> rusqlite::Result<Option<Record>> {
+    c.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM pushes WHERE project = ?1 AND environment = ?2 AND delivery = ?3"
+        ),
+        params![project, environment, delivery],
+        from_row,
+    )
+    .optional()
+    .map(Option::flatten)
 }
 
 #[async_trait]
@@ -116,63 +158,230 @@ impl Records for SqliteRecords {
         &self,
         project: &str,
         environment: &str,
-        sha: &str,
+        delivery: &str,
     ) -> Result<Option<Record>, RecordError> {
-        let key = (project.to_owned(), environment.to_owned(), sha.to_owned());
-        self.with("SELECT", move |c| {
-            c.query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM deployments WHERE project = ?1 AND environment = ?2 AND sha = ?3"
-                ),
-                params![key.0, key.1, key.2],
-                from_row,
-            )
-            .optional()
-            .map(Option::flatten)
+        let key = (
+            project.to_owned(),
+            environment.to_owned(),
+            delivery.to_owned(),
+        );
+        self.with("SELECT", move |c| get_record(c, &key.0, &key.1, &key.2))
+            .await
+    }
+
+    async fn acquire(
+        &self,
+        project: &str,
+        environment: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, RecordError> {
+        let (project, environment, owner) =
+            (project.to_owned(), environment.to_owned(), owner.to_owned());
+        self.with("acquire lease", move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO environments (project, environment) VALUES (?1, ?2)",
+                params![project, environment],
+            )?;
+            let now = now_ms();
+            let token: Option<u64> = tx
+                .query_row(
+                    "UPDATE environments SET lease_owner = ?3, lease_expires_ms = ?4,
+                         lease_token = lease_token + 1
+                     WHERE project = ?1 AND environment = ?2
+                       AND (lease_owner IS NULL OR lease_expires_ms < ?5 OR lease_owner = ?3)
+                     RETURNING lease_token",
+                    params![
+                        project,
+                        environment,
+                        owner,
+                        now + ttl.as_millis() as i64,
+                        now
+                    ],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            tx.commit()?;
+            Ok(token.map(|token| Lease {
+                project,
+                environment,
+                owner,
+                token,
+            }))
         })
         .await
     }
 
-    async fn put(&self, record: &Record) -> Result<(), RecordError> {
-        let r = record.clone();
-        self.with("INSERT", move |c| {
-            c.execute(
-                &format!("INSERT OR REPLACE INTO deployments ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, RecordError> {
+        let l = lease.clone();
+        self.with("renew lease", move |c| {
+            let changed = c.execute(
+                "UPDATE environments SET lease_expires_ms = ?5
+                 WHERE project = ?1 AND environment = ?2 AND lease_owner = ?3 AND lease_token = ?4",
                 params![
-                    r.project,
-                    r.environment,
-                    r.sha,
-                    r.image,
-                    r.digest,
-                    r.started_at,
-                    r.finished_at,
-                    r.outcome.as_str(),
-                    r.reason
+                    l.project,
+                    l.environment,
+                    l.owner,
+                    l.token,
+                    now_ms() + ttl.as_millis() as i64
                 ],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), RecordError> {
+        let l = lease.clone();
+        self.with("release lease", move |c| {
+            c.execute(
+                "UPDATE environments SET lease_owner = NULL, lease_expires_ms = 0
+                 WHERE project = ?1 AND environment = ?2 AND lease_owner = ?3 AND lease_token = ?4",
+                params![l.project, l.environment, l.owner, l.token],
             )
             .map(|_| ())
         })
         .await
     }
 
-    async fn last_good(
+    async fn write(
         &self,
-        project: &str,
-        environment: &str,
-        except_sha: &str,
-    ) -> Result<Option<Record>, RecordError> {
+        record: &Record,
+        serving: &ServingChange,
+        lease: &Lease,
+    ) -> Result<Written, RecordError> {
+        let (r, serving, l) = (record.clone(), serving.clone(), lease.clone());
+        self.with("write record", move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let holder: Option<(Option<String>, u64)> = tx
+                .query_row(
+                    "SELECT lease_owner, lease_token FROM environments
+                     WHERE project = ?1 AND environment = ?2",
+                    params![r.project, r.environment],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            if holder != Some((Some(l.owner.clone()), l.token)) {
+                return Ok(Written::Fenced);
+            }
+            let existing = get_record(&tx, &r.project, &r.environment, &r.delivery)?;
+            if !may_write(existing.as_ref().map(|e| e.outcome)) {
+                return Ok(Written::AlreadyFinal(
+                    existing.map_or(Outcome::Skipped, |e| e.outcome),
+                ));
+            }
+            tx.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO pushes ({COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ),
+                params![
+                    r.project,
+                    r.environment,
+                    r.delivery,
+                    r.branch,
+                    r.sha,
+                    r.image,
+                    r.digest,
+                    r.started_at,
+                    r.finished_at,
+                    r.outcome.as_str(),
+                    r.reason,
+                    r.attempts
+                ],
+            )?;
+            let now = match &serving {
+                ServingChange::Unchanged => None,
+                ServingChange::Now(s) => Some(Some(s)),
+                ServingChange::Nothing => Some(None),
+            };
+            if let Some(now) = now {
+                tx.execute(
+                    "UPDATE environments SET serving_delivery = ?3, serving_sha = ?4, serving_image = ?5
+                     WHERE project = ?1 AND environment = ?2",
+                    params![
+                        r.project,
+                        r.environment,
+                        now.map(|s| &s.delivery),
+                        now.map(|s| &s.sha),
+                        now.map(|s| &s.image)
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(Written::Written)
+        })
+        .await
+    }
+
+    async fn history(&self, project: &str, environment: &str) -> Result<Vec<Record>, RecordError> {
         let key = (project.to_owned(), environment.to_owned());
-        let all = self
-            .with("SELECT", move |c| {
-                let mut statement = c.prepare(&format!(
-                    "SELECT {COLUMNS} FROM deployments WHERE project = ?1 AND environment = ?2"
-                ))?;
-                let rows = statement.query_map(params![key.0, key.1], from_row)?;
-                rows.filter_map(Result::transpose)
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
-        Ok(newest_good(all, except_sha))
+        self.with("SELECT", move |c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM pushes WHERE project = ?1 AND environment = ?2"
+            ))?;
+            let rows = statement.query_map(params![key.0, key.1], from_row)?;
+            rows.filter_map(Result::transpose).collect()
+        })
+        .await
+    }
+
+    async fn environments(&self) -> Result<Vec<EnvironmentStatus>, RecordError> {
+        self.with("SELECT", |c| {
+            let mut statement = c.prepare(
+                "SELECT project, environment, lease_owner, lease_expires_ms, lease_token,
+                        serving_delivery, serving_sha, serving_image
+                 FROM environments ORDER BY project, environment",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let serving = match (row.get(5)?, row.get(6)?, row.get(7)?) {
+                    (Some(delivery), Some(sha), Some(image)) => Some(Serving {
+                        delivery,
+                        sha,
+                        image,
+                    }),
+                    _ => None,
+                };
+                Ok(EnvironmentStatus {
+                    project: row.get(0)?,
+                    environment: row.get(1)?,
+                    lease_owner: row.get(2)?,
+                    lease_expires_ms: row.get(3)?,
+                    token: row.get(4)?,
+                    serving,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn approve(&self, project: &str, sha: &str, by: &str) -> Result<(), RecordError> {
+        let row = (project.to_owned(), sha.to_owned(), by.to_owned());
+        self.with("INSERT", move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO approvals (project, sha, approved_by, approved_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![row.0, row.1, row.2, crate::events::now_rfc3339()],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn approved(&self, project: &str, sha: &str) -> Result<bool, RecordError> {
+        let key = (project.to_owned(), sha.to_owned());
+        self.with("SELECT", move |c| {
+            c.query_row(
+                "SELECT 1 FROM approvals WHERE project = ?1 AND sha = ?2",
+                params![key.0, key.1],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+        })
+        .await
     }
 }
 
@@ -180,65 +389,22 @@ impl Records for SqliteRecords {
 mod tests {
     use super::*;
 
-    fn record(sha: &str, outcome: Outcome, finished_at: &str) -> Record {
-        Record {
-            project: "shop".into(),
-            environment: "production".into(),
-            sha: sha.into(),
-            image: format!("127.0.0.1:5000/shop:{sha}"),
-            digest: String::new(),
-            started_at: "2026-11-30T10:00:00Z".into(),
-            finished_at: finished_at.into(),
-            outcome,
-            reason: String::new(),
-        }
-    }
-
     #[tokio::test]
-    async fn records_are_kept_across_opens_and_the_last_good_one_is_found() {
+    async fn the_sqlite_store_keeps_the_records_contract_across_opens() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("records/deployments.sqlite3");
+        let path = dir.path().join("records/pipeline.sqlite3");
         let store = SqliteRecords::open(&path).unwrap();
-        store.ensure().await.unwrap();
-        let a = record("a", Outcome::Succeeded, "2026-11-30T10:01:00Z");
-        store.put(&a).await.unwrap();
-        store
-            .put(&record("b", Outcome::Succeeded, "2026-11-30T10:02:00Z"))
-            .await
-            .unwrap();
-        store
-            .put(&record("c", Outcome::InProgress, ""))
-            .await
-            .unwrap();
-        // A put replaces the row whole, as DynamoDB's PutItem does.
-        store
-            .put(&record("c", Outcome::DeployFailed, "2026-11-30T10:03:00Z"))
-            .await
-            .unwrap();
+        crate::records::contract::leases_fence_and_records_only_move_forward(&store).await;
         drop(store);
-
         let store = SqliteRecords::open(&path).unwrap();
         store.ensure().await.unwrap();
-        assert_eq!(store.get("shop", "production", "a").await.unwrap(), Some(a));
-        assert_eq!(
-            store
-                .get("shop", "production", "c")
-                .await
-                .unwrap()
-                .map(|r| r.outcome),
-            Some(Outcome::DeployFailed)
-        );
-        assert_eq!(store.get("shop", "preview-x", "a").await.unwrap(), None);
-        let good = store.last_good("shop", "production", "c").await.unwrap();
-        assert_eq!(good.map(|r| r.sha), Some("b".into()));
-        let good = store.last_good("shop", "production", "b").await.unwrap();
-        assert_eq!(good.map(|r| r.sha), Some("a".into()));
+        assert_eq!(store.history("shop", "production").await.unwrap().len(), 2);
     }
 
     #[tokio::test]
     async fn a_file_that_is_not_a_database_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("deployments.sqlite3");
+        let path = dir.path().join("pipeline.sqlite3");
         std::fs::write(&path, b"this is not SQLite").unwrap();
         let err = match SqliteRecords::open(&path) {
             Ok(store) => store.ensure().await.unwrap_err(),

@@ -276,7 +276,7 @@ async fn every_push_goes_live_without_a_failed_request_and_a_sick_one_never_does
     let out = std::process::Command::new("python3")
         .args([
             "-c",
-            "import sqlite3, sys; print('\\n'.join(f'{r[0]} {r[1]}' for r in sqlite3.connect(sys.argv[1]).execute(\"select sha, outcome from deployments where environment = 'production' order by started_at\")))",
+            "import sqlite3, sys; print('\\n'.join(f'{r[0]} {r[1]}' for r in sqlite3.connect(sys.argv[1]).execute(\"select sha, outcome from pushes where environment = 'production' order by started_at\")))",
         ])
         .arg(&db)
         .output()

@@ -14,9 +14,12 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 
 use common::harness::{Daemon, broker, free_port, unique, wait_for_port};
+use dumcel_pipeline::push::{Push, SIGNATURE_HEADER};
 use dumcel_pipeline::signature::sign;
+use rdkafka::message::Headers;
 
 const SECRET: &str = "kafka-test-secret";
+const SIGNING_KEY: &str = "kafka-test-signing-key-0123";
 const SHA: &str = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 
 async fn deliver(port: u16, signature: String, body: Vec<u8>) -> u16 {
@@ -68,6 +71,7 @@ repository "octo/app" {{
             .args(["webhook", "--config"])
             .arg(&config)
             .env("TEST_WEBHOOK_SECRET", SECRET)
+            .env("DUMCEL_PUSH_SIGNING_KEY", SIGNING_KEY)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -102,9 +106,19 @@ repository "octo/app" {{
         }
     };
     assert_eq!(message.key(), Some(&b"octo/app"[..]));
-    let push: serde_json::Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
-    assert_eq!(push["sha"], SHA, "the forged push must never be queued");
-    assert_eq!(push["branch"], "main");
+    // Signed for the workers: the header verifies under the pipeline's key.
+    let signature = message
+        .headers()
+        .and_then(|h| h.iter().find(|h| h.key == SIGNATURE_HEADER))
+        .and_then(|h| h.value);
+    let push = Push::from_signed(
+        message.payload().unwrap(),
+        signature,
+        SIGNING_KEY.as_bytes(),
+    )
+    .expect("a signed push message");
+    assert_eq!(push.sha, SHA, "the forged push must never be queued");
+    assert_eq!(push.branch, "main");
 
     // SIGTERM: a clean stop.
     let status = daemon.terminate(Duration::from_secs(10));

@@ -10,7 +10,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::harness::{Harness, REGISTRY, deliver, free_port, has, names_for, wait_for_port};
+use common::harness::{
+    Harness, Message, REGISTRY, SIGNING_KEY, deliver, free_port, has, names_for, wait_for_port,
+};
+use dumcel_pipeline::push::Push;
+use serde_json::Value;
 
 const MINUTES: Duration = Duration::from_secs(240);
 
@@ -86,8 +90,17 @@ async fn a_signed_push_is_built_pushed_and_rolled_out_once() {
         [(sha.clone(), "succeeded".to_owned(), h.image(&sha))]
     );
 
-    // GitHub delivers again (a retry): acknowledged, not deployed twice.
-    assert_eq!(deliver(port, secret.as_bytes(), "retry", &body).await, 202);
+    // GitHub delivers again (a retry, with the same delivery id): the
+    // webhook remembers it and queues nothing.
+    assert_eq!(deliver(port, secret.as_bytes(), "first", &body).await, 200);
+    // The same delivery reaching the worker again (a webhook restarted in
+    // between, a partition read twice) ends at its record: skipped.
+    let again = Push {
+        delivery: "first".into(),
+        ..h.push_of("main", &sha, false)
+    };
+    h.produce(&Message::signed(&again, SIGNING_KEY.as_bytes()))
+        .await;
     let events = h.events_until(&worker, MINUTES, |e| has(e, &sha, "skipped"));
     assert_eq!(
         names_for(&events, &sha)
@@ -262,36 +275,58 @@ async fn a_preview_comes_up_with_its_branch_and_goes_with_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn poison_messages_go_to_the_dead_letter_topic_and_the_worker_goes_on() {
+async fn poison_and_forged_messages_go_to_the_dead_letter_topic_and_the_worker_goes_on() {
     let mut h = Harness::new("");
-    h.produce(b"{ not json").await;
-    let stranger = String::from_utf8(h.push("main", &"a".repeat(40), false))
-        .unwrap()
-        .replace(&h.repository, "someone-else/unknown");
-    h.produce(stranger.as_bytes()).await;
+    let key = SIGNING_KEY.as_bytes();
     let sha = h.head();
-    h.produce(&h.push("main", &sha, false)).await;
+    // Someone who can write to the topic but holds no key: unsigned, and
+    // signed with a key of their own. Neither deploys anything.
+    let forged = h.push_of("main", &sha, false);
+    h.produce(&Message::unsigned(&forged.to_message())).await;
+    h.produce(&Message::signed(&forged, b"the attacker's own key"))
+        .await;
+    let garbage = Message {
+        payload: b"{ not json".to_vec(),
+        signature: Some(dumcel_pipeline::signature::sign(key, b"{ not json")),
+    };
+    h.produce(&garbage).await;
+    let stranger = Push {
+        repository: "someone-else/unknown".into(),
+        ..h.push_of("main", &sha, false)
+    };
+    h.produce(&Message::signed(&stranger, key)).await;
+    let real = h.push_of("main", &sha, false);
+    h.produce(&Message::signed(&real, key)).await;
     let worker = h.worker();
 
-    h.events_until(&worker, MINUTES, |e| has(e, &sha, "deploy_succeeded"));
-    let letters = h.dead_letters();
-    assert_eq!(letters.len(), 2, "{letters:#?}");
+    let events = h.events_until(&worker, MINUTES, |e| has(e, &sha, "deploy_succeeded"));
+    let deliveries: Vec<&Value> = events.iter().map(|e| &e["delivery"]).collect();
     assert!(
-        letters[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("not a JSON object"),
-        "{}",
-        letters[0]
+        deliveries.iter().all(|d| *d == real.delivery.as_str()),
+        "only the signed push ran: {events:#?}"
     );
-    assert_eq!(letters[0]["payload"], "{ not json");
+    let letters = h.dead_letters();
+    let reasons: Vec<&str> = letters
+        .iter()
+        .map(|l| l["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 4, "{letters:#?}");
     assert!(
-        letters[1]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("someone-else/unknown is not configured"),
+        reasons[0].contains("unsigned or wrongly signed"),
         "{}",
-        letters[1]
+        reasons[0]
+    );
+    assert!(
+        reasons[1].contains("signature does not match"),
+        "{}",
+        reasons[1]
+    );
+    assert!(reasons[2].contains("not a JSON object"), "{}", reasons[2]);
+    assert_eq!(letters[2]["payload"], "{ not json");
+    assert!(
+        reasons[3].contains("someone-else/unknown is not configured"),
+        "{}",
+        reasons[3]
     );
 }
 

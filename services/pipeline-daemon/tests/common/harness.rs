@@ -10,13 +10,40 @@ use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::Value;
 
-use dumcel_pipeline::push::{PUSH_SCHEMA_VERSION, Push};
+use dumcel_pipeline::push::{Action, PUSH_SCHEMA_VERSION, Push, SIGNATURE_HEADER};
+use rdkafka::message::{Header, OwnedHeaders};
 
 pub const REGISTRY: &str = "127.0.0.1:5000";
+
+/// The key the test's webhook, workers and commands sign push messages with.
+pub const SIGNING_KEY: &str = "pipeline-test-signing-key-0123456789";
+
+/// A message for the push topic: its payload and `dumcel-signature` header.
+pub struct Message {
+    pub payload: Vec<u8>,
+    pub signature: Option<String>,
+}
+
+impl Message {
+    pub fn signed(push: &Push, key: &[u8]) -> Message {
+        let (payload, signature) = push.signed_message(key);
+        Message {
+            payload,
+            signature: Some(signature),
+        }
+    }
+
+    pub fn unsigned(payload: &[u8]) -> Message {
+        Message {
+            payload: payload.to_vec(),
+            signature: None,
+        }
+    }
+}
 
 pub fn broker() -> String {
     let addr = std::env::var("DUMCEL_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
@@ -182,7 +209,37 @@ impl Harness {
     }
 
     pub fn on(target: Target, extra: &str) -> Harness {
-        let brokers = broker();
+        Harness::build(target, extra, broker(), unique("dumcel.push.worker"))
+    }
+
+    /// On the broker at `brokers` (not the shared one of dev/test.sh).
+    pub fn on_broker(target: Target, extra: &str, brokers: &str) -> Harness {
+        Harness::build(
+            target,
+            extra,
+            brokers.to_owned(),
+            unique("dumcel.push.worker"),
+        )
+    }
+
+    /// Another project on `with`'s broker and push topic (its own
+    /// configuration is not used: add it to `with`'s with `add_repository`).
+    pub fn sharing(with: &Harness, target: Target) -> Harness {
+        Harness::build(target, "", with.brokers.clone(), with.topic.clone())
+    }
+
+    /// Makes `other`'s repository one of this daemon's.
+    pub fn add_repository(&self, other: &Harness) {
+        let mut text = std::fs::read_to_string(&self.config).unwrap();
+        text.push_str(&format!(
+            "repository \"{}\" {{\n  stack     = \"deploy\"\n  previews  = true\n  clone_url = \"{}\"\n}}\n",
+            other.repository,
+            other.bare.display()
+        ));
+        std::fs::write(&self.config, text).unwrap();
+    }
+
+    fn build(target: Target, extra: &str, brokers: String, topic: String) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -219,7 +276,6 @@ impl Harness {
         git(&work, &["remote", "add", "origin", bare.to_str().unwrap()]);
         git(&work, &["push", "--quiet", "origin", "main"]);
 
-        let topic = unique("dumcel.push.worker");
         let table = unique("deployments");
         let config = dir.path().join("pipeline.hcl");
         let work_dir = dir.path().join("daemon");
@@ -239,6 +295,7 @@ domain                = "{domain}"
 deployments_table     = "{table}"
 rollout_timeout       = "60s"
 rollout_poll_interval = "1s"
+lease_ttl             = "4s"
 registry_endpoint     = "{REGISTRY}"
 work_dir              = "{work_dir}"
 {extra}
@@ -319,8 +376,8 @@ repository "{repository}" {{
         );
     }
 
-    /// A push message as the webhook queues it.
-    pub fn push(&self, branch: &str, sha: &str, deleted: bool) -> Vec<u8> {
+    /// A push as the webhook queues it, with a delivery id of its own.
+    pub fn push_of(&self, branch: &str, sha: &str, deleted: bool) -> Push {
         Push {
             schema_version: PUSH_SCHEMA_VERSION,
             delivery: unique("delivery"),
@@ -328,25 +385,33 @@ repository "{repository}" {{
             branch: branch.to_owned(),
             sha: sha.to_owned(),
             deleted,
-            clone_url: format!("https://github.com/{}.git", self.repository),
+            action: Action::Push,
         }
-        .to_message()
     }
 
-    /// Produces `payload` on the push topic, keyed by the repository.
-    pub async fn produce(&self, payload: &[u8]) {
+    /// A push message as the webhook queues it, signed.
+    pub fn push(&self, branch: &str, sha: &str, deleted: bool) -> Message {
+        Message::signed(&self.push_of(branch, sha, deleted), SIGNING_KEY.as_bytes())
+    }
+
+    /// Produces `message` on the push topic, keyed by the repository.
+    pub async fn produce(&self, message: &Message) {
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", &self.brokers)
             .create()
             .unwrap();
         self.create_topics().await;
+        let mut record = FutureRecord::to(&self.topic)
+            .key(&self.repository)
+            .payload(&message.payload);
+        if let Some(signature) = &message.signature {
+            record = record.headers(OwnedHeaders::new().insert(Header {
+                key: SIGNATURE_HEADER,
+                value: Some(signature),
+            }));
+        }
         producer
-            .send(
-                FutureRecord::to(&self.topic)
-                    .key(&self.repository)
-                    .payload(payload),
-                Duration::from_secs(10),
-            )
+            .send(record, Duration::from_secs(10))
             .await
             .map_err(|(e, _)| e)
             .expect("produce to the push topic");
@@ -370,6 +435,7 @@ repository "{repository}" {{
         cmd.args([subcommand, "--config"])
             .arg(&self.config)
             .env("DUMCEL_LOG", "info")
+            .env("DUMCEL_PUSH_SIGNING_KEY", SIGNING_KEY)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
         for (k, v) in env {
@@ -399,8 +465,12 @@ repository "{repository}" {{
         let mut quiet = 0;
         // Stop after a few empty polls once something arrived, or after a
         // few seconds of nothing.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && quiet < 3 {
+        let started = Instant::now();
+        let waiting = |out: &Vec<Value>| {
+            let waited = started.elapsed();
+            waited < Duration::from_secs(60) && (!out.is_empty() || waited < Duration::from_secs(5))
+        };
+        while waiting(&out) && quiet < 3 {
             match consumer.poll(Duration::from_millis(300)) {
                 Some(Ok(m)) => {
                     quiet = 0;
@@ -448,6 +518,11 @@ repository "{repository}" {{
         }
     }
 
+    /// Every event of every project on this daemon's events topic.
+    pub fn all_events(&self) -> Vec<Value> {
+        self.read_all(&format!("{}.events", self.topic))
+    }
+
     pub fn dead_letters(&self) -> Vec<Value> {
         self.read_all(&format!("{}.dlq", self.topic))
     }
@@ -487,20 +562,20 @@ repository "{repository}" {{
         (image, td)
     }
 
-    /// The deployment records of `environment`, sorted by SHA.
+    /// The push records of `environment` (SHA, outcome, image), sorted.
     pub async fn records(&self, environment: &str) -> Vec<(String, String, String)> {
+        use aws_sdk_dynamodb::types::AttributeValue;
         let ddb = aws_sdk_dynamodb::Client::new(&self.aws().await);
         let out = ddb
             .query()
             .table_name(&self.table)
-            .key_condition_expression("environment_key = :k")
+            .key_condition_expression("environment_key = :k AND begins_with(#entry, :push)")
+            .expression_attribute_names("#entry", "entry")
             .expression_attribute_values(
                 ":k",
-                aws_sdk_dynamodb::types::AttributeValue::S(format!(
-                    "{}/{environment}",
-                    self.project
-                )),
+                AttributeValue::S(format!("{}/{environment}", self.project)),
             )
+            .expression_attribute_values(":push", AttributeValue::S("push#".into()))
             .send()
             .await
             .unwrap();

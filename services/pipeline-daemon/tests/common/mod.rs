@@ -3,6 +3,7 @@
 //! rewritten to point at a repository of the test's own.
 #![allow(dead_code)]
 
+pub mod broker;
 pub mod harness;
 
 use std::path::PathBuf;

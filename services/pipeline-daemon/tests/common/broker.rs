@@ -1,0 +1,111 @@
+//! A Kafka broker of the test's own that survives a restart: tansu (built by
+//! dev/services/kafka.sh) storing its log in a bucket of moto's S3, so that
+//! stopping and starting it loses nothing, as a real cluster's restart does.
+//! The shared broker of dev/test.sh keeps its log in memory.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::harness::{free_port, unique};
+
+pub struct Broker {
+    pub addr: String,
+    bucket: String,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+fn tansu() -> PathBuf {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let path = PathBuf::from(home).join(".cargo/bin/tansu");
+    assert!(
+        path.exists(),
+        "tansu is not installed: dev/services/kafka.sh builds it (dev/test.sh runs it)"
+    );
+    path
+}
+
+impl Broker {
+    /// Starts a broker on a free loopback port with a new bucket.
+    pub async fn start(log: PathBuf) -> Broker {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        assert!(
+            endpoint.starts_with("http://127."),
+            "AWS_ENDPOINT_URL must point at moto on loopback (dev/test.sh sets it): {endpoint:?}"
+        );
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&aws)
+                .force_path_style(true)
+                .build(),
+        );
+        let bucket = unique("tansu").to_ascii_lowercase();
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        let mut broker = Broker {
+            addr: format!("127.0.0.1:{}", free_port()),
+            bucket,
+            log,
+            child: None,
+        };
+        broker.up();
+        broker
+    }
+
+    fn up(&mut self) {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let url = format!("tcp://{}", self.addr);
+        let child = Command::new(tansu())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .arg("--storage-engine")
+            .arg(format!("s3://{}/", self.bucket))
+            .env("AWS_ENDPOINT", &endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&self.addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not start: see {}",
+                self.log.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the broker (kill -9), waits `down_for`, starts it again.
+    pub fn restart(&mut self, down_for: Duration) {
+        self.down();
+        std::thread::sleep(down_for);
+        self.up();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
