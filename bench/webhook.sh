@@ -112,7 +112,8 @@ repository "$repository" {
 EOF
 
 say "starting dumcel-pipeline webhook on 127.0.0.1:$port (topic $topic)"
-DUMCEL_BENCH_WEBHOOK_SECRET="$secret" "$daemon" webhook --config "$work/pipeline.hcl" \
+DUMCEL_BENCH_WEBHOOK_SECRET="$secret" DUMCEL_PUSH_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" \
+  "$daemon" webhook --config "$work/pipeline.hcl" \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }

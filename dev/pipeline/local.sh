@@ -25,6 +25,8 @@ pipeline_setup() {
   PIPELINE_PROJECT="app$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
   PIPELINE_REPOSITORY="dumcel-demo/$PIPELINE_PROJECT"
   PIPELINE_SECRET="local-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  # The key the webhook signs push messages with and the workers check.
+  PIPELINE_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
   PIPELINE_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   PIPELINE_PIDS=()
   local topic="dumcel.local.$PIPELINE_PROJECT"
@@ -78,10 +80,10 @@ _pipeline_git() {
 
 pipeline_start() {
   local daemon="$1"
-  DUMCEL_WEBHOOK_SECRET="$PIPELINE_SECRET" DUMCEL_LOG="${DUMCEL_LOG:-info}" \
-    "$daemon" webhook --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/webhook.log" 2>&1 &
+  DUMCEL_WEBHOOK_SECRET="$PIPELINE_SECRET" DUMCEL_PUSH_SIGNING_KEY="$PIPELINE_SIGNING_KEY" \
+    DUMCEL_LOG="${DUMCEL_LOG:-info}" "$daemon" webhook --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/webhook.log" 2>&1 &
   PIPELINE_PIDS+=($!)
-  DUMCEL_LOG="${DUMCEL_LOG:-info}" \
+  DUMCEL_PUSH_SIGNING_KEY="$PIPELINE_SIGNING_KEY" DUMCEL_LOG="${DUMCEL_LOG:-info}" \
     "$daemon" worker --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/worker.log" 2>&1 &
   PIPELINE_PIDS+=($!)
   local _

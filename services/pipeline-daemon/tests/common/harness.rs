@@ -447,6 +447,73 @@ repository "{repository}" {{
         }
     }
 
+    /// Runs `dumcel-pipeline SUBCOMMAND --config ... ARGS` to its end: its
+    /// exit status and what it printed.
+    pub fn command(&self, subcommand: &str, args: &[&str]) -> (bool, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_dumcel-pipeline"))
+            .args([subcommand, "--config"])
+            .arg(&self.config)
+            .args(args)
+            .env("DUMCEL_PUSH_SIGNING_KEY", SIGNING_KEY)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// Points `branch` at `sha` with a force-push (undoing later commits).
+    pub fn reset_branch(&self, branch: &str, sha: &str) {
+        git(
+            &self.work,
+            &[
+                "push",
+                "--quiet",
+                "--force",
+                "origin",
+                &format!("{sha}:refs/heads/{branch}"),
+            ],
+        );
+    }
+
+    /// Commits `files` (path, content) and symlinks `links` (path, target)
+    /// on `branch` (made from main when new); the commit's SHA.
+    pub fn commit_files(
+        &self,
+        branch: &str,
+        files: &[(&str, &str)],
+        links: &[(&str, &Path)],
+    ) -> String {
+        git(&self.work, &["checkout", "--quiet", "-B", branch]);
+        for (file, content) in files {
+            let path = self.work.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        for (link, target) in links {
+            let path = self.work.join(link);
+            let _ = std::fs::remove_file(&path);
+            std::os::unix::fs::symlink(target, path).unwrap();
+        }
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "--quiet", "-m", "files"]);
+        git(
+            &self.work,
+            &["push", "--quiet", "--force", "origin", branch],
+        );
+        let sha = git(&self.work, &["rev-parse", "HEAD"]);
+        git(&self.work, &["checkout", "--quiet", "main"]);
+        sha
+    }
+
+    /// The file of the stack the example app deploys with.
+    pub fn stack_text(&self) -> String {
+        std::fs::read_to_string(self.work.join("deploy/stack.hcl")).unwrap()
+    }
+
     pub fn worker(&mut self) -> Daemon {
         self.daemon("worker", &[])
     }

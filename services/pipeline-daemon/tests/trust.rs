@@ -1,0 +1,300 @@
+//! The pipeline's trust boundaries and intent on the Docker-host target, end
+//! to end with the real binary: a hostile branch stack trying to read the
+//! worker's environment and files (a canary secret must appear nowhere), and
+//! what a person does to steer production (force-push back, rollback,
+//! redeploy, status). Replayed deliveries, forged messages and slow clients
+//! are in tests/webhook.rs and tests/worker.rs.
+
+mod common;
+#[path = "../../../tests/docker_support/mod.rs"]
+mod docker_support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::harness::{Daemon, Harness, Message, SIGNING_KEY, Target};
+use docker_support::{docker, remove_route, require_docker, routed_get};
+use dumcel_pipeline::push::Push;
+use serde_json::Value;
+
+const MINUTES: Duration = Duration::from_secs(300);
+
+/// What a pipeline's events end with.
+const ENDS: [&str; 7] = [
+    "deploy_succeeded",
+    "rolled_back",
+    "preview_destroyed",
+    "build_failed",
+    "superseded",
+    "skipped",
+    "deploy_failed",
+];
+
+/// Containers and routes of a project, removed whatever happens.
+struct Leftovers(String, Vec<String>);
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        let filter = format!("label=dumcel.project={}", self.0);
+        if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
+            for id in ids.lines() {
+                let _ = docker(&["rm", "-f", id]);
+            }
+        }
+        for host in &self.1 {
+            if routed_get(host).is_ok_and(|r| r.status != 404) {
+                remove_route(host);
+            }
+        }
+    }
+}
+
+/// The events of `delivery` once its pipeline ended.
+fn ended(h: &Harness, worker: &Daemon, delivery: &str) -> Vec<String> {
+    let of = |e: &[Value]| -> Vec<String> {
+        e.iter()
+            .filter(|ev| ev["delivery"] == delivery)
+            .filter_map(|ev| ev["event"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let events = h.events_until(worker, MINUTES, |e| {
+        of(e)
+            .last()
+            .is_some_and(|last| ENDS.contains(&last.as_str()))
+    });
+    of(&events)
+}
+
+/// Queues a push of `sha` to `branch` as the webhook would; its delivery id.
+async fn push(h: &Harness, branch: &str, sha: &str) -> String {
+    let push = h.push_of(branch, sha, false);
+    h.produce(&Message::signed(&push, SIGNING_KEY.as_bytes()))
+        .await;
+    push.delivery
+}
+
+/// The delivery id a command printed (`... as <id>`).
+fn queued_as(output: &str) -> String {
+    output
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Waits until `environment`'s lane let its lease go (its last push is
+/// recorded); the line `status` prints for it then.
+fn settled(h: &Harness, environment: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (ok, out) = h.command("status", &[&h.project]);
+        assert!(ok, "{out}");
+        if let Some(line) = out
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(environment))
+            && line.trim_end().ends_with("free")
+        {
+            return line.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never settled:\n{out}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn served(host: &str) -> String {
+    routed_get(host)
+        .map(|r| r.body.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Every file under `dir`, read as text (lossy), joined.
+fn everything_under(dir: &Path) -> String {
+    let mut out = String::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.push_str(&everything_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_branch_stack_reads_nothing_and_no_secret_leaves_the_worker() {
+    require_docker();
+    let mut h = Harness::on(Target::Docker, "");
+    let preview_host = format!("evil--{}.localhost", h.project);
+    let _leftovers = Leftovers(h.project.clone(), vec![preview_host.clone()]);
+    let canary = format!("canary-{}", common::harness::unique("secret"));
+    let canary_file = h.dir.path().join("worker-secret.txt");
+    std::fs::write(&canary_file, format!("FILE_{canary}\n")).unwrap();
+    let worker = h.daemon("worker", &[("DUMCEL_TEST_CANARY", canary.as_str())]);
+
+    // A branch whose stack reads the worker's environment, a file outside
+    // the checkout through a committed symlink, and writes a local file.
+    let hostile = format!(
+        "{}\n{}",
+        h.stack_text(),
+        r#"
+output "environ" {
+  value = file("/proc/self/environ")
+}
+output "linked" {
+  value = file("leak")
+}
+"#
+    );
+    let sha = h.commit_files(
+        "evil",
+        &[
+            ("deploy/stack.hcl", &hostile),
+            ("www/index.html", "evil preview\n"),
+        ],
+        &[("deploy/leak", &canary_file)],
+    );
+
+    // Not trusted: the preview deploys with the default branch's stack.
+    let delivery = push(&h, "evil", &sha).await;
+    let names = ended(&h, &worker, &delivery);
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("deploy_succeeded"),
+        "{names:?}"
+    );
+    assert_eq!(served(&preview_host), "evil preview");
+    settled(&h, "preview-evil");
+
+    // Approved by a person: its own stack is used, and the sandbox refuses
+    // it before anything is read or applied.
+    let (ok, out) = h.command("approve", &[&h.project, &sha]);
+    assert!(ok, "{out}");
+    let (ok, out) = h.command("redeploy", &[&h.project, "preview-evil"]);
+    assert!(ok, "{out}");
+    let delivery = queued_as(&out);
+    let events = h.events_until(&worker, MINUTES, |e| {
+        e.iter()
+            .any(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
+    });
+    let failed = events
+        .iter()
+        .find(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
+        .unwrap();
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(reason.contains("is outside the checkout"), "{reason}");
+    assert!(
+        reason.contains("stack.hcl"),
+        "the message names the file: {reason}"
+    );
+    assert_eq!(
+        served(&preview_host),
+        "evil preview",
+        "the preview was left as it was"
+    );
+
+    // The canary is nowhere: not in any event, dead letter, log line,
+    // record, state file or container.
+    let mut seen = String::new();
+    seen.push_str(&serde_json::to_string(&h.all_events()).unwrap());
+    seen.push_str(&serde_json::to_string(&h.dead_letters()).unwrap());
+    seen.push_str(&worker.log());
+    seen.push_str(&everything_under(&h.dir.path().join("daemon")));
+    let filter = format!("label=dumcel.project={}", h.project);
+    for id in docker(&["ps", "-aq", "--filter", &filter]).unwrap().lines() {
+        seen.push_str(&docker(&["inspect", id]).unwrap());
+    }
+    assert!(!seen.is_empty());
+    assert!(!seen.contains(&canary), "the canary leaked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_moves_forward_or_on_purpose_force_push_rollback_redeploy_and_status() {
+    require_docker();
+    let mut h = Harness::on(Target::Docker, "");
+    let host = format!("{}.localhost", h.project);
+    let _leftovers = Leftovers(h.project.clone(), vec![host.clone()]);
+    let worker = h.worker();
+
+    let a = h.commit("main", "www/index.html", "release a\n");
+    let first = push(&h, "main", &a).await;
+    assert_eq!(
+        ended(&h, &worker, &first).last().unwrap(),
+        "deploy_succeeded"
+    );
+    let b = h.commit("main", "www/index.html", "release b\n");
+    let second = push(&h, "main", &b).await;
+    assert_eq!(
+        ended(&h, &worker, &second).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release b");
+
+    // A redelivery of a push that ended is a no-op; a late push of a commit
+    // the branch has left behind is superseded, never deployed over b.
+    let again = Push {
+        delivery: first.clone(),
+        ..h.push_of("main", &a, false)
+    };
+    h.produce(&Message::signed(&again, SIGNING_KEY.as_bytes()))
+        .await;
+    let late = push(&h, "main", &a).await;
+    assert_eq!(ended(&h, &worker, &late).last().unwrap(), "superseded");
+    assert_eq!(served(&host), "release b");
+
+    // Force-pushing main back to a is a new intent: a is deployed again.
+    h.reset_branch("main", &a);
+    let undo = push(&h, "main", &a).await;
+    assert_eq!(
+        ended(&h, &worker, &undo).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release a");
+    settled(&h, "production");
+
+    // rollback: to the good deployment before what runs now (b), then to a
+    // chosen commit; redeploy: the branch's head (a) again.
+    let (ok, out) = h.command("rollback", &[&h.project, "production"]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&b[..12]), "{out}");
+    assert_eq!(
+        ended(&h, &worker, &queued_as(&out)).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release b");
+    settled(&h, "production");
+    let (ok, out) = h.command("rollback", &[&h.project, "production", "--to", &a[..10]]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        ended(&h, &worker, &queued_as(&out)).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release a");
+    let (ok, out) = h.command("redeploy", &[&h.project, "production"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        ended(&h, &worker, &queued_as(&out)).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release a");
+
+    // A rollback to a commit that never ran there is refused up front.
+    let (ok, out) = h.command(
+        "rollback",
+        &[&h.project, "production", "--to", "0123456789"],
+    );
+    assert!(!ok);
+    assert!(out.contains("never deployed successfully"), "{out}");
+
+    // status: what runs where, the last push, and a free lease.
+    let line = settled(&h, "production");
+    let columns: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(columns[2], &a[..12], "serving: {line}");
+    assert_eq!(&columns[3..5], [&a[..12], "succeeded"], "last push: {line}");
+}
