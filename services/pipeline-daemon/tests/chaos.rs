@@ -238,3 +238,53 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
         );
     }
 }
+
+/// A push that kills its worker every time (here: a worker killed during
+/// each build) is started `max_attempts` times, then recorded as failed and
+/// sent to the dead-letter topic with the reason; the partition goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_that_kills_its_worker_each_time_is_dead_lettered_after_max_attempts() {
+    require_docker();
+    let mut h = Harness::on(Target::Docker, "max_attempts = 2");
+    let _leftovers = Leftovers(vec![h.project.clone()]);
+    let sha = h.commit_slow_build(60);
+    let push = h.push_of("main", &sha, false);
+    h.produce(&common::harness::Message::signed(
+        &push,
+        common::harness::SIGNING_KEY.as_bytes(),
+    ))
+    .await;
+    for attempt in 1..=2 {
+        let mut worker = h.worker();
+        h.events_until(&worker, Duration::from_secs(240), |e| {
+            e.iter()
+                .filter(|ev| ev["sha"] == sha.as_str() && ev["event"] == "build_started")
+                .count()
+                >= attempt
+        });
+        worker.child.kill().unwrap();
+        worker.child.wait().unwrap();
+    }
+    let worker = h.worker();
+    h.events_until(&worker, Duration::from_secs(240), |e| {
+        e.iter()
+            .any(|ev| ev["sha"] == sha.as_str() && ev["event"] == "deploy_failed")
+    });
+    let letters = h.dead_letters();
+    assert_eq!(letters.len(), 1, "{letters:#?}");
+    let reason = letters[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("gave up after 2 attempts"), "{reason}");
+    assert!(
+        letters[0]["payload"]
+            .as_str()
+            .unwrap()
+            .contains(&push.delivery)
+    );
+    let rows = records(&h);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].4, "deploy_failed");
+    assert!(
+        running(&h.project, "production").is_empty(),
+        "nothing was deployed"
+    );
+}
