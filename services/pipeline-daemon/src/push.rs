@@ -150,7 +150,7 @@ impl Push {
         if p.branch.is_empty() {
             return Err(PushError::Field("branch"));
         }
-        if p.delivery.is_empty() || p.delivery.len() > 128 {
+        if !valid_delivery(&p.delivery) {
             return Err(PushError::Field("delivery"));
         }
         Ok(p)
@@ -167,6 +167,12 @@ impl Push {
         // A struct of strings and bools always serializes.
         serde_json::to_vec(self).unwrap_or_default()
     }
+}
+
+/// A delivery id: GitHub's are GUIDs, the commands' `rollback-<hex>`. It
+/// names a checkout directory, so nothing but letters, digits and `-`.
+pub fn valid_delivery(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// `owner/name` with GitHub's characters only.

@@ -20,7 +20,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
-use crate::push::{Push, PushError};
+use crate::push::{Push, PushError, valid_delivery};
 use crate::signature;
 
 /// Where accepted pushes go: Kafka in the daemon, a vector in unit tests.
@@ -94,11 +94,6 @@ pub fn router(receiver: Receiver, max_body_bytes: usize) -> Router {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// GitHub's delivery ids are GUIDs; anything else printable and short will do.
-fn valid_delivery(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 async fn deliver(

@@ -288,3 +288,82 @@ async fn a_push_that_kills_its_worker_each_time_is_dead_lettered_after_max_attem
         "nothing was deployed"
     );
 }
+
+/// The ECS target's first deploys under the same faults, on moto (which
+/// completes a service's first deployment only, so each environment gets
+/// one push): three workers, six environments, kills and a broker restart;
+/// every service ends on its push's image (the ECS API) and every push has
+/// one final record (DynamoDB).
+#[tokio::test(flavor = "multi_thread")]
+async fn first_deploys_on_ecs_end_once_through_kills() {
+    let seed = env_number("DUMCEL_CHAOS_SEED", 7).max(1);
+    let mut schedule = Schedule(seed);
+    let logs = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start(logs.path().join("tansu.log")).await;
+    let mut a = Harness::on_broker(Target::Ecs, "max_attempts = 5", &broker.addr);
+    let b = Harness::sharing(&a, Target::Ecs);
+    let c = Harness::sharing(&a, Target::Ecs);
+    a.add_repository(&b);
+    a.add_repository(&c);
+    let mut workers: Vec<Daemon> = (0..3).map(|_| a.worker()).collect();
+
+    let mut want = Vec::new();
+    for i in 0..3 {
+        let h = [&a, &b, &c][i];
+        for (branch, environment) in [("main", "production"), ("feature", "preview-feature")] {
+            let sha = h.commit(
+                branch,
+                "www/index.html",
+                &format!("{} {branch}\n", h.project),
+            );
+            h.produce(&common::harness::Message::signed(
+                &h.push_of(branch, &sha, false),
+                common::harness::SIGNING_KEY.as_bytes(),
+            ))
+            .await;
+            want.push((i, environment, sha));
+        }
+        if i == 1 {
+            broker.restart(Duration::from_secs(2));
+        }
+        let victim = schedule.below(3) as usize;
+        std::thread::sleep(Duration::from_millis(schedule.below(4000)));
+        let _ = workers[victim].child.kill();
+        let _ = workers[victim].child.wait();
+        workers[victim] = a.worker();
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for (i, environment, sha) in &want {
+        let h = [&a, &b, &c][*i];
+        loop {
+            let records = a.records_of(&h.project, environment).await;
+            if records.len() == 1 && records[0].1 != "in_progress" {
+                assert_eq!(
+                    records[0],
+                    (sha.clone(), "succeeded".to_owned(), h.image(sha))
+                );
+                break;
+            }
+            if Instant::now() > deadline {
+                let logs: String = workers.iter().map(Daemon::log).collect();
+                panic!("{}/{environment}: {records:?}\n{logs}", h.project);
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        assert_eq!(h.running_image(environment).await.0, h.image(sha));
+    }
+    let events = a.all_events();
+    let succeeded = events
+        .iter()
+        .filter(|e| e["event"] == "deploy_succeeded")
+        .count();
+    assert_eq!(succeeded, want.len(), "one deployment per push");
+    for mut w in workers {
+        assert!(
+            w.terminate(Duration::from_secs(60)).success(),
+            "{}",
+            w.log()
+        );
+    }
+}

@@ -631,6 +631,16 @@ repository "{repository}" {{
 
     /// The push records of `environment` (SHA, outcome, image), sorted.
     pub async fn records(&self, environment: &str) -> Vec<(String, String, String)> {
+        self.records_of(&self.project, environment).await
+    }
+
+    /// The push records of another project this daemon deploys (see
+    /// `add_repository`), in this daemon's table.
+    pub async fn records_of(
+        &self,
+        project: &str,
+        environment: &str,
+    ) -> Vec<(String, String, String)> {
         use aws_sdk_dynamodb::types::AttributeValue;
         let ddb = aws_sdk_dynamodb::Client::new(&self.aws().await);
         let out = ddb
@@ -640,7 +650,7 @@ repository "{repository}" {{
             .expression_attribute_names("#entry", "entry")
             .expression_attribute_values(
                 ":k",
-                AttributeValue::S(format!("{}/{environment}", self.project)),
+                AttributeValue::S(format!("{project}/{environment}")),
             )
             .expression_attribute_values(":push", AttributeValue::S("push#".into()))
             .send()
