@@ -27,6 +27,15 @@ rollout_timeout   = "5m"
 registry_endpoint = "127.0.0.1:5000"
 work_dir          = ".dumcel-pipeline"
 
+# The IAM role each kind of environment's runs assume, from the worker's own
+# credentials; without it they run with those credentials. A preview's role
+# should be one that cannot touch production. A repository's own `roles`
+# block overrides these, role by role.
+# roles {
+#   production = "arn:aws:iam::123456789012:role/deploy-production"
+#   preview    = "arn:aws:iam::123456789012:role/deploy-preview"   # every preview environment
+# }
+
 repository "octo/shop" {
   stack          = "deploy"
   default_branch = "main"

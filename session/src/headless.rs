@@ -17,10 +17,9 @@ use dumcel_engine::stack::Stack;
 use dumcel_engine::variables::{CliVar, resolve_confined};
 use dumcel_state::State;
 
+use crate::registry::registry_with;
 use crate::sandbox::{self, Sandbox};
-use crate::{
-    LockOptions, Recovery, SessionError, base_state_path, open_state, registry, workspace,
-};
+use crate::{AwsRole, LockOptions, Recovery, SessionError, base_state_path, open_state, workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -48,6 +47,11 @@ pub struct Request<'a> {
     /// before any state is opened, and the directory its file functions are
     /// confined to. `None` runs the stack as the CLI would.
     pub sandbox: Option<Sandbox<'a>>,
+    /// The IAM role every `aws` provider of the run assumes, from the host's
+    /// own credentials, whatever the stack's `provider "aws"` block says (a
+    /// sandboxed stack may not choose credentials at all). `None`: the
+    /// stack's settings and the standard chain, as the CLI runs it.
+    pub aws_role: Option<AwsRole>,
 }
 
 /// What an apply (or destroy) that ran to the end did.
@@ -110,7 +114,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
     let mut stack = Stack::new(
         module,
         sources.clone(),
-        registry(),
+        registry_with(req.aws_role.clone()),
         variables,
         req.workspace,
     )

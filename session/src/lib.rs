@@ -6,6 +6,7 @@
 //! lock are honoured whoever runs it.
 
 mod backend;
+mod credentials;
 mod error;
 mod headless;
 mod locked;
@@ -13,6 +14,8 @@ mod planning;
 mod registry;
 mod sandbox;
 pub mod workspace;
+
+pub use dumcel_provider_aws::AwsRole;
 
 pub use backend::{BackendConfig, backend_config, base_state_path};
 pub use error::SessionError;

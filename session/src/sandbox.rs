@@ -3,7 +3,8 @@
 //! that reaches the worker itself: no `local_file` (it writes and reads any
 //! path), no `import` (it would adopt any object the worker's credentials
 //! reach), no backend of its own (its state would go wherever the branch
-//! says), and file functions read only files committed to the checkout.
+//! says), no AWS credentials of its own (see `crate::credentials`), and file
+//! functions read only files committed to the checkout.
 //!
 //! Everything here looks at the configuration as written, so a run is refused
 //! before it opens any state or configures any provider. The file functions'
@@ -143,9 +144,11 @@ fn check_sources(sources: &SourceMap, root: &Path, diags: &mut Diagnostics) {
     }
 }
 
-/// `local_file`, `import`, modules outside the checkout, and file functions
-/// called with a literal path that leads out, in `module` and its children.
+/// `local_file`, `import`, AWS credentials, modules outside the checkout,
+/// and file functions called with a literal path that leads out, in `module`
+/// and its children.
 fn check_module(module: &Module, root: &Path, diags: &mut Diagnostics) {
+    crate::credentials::check_aws_provider(module, diags);
     for decl in module.resources.values() {
         if decl.addr.resource_type == "local_file" {
             diags.push(Diagnostic::error(

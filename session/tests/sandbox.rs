@@ -51,6 +51,7 @@ impl Fixture {
                 root: &checkout,
                 backend,
             }),
+            aws_role: None,
         })
         .await
     }

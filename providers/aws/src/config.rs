@@ -2,7 +2,8 @@
 //! built from it. `configure` only records the settings: the SDK's own
 //! configuration (credential chain, region chain, `AWS_ENDPOINT_URL`) is
 //! loaded lazily on the first call, so a stack that never calls AWS never
-//! needs credentials.
+//! needs credentials. A role to assume, the stack's (`assume_role`) or one the
+//! host pins for the run ([`AwsRole`]), replaces the credentials there.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -12,10 +13,26 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 use tokio::sync::OnceCell;
 
+use crate::assume_role::{self, AssumeRole, AwsRole};
 use crate::attrs::{block, opt_str, str_map};
+use crate::error::AwsResult;
 
 /// Services whose endpoint an `endpoints { ... }` block may override.
-pub const SERVICES: &[&str] = &["dynamodb", "ec2", "ecr", "ecs", "elbv2", "s3"];
+pub const SERVICES: &[&str] = &["dynamodb", "ec2", "ecr", "ecs", "elbv2", "s3", "sts"];
+
+/// The `provider "aws"` arguments and blocks that choose credentials, with
+/// Terraform's names for those this provider does not take: a run whose
+/// credentials the host decides (a pipeline run) refuses every one of them.
+pub const CREDENTIAL_SETTINGS: &[&str] = &[
+    "profile",
+    "access_key",
+    "secret_key",
+    "token",
+    "shared_credentials_files",
+    "shared_config_files",
+    "assume_role",
+    "assume_role_with_web_identity",
+];
 
 #[derive(Clone, Default)]
 pub struct Settings {
@@ -26,6 +43,8 @@ pub struct Settings {
     /// Static credentials from the block; the standard chain when absent.
     pub access_key: Option<String>,
     pub secret_key: Option<String>,
+    /// The stack's `assume_role` block.
+    pub assume_role: Option<AssumeRole>,
 }
 
 // Written by hand so that the secret key never reaches a log line.
@@ -38,6 +57,7 @@ impl std::fmt::Debug for Settings {
             .field("default_tags", &self.default_tags)
             .field("access_key", &self.access_key.as_ref().map(|_| "(set)"))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "(set)"))
+            .field("assume_role", &self.assume_role)
             .finish()
     }
 }
@@ -52,6 +72,7 @@ pub fn schema() -> Schema {
         .attr("profile", Attribute::optional())
         .attr("access_key", Attribute::optional().sensitive())
         .attr("secret_key", Attribute::optional().sensitive())
+        .block("assume_role", assume_role::schema())
         .block(
             "default_tags",
             NestedBlock {
@@ -73,7 +94,9 @@ pub fn schema() -> Schema {
 }
 
 impl Settings {
-    pub fn from_value(config: &Value) -> Settings {
+    /// The settings of an evaluated `provider "aws"` block; an error names
+    /// what the block gets wrong.
+    pub fn from_value(config: &Value) -> AwsResult<Settings> {
         let endpoints = block(config, "endpoints")
             .map(|e| {
                 SERVICES
@@ -85,26 +108,45 @@ impl Settings {
         let default_tags = block(config, "default_tags")
             .map(|t| str_map(t, "tags").into_iter().collect())
             .unwrap_or_default();
-        Settings {
+        Ok(Settings {
             region: opt_str(config, "region").map(str::to_owned),
             profile: opt_str(config, "profile").map(str::to_owned),
             endpoints,
             default_tags,
             access_key: opt_str(config, "access_key").map(str::to_owned),
             secret_key: opt_str(config, "secret_key").map(str::to_owned),
-        }
+            assume_role: AssumeRole::from_config(config)?,
+        })
+    }
+
+    /// Whether the block chooses credentials of its own.
+    fn has_credentials(&self) -> bool {
+        self.profile.is_some()
+            || self.access_key.is_some()
+            || self.secret_key.is_some()
+            || self.assume_role.is_some()
     }
 }
 
 /// What every resource type of the provider shares: the settings and the SDK
-/// configuration, each made once.
+/// configuration, each made once, and the role the host pinned, if any.
 #[derive(Default)]
 pub struct Shared {
     settings: OnceLock<Settings>,
     sdk: OnceCell<SdkConfig>,
+    pinned: Option<AwsRole>,
 }
 
 impl Shared {
+    /// Every call assumes `role` from the host's own credentials, whatever
+    /// the settings say about credentials.
+    pub fn pinned(role: AwsRole) -> Shared {
+        Shared {
+            pinned: Some(role),
+            ..Shared::default()
+        }
+    }
+
     pub fn configure(&self, settings: Settings) {
         // Configured once per process; a second call (never made by the
         // engine) keeps the first settings.
@@ -130,8 +172,22 @@ impl Shared {
                 // retried with exponential backoff and jitter.
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .retry_config(RetryConfig::standard().with_max_attempts(6));
-                if let Some(region) = settings.region {
+                if let Some(region) = settings.region.clone() {
                     loader = loader.region(Region::new(region));
+                }
+                if let Some(role) = &self.pinned {
+                    // The host's chain (environment, its profile, instance
+                    // role) assumes the pinned role; the stack's credential
+                    // settings are not used, and its STS endpoint is not
+                    // given the host's credentials to sign with.
+                    if settings.has_credentials() {
+                        tracing::warn!(
+                            role_arn = %role.role_arn,
+                            "provider \"aws\": the block's credential settings are ignored; this run assumes the host's role"
+                        );
+                    }
+                    let base = loader.load().await;
+                    return assume_role::assumed(base, &role.into(), None).await;
                 }
                 if let Some(profile) = settings.profile {
                     loader = loader.profile_name(profile);
@@ -145,7 +201,14 @@ impl Shared {
                         "provider-block",
                     ));
                 }
-                loader.load().await
+                let base = loader.load().await;
+                match &settings.assume_role {
+                    Some(role) => {
+                        let sts = settings.endpoints.get("sts").map(String::as_str);
+                        assume_role::assumed(base, role, sts).await
+                    }
+                    None => base,
+                }
             })
             .await
     }
@@ -192,6 +255,14 @@ impl Shared {
             b = b.endpoint_url(url);
         }
         aws_sdk_dynamodb::Client::from_conf(b.build())
+    }
+
+    pub async fn sts(&self) -> aws_sdk_sts::Client {
+        let mut b = aws_sdk_sts::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("sts") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(b.build())
     }
 
     pub async fn s3(&self) -> aws_sdk_s3::Client {

@@ -1,31 +1,48 @@
 //! The AWS provider: `aws_*` resource types and data sources for ECR, ECS,
-//! ELBv2, S3, DynamoDB and the networking an ALB needs. One file per type.
+//! ELBv2, S3, DynamoDB, the networking an ALB needs and STS (who the
+//! credentials are). One file per type.
 //!
 //! Every type shares one [`config::Shared`]: the `provider "aws"` settings and
 //! the SDK configuration, loaded on first use with the standard credential and
-//! region chains, `AWS_ENDPOINT_URL`, and the standard retry mode.
+//! region chains, `AWS_ENDPOINT_URL`, and the standard retry mode. A host
+//! that decides a run's credentials itself (the pipeline) pins a role with
+//! [`register_with`]: every call of that run then assumes it.
 
+pub mod assume_role;
 pub mod attrs;
 pub mod config;
 pub mod error;
 pub mod tags;
 
+mod availability_zones_data;
+mod caller_identity_data;
 mod dynamodb_table;
+mod ec2;
 mod ecr_repository;
 mod ecs_cluster;
 mod ecs_container_definitions;
 mod ecs_service;
 mod ecs_task_definition;
+mod eip;
 mod elbv2;
+mod internet_gateway;
 mod lb;
 mod lb_listener;
 mod lb_listener_rule;
 mod lb_target_group;
+mod nat_gateway;
+mod region_data;
+mod route;
+mod route_table;
+mod route_table_association;
 mod s3_bucket;
 mod s3_object;
 mod security_group;
+mod subnet;
 mod subnets_data;
+mod vpc;
 mod vpc_data;
+mod vpc_security_group_rule;
 mod wait;
 
 use std::sync::Arc;
@@ -35,6 +52,8 @@ use dumcel_engine::provider::{DataSource, Provider, ProviderResult, Registry, Re
 use dumcel_planner::{Schema, Value};
 
 use crate::config::{Settings, Shared};
+
+pub use crate::assume_role::{AssumeRole, AwsRole};
 
 /// The name used in `provider "aws" { ... }` and recorded in state.
 pub const PROVIDER: &str = "aws";
@@ -47,6 +66,14 @@ pub struct Aws {
 impl Aws {
     pub fn new() -> Aws {
         Aws::default()
+    }
+
+    /// A provider whose every call assumes `role` from the host's own
+    /// credentials, whatever the stack's `provider "aws"` block says.
+    pub fn with_role(role: AwsRole) -> Aws {
+        Aws {
+            shared: Arc::new(Shared::pinned(role)),
+        }
     }
 }
 
@@ -108,6 +135,40 @@ impl Provider for Aws {
                 "aws_security_group",
                 Arc::new(security_group::SecurityGroup::new(s.clone())),
             ),
+            ("aws_vpc", Arc::new(vpc::Vpc::new(s.clone()))),
+            ("aws_subnet", Arc::new(subnet::Subnet::new(s.clone()))),
+            (
+                "aws_internet_gateway",
+                Arc::new(internet_gateway::InternetGateway::new(s.clone())),
+            ),
+            (
+                "aws_route_table",
+                Arc::new(route_table::RouteTable::new(s.clone())),
+            ),
+            ("aws_route", Arc::new(route::RouteResource::new(s.clone()))),
+            (
+                "aws_route_table_association",
+                Arc::new(route_table_association::RouteTableAssociation::new(
+                    s.clone(),
+                )),
+            ),
+            ("aws_eip", Arc::new(eip::Eip::new(s.clone()))),
+            (
+                "aws_nat_gateway",
+                Arc::new(nat_gateway::NatGateway::new(s.clone())),
+            ),
+            (
+                "aws_vpc_security_group_ingress_rule",
+                Arc::new(vpc_security_group_rule::VpcSecurityGroupRule::ingress(
+                    s.clone(),
+                )),
+            ),
+            (
+                "aws_vpc_security_group_egress_rule",
+                Arc::new(vpc_security_group_rule::VpcSecurityGroupRule::egress(
+                    s.clone(),
+                )),
+            ),
         ]
     }
 
@@ -121,16 +182,42 @@ impl Provider for Aws {
                 "aws_subnets",
                 Arc::new(subnets_data::SubnetsData::new(self.shared.clone())),
             ),
+            (
+                "aws_caller_identity",
+                Arc::new(caller_identity_data::CallerIdentityData::new(
+                    self.shared.clone(),
+                )),
+            ),
+            (
+                "aws_availability_zones",
+                Arc::new(availability_zones_data::AvailabilityZonesData::new(
+                    self.shared.clone(),
+                )),
+            ),
+            (
+                "aws_region",
+                Arc::new(region_data::RegionData::new(self.shared.clone())),
+            ),
         ]
     }
 
     async fn configure(&self, config: &Value) -> ProviderResult<()> {
-        self.shared.configure(Settings::from_value(config));
+        self.shared.configure(Settings::from_value(config)?);
         Ok(())
     }
 }
 
 /// Adds the AWS provider to a registry.
 pub fn register(registry: &mut Registry) {
-    registry.add(Arc::new(Aws::new()));
+    register_with(registry, None);
+}
+
+/// Adds the AWS provider to a registry; with `role`, every call it makes
+/// assumes that role from the host's credentials (see [`Aws::with_role`]).
+pub fn register_with(registry: &mut Registry, role: Option<AwsRole>) {
+    let aws = match role {
+        Some(role) => Aws::with_role(role),
+        None => Aws::new(),
+    };
+    registry.add(Arc::new(aws));
 }

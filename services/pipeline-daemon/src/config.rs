@@ -26,11 +26,18 @@
 //! max_attempts      = 3                       # then a push goes to the dead-letter topic
 //! registry_endpoint = "127.0.0.1:5000"        # local runs: push here, not to ECR's host
 //! work_dir          = "/var/lib/dumcel-pipeline"
+//! roles {                                     # the IAM role each kind of environment's runs assume
+//!   production = "arn:aws:iam::123456789012:role/deploy-production"
+//!   preview    = "arn:aws:iam::123456789012:role/deploy-preview"   # every preview environment
+//! }
 //! repository "octo/app" {
 //!   stack          = "deploy"
 //!   default_branch = "main"
 //!   previews       = true
 //!   trust_branch_stacks = false # branches deploy with the default branch's stack
+//!   roles {                     # this repository's own, over the top-level ones
+//!     production = "arn:aws:iam::210987654321:role/app-production"
+//!   }
 //! }
 //! ```
 
@@ -87,7 +94,39 @@ pub struct Config {
     /// How many times a push is started (its worker dying or a transient
     /// error ending the attempt) before it goes to the dead-letter topic.
     pub max_attempts: u32,
+    /// The top-level `roles` block, as written; each repository's resolved
+    /// roles are in [`Repository::roles`].
+    pub roles: Roles,
     pub repositories: BTreeMap<String, Repository>,
+}
+
+/// The IAM roles a repository's pipeline runs assume (from the worker's own
+/// credentials) for each kind of environment, so that a preview's role can
+/// be one that cannot touch production. `None`: the worker's own credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub production: Option<String>,
+    /// Every preview environment's.
+    pub preview: Option<String>,
+}
+
+impl Roles {
+    /// The role's ARN for a production (`preview == false`) or preview run.
+    pub fn for_environment(&self, preview: bool) -> Option<&str> {
+        if preview {
+            self.preview.as_deref()
+        } else {
+            self.production.as_deref()
+        }
+    }
+
+    /// `self`, each role `over` sets replaced by its.
+    fn overridden_by(&self, over: Roles) -> Roles {
+        Roles {
+            production: over.production.or_else(|| self.production.clone()),
+            preview: over.preview.or_else(|| self.preview.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +187,8 @@ pub struct Repository {
     /// default), previews deploy with the default branch's stack unless a
     /// person approved the commit (`dumcel-pipeline approve`).
     pub trust_branch_stacks: bool,
+    /// The roles its runs assume: its own `roles` block over the top-level one.
+    pub roles: Roles,
 }
 
 #[derive(Deserialize)]
@@ -165,8 +206,16 @@ struct Raw {
     max_in_flight: Option<usize>,
     lease_ttl: Option<String>,
     max_attempts: Option<u32>,
+    roles: Option<RawRoles>,
     #[serde(default)]
     repository: BTreeMap<String, RawRepository>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoles {
+    production: Option<String>,
+    preview: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +256,7 @@ struct RawRepository {
     dockerfile: Option<String>,
     ecr_repository: Option<String>,
     trust_branch_stacks: Option<bool>,
+    roles: Option<RawRoles>,
 }
 
 impl Config {
@@ -358,6 +408,7 @@ impl Config {
         if max_in_flight == 0 {
             return Err(at("max_in_flight", "max_in_flight must be above 0".into()));
         }
+        let roles = parse_roles(raw.roles, "roles", &at)?;
         if raw.repository.is_empty() {
             return Err(at(
                 "",
@@ -420,6 +471,13 @@ impl Config {
                     "previews = true needs a top-level `domain` for the preview host names".into(),
                 ));
             }
+            let own = parse_roles(r.roles, &format!("{here}: roles"), &at)?;
+            let repo_roles = roles.overridden_by(own);
+            if previews && repo_roles.production.is_some() && repo_roles.preview.is_none() {
+                return Err(bad(
+                    "roles sets a production role but no preview role: previews would deploy with the worker's own credentials; set roles.preview (a role that cannot touch production)".into(),
+                ));
+            }
             let clone_url = r
                 .clone_url
                 .unwrap_or_else(|| format!("https://github.com/{name}.git"));
@@ -435,6 +493,7 @@ impl Config {
                     dockerfile,
                     ecr_repository,
                     trust_branch_stacks: r.trust_branch_stacks.unwrap_or(false),
+                    roles: repo_roles,
                 },
             );
         }
@@ -478,6 +537,7 @@ impl Config {
             max_in_flight,
             lease_ttl,
             max_attempts,
+            roles,
             repositories,
         })
     }
@@ -517,6 +577,68 @@ pub fn is_label(s: &str) -> bool {
         && !s.ends_with('-')
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A `roles` block's ARNs, checked; `what` names the block in errors.
+fn parse_roles(
+    raw: Option<RawRoles>,
+    what: &str,
+    at: &impl Fn(&str, String) -> ConfigError,
+) -> Result<Roles, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Roles::default());
+    };
+    for (key, arn) in [("production", &raw.production), ("preview", &raw.preview)] {
+        if let Some(arn) = arn
+            && !is_role_arn(arn)
+        {
+            let needle = if arn.is_empty() {
+                key.to_owned()
+            } else {
+                format!("\"{arn}\"")
+            };
+            return Err(at(
+                &needle,
+                format!(
+                    "{what}.{key} {arn:?} is not an IAM role's ARN: write it like \"arn:aws:iam::123456789012:role/deploy-{key}\""
+                ),
+            ));
+        }
+    }
+    Ok(Roles {
+        production: raw.production,
+        preview: raw.preview,
+    })
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/name>`, the partition `aws`
+/// or `aws-<suffix>` (`aws-cn`, `aws-us-gov`), the name IAM's characters.
+fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let partition_ok = partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        });
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let name_ok = resource.strip_prefix("role/").is_some_and(|name| {
+        !name.is_empty()
+            && !name.starts_with('/')
+            && !name.ends_with('/')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+    });
+    partition_ok && account_ok && name_ok
 }
 
 /// The 1-based line of the first occurrence of `needle` (1 when absent).
@@ -647,6 +769,103 @@ repository "octo/app" {
         let c = Config::load(&path).unwrap();
         assert_eq!(c.registry_endpoint.as_deref(), Some("127.0.0.1:5000"));
         assert!(c.repositories["octo/shop"].previews);
+    }
+
+    const ROLES: &str = r#"
+roles {
+  production = "arn:aws:iam::123456789012:role/deploy-production"
+  preview    = "arn:aws:iam::123456789012:role/deploy-preview"
+}
+"#;
+
+    #[test]
+    fn roles_apply_to_every_repository_unless_it_has_its_own() {
+        let c = Config::parse("d.hcl", GOOD).unwrap();
+        assert_eq!(c.repositories["octo/app"].roles, Roles::default());
+
+        let c = Config::parse("d.hcl", &format!("{GOOD}{ROLES}")).unwrap();
+        let r = &c.repositories["octo/app"].roles;
+        assert_eq!(
+            r.for_environment(false),
+            Some("arn:aws:iam::123456789012:role/deploy-production")
+        );
+        assert_eq!(
+            r.for_environment(true),
+            Some("arn:aws:iam::123456789012:role/deploy-preview")
+        );
+        assert_eq!(&c.roles, r);
+
+        // A repository's own block wins, role by role.
+        let own = GOOD.replace(
+            "previews = true",
+            "previews = true\n  roles {\n    preview = \"arn:aws-us-gov:iam::210987654321:role/ci/app-preview\"\n  }",
+        );
+        let c = Config::parse("d.hcl", &format!("{own}{ROLES}")).unwrap();
+        let r = &c.repositories["octo/app"].roles;
+        assert_eq!(
+            r.preview.as_deref(),
+            Some("arn:aws-us-gov:iam::210987654321:role/ci/app-preview")
+        );
+        assert_eq!(
+            r.production.as_deref(),
+            Some("arn:aws:iam::123456789012:role/deploy-production")
+        );
+    }
+
+    #[test]
+    fn a_role_that_is_not_a_role_arn_names_its_line() {
+        for bad in [
+            "deploy-production",
+            "arn:aws:iam::12345:role/deploy",
+            "arn:aws:iam::123456789012:user/deploy",
+            "arn:aws:s3:::123456789012:role/deploy",
+            "arn:aws:iam::123456789012:role/",
+            "arn:gcp:iam::123456789012:role/deploy",
+        ] {
+            let e = error(&format!(
+                "{GOOD}{}",
+                ROLES.replace("arn:aws:iam::123456789012:role/deploy-preview", bad)
+            ));
+            assert!(
+                e.starts_with(&format!(
+                    "d.hcl:14: roles.preview {bad:?} is not an IAM role's ARN"
+                )),
+                "{e}"
+            );
+        }
+        let e = error(&GOOD.replace(
+            "previews = true",
+            "previews = true\n  roles {\n    production = \"prod\"\n  }",
+        ));
+        assert!(
+            e.starts_with("d.hcl:11: repository \"octo/app\": roles.production \"prod\""),
+            "{e}"
+        );
+        let e = error(&format!("{GOOD}roles {{\n  staging = \"x\"\n}}\n"));
+        assert!(e.contains("staging"), "{e}");
+    }
+
+    #[test]
+    fn previews_need_a_role_of_their_own_once_production_has_one() {
+        let e = error(&format!(
+            "{GOOD}roles {{\n  production = \"arn:aws:iam::123456789012:role/p\"\n}}\n"
+        ));
+        assert!(
+            e.starts_with(
+                "d.hcl:7: repository \"octo/app\": roles sets a production role but no preview role"
+            ),
+            "{e}"
+        );
+        // Without previews, a production role alone is fine.
+        let c = Config::parse(
+            "d.hcl",
+            &format!(
+                "{}roles {{\n  production = \"arn:aws:iam::123456789012:role/p\"\n}}\n",
+                GOOD.replace("previews = true", "")
+            ),
+        )
+        .unwrap();
+        assert_eq!(c.repositories["octo/app"].roles.preview, None);
     }
 
     #[test]

@@ -5,16 +5,18 @@
 //! pass its health check before the route switches to it. On ECS, every
 //! service in the stack is watched until it runs the new task definition
 //! with healthy targets. Also the destroy of a preview environment whose
-//! branch was deleted.
+//! branch was deleted. Each run assumes the IAM role configured for its
+//! kind of environment (see [`crate::config::Roles`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dumcel_session::{Applied, Operation, Request, RunError};
+use dumcel_session::{Applied, AwsRole, Operation, Request, RunError};
 use dumcel_state::State;
 use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Config, Repository};
+use crate::environment::Environment;
 use crate::events::EventKind;
 use crate::pipeline::{Emitter, Ended, RolloutClients, Run};
 use crate::records::Record;
@@ -180,8 +182,37 @@ async fn apply(
         lock_timeout: LOCK_TIMEOUT,
         parallelism: PARALLELISM,
         sandbox: Some(stack.sandbox()),
+        aws_role: aws_role(&job.repo, &job.env),
     })
     .await
+}
+
+/// The role `env`'s runs assume: the repository's production role, or its
+/// preview role for every preview; `None` (the worker's own credentials)
+/// when none is configured.
+fn aws_role(repo: &Repository, env: &Environment) -> Option<AwsRole> {
+    let role_arn = repo.roles.for_environment(env.preview)?;
+    Some(AwsRole {
+        role_arn: role_arn.to_owned(),
+        session_name: session_name(&repo.project, &env.name),
+    })
+}
+
+/// `dumcel-<project>-<environment>`, as STS takes a session name (at most 64
+/// characters of `[A-Za-z0-9+=,.@-]`): it shows in the assumed role's ARN
+/// and in CloudTrail, saying which environment's run made a call.
+fn session_name(project: &str, environment: &str) -> String {
+    format!("dumcel-{project}-{environment}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect()
 }
 
 /// Where the local state of `project`'s stack lives (per workspace inside).
@@ -367,5 +398,77 @@ mod tests {
             short("arn:aws:ecs:us-east-1:123456789012:cluster/shop"),
             "shop"
         );
+    }
+
+    fn env(name: &str, preview: bool) -> Environment {
+        Environment {
+            name: name.to_owned(),
+            workspace: name.to_owned(),
+            host: None,
+            preview,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_environment_assumes_its_role() {
+        let config = Config::parse(
+            "d.hcl",
+            r#"
+target = "ecs"
+kafka {
+  brokers = "127.0.0.1:9092"
+}
+domain = "apps.test"
+roles {
+  production = "arn:aws:iam::123456789012:role/deploy-production"
+  preview    = "arn:aws:iam::123456789012:role/deploy-preview"
+}
+repository "octo/shop" {
+  previews = true
+}
+repository "octo/plain" {
+  roles {
+    production = "arn:aws:iam::210987654321:role/plain"
+  }
+}
+"#,
+        )
+        .unwrap();
+        let shop = &config.repositories["octo/shop"];
+        let production = aws_role(shop, &env("production", false)).unwrap();
+        assert_eq!(
+            production.role_arn,
+            "arn:aws:iam::123456789012:role/deploy-production"
+        );
+        assert_eq!(production.session_name, "dumcel-shop-production");
+        let preview = aws_role(shop, &env("preview-feature-x", true)).unwrap();
+        assert_eq!(
+            preview.role_arn,
+            "arn:aws:iam::123456789012:role/deploy-preview"
+        );
+        assert_eq!(preview.session_name, "dumcel-shop-preview-feature-x");
+        let plain = &config.repositories["octo/plain"];
+        assert_eq!(
+            aws_role(plain, &env("production", false)).unwrap().role_arn,
+            "arn:aws:iam::210987654321:role/plain"
+        );
+
+        let none = Config::parse(
+            "d.hcl",
+            "target = \"ecs\"\nkafka {\n  brokers = \"b:1\"\n}\nrepository \"octo/app\" {}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            aws_role(&none.repositories["octo/app"], &env("production", false)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_session_name_is_one_sts_takes() {
+        let long = session_name(&"p".repeat(50), "preview-a-very-long-branch-name-0123");
+        assert_eq!(long.len(), 64);
+        assert!(long.starts_with("dumcel-ppp"));
+        assert_eq!(session_name("app", "preview_x y"), "dumcel-app-preview-x-y");
     }
 }

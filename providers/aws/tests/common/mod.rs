@@ -42,7 +42,7 @@ pub fn endpoint() -> String {
 
 /// The `provider "aws"` block the tests use: moto for every service, fake keys.
 pub fn provider_block(endpoint: &str) -> Value {
-    let services = ["dynamodb", "ec2", "ecr", "ecs", "elbv2", "s3"];
+    let services = dumcel_provider_aws::config::SERVICES;
     let endpoints: Map = services
         .iter()
         .map(|s| (s.to_string(), Value::string(endpoint)))
