@@ -316,54 +316,47 @@ impl Records for Deployments {
         let invalid = |e| self.invalid("TransactWriteItems", e);
         let key = self.env_item_key(&record.project, &record.environment);
         let fence = "lease_owner = :o AND lease_token = :t";
-        let fence_values = [(":o", s(&lease.owner)), (":t", n(lease.token))];
+        let mut values = HashMap::from([
+            (":o".to_owned(), s(&lease.owner)),
+            (":t".to_owned(), n(lease.token)),
+        ]);
         // One transaction may name an item once: the fence is a plain
         // condition check, or the condition of the update that changes what
         // the environment serves.
-        let fence_item = match serving {
-            ServingChange::Unchanged => {
-                let mut check = ConditionCheck::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .condition_expression(fence);
-                for (k, v) in fence_values {
-                    check = check.expression_attribute_values(k, v);
-                }
-                TransactWriteItem::builder()
-                    .condition_check(check.build().map_err(invalid)?)
-                    .build()
-            }
+        let update = match serving {
+            ServingChange::Unchanged => None,
             ServingChange::Now(now) => {
-                let mut update = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .update_expression(
-                        "SET serving_delivery = :d, serving_sha = :s, serving_image = :i",
-                    )
-                    .condition_expression(fence)
-                    .expression_attribute_values(":d", s(&now.delivery))
-                    .expression_attribute_values(":s", s(&now.sha))
-                    .expression_attribute_values(":i", s(&now.image));
-                for (k, v) in fence_values {
-                    update = update.expression_attribute_values(k, v);
-                }
-                TransactWriteItem::builder()
-                    .update(update.build().map_err(invalid)?)
-                    .build()
+                values.insert(":d".into(), s(&now.delivery));
+                values.insert(":s".into(), s(&now.sha));
+                values.insert(":i".into(), s(&now.image));
+                Some("SET serving_delivery = :d, serving_sha = :s, serving_image = :i")
             }
-            ServingChange::Nothing => {
-                let mut update = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .update_expression("REMOVE serving_delivery, serving_sha, serving_image")
-                    .condition_expression(fence);
-                for (k, v) in fence_values {
-                    update = update.expression_attribute_values(k, v);
-                }
-                TransactWriteItem::builder()
-                    .update(update.build().map_err(invalid)?)
-                    .build()
-            }
+            ServingChange::Nothing => Some("REMOVE serving_delivery, serving_sha, serving_image"),
+        };
+        let fence_item = match update {
+            None => TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key))
+                        .condition_expression(fence)
+                        .set_expression_attribute_values(Some(values))
+                        .build()
+                        .map_err(invalid)?,
+                )
+                .build(),
+            Some(expression) => TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key))
+                        .update_expression(expression)
+                        .condition_expression(fence)
+                        .set_expression_attribute_values(Some(values))
+                        .build()
+                        .map_err(invalid)?,
+                )
+                .build(),
         };
         let put = Put::builder()
             .table_name(&self.table)
