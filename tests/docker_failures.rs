@@ -178,3 +178,50 @@ resource "docker_container" "app" {{
     );
     s.ok(&["destroy", "-auto-approve"]);
 }
+
+/// A container a cut-off create left behind (from the planned image, under
+/// the planned name, recorded nowhere or tainted) does not block the next
+/// create_before_destroy create: it is removed and made again, and the one
+/// running is the one the state records. (One from another image is someone
+/// else's: find refuses it, see the provider's container.rs.)
+#[test]
+fn a_leftover_of_a_cut_off_create_is_made_again_not_a_name_conflict() {
+    require_docker();
+    let prefix = unique("leftover");
+    let _cleanup = Cleanup(prefix.clone());
+    let image_only = crashing_stack(&prefix, r#"["sleep", "600"]"#);
+    let image_only = &image_only[..image_only
+        .find("resource \"docker_container\"")
+        .expect("the stack has a container")];
+    let s = TestStack::new(image_only);
+    context_with(&s.file("app"), include_str!("../examples/app/Dockerfile"));
+    s.ok(&["apply", "-auto-approve", "-no-color"]);
+
+    // What a worker killed between Docker's create and the state's record leaves.
+    let container = format!("{prefix}-app");
+    let image = format!("{prefix}-app:latest");
+    docker_support::docker(&["create", "--name", &container, &image, "sleep", "600"]).unwrap();
+    let leftover = inspect("container", &container, "{{.Id}}").unwrap();
+
+    s.write(
+        "main.hcl",
+        &crashing_stack(&prefix, r#"["sleep", "600"]"#).replace(
+            "resource \"docker_container\" \"app\" {",
+            "resource \"docker_container\" \"app\" {\n  lifecycle {\n    create_before_destroy = true\n  }",
+        ),
+    );
+    s.ok(&["apply", "-auto-approve", "-no-color"]);
+    let running = inspect("container", &container, "{{.Id}}").unwrap();
+    assert_ne!(running, leftover, "the leftover was removed");
+    assert_eq!(
+        s.attr("docker_container.app", "id").as_str(),
+        Some(running.as_str()),
+        "the running one is the recorded one"
+    );
+    assert_eq!(
+        inspect("container", &container, "{{.State.Running}}").as_deref(),
+        Some("true")
+    );
+    s.ok(&["destroy", "-auto-approve"]);
+    assert!(!exists("container", &container));
+}

@@ -137,6 +137,35 @@ pub(crate) fn text(v: Option<&str>) -> Value {
     }
 }
 
+/// Checks an IPv4 CIDR block is a network address (`10.0.0.0/16`, not
+/// `10.0.0.1/16`), as Terraform validates it: AWS would store the network
+/// address, and the difference would show as a change on every plan. Unknown
+/// and unset values pass.
+pub(crate) fn check_ipv4_cidr(v: &Value, key: &str) -> Option<(String, String)> {
+    let text = v.get(key)?.as_str()?;
+    let bad = || {
+        Some((
+            key.to_owned(),
+            format!("must be an IPv4 network address in CIDR notation (10.0.0.0/16), got {text:?}"),
+        ))
+    };
+    let Some((ip, len_text)) = text.split_once('/') else {
+        return bad();
+    };
+    let (Ok(ip), Ok(len)) = (ip.parse::<std::net::Ipv4Addr>(), len_text.parse::<u32>()) else {
+        return bad();
+    };
+    // No leading zeros or signs: the length as AWS writes it.
+    if len > 32 || len.to_string() != len_text {
+        return bad();
+    }
+    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+    if u32::from(ip) & !mask != 0 {
+        return bad();
+    }
+    None
+}
+
 /// CRC-32 (IEEE), as Terraform's `StringHashcode` computes it for ids such as
 /// a route's `r-rtb-...NNNN`.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
@@ -203,6 +232,20 @@ mod tests {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         // Python: zlib.crc32(b"0.0.0.0/0")
         assert_eq!(crc32(b"0.0.0.0/0"), 1_080_289_494);
+    }
+
+    #[test]
+    fn cidr_blocks_must_be_network_addresses() {
+        let check = |c: &str| check_ipv4_cidr(&crate::attrs::obj([("c", s(c))]), "c");
+        assert_eq!(check("10.0.0.0/16"), None);
+        assert_eq!(check("0.0.0.0/0"), None);
+        assert_eq!(check("10.0.1.7/32"), None);
+        assert!(check("10.0.0.1/16").is_some());
+        assert!(check("10.0.0.0/33").is_some());
+        assert!(check("10.0.0.0/016").is_some());
+        assert!(check("10.0.0.0").is_some());
+        assert!(check("vpc").is_some());
+        assert_eq!(check_ipv4_cidr(&crate::attrs::obj([]), "c"), None);
     }
 
     #[test]

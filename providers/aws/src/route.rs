@@ -16,7 +16,7 @@ use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{obj, opt_str, req_str, s, with_all};
 use crate::config::Shared;
-use crate::ec2::{crc32, found, gone, text};
+use crate::ec2::{check_ipv4_cidr, crc32, found, gone, text};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::wait;
 
@@ -380,7 +380,9 @@ impl ResourceType for RouteResource {
     }
 
     fn validate(&self, config: &Value) -> Vec<(String, String)> {
-        let mut out = Vec::new();
+        let mut out: Vec<(String, String)> = check_ipv4_cidr(config, "destination_cidr_block")
+            .into_iter()
+            .collect();
         if count_set(config, DESTS) != 1 {
             out.push((
                 "destination_cidr_block".into(),

@@ -18,7 +18,9 @@ use dumcel_planner::{Attribute, Map, NestedBlock, Schema, Value};
 
 use crate::attrs::{blocks, obj, opt_str, req_str, s, with_all};
 use crate::config::Shared;
-use crate::ec2::{arn, found, imported_tags, retag, retry_while, tag_spec, tags_all};
+use crate::ec2::{
+    arn, check_ipv4_cidr, found, imported_tags, retag, retry_while, tag_spec, tags_all,
+};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::route::{
     Dest, TARGETS, count_set, create_route, delete_route, is_managed, replace_route, target_of,
@@ -229,6 +231,9 @@ impl ResourceType for RouteTable {
     fn validate(&self, config: &Value) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for b in blocks(config, "route") {
+            if let Some((_, message)) = check_ipv4_cidr(b, "cidr_block") {
+                out.push(("route".into(), format!("cidr_block {message}")));
+            }
             if count_set(b, DESTS) != 1 {
                 out.push((
                     "route".into(),

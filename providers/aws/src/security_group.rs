@@ -241,6 +241,20 @@ impl SecurityGroup {
         let id = g.group_id().unwrap_or_default();
         let region = self.shared.settings().region.unwrap_or_default();
         let hide = blocks(base, "egress").is_empty();
+        // A direction without blocks is not managed here (as in Terraform,
+        // where rule resources such as aws_vpc_security_group_ingress_rule
+        // hold its rules): none of its rules is reported. An import (nothing
+        // recorded at all) reports them whole.
+        let rules_of = |key: &str, actual: &[IpPermission], hide: bool| {
+            let unmanaged = base
+                .get(key)
+                .is_some_and(|v| v.is_null() || v.as_list().is_some_and(<[Value]>::is_empty));
+            if unmanaged {
+                Value::List(Vec::new())
+            } else {
+                rules_value(blocks(base, key), actual, hide)
+            }
+        };
         with_all(
             base,
             [
@@ -255,13 +269,10 @@ impl SecurityGroup {
                         g.owner_id().unwrap_or_default()
                     )),
                 ),
-                (
-                    "ingress",
-                    rules_value(blocks(base, "ingress"), g.ip_permissions(), false),
-                ),
+                ("ingress", rules_of("ingress", g.ip_permissions(), false)),
                 (
                     "egress",
-                    rules_value(blocks(base, "egress"), g.ip_permissions_egress(), hide),
+                    rules_of("egress", g.ip_permissions_egress(), hide),
                 ),
             ],
         )

@@ -18,7 +18,9 @@ use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{obj, opt_bool, opt_str, or_default, req_str, s, with_all};
 use crate::config::Shared;
-use crate::ec2::{arn, found, imported_tags, retag, retry_while, tag_spec, tags_all, text};
+use crate::ec2::{
+    arn, check_ipv4_cidr, found, imported_tags, retag, retry_while, tag_spec, tags_all, text,
+};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::{tags, wait};
 
@@ -121,6 +123,10 @@ impl Subnet {
 impl ResourceType for Subnet {
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Vec<(String, String)> {
+        check_ipv4_cidr(config, "cidr_block").into_iter().collect()
     }
 
     fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {

@@ -18,7 +18,9 @@ use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{obj, opt_bool, opt_str, or_default, req_str, s, with_all};
 use crate::config::Shared;
-use crate::ec2::{arn, found, imported_tags, retag, retry_while, tag_spec, tags_all, text};
+use crate::ec2::{
+    arn, check_ipv4_cidr, found, imported_tags, retag, retry_while, tag_spec, tags_all, text,
+};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::{tags, wait};
 
@@ -233,13 +235,17 @@ impl ResourceType for Vpc {
     }
 
     fn validate(&self, config: &Value) -> Vec<(String, String)> {
-        match opt_str(config, "instance_tenancy") {
-            Some(t) if !TENANCIES.contains(&t) => vec![(
+        let mut out: Vec<(String, String)> =
+            check_ipv4_cidr(config, "cidr_block").into_iter().collect();
+        if let Some(t) = opt_str(config, "instance_tenancy")
+            && !TENANCIES.contains(&t)
+        {
+            out.push((
                 "instance_tenancy".into(),
                 format!("must be one of {}, got {t:?}", TENANCIES.join(", ")),
-            )],
-            _ => Vec::new(),
+            ));
         }
+        out
     }
 
     fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {

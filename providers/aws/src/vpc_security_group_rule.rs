@@ -22,7 +22,9 @@ use dumcel_planner::{Attribute, Schema, Value};
 
 use crate::attrs::{n, obj, opt_i32, opt_str, req_str, s, with_all};
 use crate::config::Shared;
-use crate::ec2::{arn, found, gone, imported_tags, retag, tag_spec, tags_all, text};
+use crate::ec2::{
+    arn, check_ipv4_cidr, found, gone, imported_tags, retag, tag_spec, tags_all, text,
+};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::tags;
 
@@ -267,7 +269,8 @@ impl ResourceType for VpcSecurityGroupRule {
     }
 
     fn validate(&self, config: &Value) -> Vec<(String, String)> {
-        let mut out = Vec::new();
+        let mut out: Vec<(String, String)> =
+            check_ipv4_cidr(config, "cidr_ipv4").into_iter().collect();
         let set = SOURCES
             .iter()
             .filter(|k| config.get(k).is_some_and(|v| !v.is_null()))

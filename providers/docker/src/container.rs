@@ -262,18 +262,48 @@ impl ResourceType for DockerContainer {
             name: Some(name.to_owned()),
             ..Default::default()
         };
-        let created = docker
-            .create_container(Some(options), body)
+        let created = match docker
+            .create_container(Some(options.clone()), body.clone())
             .await
-            .map_err(|e| {
-                if status_of(&e) == Some(409) {
-                    DockerError::Invalid(format!(
+        {
+            Ok(c) => c,
+            // A container of this name from the planned image is a leftover
+            // of this very object: a create cut off by a crash, found and
+            // recorded (tainted) by the recovery, and now being replaced. It
+            // never took traffic (what depends on it was not updated), so it
+            // is removed and made again; with another image it is someone
+            // else's, and find says so.
+            Err(e) if status_of(&e) == Some(409) => match self.find(planned).await? {
+                Some(leftover) => {
+                    let id = req_str(&leftover, "id")?;
+                    tracing::warn!(
+                        container = name,
+                        "removing the leftover of an earlier cut-off create"
+                    );
+                    let force = RemoveContainerOptions {
+                        force: true,
+                        ..Default::default()
+                    };
+                    docker
+                        .remove_container(id, Some(force))
+                        .await
+                        .map_err(|e| {
+                            DockerError::api(format!("removing the leftover container {name}"), e)
+                        })?;
+                    docker
+                        .create_container(Some(options), body)
+                        .await
+                        .map_err(|e| DockerError::api(format!("creating container {name}"), e))?
+                }
+                None => {
+                    return Err(DockerError::Invalid(format!(
                         "a container named {name} already exists; remove it (docker rm -f {name}) or choose another name: {e}"
                     ))
-                } else {
-                    DockerError::api(format!("creating container {name}"), e)
+                    .into());
                 }
-            })?;
+            },
+            Err(e) => return Err(DockerError::api(format!("creating container {name}"), e).into()),
+        };
         let made = |running: bool| {
             with(
                 planned,

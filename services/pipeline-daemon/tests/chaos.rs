@@ -367,3 +367,67 @@ async fn first_deploys_on_ecs_end_once_through_kills() {
         );
     }
 }
+
+/// A worker frozen (SIGSTOP) in the middle of a build loses its lease and
+/// its partition; another worker takes the push over and deploys it. When
+/// the frozen one wakes up, its lease is fenced: it deploys nothing and
+/// writes nothing, and the push is deployed and recorded once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_worker_that_lost_its_lease_touches_nothing_when_it_wakes() {
+    require_docker();
+    let mut h = Harness::on(Target::Docker, "");
+    h.edit_config(
+        "kafka {",
+        "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n  }",
+    );
+    let _leftovers = Leftovers(vec![h.project.clone()]);
+    let sha = h.commit_slow_build(15);
+    h.produce(&h.push("main", &sha, false)).await;
+    let frozen = h.worker();
+    let count = |e: &[Value], name: &str| {
+        e.iter()
+            .filter(|ev| ev["sha"] == sha.as_str() && ev["event"] == name)
+            .count()
+    };
+    h.events_until(&frozen, Duration::from_secs(240), |e| {
+        count(e, "build_started") == 1
+    });
+    let signal = |sig: &str| {
+        let pid = frozen.child.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    signal("-STOP");
+
+    let other = h.worker();
+    let events = h.events_until(&other, Duration::from_secs(240), |e| {
+        count(e, "deploy_succeeded") == 1
+    });
+    assert_eq!(
+        count(&events, "build_started"),
+        2,
+        "taken over: built again"
+    );
+    signal("-CONT");
+    // The woken worker finishes its build, finds its lease gone, and stops.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !frozen.log().contains("lease lost") && !frozen.log().contains("partitions revoked") {
+        assert!(Instant::now() < deadline, "{}", frozen.log());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_secs(20));
+    let events = h.all_events();
+    assert_eq!(count(&events, "deploy_started"), 1, "deployed once");
+    assert_eq!(count(&events, "deploy_succeeded"), 1);
+    let rows = records(&h);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].4, "succeeded");
+    let host = format!("{}.localhost", h.project);
+    assert_eq!(running(&h.project, "production").len(), 1);
+    assert_eq!(routed_get(&host).unwrap().status, 200);
+}
