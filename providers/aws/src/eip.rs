@@ -199,15 +199,20 @@ impl ResourceType for Eip {
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
         let id = req_str(prior, "id")?;
         let ec2 = self.shared.ec2().await;
+        let border = opt_str(prior, "network_border_group").map(str::to_owned);
+        // AWS answers AuthFailure while a NAT gateway being deleted still
+        // holds the address; Terraform waits it out too.
         let r = retry_while(
             &format!("EIP {id} to be released by what uses it"),
             180,
-            &["InvalidIPAddress.InUse"],
+            &["AuthFailure", "InvalidIPAddress.InUse"],
             || {
                 let ec2 = ec2.clone();
+                let border = border.clone();
                 async move {
                     ec2.release_address()
                         .allocation_id(id)
+                        .set_network_border_group(border)
                         .send()
                         .await
                         .map_err(sdk("ReleaseAddress"))

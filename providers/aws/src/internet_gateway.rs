@@ -91,7 +91,7 @@ impl InternetGateway {
         retry_while(
             &format!("VPC {vpc} to accept internet gateway {id}"),
             120,
-            &["InvalidVpcID.NotFound"],
+            &["InvalidVpcID.NotFound", "InvalidInternetGatewayID.NotFound"],
             || async move {
                 ec2.attach_internet_gateway()
                     .internet_gateway_id(id)
