@@ -14,6 +14,9 @@ kafka {
   push_topic   = "dumcel.push"
   events_topic = "dumcel.events"
   dlq_topic    = "dumcel.push.dlq"
+  # The webhook signs every push it queues with this key, and workers refuse
+  # anything else: export the same random key to both (openssl rand -hex 32).
+  signing_key_env = "DUMCEL_PUSH_SIGNING_KEY"
 }
 
 webhook {
@@ -30,4 +33,7 @@ repository "octo/shop" {
   stack          = "deploy"
   default_branch = "main"
   previews       = true
+  # Previews deploy with the main branch's stack; `dumcel-pipeline approve`
+  # lets one commit's own stack deploy its preview.
+  trust_branch_stacks = false
 }
