@@ -18,7 +18,7 @@ use crate::attrs::{block, opt_str, str_map};
 use crate::error::AwsResult;
 
 /// Services whose endpoint an `endpoints { ... }` block may override.
-pub const SERVICES: &[&str] = &["dynamodb", "ec2", "ecr", "ecs", "elbv2", "s3", "sts"];
+pub const SERVICES: &[&str] = &["dynamodb", "ec2", "ecr", "ecs", "elbv2", "iam", "s3", "sts"];
 
 /// The `provider "aws"` arguments and blocks that choose credentials, with
 /// Terraform's names for those this provider does not take: a run whose
@@ -263,6 +263,14 @@ impl Shared {
             b = b.endpoint_url(url);
         }
         aws_sdk_sts::Client::from_conf(b.build())
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        let mut b = aws_sdk_iam::config::Builder::from(self.sdk().await);
+        if let Some(url) = self.endpoint("iam") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_iam::Client::from_conf(b.build())
     }
 
     pub async fn s3(&self) -> aws_sdk_s3::Client {

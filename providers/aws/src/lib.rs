@@ -25,6 +25,12 @@ mod ecs_service;
 mod ecs_task_definition;
 mod eip;
 mod elbv2;
+mod iam;
+mod iam_policy;
+mod iam_policy_document_data;
+mod iam_role;
+mod iam_role_policy;
+mod iam_role_policy_attachment;
 mod internet_gateway;
 mod lb;
 mod lb_listener;
@@ -35,7 +41,13 @@ mod region_data;
 mod route;
 mod route_table;
 mod route_table_association;
+mod s3;
 mod s3_bucket;
+mod s3_bucket_policy;
+mod s3_bucket_public_access_block;
+mod s3_bucket_server_side_encryption_configuration;
+mod s3_bucket_versioning;
+mod s3_bucket_website_configuration;
 mod s3_object;
 mod security_group;
 mod subnet;
@@ -115,6 +127,34 @@ impl Provider for Aws {
                 Arc::new(s3_object::S3Object::new(s.clone())),
             ),
             (
+                "aws_s3_bucket_versioning",
+                Arc::new(s3_bucket_versioning::S3BucketVersioning::new(s.clone())),
+            ),
+            (
+                "aws_s3_bucket_public_access_block",
+                Arc::new(s3_bucket_public_access_block::S3BucketPublicAccessBlock::new(
+                    s.clone(),
+                )),
+            ),
+            (
+                "aws_s3_bucket_policy",
+                Arc::new(s3_bucket_policy::S3BucketPolicy::new(s.clone())),
+            ),
+            (
+                "aws_s3_bucket_website_configuration",
+                Arc::new(
+                    s3_bucket_website_configuration::S3BucketWebsiteConfiguration::new(s.clone()),
+                ),
+            ),
+            (
+                "aws_s3_bucket_server_side_encryption_configuration",
+                Arc::new(
+                    s3_bucket_server_side_encryption_configuration::S3BucketServerSideEncryptionConfiguration::new(
+                        s.clone(),
+                    ),
+                ),
+            ),
+            (
                 "aws_dynamodb_table",
                 Arc::new(dynamodb_table::DynamodbTable::new(s.clone())),
             ),
@@ -149,6 +189,21 @@ impl Provider for Aws {
             (
                 "aws_route_table_association",
                 Arc::new(route_table_association::RouteTableAssociation::new(
+                    s.clone(),
+                )),
+            ),
+            ("aws_iam_role", Arc::new(iam_role::IamRole::new(s.clone()))),
+            (
+                "aws_iam_policy",
+                Arc::new(iam_policy::IamPolicy::new(s.clone())),
+            ),
+            (
+                "aws_iam_role_policy",
+                Arc::new(iam_role_policy::IamRolePolicy::new(s.clone())),
+            ),
+            (
+                "aws_iam_role_policy_attachment",
+                Arc::new(iam_role_policy_attachment::IamRolePolicyAttachment::new(
                     s.clone(),
                 )),
             ),
@@ -197,6 +252,10 @@ impl Provider for Aws {
             (
                 "aws_region",
                 Arc::new(region_data::RegionData::new(self.shared.clone())),
+            ),
+            (
+                "aws_iam_policy_document",
+                Arc::new(iam_policy_document_data::IamPolicyDocumentData::new()),
             ),
         ]
     }

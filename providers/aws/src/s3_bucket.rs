@@ -83,18 +83,9 @@ impl S3Bucket {
             return Ok(None);
         }
         let s3 = self.shared.s3().await;
-        let enabled = match s3.get_bucket_versioning().bucket(bucket).send().await {
-            Ok(v) => v.status() == Some(&BucketVersioningStatus::Enabled),
-            // moto answers with a `GetBucketVersioningResponse` root element
-            // the SDK refuses to parse; the status inside is all we need.
-            Err(aws_sdk_s3::error::SdkError::ServiceError(e)) if e.raw().status().is_success() => e
-                .raw()
-                .body()
-                .bytes()
-                .map(|b| String::from_utf8_lossy(b).contains("<Status>Enabled</Status>"))
-                .unwrap_or(false),
-            Err(e) => return Err(AwsError::sdk("GetBucketVersioning", e)),
-        };
+        // (moto's answer, which the SDK refuses to parse, read raw.)
+        let (status, _) = crate::s3::versioning(&s3, bucket, None).await?;
+        let enabled = status.as_deref() == Some("Enabled");
         let prior_v = blocks(base, "versioning");
         // No block and never enabled: nothing to report.
         let actual_v: Vec<Value> = if enabled || !prior_v.is_empty() {
@@ -170,7 +161,10 @@ impl S3Bucket {
             (Some(false), _) | (None, Some(true)) => Some(BucketVersioningStatus::Suspended),
             _ => None,
         };
+        // Unchanged settings are not sent again (another resource type may
+        // manage them; see `plan`).
         if let Some(status) = status
+            && (prior.is_none() || want_v != had_v)
             && (prior.is_some() || status == BucketVersioningStatus::Enabled)
         {
             s3.put_bucket_versioning()
@@ -180,7 +174,10 @@ impl S3Bucket {
                 .await
                 .map_err(sdk("PutBucketVersioning"))?;
         }
+        let same_website =
+            prior.is_some_and(|p| blocks(p, "website") == blocks(planned, "website"));
         match block(planned, "website") {
+            _ if same_website => {}
             Some(w) => {
                 let mut cfg = WebsiteConfiguration::builder().index_document(
                     IndexDocument::builder()
@@ -298,8 +295,22 @@ impl ResourceType for S3Bucket {
         &self.schema
     }
 
-    fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
-        Ok(tags::plan(&self.shared.default_tags(), proposed))
+    /// `versioning` and `website` are optional and computed, as in Terraform
+    /// v4+: left out of the configuration, they keep what the bucket has, so
+    /// an `aws_s3_bucket_versioning` or `aws_s3_bucket_website_configuration`
+    /// can manage them (setting both for one bucket makes them fight).
+    fn plan(&self, prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
+        let mut v = proposed;
+        for k in ["versioning", "website"] {
+            let left_out = v
+                .get(k)
+                .and_then(Value::as_list)
+                .is_some_and(<[Value]>::is_empty);
+            if left_out && let Some(had) = prior.map(|p| blocks(p, k)).filter(|b| !b.is_empty()) {
+                v = with_all(&v, [(k, Value::List(had.to_vec()))]);
+            }
+        }
+        Ok(tags::plan(&self.shared.default_tags(), v))
     }
 
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
