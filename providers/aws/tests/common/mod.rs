@@ -3,6 +3,8 @@
 //! and unique names so tests run in parallel without resetting moto.
 #![allow(dead_code)]
 
+pub mod walk;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
