@@ -48,9 +48,11 @@ export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 brokers="$(bash "$root/dev/services/kafka.sh")"
 case "$brokers$AWS_ENDPOINT_URL" in *127.*127.*) ;; *) die "a service is not on loopback" ;; esac
 
-say "building the daemon (release)"
-(cd "$root" && cargo build --release -p dumcel-pipeline-daemon --bin dumcel-pipeline) >&2
+say "building the daemon and dumcel (release)"
+# dumcel applies the platform stack (the shared ALB and cluster) in pipeline_setup.
+(cd "$root" && cargo build --release -p dumcel-pipeline-daemon -p dumcel --bins) >&2
 daemon="$CARGO_TARGET_DIR/release/dumcel-pipeline"
+export DUMCEL_BIN="$CARGO_TARGET_DIR/release/dumcel"
 
 # shellcheck source=dev/pipeline/local.sh
 . "$root/dev/pipeline/local.sh"

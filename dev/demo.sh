@@ -5,9 +5,10 @@
 # image, runs two containers on their own network), fetches each URL, a no-op
 # plan, a changed page that rebuilds the image and replaces the containers,
 # and destroy, checked to leave nothing behind. Then the reference AWS stack
-# (examples/stack.hcl: ECS behind an ALB, ECR, S3, DynamoDB) against moto, an
-# AWS API emulator on loopback (dev/services/moto.sh): apply, a no-op plan, a
-# new image tag rolled out in place, destroy. Last, the pipeline daemon
+# (examples/stack.hcl: ECS on Fargate in its own VPC behind an HTTPS ALB, with
+# its DNS zone and certificate, logs, ECR, S3, a secret and autoscaling)
+# against moto, an AWS API emulator on loopback (dev/services/moto.sh):
+# apply, a no-op plan, a new image tag rolled out in place, destroy. Last, the pipeline daemon
 # (dev/pipeline/local.sh): signed GitHub push deliveries to its webhook, queued
 # on Kafka (tansu, dev/services/kafka.sh), built and pushed to the local
 # registry. On this Docker host, behind the router (HAProxy,
@@ -75,6 +76,9 @@ cp examples/stack.hcl "$work/aws/"
 stack="$work/aws"
 # A name of its own, so the demo can run again against the same emulator.
 export DUMCEL_VAR_name="demo-$(date +%s)"
+# The app's secret: a sensitive variable, never shown in plans or logs.
+DUMCEL_VAR_app_secret="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export DUMCEL_VAR_app_secret
 cleanup_aws() {
   "$dumcel" -chdir="$stack" destroy -auto-approve >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -89,10 +93,15 @@ code=$?
 set -e
 [ "$code" = 0 ] || { echo "expected a no-op plan (exit 0), got $code" >&2; exit 1; }
 echo; echo "A new image tag: a new task definition revision, the service updated in place."
-step apply -auto-approve -var image_tag=v2
+# Without waiting for the rollout: moto never completes a second ECS
+# deployment (UpdateService keeps the first one as PRIMARY), so a wait would
+# run into the service's update timeout. Against AWS, leave it on.
+step apply -auto-approve -var image_tag=v2 -var wait_for_steady_state=false
 step destroy -auto-approve -var image_tag=v2
 
 brokers="$(bash dev/services/kafka.sh)"
+# pipeline_setup applies the ECS platform stack with it.
+export DUMCEL_BIN="$dumcel"
 # shellcheck source=dev/pipeline/local.sh
 . dev/pipeline/local.sh
 # What the worker did, event by event.
@@ -180,19 +189,20 @@ aws_image() {
 import os, sys, boto3
 ecs = boto3.client("ecs", region_name=os.environ["AWS_REGION"],
                    endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-svc = ecs.describe_services(cluster=sys.argv[1], services=["app"])["services"][0]
+svc = ecs.describe_services(cluster=sys.argv[1], services=[sys.argv[2]])["services"][0]
 td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
-print(f"  {sys.argv[1]}/app runs {td['containerDefinitions'][0]['image']}")
+print(f"  {sys.argv[1]}/{sys.argv[2]} runs {td['containerDefinitions'][0]['image']}")
 PY
 }
-aws_image "$PIPELINE_PROJECT-production"
+# Every environment's service runs in the platform's one cluster.
+aws_image "$PIPELINE_PLATFORM" "$PIPELINE_PROJECT-production"
 
 preview="$(pipeline_commit feature "a preview of the next change")"
 show "push to branch feature ($preview): a preview environment of its own"
 pipeline_deliver feature "$preview"
 pipeline_wait "$preview"
 events "$preview"
-aws_image "$PIPELINE_PROJECT-preview-feature"
+aws_image "$PIPELINE_PLATFORM" "$PIPELINE_PROJECT-preview-feature"
 show "branch feature deleted: the preview goes away"
 git -C "$PIPELINE_WORK/app" push --quiet origin :feature
 pipeline_deliver feature "$preview" deleted

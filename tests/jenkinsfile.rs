@@ -70,8 +70,9 @@ fn steps(jenkinsfile: &str) -> Vec<Step> {
     steps
 }
 
-/// The environment a build gets: `environment { K = 'v' | "${params.P}" }`,
-/// with parameters from their defaults overridden by `params`.
+/// The environment a build gets: `environment { K = 'v' | "${params.P}" |
+/// credentials('ID') }`, with parameters from their defaults overridden by
+/// `params`; a "Secret text" credential binds as `secret-of-<ID>`.
 fn build_env(jenkinsfile: &str, params: &BTreeMap<&str, String>) -> BTreeMap<String, String> {
     let mut values: BTreeMap<String, String> = jenkinsfile
         .lines()
@@ -95,9 +96,13 @@ fn build_env(jenkinsfile: &str, params: &BTreeMap<&str, String>) -> BTreeMap<Str
         .filter_map(|l| l.split_once(" = "))
         .map(|(k, v)| {
             let v = v.trim();
-            let value = match between(v, "\"${params.", "}\"") {
-                Some(p) => values[p].clone(),
-                None => v.trim_matches('\'').to_owned(),
+            let value = match (
+                between(v, "\"${params.", "}\""),
+                between(v, "credentials('", "')"),
+            ) {
+                (Some(p), _) => values[p].clone(),
+                (None, Some(id)) => format!("secret-of-{id}"),
+                (None, None) => v.trim_matches('\'').to_owned(),
             };
             (k.trim().to_owned(), value)
         })
@@ -241,8 +246,11 @@ async fn the_pipeline_plans_and_applies_the_stack_with_state_in_s3() {
     assert_eq!(code, 0);
     assert_eq!(plan_json(ws.path())["has_changes"], false);
 
-    // A new image tag: applied from the saved plan.
+    // A new image tag: applied from the saved plan. Without waiting for the
+    // rollout: moto never completes a second ECS deployment (UpdateService
+    // keeps the first one as PRIMARY), so the wait would time out.
     params.insert("IMAGE_TAG", "v2".to_owned());
+    params.insert("WAIT_FOR_STEADY_STATE", "false".to_owned());
     let (code, ws) = build(&params);
     assert_eq!(code, 2);
     assert!(service_image(&ecs, &name).await.ends_with(":v2"));
@@ -253,7 +261,9 @@ async fn the_pipeline_plans_and_applies_the_stack_with_state_in_s3() {
             .args(["-chdir=examples", "destroy", "-auto-approve", "-no-color"])
             .current_dir(ws.path())
             .env("DUMCEL_VAR_name", &name)
-            .env("DUMCEL_VAR_image_tag", "v2"),
+            .env("DUMCEL_VAR_image_tag", "v2")
+            .env("DUMCEL_VAR_app_secret", "secret-of-app-secret")
+            .env("DUMCEL_VAR_wait_for_steady_state", "false"),
     )
     .output()
     .unwrap();

@@ -8,7 +8,11 @@
 #       TARGET ecs, the default, or examples/pipeline/deploy-docker for TARGET
 #       docker, served by the router at http://$PIPELINE_PROJECT.localhost:8480/)
 #       as project $PIPELINE_PROJECT, a working copy WORK/app, and
-#       WORK/pipeline.hcl with topics, table and webhook port of its own
+#       WORK/pipeline.hcl with topics, table and webhook port of its own.
+#       For TARGET ecs it first applies examples/pipeline/platform (the ALB,
+#       HTTPS listener and ECS cluster every environment shares) as
+#       $PIPELINE_PLATFORM, with $DUMCEL_BIN (default: dumcel on the PATH),
+#       state and log in WORK/platform
 #   pipeline_start DAEMON   starts `DAEMON webhook` and `DAEMON worker`,
 #                           logs in WORK/webhook.log and WORK/worker.log
 #   pipeline_commit BRANCH TEXT   commits TEXT as the page on BRANCH, pushes
@@ -43,6 +47,19 @@ pipeline_setup() {
   cp -r "$root/examples/pipeline/$stack" "$PIPELINE_WORK/app/deploy"
   cp "$(command -v busybox)" "$PIPELINE_WORK/app/busybox"
   sed -i "s/default = \"shop\"/default = \"$PIPELINE_PROJECT\"/" "$PIPELINE_WORK/app/deploy/stack.hcl"
+  if [ "$target" = ecs ]; then
+    PIPELINE_PLATFORM="$PIPELINE_PROJECT-pf"
+    mkdir -p "$PIPELINE_WORK/platform"
+    cp "$root/examples/pipeline/platform/stack.hcl" "$PIPELINE_WORK/platform/"
+    "${DUMCEL_BIN:-dumcel}" -chdir="$PIPELINE_WORK/platform" apply -auto-approve -input=false -no-color \
+      -var "name=$PIPELINE_PLATFORM" -var "domain=$domain" >"$PIPELINE_WORK/platform/apply.log" 2>&1 || {
+      tail -n 30 "$PIPELINE_WORK/platform/apply.log" >&2
+      echo "pipeline_setup: applying the platform stack failed" >&2
+      return 1
+    }
+    # The deploy stack finds the platform's ALB and cluster by this name.
+    sed -i "s/default     = \"apps\"/default     = \"$PIPELINE_PLATFORM\"/" "$PIPELINE_WORK/app/deploy/stack.hcl"
+  fi
   _pipeline_git add -A
   _pipeline_git commit --quiet -m "the app"
   _pipeline_git remote add origin "$PIPELINE_WORK/origin.git"
@@ -63,7 +80,6 @@ webhook {
 domain                = "$domain"
 deployments_table     = "$topic.deployments"
 rollout_timeout       = "$timeout"
-rollout_poll_interval = "1s"
 registry_endpoint     = "127.0.0.1:5000"
 work_dir              = "$PIPELINE_WORK/daemon"
 repository "$PIPELINE_REPOSITORY" {

@@ -10,6 +10,9 @@
 # MOTO_ECS_SERVICE_RUNNING makes new ECS services report their tasks running and
 # their deployment COMPLETED (moto never rolls deployments by itself), so
 # `wait_for_steady_state` has something to wait for.
+# MOTO_IAM_LOAD_MANAGED_POLICIES loads AWS's managed policies, which moto
+# leaves out by default: examples/stack.hcl attaches
+# arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . dev/env.sh
@@ -49,6 +52,7 @@ if [ ! -x "$VENV/bin/moto_server" ]; then
 fi
 
 MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-3}" \
+    MOTO_IAM_LOAD_MANAGED_POLICIES="${MOTO_IAM_LOAD_MANAGED_POLICIES:-true}" \
     nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 

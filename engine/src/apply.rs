@@ -322,9 +322,8 @@ async fn delete_recorded(
     let rt = shared
         .stack
         .registry
-        .get(&change.resource_type)
-        .cloned()
-        .ok_or_else(|| format!("no provider for resource type \"{}\"", change.resource_type))?;
+        .recorded_resource_type(address, &change.provider, &change.resource_type)
+        .map_err(|(summary, detail)| format!("{summary}: {detail}"))?;
     let seq = match &shared.journal {
         Some(j) => Some(
             j.intent(
@@ -548,9 +547,8 @@ async fn run_node_inner(
     }
     let rt = stack
         .registry
-        .get(&change.resource_type)
-        .cloned()
-        .ok_or_else(|| format!("no provider for resource type \"{}\"", change.resource_type))?;
+        .recorded_resource_type(&change.address, &change.provider, &change.resource_type)
+        .map_err(|(summary, detail)| format!("{summary}: {detail}"))?;
     let prior = shared
         .state
         .lock()
@@ -884,8 +882,7 @@ async fn read_data(shared: &Shared, addr: &InstanceAddr) -> Result<Option<String
         .resource(&static_key(&addr.resource))
         .ok_or_else(|| format!("{rkey} is no longer in the configuration"))?;
     let ds = stack
-        .registry
-        .data_source(&decl.addr.resource_type)
+        .data_source_for(&static_key(&addr.resource), &decl.addr.resource_type)
         .cloned()
         .ok_or_else(|| format!("no data source \"{}\"", decl.addr.resource_type))?;
     let config = {

@@ -1,6 +1,7 @@
 //! Configuring providers: each `provider "NAME" { ... }` block is evaluated
-//! (it may use variables and locals) and handed to its provider, once, before
-//! any of its resource types is used.
+//! (it may use variables and locals) and handed to its provider instance,
+//! once, before any of its resource types is used. A block with `alias`
+//! configures its own instance (made by [`crate::provider::Registry::add_alias`]).
 
 use std::collections::BTreeSet;
 
@@ -9,30 +10,34 @@ use dumcel_state::State;
 
 use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics};
+use crate::provider::ProviderRef;
 use crate::stack::{ModuleInstance, Stack, Values};
 
-/// Configures every provider the configuration or the state uses.
+/// Configures every provider configuration the configuration or the state
+/// uses. One that state records but no block declares any more (an alias) is
+/// left alone: refresh and plan say it is missing, naming the address.
 pub async fn configure_providers(stack: &Stack, state: &State) -> Result<(), Diagnostics> {
-    let mut used: BTreeSet<String> = stack
-        .resources()
-        .filter_map(|(_, d)| stack.registry.provider_of(&d.addr.resource_type))
-        .map(str::to_owned)
-        .collect();
-    used.extend(state.resources.values().map(|r| r.provider.clone()));
-    used.extend(stack.module.providers.keys().cloned());
+    let mut used: BTreeSet<ProviderRef> = stack.resource_providers.values().cloned().collect();
+    used.extend(
+        state
+            .resources
+            .values()
+            .filter_map(|r| ProviderRef::parse_recorded(&r.provider)),
+    );
+    used.extend(stack.module.providers.values().map(|d| d.reference()));
 
     let mut diags = Diagnostics::new();
-    for name in used {
-        let Some(provider) = stack.registry.provider(&name).cloned() else {
+    for pref in used {
+        let Some(provider) = stack.registry.instance(&pref).cloned() else {
             continue;
         };
-        let block = stack.module.providers.get(&name);
+        let key = pref.to_string();
+        let block = stack.module.providers.get(&key);
         let config = match block {
             Some(decl) => {
-                let key = format!("provider.{name}");
                 let evaluated = stack
                     .scope_for(
-                        stack.refs(&key),
+                        stack.refs(&format!("provider.{key}")),
                         &Values::default(),
                         &ModuleInstance::root(),
                         None,
@@ -43,7 +48,7 @@ pub async fn configure_providers(stack: &Stack, state: &State) -> Result<(), Dia
                             &provider.config_schema(),
                             &decl.body,
                             &scope,
-                            &format!("provider \"{name}\""),
+                            &format!("provider \"{}\"", decl.name),
                             decl.span,
                         )
                     });
@@ -59,7 +64,7 @@ pub async fn configure_providers(stack: &Stack, state: &State) -> Result<(), Dia
         };
         if let Err(e) = provider.configure(&config.deep_unmark()).await {
             diags.push(Diagnostic::error(
-                format!("Cannot configure provider \"{name}\""),
+                format!("Cannot configure provider \"{key}\""),
                 e.message,
                 block.map(|b| b.span),
             ));

@@ -78,13 +78,13 @@ pub async fn refresh(
     let mut diags = Diagnostics::new();
     for (address, inst) in &state.resources {
         let prior = state_value(inst);
-        let Some(rt) = registry.get(&inst.resource_type).cloned() else {
-            diags.error(
-                format!("{address}: no provider for resource type \"{}\"", inst.resource_type),
-                "The state records a resource of a type this dumcel does not know; it cannot be refreshed or destroyed.",
-                None,
-            );
-            continue;
+        let rt = match registry.recorded_resource_type(address, &inst.provider, &inst.resource_type)
+        {
+            Ok(rt) => rt,
+            Err((summary, detail)) => {
+                diags.error(summary, detail, None);
+                continue;
+            }
         };
         hooks.refreshing(address, prior.get("id").and_then(Value::as_str));
         let sem = sem.clone();
@@ -197,6 +197,15 @@ pub async fn plan(
         let before = prior_of(address);
         if before.is_none() && !opts.destroy {
             // Already gone outside dumcel: refresh shows it, nothing to do.
+            continue;
+        }
+        // Destroying it needs the configuration that made it.
+        if let Err((summary, detail)) =
+            stack
+                .registry
+                .recorded_resource_type(address, &inst.provider, &inst.resource_type)
+        {
+            diags.error(summary, detail, None);
             continue;
         }
         changes.push(ResourceChange {
@@ -540,9 +549,9 @@ pub fn instance_config(
     values: &Values,
     fresh: bool,
 ) -> Result<Value, Diagnostics> {
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let rt = stack
-        .registry
-        .get(&decl.addr.resource_type)
+        .resource_type_for(&skey, &decl.addr.resource_type)
         .ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 format!("Unknown resource type \"{}\"", decl.addr.resource_type),
@@ -591,7 +600,7 @@ async fn plan_resource(
     let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let key = format!("{}{}", mi.prefix(), decl.key());
     let instances = expand(stack, decl, mi, values)?;
-    let Some(rt) = stack.registry.get(&decl.addr.resource_type) else {
+    let Some(rt) = stack.resource_type_for(&skey, &decl.addr.resource_type) else {
         return Err(Diagnostic::error(
             format!("Unknown resource type \"{}\"", decl.addr.resource_type),
             "No provider offers this type.",
@@ -599,11 +608,7 @@ async fn plan_resource(
         )
         .into());
     };
-    let provider = stack
-        .registry
-        .provider_of(&decl.addr.resource_type)
-        .unwrap_or("builtin")
-        .to_owned();
+    let provider = stack.recorded_provider(&skey, &decl.addr.resource_type);
     let addr = ResourceAddr {
         module: mi.steps.clone(),
         ..decl.addr.clone()
@@ -776,9 +781,9 @@ pub fn data_config(
     values: &Values,
     fresh: bool,
 ) -> Result<Value, Diagnostics> {
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let ds = stack
-        .registry
-        .data_source(&decl.addr.resource_type)
+        .data_source_for(&skey, &decl.addr.resource_type)
         .ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 format!("Unknown data source type \"{}\"", decl.addr.resource_type),
@@ -822,20 +827,15 @@ async fn plan_data(
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
+    let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let Some(ds) = stack
-        .registry
-        .data_source(&decl.addr.resource_type)
+        .data_source_for(&skey, &decl.addr.resource_type)
         .cloned()
     else {
         return Ok(());
     };
-    let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let key = format!("{}{}", mi.prefix(), decl.key());
-    let provider = stack
-        .registry
-        .provider_of(&decl.addr.resource_type)
-        .unwrap_or("builtin")
-        .to_owned();
+    let provider = stack.recorded_provider(&skey, &decl.addr.resource_type);
     // As in Terraform: a data source waits for apply when something it
     // depends on is about to change, even if its arguments look known.
     let deps = stack.resource_deps.get(&skey).cloned().unwrap_or_default();
@@ -984,5 +984,13 @@ async fn import_for(
         .await
         .map_err(|e| failed(e.message))?
         .ok_or_else(|| failed(format!("no object with id \"{id}\" exists")))?;
-    Ok(Some((found, id)))
+    // What was read is the plan's `before`: its secrets stay marked.
+    let sensitive: Vec<String> = rt
+        .schema()
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.sensitive)
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok(Some((found.with_sensitive_attributes(&sensitive), id)))
 }

@@ -111,6 +111,87 @@ pub trait Provider: Send + Sync {
     async fn configure(&self, _config: &Value) -> ProviderResult<()> {
         Ok(())
     }
+
+    /// Where the provider comes from, as Terraform names it in state:
+    /// `registry.terraform.io/hashicorp/aws`.
+    fn source(&self) -> String {
+        format!("registry.terraform.io/hashicorp/{}", self.name())
+    }
+
+    /// A fresh, unconfigured instance of this provider, with its own types
+    /// and client, for another configuration of it
+    /// (`provider "aws" { alias = "use1" ... }`). `None`: the provider has
+    /// one configuration only, and an `alias` block for it is an error.
+    fn instance(&self) -> Option<Arc<dyn Provider>> {
+        None
+    }
+}
+
+/// Which configuration of a provider a block uses: `aws` (the default one)
+/// or `aws.use1` (`provider "aws" { alias = "use1" }`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderRef {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl ProviderRef {
+    pub fn new(name: impl Into<String>, alias: Option<String>) -> ProviderRef {
+        ProviderRef {
+            name: name.into(),
+            alias,
+        }
+    }
+
+    /// The default configuration of `name`.
+    pub fn default_of(name: impl Into<String>) -> ProviderRef {
+        ProviderRef::new(name, None)
+    }
+
+    /// Reads what state, a journal or a plan records: Terraform's form
+    /// (`provider["registry.terraform.io/hashicorp/aws"]`, with `.use1`
+    /// after it for an alias), or the bare name (`aws`) that earlier dumcel
+    /// versions recorded, or `aws.use1`.
+    pub fn parse_recorded(recorded: &str) -> Option<ProviderRef> {
+        let s = recorded.trim();
+        if let Some(rest) = s.strip_prefix("provider[\"") {
+            let (source, after) = rest.split_once("\"]")?;
+            let name = source.rsplit('/').next().filter(|n| !n.is_empty())?;
+            let alias = match after {
+                "" => None,
+                a => Some(a.strip_prefix('.').filter(|a| !a.is_empty())?.to_owned()),
+            };
+            return Some(ProviderRef::new(name, alias));
+        }
+        if s.is_empty() || s.contains(['[', ']', '"']) {
+            return None;
+        }
+        Some(match s.split_once('.') {
+            Some((name, alias)) if !name.is_empty() && !alias.is_empty() => {
+                ProviderRef::new(name, Some(alias.to_owned()))
+            }
+            Some(_) => return None,
+            None => ProviderRef::default_of(s),
+        })
+    }
+}
+
+/// As written in configuration: `aws` or `aws.use1`.
+impl std::fmt::Display for ProviderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.alias {
+            Some(a) => write!(f, "{}.{a}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// One more configuration of a provider (an alias), with its own types.
+#[derive(Clone)]
+struct Aliased {
+    provider: Arc<dyn Provider>,
+    types: BTreeMap<String, Arc<dyn ResourceType>>,
+    data_sources: BTreeMap<String, Arc<dyn DataSource>>,
 }
 
 /// Every provider the engine knows, and its resource types and data sources by name.
@@ -119,6 +200,15 @@ pub struct Registry {
     providers: BTreeMap<String, Arc<dyn Provider>>,
     types: BTreeMap<String, (String, Arc<dyn ResourceType>)>,
     data_sources: BTreeMap<String, (String, Arc<dyn DataSource>)>,
+    /// `(name, alias)`: the instance of each `alias` configuration.
+    aliased: BTreeMap<(String, String), Aliased>,
+}
+
+/// Terraform's words when state needs a provider configuration that is gone.
+pub fn missing_configuration(address: &str, recorded: &str) -> String {
+    format!(
+        "To work with {address} its original provider configuration at {recorded} is required, but it has been removed. This occurs when a provider configuration is removed while objects created by that provider still exist in the state. Re-add the provider configuration to destroy {address}, after which you can remove the provider configuration again."
+    )
 }
 
 impl Registry {
@@ -168,5 +258,147 @@ impl Registry {
 
     pub fn providers(&self) -> Vec<&str> {
         self.providers.keys().map(String::as_str).collect()
+    }
+
+    /// Makes a fresh instance of provider `name` for its configuration
+    /// `alias` (once; a second call for the same alias keeps the first).
+    pub fn add_alias(&mut self, name: &str, alias: &str) -> Result<(), String> {
+        let key = (name.to_owned(), alias.to_owned());
+        if self.aliased.contains_key(&key) {
+            return Ok(());
+        }
+        let Some(base) = self.providers.get(name) else {
+            return Err(format!("this dumcel has no provider named \"{name}\""));
+        };
+        let Some(provider) = base.instance() else {
+            return Err(format!(
+                "provider \"{name}\" has a single configuration and takes no alias; remove `alias` and use its default configuration"
+            ));
+        };
+        let types = provider
+            .resource_types()
+            .into_iter()
+            .map(|(t, rt)| (t.to_owned(), rt))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|(t, ds)| (t.to_owned(), ds))
+            .collect();
+        self.aliased.insert(
+            key,
+            Aliased {
+                provider,
+                types,
+                data_sources,
+            },
+        );
+        Ok(())
+    }
+
+    /// The instance behind a provider configuration: the default one, or an
+    /// alias made with [`Registry::add_alias`].
+    pub fn instance(&self, provider: &ProviderRef) -> Option<&Arc<dyn Provider>> {
+        match &provider.alias {
+            None => self.providers.get(&provider.name),
+            Some(alias) => self
+                .aliased
+                .get(&(provider.name.clone(), alias.clone()))
+                .map(|a| &a.provider),
+        }
+    }
+
+    /// Whether the configuration exists (an alias must have been added).
+    pub fn has_configuration(&self, provider: &ProviderRef) -> bool {
+        self.instance(provider).is_some()
+    }
+
+    /// Resource type `type_name` as the configuration `provider` serves it.
+    pub fn resource_type(
+        &self,
+        provider: &ProviderRef,
+        type_name: &str,
+    ) -> Option<&Arc<dyn ResourceType>> {
+        match &provider.alias {
+            None => self
+                .types
+                .get(type_name)
+                .filter(|(p, _)| *p == provider.name)
+                .map(|(_, rt)| rt),
+            Some(alias) => self
+                .aliased
+                .get(&(provider.name.clone(), alias.clone()))?
+                .types
+                .get(type_name),
+        }
+    }
+
+    /// Data source `type_name` as the configuration `provider` serves it.
+    pub fn data_source_of(
+        &self,
+        provider: &ProviderRef,
+        type_name: &str,
+    ) -> Option<&Arc<dyn DataSource>> {
+        match &provider.alias {
+            None => self
+                .data_sources
+                .get(type_name)
+                .filter(|(p, _)| *p == provider.name)
+                .map(|(_, ds)| ds),
+            Some(alias) => self
+                .aliased
+                .get(&(provider.name.clone(), alias.clone()))?
+                .data_sources
+                .get(type_name),
+        }
+    }
+
+    /// What state records for a configuration, as Terraform writes it:
+    /// `provider["registry.terraform.io/hashicorp/aws"]`, `.use1` after it
+    /// for an alias.
+    pub fn recorded(&self, provider: &ProviderRef) -> String {
+        let source = self
+            .providers
+            .get(&provider.name)
+            .map(|p| p.source())
+            .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{}", provider.name));
+        match &provider.alias {
+            Some(alias) => format!("provider[\"{source}\"].{alias}"),
+            None => format!("provider[\"{source}\"]"),
+        }
+    }
+
+    /// The resource type for an object state (or a journal, or a plan)
+    /// records at `address` with provider `recorded`. A recorded provider
+    /// that names no provider falls back to the one offering the type (old
+    /// states). An alias with no configuration is an error in Terraform's
+    /// words: `Err((summary, detail))`.
+    pub fn recorded_resource_type(
+        &self,
+        address: &str,
+        recorded: &str,
+        type_name: &str,
+    ) -> Result<Arc<dyn ResourceType>, (String, String)> {
+        let by_type = || {
+            self.get(type_name).cloned().ok_or_else(|| {
+                (
+                    format!("{address}: no provider for resource type \"{type_name}\""),
+                    "The state records a resource of a type this dumcel does not know; it cannot be refreshed or destroyed.".to_owned(),
+                )
+            })
+        };
+        let Some(provider) = ProviderRef::parse_recorded(recorded) else {
+            return by_type();
+        };
+        if provider.alias.is_some() && !self.has_configuration(&provider) {
+            return Err((
+                format!("Provider configuration not present for {address}"),
+                missing_configuration(address, recorded),
+            ));
+        }
+        match self.resource_type(&provider, type_name) {
+            Some(rt) => Ok(rt.clone()),
+            None => by_type(),
+        }
     }
 }

@@ -12,7 +12,7 @@
 use dumcel_planner::Value;
 use dumcel_state::{InFlight, Operation, ResourceInstance, State};
 
-use crate::provider::{Registry, ResourceType};
+use crate::provider::{ProviderRef, Registry, ResourceType};
 
 /// How long a create that was not found is given to appear: requests the
 /// crashed process sent are still being carried out by the service.
@@ -44,12 +44,13 @@ pub async fn reconcile(
         tokio::time::sleep(SETTLE).await;
     }
     for item in items {
-        let result = match registry.get(&item.resource_type) {
-            Some(rt) => settle(rt.as_ref(), state, &item).await,
-            None => Err(format!(
-                "resource type \"{}\" is unknown to this dumcel",
-                item.resource_type
-            )),
+        let result = match registry.recorded_resource_type(
+            &item.address,
+            &item.provider,
+            &item.resource_type,
+        ) {
+            Ok(rt) => settle(rt.as_ref(), state, &item).await,
+            Err((summary, detail)) => Err(format!("{summary}: {detail}")),
         };
         let (outcome, pending) = match result {
             Ok(sentence) => (sentence, false),
@@ -82,12 +83,14 @@ pub async fn reconcile(
 /// it died.
 async fn any_create_missing(registry: &Registry, state: &State, items: &[InFlight]) -> bool {
     for item in items.iter().filter(|i| {
-        i.provider != crate::builtin::PROVIDER
+        ProviderRef::parse_recorded(&i.provider).is_none_or(|p| p.name != crate::builtin::PROVIDER)
             && i.operation == Operation::Create
             && !state.resources.contains_key(&i.address)
     }) {
-        if let (Some(rt), Some(planned)) = (registry.get(&item.resource_type), &item.planned)
-            && let Ok(None) = rt.find(&Value::from_json(planned)).await
+        if let (Ok(rt), Some(planned)) = (
+            registry.recorded_resource_type(&item.address, &item.provider, &item.resource_type),
+            &item.planned,
+        ) && let Ok(None) = rt.find(&Value::from_json(planned)).await
         {
             return true;
         }

@@ -18,7 +18,7 @@ use crate::config::ast::Reference;
 use crate::config::{
     Diagnostic, Diagnostics, Module, ModuleCallDecl, ResourceDecl, SourceMap, Span,
 };
-use crate::provider::Registry;
+use crate::provider::{ProviderRef, Registry, ResourceType};
 
 /// One module of the tree, at its static path.
 pub struct ModuleNode {
@@ -39,6 +39,7 @@ pub enum NodeKind {
     Output(String),
     /// A call of a child module, by name.
     Call(String),
+    /// A `provider` block, by its key (`aws`, `aws.use1`).
     Provider(String),
 }
 
@@ -68,6 +69,9 @@ pub struct Stack {
     /// Per static resource key: the static resource keys it depends on,
     /// directly or through locals, variables, outputs and module calls.
     pub resource_deps: HashMap<String, Vec<String>>,
+    /// Per static resource (and data source) key: the root module's provider
+    /// configuration it uses, through `provider =` and modules' `providers`.
+    pub resource_providers: HashMap<String, ProviderRef>,
     nodes: HashMap<String, Node>,
     refs: HashMap<String, Vec<Reference>>,
     graph: DependencyGraph<String>,
@@ -175,7 +179,7 @@ impl Stack {
     pub fn new(
         module: Module,
         sources: SourceMap,
-        registry: Registry,
+        mut registry: Registry,
         variables: Map,
         workspace: &str,
     ) -> Result<Stack, Diagnostics> {
@@ -287,13 +291,22 @@ impl Stack {
             }
             if p.is_empty() {
                 for (name, decl) in &m.providers {
-                    if registry.provider(name).is_none() {
+                    if registry.provider(&decl.name).is_none() {
                         diags.push(Diagnostic::error(
-                            format!("Unknown provider \"{name}\""),
+                            format!("Unknown provider \"{}\"", decl.name),
                             format!(
-                                "This dumcel has no provider named \"{name}\"; built in: {}.",
+                                "This dumcel has no provider named \"{}\"; built in: {}.",
+                                decl.name,
                                 registry.providers().join(", ")
                             ),
+                            Some(decl.span),
+                        ));
+                    } else if let Some(alias) = &decl.alias
+                        && let Err(e) = registry.add_alias(&decl.name, alias)
+                    {
+                        diags.push(Diagnostic::error(
+                            format!("Cannot configure provider \"{name}\""),
+                            e,
                             Some(decl.span),
                         ));
                     }
@@ -340,6 +353,7 @@ impl Stack {
                 graph.add_dependency(key, &call_key);
             }
         }
+        let resource_providers = provider_uses(&modules, &registry, &mut diags);
         for imp in &module.imports {
             let resource = imp
                 .to
@@ -386,6 +400,7 @@ impl Stack {
             confine_files: None,
             order,
             resource_deps: HashMap::new(),
+            resource_providers,
             nodes,
             refs,
             graph,
@@ -450,6 +465,44 @@ impl Stack {
         })
     }
 
+    /// The provider configuration the resource or data source at
+    /// `static_key` uses (its type's provider's default one when unknown).
+    pub fn provider_for(&self, static_key: &str, type_name: &str) -> ProviderRef {
+        self.resource_providers
+            .get(static_key)
+            .cloned()
+            .unwrap_or_else(|| {
+                ProviderRef::default_of(self.registry.provider_of(type_name).unwrap_or("builtin"))
+            })
+    }
+
+    /// The resource type of the managed resource at `static_key`, from the
+    /// provider configuration it uses.
+    pub fn resource_type_for(
+        &self,
+        static_key: &str,
+        type_name: &str,
+    ) -> Option<&std::sync::Arc<dyn ResourceType>> {
+        self.registry
+            .resource_type(&self.provider_for(static_key, type_name), type_name)
+    }
+
+    /// The data source at `static_key`, from the provider configuration it uses.
+    pub fn data_source_for(
+        &self,
+        static_key: &str,
+        type_name: &str,
+    ) -> Option<&std::sync::Arc<dyn crate::provider::DataSource>> {
+        self.registry
+            .data_source_of(&self.provider_for(static_key, type_name), type_name)
+    }
+
+    /// What state records as the provider of the resource at `static_key`.
+    pub fn recorded_provider(&self, static_key: &str, type_name: &str) -> String {
+        self.registry
+            .recorded(&self.provider_for(static_key, type_name))
+    }
+
     pub fn dot(&self) -> String {
         self.graph.to_dot()
     }
@@ -495,6 +548,99 @@ fn flatten(
             parent,
         },
     );
+}
+
+/// The root configuration every resource and data source uses, by static key.
+/// A reference to an alias no block declares, or one a module call does not
+/// pass, is an error at the reference.
+fn provider_uses(
+    modules: &BTreeMap<String, ModuleNode>,
+    registry: &Registry,
+    diags: &mut Diagnostics,
+) -> HashMap<String, ProviderRef> {
+    let mut out = HashMap::new();
+    for (prefix, node) in modules {
+        // What each call passes must exist where the call is.
+        for call in node.module.calls.values() {
+            for pass in &call.providers {
+                if let Err(detail) = resolve_provider(modules, prefix, &pass.parent) {
+                    diags.push(Diagnostic::error(
+                        format!("Provider configuration not present: {}", pass.parent),
+                        format!(
+                            "module \"{}\" is passed {} for its {}, but {detail}",
+                            call.name, pass.parent, pass.child
+                        ),
+                        Some(pass.span),
+                    ));
+                }
+            }
+        }
+        for (key, decl) in &node.module.resources {
+            let Some(offering) = registry.provider_of(&decl.addr.resource_type) else {
+                continue; // check_type reports the unknown type
+            };
+            let local = match &decl.provider {
+                Some(u) => u.provider.clone(),
+                None => ProviderRef::default_of(offering),
+            };
+            let span = decl.provider.as_ref().map(|u| u.span).unwrap_or(decl.span);
+            if local.name != offering {
+                diags.push(Diagnostic::error(
+                    format!("Invalid provider for {}{key}", prefix),
+                    format!(
+                        "{} is a type of provider \"{offering}\", so it takes provider = {offering} or provider = {offering}.ALIAS, not {local}.",
+                        decl.addr.resource_type
+                    ),
+                    Some(span),
+                ));
+                continue;
+            }
+            match resolve_provider(modules, prefix, &local) {
+                Ok(root) => {
+                    out.insert(format!("{prefix}{key}"), root);
+                }
+                Err(detail) => diags.push(Diagnostic::error(
+                    format!("Provider configuration not present: {local}"),
+                    format!("{prefix}{key} uses provider = {local}, but {detail}"),
+                    Some(span),
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// The root module's configuration that `local`, as written in the module
+/// at `prefix`, stands for; `Err` says what is missing and what to write.
+fn resolve_provider(
+    modules: &BTreeMap<String, ModuleNode>,
+    prefix: &str,
+    local: &ProviderRef,
+) -> Result<ProviderRef, String> {
+    let Some(node) = modules.get(prefix) else {
+        return Ok(local.clone());
+    };
+    let (Some(call), Some(parent)) = (&node.call, &node.parent) else {
+        // The root: an alias needs its block; the default exists anyway.
+        return match &local.alias {
+            Some(alias) if !node.module.providers.contains_key(&local.to_string()) => Err(format!(
+                "no provider \"{}\" block has alias = \"{alias}\". Declare it in the root module: provider \"{}\" {{ alias = \"{alias}\" ... }}",
+                local.name, local.name
+            )),
+            _ => Ok(local.clone()),
+        };
+    };
+    if let Some(pass) = call.providers.iter().find(|p| &p.child == local) {
+        return resolve_provider(modules, parent, &pass.parent);
+    }
+    match &local.alias {
+        // Aliases are never inherited (as in Terraform): the call names them.
+        Some(_) => Err(format!(
+            "module \"{}\" is not passed a configuration for it. Add providers = {{ {local} = {}.ALIAS }} to the module \"{}\" block",
+            call.name, local.name, call.name
+        )),
+        None => resolve_provider(modules, parent, local),
+    }
 }
 
 fn check_type(registry: &Registry, decl: &ResourceDecl, diags: &mut Diagnostics) {

@@ -4,15 +4,19 @@
 //! machine holds under that name (a production profile, say) from a branch,
 //! so it is refused, each setting at its line, before any state is opened.
 
-use dumcel_engine::config::{Diagnostic, Diagnostics, Module};
+use dumcel_engine::config::{Diagnostic, Diagnostics, Module, ProviderDecl};
 use dumcel_provider_aws::PROVIDER;
 use dumcel_provider_aws::config::CREDENTIAL_SETTINGS;
 
-/// Refuses every credential setting of `module`'s `provider "aws"` block.
+/// Refuses every credential setting of `module`'s `provider "aws"` blocks,
+/// the default one and every alias.
 pub(crate) fn check_aws_provider(module: &Module, diags: &mut Diagnostics) {
-    let Some(decl) = module.providers.get(PROVIDER) else {
-        return;
-    };
+    for decl in module.providers.values().filter(|d| d.name == PROVIDER) {
+        check_block(decl, diags);
+    }
+}
+
+fn check_block(decl: &ProviderDecl, diags: &mut Diagnostics) {
     let attributes = decl.body.attributes.values().map(|a| (&a.name, a.span));
     let blocks = decl.body.blocks.iter().map(|b| (&b.name, b.span));
     for (name, span) in attributes.chain(blocks) {

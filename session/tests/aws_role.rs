@@ -200,6 +200,11 @@ async fn a_sandboxed_stack_may_not_choose_its_credentials() {
   }}
 }}
 
+provider "aws" {{
+  alias   = "other"
+  profile = "other"
+}}
+
 {}"#,
         tagged_bucket(&bucket)
     ));
@@ -220,6 +225,11 @@ async fn a_sandboxed_stack_may_not_choose_its_credentials() {
     );
     assert!(
         message.contains(&format!("{at}:4:3: pipeline runs take their AWS credentials from the daemon's role for the environment; remove `assume_role` from provider \"aws\"")),
+        "{message}"
+    );
+    // An aliased configuration is refused the same way.
+    assert!(
+        message.contains(&format!("{at}:11:3: pipeline runs take their AWS credentials from the daemon's role for the environment; remove `profile` from provider \"aws\"")),
         "{message}"
     );
     assert!(!f.state_dir().exists(), "a refused run opened its state");

@@ -52,7 +52,10 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
             "{address} is already managed by dumcel; to import a different object there, `dumcel state rm {address}` first"
         )));
     }
-    let Some(rt) = stack.registry.get(&addr.resource.resource_type).cloned() else {
+    let Some(rt) = stack
+        .resource_type_for(&key, &addr.resource.resource_type)
+        .cloned()
+    else {
         return Err(report(format!(
             "no provider offers {}",
             addr.resource.resource_type
@@ -85,11 +88,7 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
         address.clone(),
         ResourceInstance {
             resource_type: addr.resource.resource_type.clone(),
-            provider: stack
-                .registry
-                .provider_of(&addr.resource.resource_type)
-                .unwrap_or_default()
-                .to_owned(),
+            provider: stack.recorded_provider(&key, &addr.resource.resource_type),
             attributes: found.to_json_lossy(),
             sensitive_attributes: sensitive,
             dependencies: stack.resource_deps.get(&key).cloned().unwrap_or_default(),

@@ -47,7 +47,9 @@ pub struct OutputValue {
 pub struct ResourceInstance {
     /// e.g. `null_resource`.
     pub resource_type: String,
-    /// e.g. `builtin`, `aws`, `docker`.
+    /// The provider configuration, as Terraform records it:
+    /// `provider["registry.terraform.io/hashicorp/aws"]`, with `.ALIAS`
+    /// for an alias (older states hold a bare `aws`, which still loads).
     pub provider: String,
     /// Object of known attribute values.
     pub attributes: serde_json::Value,

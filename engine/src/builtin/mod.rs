@@ -40,6 +40,15 @@ impl Provider for Builtin {
     fn data_sources(&self) -> Vec<(&'static str, Arc<dyn DataSource>)> {
         vec![("local_file", Arc::new(LocalFileData::new()))]
     }
+
+    fn source(&self) -> String {
+        format!("terraform.io/builtin/{PROVIDER}")
+    }
+
+    /// Nothing to configure: every alias behaves the same.
+    fn instance(&self) -> Option<Arc<dyn crate::provider::Provider>> {
+        Some(Arc::new(Builtin))
+    }
 }
 
 /// Adds the built-in provider to a registry.

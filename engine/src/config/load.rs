@@ -9,7 +9,7 @@ use hcl_edit::structure::{Block, Body, Structure};
 
 use dumcel_planner::{Mode, ResourceAddr};
 
-use super::ast::{Expr, ExprKind, Reference, Step};
+use super::ast::{Expr, ExprKind, ObjectKey, Reference, Step};
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::lower::Lowerer;
 use super::model::*;
@@ -288,15 +288,7 @@ impl FileLoader<'_> {
             }
             "provider" => {
                 if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
-                    let body = self.plain_body(&b.body);
-                    module.providers.insert(
-                        name.clone(),
-                        ProviderDecl {
-                            name: name.clone(),
-                            body,
-                            span: header,
-                        },
-                    );
+                    self.provider(name, b, header, module)
                 }
             }
             "terraform" | "dumcel" => self.settings(b, module),
@@ -357,6 +349,123 @@ impl FileLoader<'_> {
         text
     }
 
+    /// `provider "NAME" { alias = "ALIAS" ... }`, keyed `NAME` or `NAME.ALIAS`.
+    fn provider(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
+        let mut body = self.plain_body(&b.body);
+        let alias = match body.attributes.shift_remove("alias") {
+            None => None,
+            Some(a) => match a.expr.as_literal().and_then(|v| v.as_str()) {
+                Some(s) if is_identifier(s) => Some(s.to_owned()),
+                _ => {
+                    self.diags.error(
+                        "Invalid provider alias",
+                        "alias must be a literal name of letters, digits, _ and -, starting with a letter, like alias = \"use1\".",
+                        Some(a.span),
+                    );
+                    return;
+                }
+            },
+        };
+        let key = match &alias {
+            Some(a) => format!("{name}.{a}"),
+            None => name.to_owned(),
+        };
+        if module.providers.contains_key(&key) {
+            self.diags.error(
+                format!("Duplicate provider configuration \"{key}\""),
+                match &alias {
+                    Some(a) => format!("Another provider \"{name}\" block already has alias = \"{a}\"; give each configuration its own alias."),
+                    None => format!("Another provider \"{name}\" block has no alias; each further configuration of a provider needs alias = \"NAME\", and resources select it with provider = {name}.NAME."),
+                },
+                Some(header),
+            );
+            return;
+        }
+        module.providers.insert(
+            key,
+            ProviderDecl {
+                name: name.to_owned(),
+                alias,
+                body,
+                span: header,
+            },
+        );
+    }
+
+    /// `provider = aws` or `provider = aws.use1`: a bare reference, no quotes.
+    fn provider_ref(&mut self, e: &Expr, what: &str) -> Option<ProviderRef> {
+        let found = provider_ref_of(e);
+        if found.is_none() {
+            self.diags.error(
+                format!("Invalid provider reference in {what}"),
+                "Name a provider configuration without quotes: aws for the default one, aws.ALIAS for one declared with provider \"aws\" { alias = \"ALIAS\" }.",
+                Some(e.span),
+            );
+        }
+        found
+    }
+
+    /// `providers = { aws = aws.use1, aws.dst = aws.euw1 }` of a module call.
+    fn providers_map(&mut self, e: &Expr) -> Vec<ProviderPass> {
+        let ExprKind::Object(items) = &e.kind else {
+            self.diags.error(
+                "Invalid providers map",
+                "Write it as providers = { aws = aws.use1 }: the module's name for the provider on the left, this module's configuration on the right.",
+                Some(e.span),
+            );
+            return Vec::new();
+        };
+        let mut out: Vec<ProviderPass> = Vec::new();
+        for (key, value) in items {
+            let child = match key {
+                ObjectKey::Name(n) if is_identifier(n) => Some(ProviderRef::default_of(n.clone())),
+                ObjectKey::Name(_) => None,
+                ObjectKey::Expr(k) => provider_ref_of(k).or_else(|| {
+                    k.as_literal()
+                        .and_then(|v| v.as_str())
+                        .and_then(ProviderRef::parse_recorded)
+                }),
+            };
+            let span = match key {
+                ObjectKey::Expr(k) => k.span,
+                ObjectKey::Name(_) => value.span,
+            };
+            let Some(child) = child else {
+                self.diags.error(
+                    "Invalid key in providers map",
+                    "Each key is the module's name for a provider configuration: aws, or aws.ALIAS.",
+                    Some(span),
+                );
+                continue;
+            };
+            let Some(parent) = self.provider_ref(value, "a providers map") else {
+                continue;
+            };
+            if child.name != parent.name {
+                self.diags.error(
+                    format!("Provider mismatch in providers map: {child} = {parent}"),
+                    format!("A module's \"{}\" configuration must be one of this module's \"{}\" configurations, like {} = {}.ALIAS.", child.name, child.name, child, child.name),
+                    Some(value.span),
+                );
+                continue;
+            }
+            if out.iter().any(|p| p.child == child) {
+                self.diags.error(
+                    format!("Duplicate key {child} in providers map"),
+                    "Pass each of the module's provider configurations once.",
+                    Some(span),
+                );
+                continue;
+            }
+            out.push(ProviderPass {
+                child,
+                parent,
+                span: value.span,
+            });
+        }
+        out
+    }
+
     fn module_call(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
         if module.calls.contains_key(name) {
             self.duplicate("module", name, header, header);
@@ -369,6 +478,7 @@ impl FileLoader<'_> {
             for_each: None,
             depends_on: Vec::new(),
             inputs: indexmap::IndexMap::new(),
+            providers: Vec::new(),
             span: header,
             child: Default::default(),
         };
@@ -386,7 +496,8 @@ impl FileLoader<'_> {
                         "count" => call.count = Some(expr),
                         "for_each" => call.for_each = Some(expr),
                         "depends_on" => call.depends_on = self.depends_on(&expr),
-                        "providers" | "version" => {}
+                        "providers" => call.providers = self.providers_map(&expr),
+                        "version" => {}
                         input => {
                             call.inputs.insert(
                                 input.to_owned(),
@@ -654,7 +765,9 @@ impl FileLoader<'_> {
                         "for_each" => decl.for_each = Some(expr),
                         "depends_on" => decl.depends_on = self.depends_on(&expr),
                         "provider" => {
-                            decl.provider = expr.references().first().map(|r| r.root.clone())
+                            decl.provider = self
+                                .provider_ref(&expr, "a resource")
+                                .map(|provider| ProviderUse { provider, span })
                         }
                         attr => {
                             decl.body.attributes.insert(
@@ -1018,6 +1131,36 @@ pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
 
 /// The address a reference expression names, if it names one: a resource or
 /// data source, with an optional literal index.
+/// `aws` or `aws.use1` written as a reference.
+pub fn provider_ref_of(e: &Expr) -> Option<ProviderRef> {
+    match &e.kind {
+        ExprKind::Variable(name) if is_identifier(name) => {
+            Some(ProviderRef::default_of(name.clone()))
+        }
+        ExprKind::Traversal(base, steps) => {
+            let ExprKind::Variable(name) = &base.kind else {
+                return None;
+            };
+            match steps.as_slice() {
+                [Step::Attr(alias, _)] if is_identifier(name) && is_identifier(alias) => {
+                    Some(ProviderRef::new(name.clone(), Some(alias.clone())))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A name HCL allows as an identifier.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 pub fn address_of(e: &Expr) -> Option<String> {
     let ExprKind::Traversal(base, steps) = &e.kind else {
         return None;

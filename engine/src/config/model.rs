@@ -8,6 +8,7 @@ use dumcel_planner::ResourceAddr;
 
 use super::ast::{Expr, Reference};
 use super::source::Span;
+pub use crate::provider::ProviderRef;
 
 #[derive(Debug, Clone, Default)]
 pub struct Module {
@@ -17,6 +18,7 @@ pub struct Module {
     /// Keyed by `TYPE.NAME` (managed) or `data.TYPE.NAME`.
     pub resources: IndexMap<String, ResourceDecl>,
     pub outputs: IndexMap<String, OutputDecl>,
+    /// Keyed `NAME` for a default configuration, `NAME.ALIAS` for an alias.
     pub providers: IndexMap<String, ProviderDecl>,
     pub backend: Option<BackendDecl>,
     pub imports: Vec<ImportDecl>,
@@ -34,8 +36,28 @@ pub struct ModuleCallDecl {
     pub depends_on: Vec<Reference>,
     /// Values for the child's variables, evaluated in the caller's scope.
     pub inputs: IndexMap<String, AttrDecl>,
+    /// `providers = { aws = aws.use1 }`: which of the caller's provider
+    /// configurations the child's references use.
+    pub providers: Vec<ProviderPass>,
     pub span: Span,
     pub child: std::sync::Arc<Module>,
+}
+
+/// One entry of a module call's `providers` map: the child's name for a
+/// provider configuration (`aws`, `aws.dst`) and the caller's configuration
+/// it stands for (`aws.use1`).
+#[derive(Debug, Clone)]
+pub struct ProviderPass {
+    pub child: ProviderRef,
+    pub parent: ProviderRef,
+    pub span: Span,
+}
+
+/// `provider = aws.use1` on a resource or data block.
+#[derive(Debug, Clone)]
+pub struct ProviderUse {
+    pub provider: ProviderRef,
+    pub span: Span,
 }
 
 /// `import { to = TYPE.NAME, id = "..." }`
@@ -125,7 +147,9 @@ pub struct ResourceDecl {
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,
     pub depends_on: Vec<Reference>,
-    pub provider: Option<String>,
+    /// `provider = aws.use1`; `None`: the default configuration of the
+    /// provider that offers the type.
+    pub provider: Option<ProviderUse>,
     pub lifecycle: Lifecycle,
     pub body: BodyDecl,
     /// The block header (`resource "TYPE" "NAME"`).
@@ -227,6 +251,10 @@ pub struct OutputDecl {
 #[derive(Debug, Clone)]
 pub struct ProviderDecl {
     pub name: String,
+    /// `alias = "use1"`: another configuration of the same provider. The
+    /// block is then keyed `NAME.ALIAS` in [`Module::providers`].
+    pub alias: Option<String>,
+    /// The provider's own arguments (`alias` taken out).
     pub body: BodyDecl,
     pub span: Span,
 }
@@ -237,4 +265,11 @@ pub struct BackendDecl {
     pub kind: String,
     pub body: BodyDecl,
     pub span: Span,
+}
+
+impl ProviderDecl {
+    /// The configuration this block declares: `aws` or `aws.use1`.
+    pub fn reference(&self) -> ProviderRef {
+        ProviderRef::new(self.name.clone(), self.alias.clone())
+    }
 }

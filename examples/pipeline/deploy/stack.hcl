@@ -1,14 +1,26 @@
 # The stack the pipeline applies on every push to a repository that checks it
 # in as deploy/stack.hcl, next to its app's Dockerfile (examples/app in the
-# demo and the tests). The worker
-# sets three variables: `image` (<registry>/<repository>:<commit SHA>, already
-# pushed), `environment` (`production` for the default branch,
-# `preview-<branch>` for others, each in its own workspace) and `host` (the
-# host name the environment is served on). Each environment gets its own ALB,
-# target group and ECS service, named `<project>-<environment>`: keep that
-# within 28 characters (ALB and target group names are at most 32).
+# demo and the tests). The worker sets four variables: `image`
+# (<registry>/<repository>:<commit SHA>, already pushed), `environment`
+# (`production` for the default branch, `preview-<branch>` for others, each
+# in its own workspace), `host` (the host name the environment is served
+# on) and `rollout_timeout` (seconds).
+#
+# Every environment shares the ALB, its HTTPS listener, the wildcard
+# certificate and the ECS cluster of the platform stack
+# (../platform/stack.hcl, applied once, named by `platform`), found here
+# with data sources. An environment adds only a target group, a rule for its
+# host name on the shared listener, a security group for its tasks, a task
+# definition and a service, all named `<project>-<environment>`: keep that
+# within 29 characters (a target group name is at most 32).
 # The ECR repository is the worker's, not the stack's: it exists before the
 # first image is pushed.
+
+variable "platform" {
+  description = "The `name` of the platform stack this environment runs on"
+  type        = string
+  default     = "apps"
+}
 
 variable "project" {
   type    = string
@@ -29,6 +41,12 @@ variable "host" {
   default = "shop.apps.test"
 }
 
+variable "rollout_timeout" {
+  description = "Seconds the apply waits for the new task definition to roll out"
+  type        = number
+  default     = 300
+}
+
 locals {
   name = "${var.project}-${var.environment}"
 }
@@ -43,53 +61,47 @@ provider "aws" {
   }
 }
 
-data "aws_vpc" "default" {
-  default = true
+data "aws_lb" "platform" {
+  name = var.platform
 }
 
-data "aws_subnets" "default" {
-  vpc_id = data.aws_vpc.default.id
+data "aws_lb_listener" "https" {
+  load_balancer_arn = data.aws_lb.platform.arn
+  port              = 443
 }
 
-resource "aws_security_group" "lb" {
-  name        = "${local.name}-lb"
-  description = "HTTP from anywhere to the load balancer"
-  vpc_id      = data.aws_vpc.default.id
-
-  ingress {
-    from_port   = 80
-    to_port     = 80
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
+data "aws_ecs_cluster" "platform" {
+  cluster_name = var.platform
 }
 
+# The tasks take HTTP from the shared load balancer only.
 resource "aws_security_group" "app" {
   name        = "${local.name}-app"
-  description = "HTTP from the load balancer to the app"
-  vpc_id      = data.aws_vpc.default.id
+  description = "HTTP from the platform's load balancer to ${local.name}"
+  vpc_id      = data.aws_lb.platform.vpc_id
 
   ingress {
     from_port       = 8080
     to_port         = 8080
     protocol        = "tcp"
-    security_groups = [aws_security_group.lb.id]
+    security_groups = data.aws_lb.platform.security_groups
+  }
+
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
   }
 }
 
-resource "aws_lb" "main" {
-  name               = local.name
-  load_balancer_type = "application"
-  subnets            = data.aws_subnets.default.ids
-  security_groups    = [aws_security_group.lb.id]
-}
-
 resource "aws_lb_target_group" "app" {
-  name        = "${local.name}-tg"
-  port        = 8080
-  protocol    = "HTTP"
-  vpc_id      = data.aws_vpc.default.id
-  target_type = "ip"
+  name                 = "${local.name}-tg"
+  port                 = 8080
+  protocol             = "HTTP"
+  vpc_id               = data.aws_lb.platform.vpc_id
+  target_type          = "ip"
+  deregistration_delay = 30
 
   health_check {
     path    = "/"
@@ -97,26 +109,10 @@ resource "aws_lb_target_group" "app" {
   }
 }
 
-resource "aws_lb_listener" "http" {
-  load_balancer_arn = aws_lb.main.arn
-  port              = 80
-  protocol          = "HTTP"
-
-  default_action {
-    type = "fixed-response"
-
-    fixed_response {
-      content_type = "text/plain"
-      message_body = "no app is served at this host name"
-      status_code  = "404"
-    }
-  }
-}
-
-# The environment's host name goes to its tasks.
+# The environment's host name goes to its tasks. Without a priority the rule
+# takes the next free one on the shared listener.
 resource "aws_lb_listener_rule" "app" {
-  listener_arn = aws_lb_listener.http.arn
-  priority     = 100
+  listener_arn = data.aws_lb_listener.https.arn
 
   action {
     type             = "forward"
@@ -128,10 +124,6 @@ resource "aws_lb_listener_rule" "app" {
       values = [var.host]
     }
   }
-}
-
-resource "aws_ecs_cluster" "main" {
-  name = local.name
 }
 
 resource "aws_ecs_task_definition" "app" {
@@ -151,17 +143,22 @@ resource "aws_ecs_task_definition" "app" {
   ])
 }
 
-# The worker, not the apply, waits for the rollout: it judges the deployment
-# of this task definition by its rolloutState and the targets' health.
+# The apply is the rollout: it ends when ECS has rolled out this task
+# definition with healthy targets, fails when the circuit breaker rolled it
+# back or when rollout_timeout runs out (the worker then puts the last good
+# image back).
 resource "aws_ecs_service" "app" {
-  name            = "app"
-  cluster         = aws_ecs_cluster.main.arn
-  task_definition = aws_ecs_task_definition.app.arn
-  desired_count   = 1
-  launch_type     = "FARGATE"
+  name                  = local.name
+  cluster               = data.aws_ecs_cluster.platform.arn
+  task_definition       = aws_ecs_task_definition.app.arn
+  desired_count         = 1
+  launch_type           = "FARGATE"
+  wait_for_steady_state = true
 
+  # The default VPC's subnets are public: the tasks need a public address to
+  # pull their image.
   network_configuration {
-    subnets          = data.aws_subnets.default.ids
+    subnets          = data.aws_lb.platform.subnets
     security_groups  = [aws_security_group.app.id]
     assign_public_ip = true
   }
@@ -177,9 +174,15 @@ resource "aws_ecs_service" "app" {
     rollback = true
   }
 
+  timeouts {
+    create = "${var.rollout_timeout}s"
+    update = "${var.rollout_timeout}s"
+  }
+
+  # ECS accepts a target group only once a listener rule sends traffic to it.
   depends_on = [aws_lb_listener_rule.app]
 }
 
 output "url" {
-  value = "http://${var.host}/"
+  value = "https://${var.host}/"
 }

@@ -18,7 +18,23 @@ use crate::attrs::{block, opt_str, str_map};
 use crate::error::AwsResult;
 
 /// Services whose endpoint an `endpoints { ... }` block may override.
-pub const SERVICES: &[&str] = &["dynamodb", "ec2", "ecr", "ecs", "elbv2", "iam", "s3", "sts"];
+pub const SERVICES: &[&str] = &[
+    "acm",
+    "appautoscaling",
+    "cloudfront",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "ecs",
+    "elbv2",
+    "iam",
+    "logs",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "ssm",
+    "sts",
+];
 
 /// The `provider "aws"` arguments and blocks that choose credentials, with
 /// Terraform's names for those this provider does not take: a run whose
@@ -137,6 +153,20 @@ pub struct Shared {
     pinned: Option<AwsRole>,
 }
 
+/// One SDK client per service, from the shared configuration, with the
+/// `endpoints { <key> = ... }` override applied.
+macro_rules! client {
+    ($name:ident, $sdk:ident, $key:literal) => {
+        pub async fn $name(&self) -> $sdk::Client {
+            let mut b = $sdk::config::Builder::from(self.sdk().await);
+            if let Some(url) = self.endpoint($key) {
+                b = b.endpoint_url(url);
+            }
+            $sdk::Client::from_conf(b.build())
+        }
+    };
+}
+
 impl Shared {
     /// Every call assumes `role` from the host's own credentials, whatever
     /// the settings say about credentials.
@@ -217,61 +247,24 @@ impl Shared {
         self.settings.get()?.endpoints.get(service).cloned()
     }
 
-    pub async fn ecr(&self) -> aws_sdk_ecr::Client {
-        let mut b = aws_sdk_ecr::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("ecr") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_ecr::Client::from_conf(b.build())
-    }
-
-    pub async fn ecs(&self) -> aws_sdk_ecs::Client {
-        let mut b = aws_sdk_ecs::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("ecs") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_ecs::Client::from_conf(b.build())
-    }
-
-    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        let mut b = aws_sdk_elasticloadbalancingv2::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("elbv2") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_elasticloadbalancingv2::Client::from_conf(b.build())
-    }
-
-    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
-        let mut b = aws_sdk_ec2::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("ec2") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_ec2::Client::from_conf(b.build())
-    }
-
-    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let mut b = aws_sdk_dynamodb::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("dynamodb") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_dynamodb::Client::from_conf(b.build())
-    }
-
-    pub async fn sts(&self) -> aws_sdk_sts::Client {
-        let mut b = aws_sdk_sts::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("sts") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_sts::Client::from_conf(b.build())
-    }
-
-    pub async fn iam(&self) -> aws_sdk_iam::Client {
-        let mut b = aws_sdk_iam::config::Builder::from(self.sdk().await);
-        if let Some(url) = self.endpoint("iam") {
-            b = b.endpoint_url(url);
-        }
-        aws_sdk_iam::Client::from_conf(b.build())
-    }
+    client!(ecr, aws_sdk_ecr, "ecr");
+    client!(ecs, aws_sdk_ecs, "ecs");
+    client!(elbv2, aws_sdk_elasticloadbalancingv2, "elbv2");
+    client!(ec2, aws_sdk_ec2, "ec2");
+    client!(dynamodb, aws_sdk_dynamodb, "dynamodb");
+    client!(sts, aws_sdk_sts, "sts");
+    client!(iam, aws_sdk_iam, "iam");
+    client!(logs, aws_sdk_cloudwatchlogs, "logs");
+    client!(secretsmanager, aws_sdk_secretsmanager, "secretsmanager");
+    client!(ssm, aws_sdk_ssm, "ssm");
+    client!(route53, aws_sdk_route53, "route53");
+    client!(acm, aws_sdk_acm, "acm");
+    client!(
+        appautoscaling,
+        aws_sdk_applicationautoscaling,
+        "appautoscaling"
+    );
+    client!(cloudfront, aws_sdk_cloudfront, "cloudfront");
 
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let sdk = self.sdk().await;

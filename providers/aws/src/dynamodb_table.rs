@@ -2,6 +2,7 @@
 //! (those replace it), billing mode and capacity (in place), and TTL (in
 //! place). Create and delete wait for the table to be ACTIVE / gone.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,8 @@ use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
 use crate::attrs::{
-    block, blocks, n, narrow_blocks, obj, opt_bool, opt_i64, opt_str, req_str, s, with_all,
+    block, blocks, n, narrow_blocks, obj, opt_bool, opt_i64, opt_str, req_str, s, string_map,
+    with_all,
 };
 use crate::config::Shared;
 use crate::error::{AwsError, AwsResult, sdk};
@@ -161,6 +163,7 @@ impl DynamodbTable {
                 )
             })
             .unwrap_or((0, 0));
+        let all = self.read_tags(t.table_arn().unwrap_or_default()).await?;
         Ok(Some(with_all(
             base,
             [
@@ -174,8 +177,32 @@ impl DynamodbTable {
                 ("write_capacity", n(wc as f64)),
                 ("attribute", narrow_blocks(prior_attrs, defs)),
                 ("ttl", narrow_blocks(prior_ttl, actual_ttl)),
+                ("tags_all", string_map(all)),
             ],
         )))
+    }
+
+    /// The tags AWS holds for the table, every page of them.
+    async fn read_tags(&self, arn: &str) -> AwsResult<BTreeMap<String, String>> {
+        let ddb = self.shared.dynamodb().await;
+        let mut all = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = ddb
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(sdk("ListTagsOfResource"))?;
+            all.extend(tags::from_pairs(
+                page.tags().iter().map(|t| (Some(t.key()), Some(t.value()))),
+            ));
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return Ok(all),
+            }
+        }
     }
 
     async fn wait_active(&self, name: &str) -> AwsResult<()> {
@@ -436,14 +463,16 @@ impl ResourceType for DynamodbTable {
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {
-        let base = obj([
-            ("tags", Value::Null),
-            ("tags_all", Value::Map(Default::default())),
-        ]);
-        self.observe(&base, id).await?.ok_or_else(|| {
+        let base = obj([("tags", Value::Null)]);
+        let v = self.observe(&base, id).await?.ok_or_else(|| {
             ProviderError::new(format!(
                 "ResourceNotFoundException: no table {id:?} to import"
             ))
-        })
+        })?;
+        let all = tags::recorded(&v);
+        Ok(with_all(
+            &v,
+            [("tags", tags::imported(&self.shared.default_tags(), &all))],
+        ))
     }
 }

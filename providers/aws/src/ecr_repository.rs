@@ -1,6 +1,7 @@
 //! `aws_ecr_repository`: an image repository. Tag mutability and scan-on-push
 //! change in place; the name replaces it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Reposit
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
-use crate::attrs::{opt_bool, opt_str, req_str, s, with_all};
+use crate::attrs::{opt_bool, opt_str, req_str, s, string_map, with_all};
 use crate::config::Shared;
 use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
@@ -106,12 +107,44 @@ impl EcrRepository {
         Ok(())
     }
 
+    /// The repository and its tags (`tags_all`, as AWS holds them); `None`
+    /// when it is gone.
     async fn read_name(&self, base: &Value, name: &str) -> ProviderResult<Option<Value>> {
-        Ok(self.describe(name).await?.map(|r| Self::value(base, &r)))
+        let Some(repo) = self.describe(name).await? else {
+            return Ok(None);
+        };
+        let v = Self::value(base, &repo);
+        let Some(all) = self
+            .read_tags(repo.repository_arn().unwrap_or_default())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(with_all(&v, [("tags_all", string_map(all))])))
+    }
+
+    /// The tags AWS holds for the repository; `None` when it is gone.
+    async fn read_tags(&self, arn: &str) -> AwsResult<Option<BTreeMap<String, String>>> {
+        let out = self
+            .shared
+            .ecr()
+            .await
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(sdk("ListTagsForResource"));
+        match out {
+            Ok(o) => Ok(Some(tags::from_pairs(
+                o.tags().iter().map(|t| (Some(t.key()), Some(t.value()))),
+            ))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
-fn ecr_tags(all: std::collections::BTreeMap<String, String>) -> AwsResult<Vec<Tag>> {
+fn ecr_tags(all: BTreeMap<String, String>) -> AwsResult<Vec<Tag>> {
     all.into_iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -180,6 +213,7 @@ impl ResourceType for EcrRepository {
         let repo = out.repository().ok_or_else(|| {
             AwsError::unexpected("CreateRepository", "no repository in the answer")
         })?;
+        // tags_all as planned: what was just sent.
         Ok(Self::value(planned, repo))
     }
 
@@ -232,6 +266,10 @@ impl ResourceType for EcrRepository {
                 "RepositoryNotFoundException: no repository named {id:?} to import"
             ))
         })?;
-        Ok(with_all(&v, [("tags_all", Value::Map(Default::default()))]))
+        let all = tags::recorded(&v);
+        Ok(with_all(
+            &v,
+            [("tags", tags::imported(&self.shared.default_tags(), &all))],
+        ))
     }
 }

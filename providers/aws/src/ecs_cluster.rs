@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::{Cluster, Tag};
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
-use crate::attrs::{obj, req_str, s, with_all};
+use crate::attrs::{obj, req_str, s, string_map, with_all};
 use crate::config::Shared;
 use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
@@ -53,6 +53,24 @@ pub(crate) async fn retag(
     Ok(())
 }
 
+/// The tags AWS holds for an ECS object (`aws:` ones left out).
+pub(crate) async fn read_ecs_tags(
+    shared: &Shared,
+    arn: &str,
+) -> AwsResult<BTreeMap<String, String>> {
+    let out = shared
+        .ecs()
+        .await
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(sdk("ListTagsForResource"))?;
+    Ok(tags::from_pairs(
+        out.tags().iter().map(|t| (t.key(), t.value())),
+    ))
+}
+
 impl EcsCluster {
     pub fn new(shared: Arc<Shared>) -> EcsCluster {
         let schema = Schema::new()
@@ -83,6 +101,13 @@ impl EcsCluster {
             .cloned())
     }
 
+    /// The cluster and its tags (`tags_all`, as AWS holds them).
+    async fn observe(&self, base: &Value, c: &Cluster) -> AwsResult<Value> {
+        let v = Self::value(base, c);
+        let all = read_ecs_tags(&self.shared, c.cluster_arn().unwrap_or_default()).await?;
+        Ok(with_all(&v, [("tags_all", string_map(all))]))
+    }
+
     fn value(base: &Value, c: &Cluster) -> Value {
         let arn = c.cluster_arn().unwrap_or_default();
         with_all(
@@ -108,7 +133,10 @@ impl ResourceType for EcsCluster {
 
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         let name = req_str(prior, "name")?;
-        Ok(self.describe(name).await?.map(|c| Self::value(prior, &c)))
+        match self.describe(name).await? {
+            Some(c) => Ok(Some(self.observe(prior, &c).await?)),
+            None => Ok(None),
+        }
     }
 
     /// By name, as `read` does; `describe` already treats an INACTIVE
@@ -135,7 +163,15 @@ impl ResourceType for EcsCluster {
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
         let arn = req_str(prior, "arn")?;
         retag(&self.shared, arn, prior, planned).await?;
-        Ok(with_all(planned, [("id", s(arn)), ("arn", s(arn))]))
+        let all = read_ecs_tags(&self.shared, arn).await?;
+        Ok(with_all(
+            planned,
+            [
+                ("id", s(arn)),
+                ("arn", s(arn)),
+                ("tags_all", string_map(all)),
+            ],
+        ))
     }
 
     async fn delete(&self, prior: &Value) -> ProviderResult<()> {
@@ -153,15 +189,17 @@ impl ResourceType for EcsCluster {
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {
-        let base = obj([
-            ("tags", Value::Null),
-            ("tags_all", Value::Map(Default::default())),
-        ]);
+        let base = obj([("tags", Value::Null)]);
         let c = self.describe(id).await?.ok_or_else(|| {
             ProviderError::new(format!(
                 "ClusterNotFoundException: no cluster {id:?} to import"
             ))
         })?;
-        Ok(Self::value(&base, &c))
+        let v = self.observe(&base, &c).await?;
+        let all = tags::recorded(&v);
+        Ok(with_all(
+            &v,
+            [("tags", tags::imported(&self.shared.default_tags(), &all))],
+        ))
     }
 }

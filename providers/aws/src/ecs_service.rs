@@ -1,10 +1,14 @@
 //! `aws_ecs_service`: a long-running set of tasks. The task definition,
 //! desired count, network configuration and deployment settings change in
 //! place (a rolling deployment); name, cluster, launch type and load balancers
-//! replace it. `wait_for_steady_state` waits until the rollout has finished.
+//! replace it. `wait_for_steady_state` waits until ECS has rolled out the
+//! planned task definition and its targets are healthy (see
+//! [`crate::ecs_rollout`]), within the `timeouts` block's limits.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
@@ -20,8 +24,9 @@ use crate::attrs::{
 };
 use crate::config::Shared;
 use crate::ecs_cluster::ecs_tags;
+use crate::ecs_rollout::{self, Rollout, Targets, WaitOptions};
 use crate::error::{AwsError, AwsResult, sdk};
-use crate::{tags, wait};
+use crate::{tags, timeouts, wait};
 
 pub struct EcsService {
     shared: Arc<Shared>,
@@ -89,7 +94,7 @@ impl EcsService {
             );
         EcsService {
             shared,
-            schema: tags::add(schema),
+            schema: timeouts::add(tags::add(schema)),
         }
     }
 
@@ -245,57 +250,57 @@ impl EcsService {
         ))
     }
 
-    /// Waits until one deployment is left, COMPLETED, with its tasks running;
-    /// a FAILED rollout (the circuit breaker tripped) is an error.
-    async fn wait_steady(&self, cluster: &str, name: &str) -> AwsResult<()> {
-        // The last progress line, so each is reported once.
-        let last = std::sync::Mutex::new(String::new());
-        wait::until(
-            &format!("service {name} to reach a steady state"),
-            wait::limit(600),
-            Duration::from_secs(5),
-            || {
-                let last = &last;
-                async move {
-                    let svc = self.describe(cluster, name).await?.ok_or_else(|| {
-                        AwsError::invalid(format!("service {name} vanished while rolling out"))
-                    })?;
-                    let deployments = svc.deployments();
-                    let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY"));
-                    let rollout = primary
-                        .and_then(|d| d.rollout_state())
-                        .map(|r| r.as_str().to_owned());
-                    let line = format!(
-                        "{name}: {} running of {} desired, {} deployment(s), rollout {}",
-                        svc.running_count(),
-                        svc.desired_count(),
-                        deployments.len(),
-                        rollout.as_deref().unwrap_or("-")
-                    );
-                    if let Ok(mut last) = last.lock()
-                        && *last != line
-                    {
-                        dumcel_engine::progress::report(&line);
-                        *last = line;
-                    }
-                    if rollout.as_deref() == Some("FAILED") {
-                        let reason = primary
-                            .and_then(|d| d.rollout_state_reason())
-                            .unwrap_or("no reason given");
-                        return Err(AwsError::Service {
-                            operation: "DescribeServices",
-                            code: "DeploymentFailed".into(),
-                            message: reason.to_owned(),
-                        });
-                    }
-                    let done = deployments.len() == 1
-                        && rollout.as_deref().is_none_or(|r| r == "COMPLETED")
-                        && svc.running_count() >= svc.desired_count();
-                    Ok(done.then_some(()))
-                }
-            },
-        )
-        .await
+    /// Waits until ECS has decided the rollout of the planned task
+    /// definition ([`ecs_rollout`]: ours COMPLETED and primary; a FAILED
+    /// deployment or a circuit-breaker rollback is an error), then until the
+    /// targets it registered with its load balancers are healthy, all within
+    /// the `timeouts` block's `operation` limit.
+    async fn wait_steady(&self, planned: &Value, operation: &str) -> AwsResult<()> {
+        let cluster = req_str(planned, "cluster")?;
+        let name = req_str(planned, "name")?;
+        let task_definition = req_str(planned, "task_definition")?;
+        let limit = timeouts::of(planned, operation, 600)?;
+        let deadline = Instant::now() + limit;
+        let opts = WaitOptions {
+            poll_interval: POLL,
+            timeout: limit,
+        };
+        let ecs = self.shared.ecs().await;
+        let outcome =
+            ecs_rollout::wait_for_rollout(&ecs, cluster, name, task_definition, &opts).await?;
+        let failed = |code: &str, message: String| AwsError::Service {
+            operation: "DescribeServices",
+            code: code.to_owned(),
+            message,
+        };
+        match outcome {
+            Rollout::Completed => {}
+            Rollout::Failed { reason } => {
+                return Err(failed(
+                    "DeploymentFailed",
+                    format!("the rollout of {task_definition} failed: {reason}"),
+                ));
+            }
+            Rollout::RolledBack { to, reason } => {
+                return Err(failed(
+                    "DeploymentRolledBack",
+                    format!("ECS rolled service {name} back to {to}: {reason}"),
+                ));
+            }
+            Rollout::TimedOut { last_state } => {
+                return Err(AwsError::Timeout(format!(
+                    "service {name} did not finish rolling out within {}: {last_state}",
+                    humantime::format_duration(limit)
+                )));
+            }
+        }
+        let elbv2 = self.shared.elbv2().await;
+        for lb in blocks(planned, "load_balancer") {
+            if let Some(tg) = opt_str(lb, "target_group_arn") {
+                healthy_targets(&elbv2, tg, deadline).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -344,10 +349,47 @@ fn keep_order(prior: &[Value], actual: Vec<Value>, keys: &[&str]) -> Vec<Value> 
         .collect()
 }
 
+/// How often a rollout and its targets are polled.
+const POLL: Duration = Duration::from_secs(5);
+
+/// Waits until every target registered in `tg` is healthy, or `deadline`.
+async fn healthy_targets(
+    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
+    tg: &str,
+    deadline: Instant,
+) -> AwsResult<()> {
+    loop {
+        match ecs_rollout::target_health(elbv2, tg).await? {
+            Targets::Healthy => return Ok(()),
+            // ECS registers a service's tasks itself and does not call a
+            // rollout COMPLETED before they pass the health checks; an
+            // emulator that registers nothing is all that gets here.
+            Targets::NoneRegistered => {
+                tracing::warn!(
+                    target_group = tg,
+                    "no targets registered; trusting the ECS rollout state"
+                );
+                return Ok(());
+            }
+            Targets::NotYet => {}
+        }
+        if Instant::now() + POLL > deadline {
+            return Err(AwsError::Timeout(format!(
+                "the targets of {tg} were not all healthy in time"
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 #[async_trait]
 impl ResourceType for EcsService {
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Vec<(String, String)> {
+        timeouts::validate(config)
     }
 
     fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
@@ -436,7 +478,7 @@ impl ResourceType for EcsService {
         let svc = &svc;
         let made = Self::value(planned, svc);
         if opt_bool(planned, "wait_for_steady_state").unwrap_or(false)
-            && let Err(e) = self.wait_steady(cluster, name).await
+            && let Err(e) = self.wait_steady(planned, "create").await
         {
             // The service exists: record it (tainted) rather than lose it.
             return Err(ProviderError {
@@ -469,8 +511,11 @@ impl ResourceType for EcsService {
             .await
             .map_err(sdk("UpdateService"))?;
         crate::ecs_cluster::retag(&self.shared, arn, prior, planned).await?;
+        // A rollout that fails or never finishes leaves the service as it
+        // was updated: not tainted (that would replace a live service), and
+        // the next refresh reads what it runs.
         if opt_bool(planned, "wait_for_steady_state").unwrap_or(false) {
-            self.wait_steady(cluster, name).await?;
+            self.wait_steady(planned, "update").await?;
         }
         let svc = self.describe(cluster, name).await?.ok_or_else(|| {
             ProviderError::new(format!("service {name} vanished while it was updated"))
@@ -498,7 +543,7 @@ impl ResourceType for EcsService {
         }
         wait::until(
             &format!("service {name} to drain"),
-            wait::limit(600),
+            timeouts::of(prior, "delete", 600)?,
             Duration::from_secs(3),
             || async move { Ok(self.describe(cluster, name).await?.is_none().then_some(())) },
         )
@@ -515,6 +560,7 @@ impl ResourceType for EcsService {
             ("tags", Value::Null),
             ("tags_all", Value::Map(Default::default())),
             ("wait_for_steady_state", Value::Null),
+            ("timeouts", Value::List(Vec::new())),
             ("health_check_grace_period_seconds", Value::Null),
         ]);
         let svc = self.describe(cluster, name).await?.ok_or_else(|| {

@@ -11,9 +11,9 @@ use aws_sdk_ecs::types::{
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
-use crate::attrs::{n, obj, opt_str, os, req_str, s, str_list, strings, with_all};
+use crate::attrs::{n, obj, opt_str, os, req_str, s, str_list, string_map, strings, with_all};
 use crate::config::Shared;
-use crate::ecs_cluster::ecs_tags;
+use crate::ecs_cluster::{ecs_tags, read_ecs_tags};
 use crate::ecs_container_definitions;
 use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
@@ -184,8 +184,16 @@ impl ResourceType for EcsTaskDefinition {
 
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         let arn = req_str(prior, "arn")?;
-        // Revisions are immutable: only whether it still exists can drift.
-        Ok(self.describe(arn).await?.map(|t| Self::value(prior, &t)))
+        // Revisions are immutable: only whether it still exists, and its
+        // tags, can drift.
+        let Some(t) = self.describe(arn).await? else {
+            return Ok(None);
+        };
+        let all = read_ecs_tags(&self.shared, arn).await?;
+        Ok(Some(with_all(
+            &Self::value(prior, &t),
+            [("tags_all", string_map(all))],
+        )))
     }
 
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {
@@ -240,7 +248,8 @@ impl ResourceType for EcsTaskDefinition {
         // Only tags can change without a new revision.
         let arn = req_str(prior, "arn")?;
         crate::ecs_cluster::retag(&self.shared, arn, prior, planned).await?;
-        let mut v = planned.clone();
+        let all = read_ecs_tags(&self.shared, arn).await?;
+        let mut v = with_all(planned, [("tags_all", string_map(all))]);
         for k in [
             "id",
             "arn",
@@ -283,9 +292,15 @@ impl ResourceType for EcsTaskDefinition {
             ),
             ("execution_role_arn", os(t.execution_role_arn())),
             ("task_role_arn", os(t.task_role_arn())),
-            ("tags", Value::Null),
-            ("tags_all", Value::Map(Default::default())),
         ]);
-        Ok(Self::value(&base, &t))
+        let arn = t.task_definition_arn().unwrap_or_default();
+        let all = read_ecs_tags(&self.shared, arn).await?;
+        Ok(with_all(
+            &Self::value(&base, &t),
+            [
+                ("tags", tags::imported(&self.shared.default_tags(), &all)),
+                ("tags_all", string_map(all)),
+            ],
+        ))
     }
 }

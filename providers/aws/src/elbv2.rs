@@ -1,12 +1,14 @@
 //! What the `aws_lb*` types share: tags (ELBv2 tags every kind of object the
 //! same way, by ARN), ARN pieces, and listener actions (a listener's
-//! `default_action` blocks and a rule's `action` blocks have one shape).
+//! `default_action` blocks and a rule's `action` blocks have one shape:
+//! `forward`, `fixed-response` and `redirect`).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, FixedResponseActionConfig, Tag,
+    Action, ActionTypeEnum, FixedResponseActionConfig, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, Tag,
 };
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
@@ -15,7 +17,10 @@ use crate::error::{AwsError, AwsResult, sdk};
 use crate::tags;
 
 /// The action types the `action` / `default_action` blocks support.
-pub(crate) const ACTION_TYPES: &[&str] = &["forward", "fixed-response"];
+pub(crate) const ACTION_TYPES: &[&str] = &["forward", "fixed-response", "redirect"];
+
+/// A redirect's status codes.
+const REDIRECT_CODES: &[&str] = &["HTTP_301", "HTTP_302"];
 
 pub(crate) fn elb_tags(all: BTreeMap<String, String>) -> Vec<Tag> {
     all.into_iter()
@@ -90,6 +95,19 @@ pub(crate) fn action_block() -> NestedBlock {
         .attr("content_type", Attribute::required())
         .attr("message_body", Attribute::optional())
         .attr("status_code", Attribute::optional());
+    let redirect = Schema::new()
+        .attr("host", Attribute::optional().describe("default #{host}"))
+        .attr("path", Attribute::optional().describe("default /#{path}"))
+        .attr("port", Attribute::optional().describe("default #{port}"))
+        .attr(
+            "protocol",
+            Attribute::optional().describe("HTTP, HTTPS or #{protocol} (default)"),
+        )
+        .attr("query", Attribute::optional().describe("default #{query}"))
+        .attr(
+            "status_code",
+            Attribute::required().describe("HTTP_301 or HTTP_302"),
+        );
     NestedBlock {
         schema: Schema::new()
             .attr("type", Attribute::required())
@@ -98,6 +116,15 @@ pub(crate) fn action_block() -> NestedBlock {
                 "fixed_response",
                 NestedBlock {
                     schema: fixed,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                },
+            )
+            .block(
+                "redirect",
+                NestedBlock {
+                    schema: redirect,
                     min_items: 0,
                     max_items: Some(1),
                     force_new: false,
@@ -123,6 +150,21 @@ pub(crate) fn validate_actions(config: &Value, key: &str) -> Vec<(String, String
                 key.to_owned(),
                 "a \"fixed-response\" action needs a fixed_response { ... } block".to_owned(),
             )),
+            Some("redirect") if block(a, "redirect").is_none() => errs.push((
+                key.to_owned(),
+                "a \"redirect\" action needs a redirect { status_code = \"HTTP_301\" ... } block"
+                    .to_owned(),
+            )),
+            Some("redirect")
+                if block(a, "redirect")
+                    .and_then(|r| opt_str(r, "status_code"))
+                    .is_some_and(|c| !REDIRECT_CODES.contains(&c)) =>
+            {
+                errs.push((
+                    key.to_owned(),
+                    "a redirect's status_code is HTTP_301 or HTTP_302".to_owned(),
+                ))
+            }
             Some(t) if !ACTION_TYPES.contains(&t) => errs.push((
                 key.to_owned(),
                 format!(
@@ -173,6 +215,27 @@ pub(crate) fn actions(v: &Value, key: &str) -> AwsResult<Vec<Action>> {
                             .build(),
                     );
                 }
+                "redirect" => {
+                    let r = block(a, "redirect").ok_or_else(|| {
+                        AwsError::invalid(format!(
+                            "{key}: a \"redirect\" action needs a redirect block"
+                        ))
+                    })?;
+                    let text = |k: &str| opt_text(r, k);
+                    b = b.redirect_config(
+                        RedirectActionConfig::builder()
+                            .set_host(text("host"))
+                            .set_path(text("path"))
+                            .set_port(text("port"))
+                            .set_protocol(text("protocol"))
+                            .set_query(text("query"))
+                            .set_status_code(
+                                text("status_code")
+                                    .map(|c| RedirectActionStatusCodeEnum::from(c.as_str())),
+                            )
+                            .build(),
+                    );
+                }
                 other => {
                     return Err(AwsError::invalid(format!(
                         "{key}: action type {other:?} is not supported; use one of: {}",
@@ -214,10 +277,33 @@ fn action_value(a: &Action) -> Value {
         })
         .into_iter()
         .collect();
+    let redirect: Vec<Value> = a
+        .redirect_config()
+        .map(|r| {
+            set_only([
+                ("host", os(r.host())),
+                ("path", os(r.path())),
+                ("port", os(r.port())),
+                ("protocol", os(r.protocol())),
+                ("query", os(r.query())),
+                ("status_code", os(r.status_code().map(|c| c.as_str()))),
+            ])
+        })
+        .into_iter()
+        .collect();
     set_only([
         ("type", s(a.r#type().map(|t| t.as_str()).unwrap_or(""))),
         ("target_group_arn", os(tg)),
         ("fixed_response", Value::List(fixed)),
+        // Only a redirect has one (so an imported action holds no more).
+        (
+            "redirect",
+            if redirect.is_empty() {
+                Value::Null
+            } else {
+                Value::List(redirect)
+            },
+        ),
     ])
 }
 
@@ -268,12 +354,62 @@ mod tests {
 
     #[test]
     fn unsupported_action_types_are_named() {
-        let cfg = obj([("action", Value::List(vec![obj([("type", s("redirect"))])]))]);
+        let cfg = obj([(
+            "action",
+            Value::List(vec![obj([("type", s("authenticate-oidc"))])]),
+        )]);
         let errs = validate_actions(&cfg, "action");
         assert!(
-            errs[0].1.contains("\"redirect\" is not supported"),
+            errs[0].1.contains("\"authenticate-oidc\" is not supported"),
             "{errs:?}"
         );
         assert!(actions(&cfg, "action").is_err());
+        let bare = obj([("action", Value::List(vec![obj([("type", s("redirect"))])]))]);
+        let errs = validate_actions(&bare, "action");
+        assert!(errs[0].1.contains("needs a redirect"), "{errs:?}");
+    }
+
+    #[test]
+    fn redirects_round_trip_in_the_recorded_shape() {
+        let cfg = obj([(
+            "default_action",
+            Value::List(vec![obj([
+                ("type", s("redirect")),
+                ("target_group_arn", Value::Null),
+                ("fixed_response", Value::List(vec![])),
+                (
+                    "redirect",
+                    Value::List(vec![obj([
+                        ("host", Value::Null),
+                        ("path", Value::Null),
+                        ("port", Value::Number(443.0)),
+                        ("protocol", s("HTTPS")),
+                        ("query", Value::Null),
+                        ("status_code", s("HTTP_301")),
+                    ])]),
+                ),
+            ])]),
+        )]);
+        let sent = actions(&cfg, "default_action").unwrap();
+        let r = sent[0].redirect_config().unwrap();
+        assert_eq!(r.port(), Some("443"));
+        assert_eq!(r.status_code().map(|c| c.as_str()), Some("HTTP_301"));
+        assert_eq!(r.host(), None);
+        // AWS answers its defaults for what was left out.
+        let answered = Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .host("#{host}")
+                    .path("/#{path}")
+                    .port("443")
+                    .protocol("HTTPS")
+                    .query("#{query}")
+                    .status_code(RedirectActionStatusCodeEnum::Http301)
+                    .build(),
+            )
+            .build();
+        let back = actions_value(blocks(&cfg, "default_action"), &[answered]);
+        assert_eq!(&back, cfg.get("default_action").unwrap());
     }
 }

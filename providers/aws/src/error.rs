@@ -32,6 +32,9 @@ pub enum AwsError {
     /// A wait for a state gave up.
     #[error("{0}")]
     Timeout(String),
+    /// Watching an ECS rollout failed (the service is gone, or an API error).
+    #[error(transparent)]
+    Rollout(#[from] crate::ecs_rollout::RolloutError),
 }
 
 impl AwsError {

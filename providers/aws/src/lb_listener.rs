@@ -1,24 +1,41 @@
 //! `aws_lb_listener`: a port on a load balancer and what it does with the
 //! requests no rule takes (`default_action` blocks: `forward` to a target
-//! group, or a `fixed-response`). Its id is the ARN; import takes the ARN.
-//! Port, protocol and default actions change in place; the load balancer
-//! replaces it. Its rules go with it when it is deleted.
+//! group, a `fixed-response`, or a `redirect`, such as HTTP to HTTPS). An
+//! HTTPS (or TLS) listener has a default certificate (`certificate_arn`)
+//! and an `ssl_policy` (AWS's default, `ELBSecurityPolicy-2016-08`, when
+//! left out); more certificates are `aws_lb_listener_certificate`s. Its id
+//! is the ARN; import takes the ARN. Port, protocol, certificate, policy
+//! and default actions change in place; the load balancer replaces it. Its
+//! rules go with it when it is deleted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{Listener, ProtocolEnum};
+use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum};
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, Schema, Value};
 
-use crate::attrs::{blocks, n, obj, opt_i32, opt_str, os, req_str, s, string_map, with_all};
+use crate::attrs::{blocks, n, obj, opt_i32, opt_str, os, req_str, s, string_map, with, with_all};
 use crate::config::Shared;
 use crate::elbv2::{
     action_block, actions, actions_value, elb_tags, read_tags, retag, validate_actions,
 };
 use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
+
+/// The policy AWS gives an HTTPS or TLS listener created without one.
+const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-2016-08";
+
+/// Whether a protocol takes a certificate and an SSL policy.
+fn secure(protocol: Option<&str>) -> bool {
+    matches!(protocol, Some("HTTPS" | "TLS"))
+}
+
+/// The `Certificates` of a request: the default certificate, if any.
+fn certificates(v: &Value) -> Option<Vec<Certificate>> {
+    opt_str(v, "certificate_arn").map(|c| vec![Certificate::builder().certificate_arn(c).build()])
+}
 
 pub struct LbListener {
     shared: Arc<Shared>,
@@ -34,6 +51,16 @@ impl LbListener {
             .attr(
                 "protocol",
                 Attribute::optional_computed().describe("HTTP or HTTPS (ALB), TCP, UDP, TLS (NLB)"),
+            )
+            .attr(
+                "certificate_arn",
+                Attribute::optional()
+                    .describe("the default certificate of an HTTPS or TLS listener"),
+            )
+            .attr(
+                "ssl_policy",
+                Attribute::optional_computed()
+                    .describe("HTTPS and TLS only; default ELBSecurityPolicy-2016-08"),
             )
             .attr("arn", Attribute::computed())
             .block("default_action", action_block());
@@ -96,6 +123,20 @@ impl LbListener {
 
     fn value(base: &Value, l: &Listener, tags: BTreeMap<String, String>) -> Value {
         let arn = l.listener_arn().unwrap_or_default();
+        let protocol = l.protocol().map(|p| p.as_str());
+        // The default certificate comes first (moto lists the others too).
+        let cert = l
+            .certificates()
+            .iter()
+            .find(|c| c.is_default() == Some(true))
+            .or_else(|| l.certificates().first())
+            .and_then(|c| c.certificate_arn());
+        // Only a secure listener has a policy (moto answers one for any).
+        let policy = if secure(protocol) {
+            os(l.ssl_policy())
+        } else {
+            Value::Null
+        };
         with_all(
             base,
             [
@@ -103,7 +144,9 @@ impl LbListener {
                 ("arn", s(arn)),
                 ("load_balancer_arn", os(l.load_balancer_arn())),
                 ("port", l.port().map(n).unwrap_or(Value::Null)),
-                ("protocol", os(l.protocol().map(|p| p.as_str()))),
+                ("protocol", os(protocol)),
+                ("certificate_arn", os(cert)),
+                ("ssl_policy", policy),
                 (
                     "default_action",
                     actions_value(blocks(base, "default_action"), l.default_actions()),
@@ -125,6 +168,20 @@ impl ResourceType for LbListener {
     }
 
     fn plan(&self, _prior: Option<&Value>, proposed: Value) -> Result<Value, String> {
+        let protocol = proposed
+            .get("protocol")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let policy_unset = proposed
+            .get("ssl_policy")
+            .is_none_or(|v| v.is_null() || v.is_unknown());
+        let proposed = match protocol.as_deref() {
+            Some(p) if policy_unset && secure(Some(p)) => {
+                with(&proposed, "ssl_policy", s(DEFAULT_SSL_POLICY))
+            }
+            Some(_) if policy_unset => with(&proposed, "ssl_policy", Value::Null),
+            _ => proposed,
+        };
         Ok(tags::plan(&self.shared.default_tags(), proposed))
     }
 
@@ -144,6 +201,8 @@ impl ResourceType for LbListener {
             .load_balancer_arn(lb)
             .set_port(opt_i32(planned, "port")?)
             .set_protocol(opt_str(planned, "protocol").map(ProtocolEnum::from))
+            .set_ssl_policy(opt_str(planned, "ssl_policy").map(str::to_owned))
+            .set_certificates(certificates(planned))
             .set_default_actions(Some(actions(planned, "default_action")?));
         if !all.is_empty() {
             req = req.set_tags(Some(elb_tags(all)));
@@ -182,15 +241,28 @@ impl ResourceType for LbListener {
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value> {
         let arn = req_str(prior, "arn")?;
         let client = self.shared.elbv2().await;
-        let changed = ["port", "protocol", "default_action"]
-            .iter()
-            .any(|k| prior.get(k) != planned.get(k));
+        let changed = [
+            "port",
+            "protocol",
+            "default_action",
+            "certificate_arn",
+            "ssl_policy",
+        ]
+        .iter()
+        .any(|k| prior.get(k) != planned.get(k));
         if changed {
+            let cert_changed = prior.get("certificate_arn") != planned.get("certificate_arn");
             client
                 .modify_listener()
                 .listener_arn(arn)
                 .set_port(opt_i32(planned, "port")?)
                 .set_protocol(opt_str(planned, "protocol").map(ProtocolEnum::from))
+                .set_ssl_policy(opt_str(planned, "ssl_policy").map(str::to_owned))
+                .set_certificates(if cert_changed {
+                    certificates(planned)
+                } else {
+                    None
+                })
                 .set_default_actions(Some(actions(planned, "default_action")?))
                 .send()
                 .await

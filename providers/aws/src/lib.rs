@@ -13,14 +13,27 @@ pub mod attrs;
 pub mod config;
 pub mod error;
 pub mod tags;
+pub mod timeouts;
 
+mod acm_certificate;
+mod acm_certificate_validation;
+mod appautoscaling;
+mod appautoscaling_policy;
+mod appautoscaling_target;
 mod availability_zones_data;
 mod caller_identity_data;
+mod cloudfront;
+mod cloudfront_distribution;
+mod cloudfront_origin_access_control;
+mod cloudwatch_log_group;
 mod dynamodb_table;
 mod ec2;
+mod ecr_lifecycle_policy;
 mod ecr_repository;
 mod ecs_cluster;
+mod ecs_cluster_data;
 mod ecs_container_definitions;
+pub mod ecs_rollout;
 mod ecs_service;
 mod ecs_task_definition;
 mod eip;
@@ -33,12 +46,19 @@ mod iam_role_policy;
 mod iam_role_policy_attachment;
 mod internet_gateway;
 mod lb;
+mod lb_data;
 mod lb_listener;
+mod lb_listener_certificate;
+mod lb_listener_data;
 mod lb_listener_rule;
 mod lb_target_group;
 mod nat_gateway;
+mod nested;
 mod region_data;
 mod route;
+mod route53;
+mod route53_record;
+mod route53_zone;
 mod route_table;
 mod route_table_association;
 mod s3;
@@ -49,7 +69,10 @@ mod s3_bucket_server_side_encryption_configuration;
 mod s3_bucket_versioning;
 mod s3_bucket_website_configuration;
 mod s3_object;
+mod secretsmanager_secret;
+mod secretsmanager_secret_version;
 mod security_group;
+mod ssm_parameter;
 mod subnet;
 mod subnets_data;
 mod vpc;
@@ -73,6 +96,8 @@ pub const PROVIDER: &str = "aws";
 #[derive(Default)]
 pub struct Aws {
     shared: Arc<Shared>,
+    /// The host's pinned role, kept by every further instance (alias).
+    role: Option<AwsRole>,
 }
 
 impl Aws {
@@ -84,7 +109,8 @@ impl Aws {
     /// credentials, whatever the stack's `provider "aws"` block says.
     pub fn with_role(role: AwsRole) -> Aws {
         Aws {
-            shared: Arc::new(Shared::pinned(role)),
+            shared: Arc::new(Shared::pinned(role.clone())),
+            role: Some(role),
         }
     }
 }
@@ -105,6 +131,28 @@ impl Provider for Aws {
             (
                 "aws_ecr_repository",
                 Arc::new(ecr_repository::EcrRepository::new(s.clone())),
+            ),
+            (
+                "aws_ecr_lifecycle_policy",
+                Arc::new(ecr_lifecycle_policy::EcrLifecyclePolicy::new(s.clone())),
+            ),
+            (
+                "aws_cloudwatch_log_group",
+                Arc::new(cloudwatch_log_group::CloudwatchLogGroup::new(s.clone())),
+            ),
+            (
+                "aws_secretsmanager_secret",
+                Arc::new(secretsmanager_secret::SecretsmanagerSecret::new(s.clone())),
+            ),
+            (
+                "aws_secretsmanager_secret_version",
+                Arc::new(secretsmanager_secret_version::SecretsmanagerSecretVersion::new(
+                    s.clone(),
+                )),
+            ),
+            (
+                "aws_ssm_parameter",
+                Arc::new(ssm_parameter::SsmParameter::new(s.clone())),
             ),
             (
                 "aws_ecs_cluster",
@@ -172,6 +220,30 @@ impl Provider for Aws {
                 Arc::new(lb_listener_rule::LbListenerRule::new(s.clone())),
             ),
             (
+                "aws_lb_listener_certificate",
+                Arc::new(lb_listener_certificate::LbListenerCertificate::new(
+                    s.clone(),
+                )),
+            ),
+            (
+                "aws_route53_zone",
+                Arc::new(route53_zone::Route53Zone::new(s.clone())),
+            ),
+            (
+                "aws_route53_record",
+                Arc::new(route53_record::Route53Record::new(s.clone())),
+            ),
+            (
+                "aws_acm_certificate",
+                Arc::new(acm_certificate::AcmCertificate::new(s.clone())),
+            ),
+            (
+                "aws_acm_certificate_validation",
+                Arc::new(acm_certificate_validation::AcmCertificateValidation::new(
+                    s.clone(),
+                )),
+            ),
+            (
                 "aws_security_group",
                 Arc::new(security_group::SecurityGroup::new(s.clone())),
             ),
@@ -224,6 +296,28 @@ impl Provider for Aws {
                     s.clone(),
                 )),
             ),
+            (
+                "aws_appautoscaling_target",
+                Arc::new(appautoscaling_target::AppautoscalingTarget::new(s.clone())),
+            ),
+            (
+                "aws_appautoscaling_policy",
+                Arc::new(appautoscaling_policy::AppautoscalingPolicy::new(s.clone())),
+            ),
+            (
+                "aws_cloudfront_origin_access_control",
+                Arc::new(
+                    cloudfront_origin_access_control::CloudfrontOriginAccessControl::new(
+                        s.clone(),
+                    ),
+                ),
+            ),
+            (
+                "aws_cloudfront_distribution",
+                Arc::new(cloudfront_distribution::CloudfrontDistribution::new(
+                    s.clone(),
+                )),
+            ),
         ]
     }
 
@@ -254,10 +348,31 @@ impl Provider for Aws {
                 Arc::new(region_data::RegionData::new(self.shared.clone())),
             ),
             (
+                "aws_lb",
+                Arc::new(lb_data::LbData::new(self.shared.clone())),
+            ),
+            (
+                "aws_lb_listener",
+                Arc::new(lb_listener_data::LbListenerData::new(self.shared.clone())),
+            ),
+            (
+                "aws_ecs_cluster",
+                Arc::new(ecs_cluster_data::EcsClusterData::new(self.shared.clone())),
+            ),
+            (
                 "aws_iam_policy_document",
                 Arc::new(iam_policy_document_data::IamPolicyDocumentData::new()),
             ),
         ]
+    }
+
+    /// Another configuration (`provider "aws" { alias = "use1" ... }`): its
+    /// own settings and SDK clients, under the same pinned role if any.
+    fn instance(&self) -> Option<Arc<dyn Provider>> {
+        Some(Arc::new(match &self.role {
+            Some(role) => Aws::with_role(role.clone()),
+            None => Aws::new(),
+        }))
     }
 
     async fn configure(&self, config: &Value) -> ProviderResult<()> {

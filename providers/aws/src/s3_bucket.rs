@@ -13,7 +13,9 @@ use aws_sdk_s3::types::{
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
-use crate::attrs::{block, blocks, narrow_blocks, obj, opt_bool, opt_str, req_str, s, with_all};
+use crate::attrs::{
+    block, blocks, narrow_blocks, obj, opt_bool, opt_str, req_str, s, string_map, with_all,
+};
 use crate::config::Shared;
 use crate::error::{AwsError, AwsResult, deleted, sdk};
 use crate::tags;
@@ -115,6 +117,18 @@ impl S3Bucket {
             Err(e) if e.is_not_found() => Vec::new(),
             Err(e) => return Err(e),
         };
+        // No tag set at all is NoSuchTagSet: no tags.
+        let all = match s3
+            .get_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(sdk("GetBucketTagging"))
+        {
+            Ok(t) => tags::from_pairs(t.tag_set().iter().map(|t| (Some(t.key()), Some(t.value())))),
+            Err(e) if e.is_not_found() => Default::default(),
+            Err(e) => return Err(e),
+        };
         let region = self
             .shared
             .settings()
@@ -140,6 +154,7 @@ impl S3Bucket {
                 ),
                 ("versioning", narrow_blocks(prior_v, actual_v)),
                 ("website", narrow_blocks(blocks(base, "website"), website)),
+                ("tags_all", string_map(all)),
             ],
         )))
     }
@@ -385,13 +400,14 @@ impl ResourceType for S3Bucket {
     }
 
     async fn import(&self, id: &str) -> ProviderResult<Value> {
-        let base = obj([
-            ("force_destroy", Value::Null),
-            ("tags", Value::Null),
-            ("tags_all", Value::Map(Default::default())),
-        ]);
-        self.observe(&base, id)
-            .await?
-            .ok_or_else(|| ProviderError::new(format!("NoSuchBucket: no bucket {id:?} to import")))
+        let base = obj([("force_destroy", Value::Null), ("tags", Value::Null)]);
+        let v = self.observe(&base, id).await?.ok_or_else(|| {
+            ProviderError::new(format!("NoSuchBucket: no bucket {id:?} to import"))
+        })?;
+        let all = tags::recorded(&v);
+        Ok(with_all(
+            &v,
+            [("tags", tags::imported(&self.shared.default_tags(), &all))],
+        ))
     }
 }

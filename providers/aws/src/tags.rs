@@ -56,3 +56,31 @@ pub fn delta(
 pub fn recorded(v: &Value) -> BTreeMap<String, String> {
     str_map(v, "tags_all").into_iter().collect()
 }
+
+/// Tags as AWS reports them, keyed, without the `aws:` ones (which nobody can
+/// set, so they never count as drift).
+pub fn from_pairs<'a>(
+    pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .collect()
+}
+
+/// `tags` for an imported object: its tags less those the provider's
+/// `default_tags` give with the same value (null when none is left), as
+/// Terraform imports them.
+pub fn imported(default_tags: &BTreeMap<String, String>, all: &BTreeMap<String, String>) -> Value {
+    let own: BTreeMap<String, String> = all
+        .iter()
+        .filter(|(k, v)| default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if own.is_empty() {
+        Value::Null
+    } else {
+        string_map(own)
+    }
+}

@@ -99,10 +99,27 @@ async fn cluster_task_definition_service_lifecycle() {
     assert_eq!(td2.get("revision"), Some(&Value::Number(2.0)));
     td_rt.delete(&td1).await.expect("deregister 1");
     assert!(td_rt.read(&td1).await.unwrap().is_none());
-    let updated = svc_rt
-        .update(&drifted, &svc_cfg(&s(&td2, "arn"), 2.0))
+    // moto keeps a service's first deployment entry, so the rollout of
+    // revision 2 never shows: waiting for it ends at the `timeouts` limit,
+    // with the update made and the last state seen in the error.
+    let mut waiting = svc_cfg(&s(&td2, "arn"), 2.0);
+    if let Value::Map(m) = &mut waiting {
+        m.insert(
+            "timeouts".into(),
+            Value::List(vec![obj(&[("update", Value::string("3s"))])]),
+        );
+    }
+    let err = svc_rt
+        .update(&drifted, &waiting)
         .await
-        .expect("update service");
+        .expect_err("moto never rolls out a second deployment");
+    assert!(
+        err.message
+            .contains("did not finish rolling out within 3s: no deployment of"),
+        "{}",
+        err.message
+    );
+    let updated = svc_rt.read(&drifted).await.unwrap().unwrap();
     let live = env
         .ecs()
         .describe_services()
@@ -218,4 +235,130 @@ async fn find_cluster_task_definition_and_service() {
     found_nothing(cluster_rt.as_ref(), &ccfg).await;
     // No cluster: no service in it either.
     found_nothing(svc_rt.as_ref(), &svc_cfg).await;
+}
+
+/// An ECS object's tags as ECS holds them.
+async fn ecs_tags_of(env: &Env, arn: &str) -> std::collections::BTreeMap<String, String> {
+    env.ecs()
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("list tags")
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+        .collect()
+}
+
+/// Retags `arn` behind dumcel's back: `team` changed, `rogue` added, `env` removed.
+async fn retag_behind_back(env: &Env, arn: &str) {
+    let tag = |k: &str, v: &str| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build();
+    env.ecs()
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(tag("team", "ops"))
+        .tags(tag("rogue", "x"))
+        .send()
+        .await
+        .expect("tag behind dumcel's back");
+    env.ecs()
+        .untag_resource()
+        .resource_arn(arn)
+        .tag_keys("env")
+        .send()
+        .await
+        .expect("untag behind dumcel's back");
+}
+
+#[tokio::test]
+async fn cluster_and_task_definition_tag_drift_is_updated_in_place() {
+    use common::walk::{apply_plan, attr, changes, plan_apply, plan_of, want};
+    use dumcel_planner::Action;
+
+    let env = Env::new().await;
+    let cname = unique("tagged");
+    let family = unique("tagged");
+    let dir = tempfile::tempdir().unwrap();
+    let hcl = r#"
+provider "aws" {
+  region     = "us-east-1"
+  access_key = "testing"
+  secret_key = "testing"
+  endpoints {
+    ecs = "@ENDPOINT@"
+  }
+  default_tags {
+    tags = { owner = "dumcel" }
+  }
+}
+
+resource "aws_ecs_cluster" "c" {
+  name = "@CLUSTER@"
+  tags = { team = "web", env = "dev" }
+}
+
+resource "aws_ecs_task_definition" "t" {
+  family                = "@FAMILY@"
+  container_definitions = jsonencode([{ name = "app", image = "app:1", essential = true, memory = 256 }])
+  tags                  = { team = "web", env = "dev" }
+}
+"#
+    .replace("@ENDPOINT@", &env.endpoint)
+    .replace("@CLUSTER@", &cname)
+    .replace("@FAMILY@", &family);
+    std::fs::write(dir.path().join("main.hcl"), hcl).unwrap();
+    let all: std::collections::BTreeMap<String, String> =
+        [("team", "web"), ("env", "dev"), ("owner", "dumcel")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+
+    let (state, _) = plan_apply(dir.path(), dumcel_state::State::new(), false).await;
+    let cluster_arn = attr(&state, "aws_ecs_cluster.c", "arn");
+    let td_arn = attr(&state, "aws_ecs_task_definition.t", "arn");
+    assert_eq!(ecs_tags_of(&env, &cluster_arn).await, all);
+    assert_eq!(ecs_tags_of(&env, &td_arn).await, all);
+    for addr in ["aws_ecs_cluster.c", "aws_ecs_task_definition.t"] {
+        let recorded = &state.resources[addr].attributes;
+        assert_eq!(
+            recorded["tags"],
+            serde_json::json!({"team": "web", "env": "dev"}),
+            "{addr}"
+        );
+    }
+
+    retag_behind_back(&env, &cluster_arn).await;
+    retag_behind_back(&env, &td_arn).await;
+    let (stack, p) = plan_of(dir.path(), &state, false).await;
+    // In place: a task definition revision is not replaced for its tags.
+    assert_eq!(
+        changes(&p),
+        want(&[
+            ("aws_ecs_cluster.c", Action::Update),
+            ("aws_ecs_task_definition.t", Action::Update),
+        ])
+    );
+    let (state, report) = apply_plan(stack, p, state, false).await;
+    assert_eq!((report.added, report.changed, report.destroyed), (0, 2, 0));
+    assert_eq!(ecs_tags_of(&env, &cluster_arn).await, all);
+    assert_eq!(ecs_tags_of(&env, &td_arn).await, all);
+    assert_eq!(attr(&state, "aws_ecs_task_definition.t", "arn"), td_arn);
+    let (_, again) = plan_of(dir.path(), &state, false).await;
+    assert!(changes(&again).is_empty(), "{:?}", changes(&again));
+
+    plan_apply(dir.path(), state, true).await;
+    let left = env
+        .ecs()
+        .describe_clusters()
+        .clusters(&cname)
+        .send()
+        .await
+        .expect("describe clusters");
+    assert!(
+        left.clusters()
+            .iter()
+            .all(|c| c.status() == Some("INACTIVE")),
+        "{left:?}"
+    );
 }

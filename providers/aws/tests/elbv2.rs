@@ -787,13 +787,13 @@ async fn bad_actions_and_conditions_are_named_before_any_call() {
     let errs = l_rt.validate(&obj(&[(
         "default_action",
         list(vec![
-            obj(&[("type", Value::string("redirect"))]),
+            obj(&[("type", Value::string("authenticate-oidc"))]),
             obj(&[("type", Value::string("forward"))]),
         ]),
     )]));
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(
-        errs[0].1.contains("\"redirect\" is not supported"),
+        errs[0].1.contains("\"authenticate-oidc\" is not supported"),
         "{errs:?}"
     );
     assert!(errs[1].1.contains("needs target_group_arn"), "{errs:?}");

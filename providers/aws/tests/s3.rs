@@ -2,8 +2,12 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
+use common::walk::{apply_plan, attr, changes, plan_apply, plan_of, want};
 use common::*;
-use dumcel_planner::Value;
+use dumcel_planner::{Action, Value};
+use dumcel_state::State;
 
 #[tokio::test]
 async fn bucket_with_versioning_and_website_then_object_drift() {
@@ -162,4 +166,123 @@ async fn find_bucket_and_object_by_name() {
 
     bucket_rt.delete(&made).await.expect("delete bucket");
     found_nothing(bucket_rt.as_ref(), &cfg).await;
+}
+
+fn tag_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A stack of one resource with its own tags over the provider's default_tags.
+fn write_tagged(dir: &std::path::Path, endpoint: &str, service: &str, resource: &str) {
+    let hcl = r#"
+provider "aws" {
+  region     = "us-east-1"
+  access_key = "testing"
+  secret_key = "testing"
+  endpoints {
+    @SERVICE@ = "@ENDPOINT@"
+  }
+  default_tags {
+    tags = { owner = "dumcel" }
+  }
+}
+"#
+    .replace("@ENDPOINT@", endpoint)
+    .replace("@SERVICE@", service);
+    std::fs::write(dir.join("main.hcl"), format!("{hcl}\n{resource}")).unwrap();
+}
+
+/// The bucket's tags as S3 holds them (none: NoSuchTagSet).
+async fn bucket_tags(env: &Env, bucket: &str) -> BTreeMap<String, String> {
+    match env.s3().get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+        Err(e) => {
+            let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e).unwrap_or_default();
+            assert_eq!(code, "NoSuchTagSet", "{e:?}");
+            BTreeMap::new()
+        }
+    }
+}
+
+#[tokio::test]
+async fn tags_changed_behind_dumcels_back_are_planned_in_place_and_repaired() {
+    let env = Env::new().await;
+    let bucket = unique("tagged");
+    let dir = tempfile::tempdir().unwrap();
+    write_tagged(
+        dir.path(),
+        &env.endpoint,
+        "s3",
+        &format!(
+            "resource \"aws_s3_bucket\" \"b\" {{\n  bucket        = \"{bucket}\"\n  force_destroy = true\n  tags          = {{ team = \"web\", env = \"dev\" }}\n}}\n"
+        ),
+    );
+    let addr = "aws_s3_bucket.b";
+    let all = tag_map(&[("team", "web"), ("env", "dev"), ("owner", "dumcel")]);
+
+    let (state, _) = plan_apply(dir.path(), State::new(), false).await;
+    assert_eq!(attr(&state, addr, "id"), bucket);
+    assert_eq!(bucket_tags(&env, &bucket).await, all);
+    let recorded = &state.resources[addr].attributes;
+    assert_eq!(
+        recorded["tags"],
+        serde_json::json!({"team": "web", "env": "dev"})
+    );
+    assert_eq!(
+        recorded["tags_all"],
+        serde_json::json!({"team": "web", "env": "dev", "owner": "dumcel"})
+    );
+
+    // Someone replaces the tag set: a value changed, a key added, one gone.
+    let tag = |k: &str, v: &str| {
+        aws_sdk_s3::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("tag")
+    };
+    env.s3()
+        .put_bucket_tagging()
+        .bucket(&bucket)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag("team", "ops"))
+                .tag_set(tag("owner", "dumcel"))
+                .tag_set(tag("rogue", "x"))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("retag behind dumcel's back");
+
+    let (stack, p) = plan_of(dir.path(), &state, false).await;
+    assert_eq!(changes(&p), want(&[(addr, Action::Update)]));
+    let (state, report) = apply_plan(stack, p, state, false).await;
+    assert_eq!((report.added, report.changed, report.destroyed), (0, 1, 0));
+    assert_eq!(bucket_tags(&env, &bucket).await, all);
+    let (_, again) = plan_of(dir.path(), &state, false).await;
+    assert!(changes(&again).is_empty(), "{:?}", changes(&again));
+
+    // Every tag removed behind dumcel's back is drift too.
+    env.s3()
+        .delete_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("untag behind dumcel's back");
+    let (stack, p) = plan_of(dir.path(), &state, false).await;
+    assert_eq!(changes(&p), want(&[(addr, Action::Update)]));
+    let (state, _) = apply_plan(stack, p, state, false).await;
+    assert_eq!(bucket_tags(&env, &bucket).await, all);
+
+    plan_apply(dir.path(), state, true).await;
+    assert!(env.s3().head_bucket().bucket(&bucket).send().await.is_err());
 }

@@ -130,6 +130,16 @@ impl Provider for Docker {
         ]
     }
 
+    fn source(&self) -> String {
+        "registry.terraform.io/kreuzwerker/docker".to_owned()
+    }
+
+    /// Another daemon or registry set (`provider "docker" { alias = ... }`):
+    /// a client of its own.
+    fn instance(&self) -> Option<Arc<dyn Provider>> {
+        Some(Arc::new(Docker::new()))
+    }
+
     async fn configure(&self, config: &Value) -> ProviderResult<()> {
         // Only read the settings: the daemon is contacted on first use.
         let settings = client::Settings::from_config(config)?;

@@ -77,9 +77,9 @@ pub struct Config {
     /// Production is served at `<project>.<domain>`, a preview at
     /// `<branch>--<project>.<domain>`.
     pub domain: Option<String>,
+    /// Passed to the stack as `rollout_timeout` (seconds): how long a new
+    /// release may take to become healthy.
     pub rollout_timeout: Duration,
-    /// How often a rollout's state is polled.
-    pub rollout_poll_interval: Duration,
     /// Pushes go to this registry (`host[:port]`) instead of the ECR
     /// repository's own host; the ECR API still holds the repository and
     /// hands out the token. For local runs against a plain registry.
@@ -200,7 +200,6 @@ struct Raw {
     deployments_table: Option<String>,
     domain: Option<String>,
     rollout_timeout: Option<String>,
-    rollout_poll_interval: Option<String>,
     registry_endpoint: Option<String>,
     work_dir: Option<String>,
     max_in_flight: Option<usize>,
@@ -361,8 +360,6 @@ impl Config {
                 "webhook.max_connections must be above 0".into(),
             ));
         }
-        let rollout_poll_interval =
-            duration("rollout_poll_interval", raw.rollout_poll_interval, 15)?;
         if let Some(endpoint) = &raw.registry_endpoint
             && (endpoint.is_empty() || endpoint.contains('/'))
         {
@@ -531,7 +528,6 @@ impl Config {
                 .unwrap_or_else(|| "dumcel-deployments".into()),
             domain: raw.domain,
             rollout_timeout,
-            rollout_poll_interval,
             registry_endpoint: raw.registry_endpoint,
             work_dir: PathBuf::from(raw.work_dir.unwrap_or_else(|| ".dumcel-pipeline".into())),
             max_in_flight,
@@ -700,11 +696,6 @@ repository "octo/app" {
         assert!(e.contains("no `repository"), "{e}");
         let e = error(&format!("{GOOD}\nrollout_timeout = \"soon\"\n"));
         assert!(e.contains("rollout_timeout \"soon\""), "{e}");
-        let e = error(&format!("{GOOD}\nrollout_poll_interval = \"0s\"\n"));
-        assert!(
-            e.contains("rollout_poll_interval must be above zero"),
-            "{e}"
-        );
         let e = error(&format!("{GOOD}\nregistry_endpoint = \"http://r/\"\n"));
         assert!(e.contains("must be `host[:port]`"), "{e}");
         let e = error(&GOOD.replace(
@@ -872,7 +863,6 @@ roles {
     fn worker_settings_have_defaults_and_a_relative_work_dir_follows_the_file() {
         let c = Config::parse("d.hcl", GOOD).unwrap();
         assert_eq!(c.rollout_timeout, Duration::from_secs(600));
-        assert_eq!(c.rollout_poll_interval, Duration::from_secs(15));
         assert_eq!(c.registry_endpoint, None);
         assert_eq!(c.max_in_flight, 64);
         let r = &c.repositories["octo/app"];

@@ -1,10 +1,11 @@
 //! Applying the repository's stack with the new image through the engine
-//! (as a library, under the stack's own backend and lock), making sure it
-//! rolled out, and rolling back to the last good image when it did not.
-//! On a Docker host the apply itself is the rollout: the new container must
-//! pass its health check before the route switches to it. On ECS, every
-//! service in the stack is watched until it runs the new task definition
-//! with healthy targets. Also the destroy of a preview environment whose
+//! (as a library, under the stack's own backend and lock), and rolling back
+//! to the last good image when the apply fails. The apply itself is the
+//! rollout: on a Docker host the new container must pass its health check
+//! before the route switches to it; on ECS the stack's services set
+//! `wait_for_steady_state`, which waits until ECS has rolled out the new task
+//! definition with healthy targets (or fails when the circuit breaker rolls
+//! it back). Also the destroy of a preview environment whose
 //! branch was deleted. Each run assumes the IAM role configured for its
 //! kind of environment (see [`crate::config::Roles`]).
 
@@ -13,15 +14,13 @@ use std::time::Duration;
 
 use dumcel_session::{Applied, AwsRole, Operation, Request, RunError};
 use dumcel_state::State;
-use tokio::time::Instant;
 
 use crate::config::{Config, Repository};
 use crate::environment::Environment;
 use crate::events::EventKind;
-use crate::pipeline::{Emitter, Ended, RolloutClients, Run};
+use crate::pipeline::{Emitter, Ended, Run};
 use crate::records::Record;
 use crate::retry::transient;
-use crate::rollout::{Rollout, Targets, WaitOptions, target_health, wait_for_rollout};
 use crate::stack_source::StackSource;
 
 /// How long an apply waits for another run's lock on the same state.
@@ -63,19 +62,16 @@ pub async fn deploy(run: &mut Run<'_>, stack: &StackSource) -> Deployed {
         })
         .await;
     let reason = match apply(emitter, stack, &image, Operation::Apply).await {
-        Ok(applied) => match rolled_out(emitter, &applied.state).await {
-            Ok(services) => {
-                emitter
-                    .emit(EventKind::DeploySucceeded {
-                        image,
-                        digest: run.record.digest.clone(),
-                        services,
-                    })
-                    .await;
-                return Deployed::Succeeded;
-            }
-            Err(reason) => reason,
-        },
+        Ok(applied) => {
+            emitter
+                .emit(EventKind::DeploySucceeded {
+                    image,
+                    digest: run.record.digest.clone(),
+                    services: services(&applied.state),
+                })
+                .await;
+            return Deployed::Succeeded;
+        }
         Err(e) => format!("applying the stack: {e}"),
     };
     emitter
@@ -220,140 +216,19 @@ pub fn state_dir(config: &Config, project: &str) -> PathBuf {
     config.work_dir.join("state").join(project)
 }
 
-/// An ECS service the stack manages, as its state records it.
-#[derive(Debug, PartialEq, Eq)]
-struct EcsService {
-    cluster: String,
-    name: String,
-    task_definition: String,
-    target_groups: Vec<String>,
-}
-
-fn ecs_services(state: &State) -> Vec<EcsService> {
-    state
-        .resources
-        .values()
-        .filter(|r| r.resource_type == "aws_ecs_service")
-        .filter_map(|r| {
-            let a = &r.attributes;
-            let text = |name: &str| a.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-            Some(EcsService {
-                cluster: text("cluster")?,
-                name: text("name")?,
-                task_definition: text("task_definition")?,
-                target_groups: a
-                    .get("load_balancer")
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|lb| lb.get("target_group_arn").and_then(|v| v.as_str()))
-                    .map(str::to_owned)
-                    .collect(),
-            })
-        })
-        .collect()
-}
-
-/// Waits until every ECS service in `state` runs its new task definition
-/// (rolloutState COMPLETED, judged by [`wait_for_rollout`]) and its targets
-/// are healthy, all within the configured timeout. The services'
-/// `cluster/name` on success; why not, otherwise.
-async fn rolled_out(emitter: &Emitter<'_>, state: &State) -> Result<Vec<String>, String> {
-    match &emitter.services.rollout {
-        RolloutClients::Docker => Ok(docker_containers(state)),
-        RolloutClients::Ecs { ecs, elbv2 } => ecs_rolled_out(emitter, ecs, elbv2, state).await,
-    }
-}
-
-/// The containers the stack runs, as its state records them.
-fn docker_containers(state: &State) -> Vec<String> {
+/// The services and containers the stack runs, by address.
+fn services(state: &State) -> Vec<String> {
     state
         .resources
         .iter()
         .filter(|(address, r)| {
-            r.resource_type == "docker_container" && !address.ends_with(" (deposed)")
+            matches!(
+                r.resource_type.as_str(),
+                "aws_ecs_service" | "docker_container"
+            ) && !address.ends_with(" (deposed)")
         })
-        .filter_map(|(_, r)| r.attributes.get("name")?.as_str().map(str::to_owned))
+        .map(|(address, _)| address.clone())
         .collect()
-}
-
-async fn ecs_rolled_out(
-    emitter: &Emitter<'_>,
-    ecs: &aws_sdk_ecs::Client,
-    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
-    state: &State,
-) -> Result<Vec<String>, String> {
-    let config = &emitter.services.config;
-    let deadline = Instant::now() + config.rollout_timeout;
-    let mut done = Vec::new();
-    for svc in ecs_services(state) {
-        let label = format!("{}/{}", short(&svc.cluster), svc.name);
-        let opts = WaitOptions {
-            poll_interval: config.rollout_poll_interval,
-            timeout: deadline.saturating_duration_since(Instant::now()),
-        };
-        let rollout = wait_for_rollout(ecs, &svc.cluster, &svc.name, &svc.task_definition, &opts)
-            .await
-            .map_err(|e| format!("watching the rollout of {label}: {e}"))?;
-        match rollout {
-            Rollout::Completed => {}
-            Rollout::Failed { reason } => {
-                return Err(format!("the ECS rollout of {label} failed: {reason}"));
-            }
-            Rollout::RolledBack { to, reason } => {
-                return Err(format!("ECS rolled {label} back to {to}: {reason}"));
-            }
-            Rollout::TimedOut { last_state } => {
-                return Err(format!(
-                    "{label} did not finish rolling out within {}: {last_state}",
-                    humantime::format_duration(config.rollout_timeout)
-                ));
-            }
-        }
-        for tg in &svc.target_groups {
-            healthy_targets(emitter, elbv2, tg, deadline).await?;
-        }
-        done.push(label);
-    }
-    Ok(done)
-}
-
-async fn healthy_targets(
-    emitter: &Emitter<'_>,
-    elbv2: &aws_sdk_elasticloadbalancingv2::Client,
-    tg: &str,
-    deadline: Instant,
-) -> Result<(), String> {
-    let config = &emitter.services.config;
-    loop {
-        match target_health(elbv2, tg).await {
-            Ok(Targets::Healthy) => return Ok(()),
-            // ECS registers a service's tasks itself and does not call a
-            // rollout COMPLETED before they pass the health checks; an
-            // emulator that registers nothing is all that gets here.
-            Ok(Targets::NoneRegistered) => {
-                tracing::warn!(
-                    target_group = tg,
-                    "no targets registered; trusting the ECS rollout state"
-                );
-                return Ok(());
-            }
-            Ok(Targets::NotYet) => {}
-            Err(e) => return Err(format!("checking the targets of {tg}: {e}")),
-        }
-        if Instant::now() + config.rollout_poll_interval > deadline {
-            return Err(format!(
-                "the targets of {tg} were not all healthy within {}",
-                humantime::format_duration(config.rollout_timeout)
-            ));
-        }
-        tokio::time::sleep(config.rollout_poll_interval).await;
-    }
-}
-
-/// A cluster's name from its ARN (or the name itself).
-fn short(cluster: &str) -> &str {
-    cluster.rsplit('/').next().unwrap_or(cluster)
 }
 
 #[cfg(test)]
@@ -361,22 +236,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn services_come_from_the_state_and_odd_entries_are_skipped() {
+    fn the_services_are_the_ecs_services_and_containers_in_the_state() {
         let state: State = State::from_json(
             br#"{
   "version": 1, "serial": 3, "lineage": "l", "dumcel_version": "0",
   "outputs": {},
   "resources": {
     "aws_ecs_service.app": {
-      "resource_type": "aws_ecs_service", "provider": "aws",
-      "attributes": {
-        "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/shop", "name": "app",
-        "task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:4",
-        "load_balancer": [{"target_group_arn": "arn:tg/1", "container_port": 8080}]
-      }
+      "resource_type": "aws_ecs_service", "provider": "aws", "attributes": {}
     },
-    "aws_ecs_service.broken": {
-      "resource_type": "aws_ecs_service", "provider": "aws", "attributes": {"name": 3}
+    "docker_container.web (deposed)": {
+      "resource_type": "docker_container", "provider": "docker", "attributes": {}
+    },
+    "docker_container.web": {
+      "resource_type": "docker_container", "provider": "docker", "attributes": {}
     },
     "aws_s3_bucket.assets": {
       "resource_type": "aws_s3_bucket", "provider": "aws", "attributes": {"bucket": "b"}
@@ -386,17 +259,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            ecs_services(&state),
-            [EcsService {
-                cluster: "arn:aws:ecs:us-east-1:123456789012:cluster/shop".into(),
-                name: "app".into(),
-                task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:4".into(),
-                target_groups: vec!["arn:tg/1".into()],
-            }]
-        );
-        assert_eq!(
-            short("arn:aws:ecs:us-east-1:123456789012:cluster/shop"),
-            "shop"
+            services(&state),
+            ["aws_ecs_service.app", "docker_container.web"]
         );
     }
 

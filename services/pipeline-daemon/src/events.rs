@@ -50,7 +50,7 @@ pub enum EventKind {
     DeploySucceeded {
         image: String,
         digest: String,
-        /// The ECS services that rolled out, `cluster/service`.
+        /// The ECS services and containers the stack runs, by address.
         services: Vec<String>,
     },
     DeployFailed {

@@ -20,7 +20,6 @@ pub mod records;
 pub mod records_sqlite;
 pub mod registry;
 pub mod retry;
-pub mod rollout;
 pub mod signature;
 pub mod stack_source;
 pub mod webhook;

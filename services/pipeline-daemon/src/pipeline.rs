@@ -31,20 +31,8 @@ pub struct Services {
     pub events: Arc<dyn EventSink>,
     pub deployments: Arc<dyn Records>,
     pub registry: Registry,
-    /// The clients a rollout is watched with.
-    pub rollout: RolloutClients,
     /// This worker's name in leases: `host:pid:random`.
     pub owner: String,
-}
-
-pub enum RolloutClients {
-    /// On a Docker host the apply itself waits for the new container's
-    /// health check before the route switches: nothing more to watch.
-    Docker,
-    Ecs {
-        ecs: aws_sdk_ecs::Client,
-        elbv2: aws_sdk_elasticloadbalancingv2::Client,
-    },
 }
 
 /// One push, with the repository's configuration and the environment it

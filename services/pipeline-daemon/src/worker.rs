@@ -38,7 +38,7 @@ use crate::kafka::{KafkaEvents, PRODUCE_TIMEOUT, ensure_topics, producer};
 use crate::lane::{self, Report};
 use crate::lanes::{Admitted, At, LaneKey, Lanes};
 use crate::offsets::Offsets;
-use crate::pipeline::{Emitter, Ended, Job, RolloutClients, Services};
+use crate::pipeline::{Emitter, Ended, Job, Services};
 use crate::push::{Push, SIGNATURE_HEADER};
 use crate::records::Records;
 use crate::records_sqlite::SqliteRecords;
@@ -74,31 +74,21 @@ async fn services(config: Arc<Config>, producer: FutureProducer) -> Result<Servi
         topic: config.kafka.events_topic.clone(),
     });
     let deployments = records(&config).await?;
-    let (registry, rollout) = match config.target {
-        Target::Docker => (
-            Registry::Open {
-                endpoint: config.registry_endpoint.clone().unwrap_or_default(),
-            },
-            RolloutClients::Docker,
-        ),
+    let registry = match config.target {
+        Target::Docker => Registry::Open {
+            endpoint: config.registry_endpoint.clone().unwrap_or_default(),
+        },
         Target::Ecs => {
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            (
-                Registry::Ecr(Ecr {
-                    ecr: aws_sdk_ecr::Client::new(&aws),
-                    endpoint_override: config.registry_endpoint.clone(),
-                }),
-                RolloutClients::Ecs {
-                    ecs: aws_sdk_ecs::Client::new(&aws),
-                    elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&aws),
-                },
-            )
+            Registry::Ecr(Ecr {
+                ecr: aws_sdk_ecr::Client::new(&aws),
+                endpoint_override: config.registry_endpoint.clone(),
+            })
         }
     };
     Ok(Services {
         deployments,
         registry,
-        rollout,
         events,
         owner: owner_name(),
         config,

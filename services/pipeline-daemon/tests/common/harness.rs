@@ -182,6 +182,10 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     /// Short and unique: AWS names are `<project>-<environment>`.
     pub project: String,
+    /// On ECS: the name of the platform stack (examples/pipeline/platform)
+    /// this harness applied, whose ALB, HTTPS listener and ECS cluster every
+    /// environment of the project shares.
+    pub platform: Option<String>,
     pub repository: String,
     pub bare: PathBuf,
     work: PathBuf,
@@ -267,9 +271,19 @@ impl Harness {
             Target::Ecs => ("pipeline/deploy/stack.hcl", "ecs", "apps.test"),
             Target::Docker => ("pipeline/deploy-docker/stack.hcl", "docker", "localhost"),
         };
-        let stack = std::fs::read_to_string(example(stack_example))
+        let platform = (target == Target::Ecs).then(|| apply_platform(dir.path(), &project));
+        let mut stack = std::fs::read_to_string(example(stack_example))
             .unwrap()
             .replace("default = \"shop\"", &format!("default = \"{project}\""));
+        if let Some(platform) = &platform {
+            // The platform the environments find their ALB and cluster in.
+            let default = "default     = \"apps\"";
+            assert!(
+                stack.contains(default),
+                "{stack_example} has no `platform` variable defaulting to \"apps\""
+            );
+            stack = stack.replace(default, &format!("default     = \"{platform}\""));
+        }
         std::fs::write(work.join("deploy/stack.hcl"), stack).unwrap();
         git(&work, &["add", "-A"]);
         git(&work, &["commit", "--quiet", "-m", "the app"]);
@@ -294,7 +308,6 @@ kafka {{
 domain                = "{domain}"
 deployments_table     = "{table}"
 rollout_timeout       = "60s"
-rollout_poll_interval = "1s"
 lease_ttl             = "4s"
 registry_endpoint     = "{REGISTRY}"
 work_dir              = "{work_dir}"
@@ -313,6 +326,7 @@ repository "{repository}" {{
         Harness {
             dir,
             project,
+            platform,
             repository,
             bare,
             work,
@@ -603,15 +617,81 @@ repository "{repository}" {{
         aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
     }
 
+    /// The ECS cluster and service name of `environment`: the service
+    /// `<project>-<environment>` in the platform's cluster.
+    pub fn ecs_service(&self, environment: &str) -> (String, String) {
+        let cluster = self
+            .platform
+            .clone()
+            .expect("an ECS harness (Harness::new) has a platform");
+        (cluster, format!("{}-{environment}", self.project))
+    }
+
+    /// The host names the rules on the platform's shared HTTPS listener
+    /// serve, sorted: one per environment deployed on it.
+    pub async fn served_hosts(&self) -> Vec<String> {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&self.aws().await);
+        let platform = self
+            .platform
+            .as_deref()
+            .expect("an ECS harness (Harness::new) has a platform");
+        let lbs = elb
+            .describe_load_balancers()
+            .names(platform)
+            .send()
+            .await
+            .expect("the platform's ALB");
+        let lb = lbs.load_balancers()[0].load_balancer_arn().unwrap();
+        let listeners = elb
+            .describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .unwrap();
+        let https = listeners
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(443))
+            .expect("the platform's HTTPS listener");
+        let rules = elb
+            .describe_rules()
+            .listener_arn(https.listener_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let mut hosts: Vec<String> = rules
+            .rules()
+            .iter()
+            .flat_map(|r| r.conditions())
+            .filter_map(|c| c.host_header_config())
+            .flat_map(|h| h.values().to_vec())
+            .collect();
+        hosts.sort();
+        hosts
+    }
+
+    /// Whether the environment's ECS service is active in the platform's cluster.
+    pub async fn service_active(&self, environment: &str) -> bool {
+        let ecs = aws_sdk_ecs::Client::new(&self.aws().await);
+        let (cluster, service) = self.ecs_service(environment);
+        ecs.describe_services()
+            .cluster(&cluster)
+            .services(&service)
+            .send()
+            .await
+            .map(|s| s.services().iter().any(|s| s.status() == Some("ACTIVE")))
+            .unwrap_or(false)
+    }
+
     /// The image the environment's ECS service runs (through its task
     /// definition), and the task definition's ARN.
     pub async fn running_image(&self, environment: &str) -> (String, String) {
         let ecs = aws_sdk_ecs::Client::new(&self.aws().await);
-        let cluster = format!("{}-{environment}", self.project);
+        let (cluster, service) = self.ecs_service(environment);
         let svc = ecs
             .describe_services()
             .cluster(&cluster)
-            .services("app")
+            .services(&service)
             .send()
             .await
             .unwrap();
@@ -671,6 +751,50 @@ repository "{repository}" {{
     pub fn image(&self, sha: &str) -> String {
         format!("{REGISTRY}/{}:{sha}", self.project)
     }
+}
+
+/// The `dumcel` binary, built next to `dumcel-pipeline` (`cargo test
+/// --workspace` builds both; with `--test NAME` alone, build it first with
+/// `cargo build --workspace --bins`).
+fn dumcel_binary() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_dumcel-pipeline")).with_file_name("dumcel");
+    assert!(
+        bin.exists(),
+        "no dumcel binary at {}: build it with `cargo build --workspace --bins`",
+        bin.display()
+    );
+    bin
+}
+
+/// Applies examples/pipeline/platform under a name of the test's own (the
+/// shared ALB, HTTPS listener, wildcard certificate, zone and ECS cluster
+/// the project's environments find with data sources), with the real
+/// `dumcel` binary, its state in `dir/platform`; the platform's name. It is
+/// left in moto at the end, as the environments are: destroying it would
+/// need every environment on it destroyed first.
+fn apply_platform(dir: &Path, project: &str) -> String {
+    let name = format!("{project}-pf");
+    let stack = dir.join("platform");
+    std::fs::create_dir_all(&stack).unwrap();
+    std::fs::copy(
+        example("pipeline/platform/stack.hcl"),
+        stack.join("stack.hcl"),
+    )
+    .unwrap();
+    let out = Command::new(dumcel_binary())
+        .arg(format!("-chdir={}", stack.display()))
+        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .args(["-var", &format!("name={name}"), "-var", "domain=apps.test"])
+        .env_remove("DUMCEL_LOG")
+        .output()
+        .expect("run dumcel");
+    assert!(
+        out.status.success(),
+        "applying the platform stack failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    name
 }
 
 /// The names of `events` for `sha`, in order.

@@ -1,4 +1,4 @@
-//! Deciding whether an ECS rollout succeeded, after the stack was applied.
+//! How `aws_ecs_service`'s `wait_for_steady_state` judges a rollout.
 //!
 //! The SDK's `services_stable` waiter is not enough: it only checks that the
 //! service has one deployment with as many tasks running as desired, so it
@@ -57,17 +57,6 @@ const RECENT_EVENTS: usize = 10;
 pub struct WaitOptions {
     pub poll_interval: Duration,
     pub timeout: Duration,
-}
-
-impl Default for WaitOptions {
-    /// Every 15 seconds (the SDK waiter's pace) for 10 minutes (the daemon's
-    /// default `rollout_timeout`).
-    fn default() -> Self {
-        WaitOptions {
-            poll_interval: Duration::from_secs(15),
-            timeout: Duration::from_secs(600),
-        }
-    }
 }
 
 /// How a rollout ended.
@@ -162,7 +151,9 @@ pub async fn wait_for_rollout(
                 return Ok(rollout);
             }
             Step::Wait(state) => {
-                tracing::debug!(%cluster, %service, %task_definition, %state, "rollout under way");
+                if state != last_state {
+                    dumcel_engine::progress::report(&format!("{service}: {state}"));
+                }
                 last_state = state;
             }
         }
