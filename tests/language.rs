@@ -144,3 +144,67 @@ resource "local_file" "f" {
         wrong.all()
     );
 }
+
+/// Terraform needs only a for_each map's keys at plan time: the documented
+/// `{ for dvo in aws_acm_certificate.x.domain_validation_options :
+/// dvo.domain_name => {...} }` has known names and record values that exist
+/// only once the certificate is made. `each.value` is then what apply made.
+#[test]
+fn for_each_map_with_values_known_only_at_apply() {
+    let s = TestStack::new(
+        r#"
+resource "null_resource" "server" {
+  for_each = toset(["a", "b"])
+}
+resource "local_file" "note" {
+  for_each = { for name, srv in null_resource.server : name => { id = srv.id, file = "${name}.txt" } }
+  filename = each.value.file
+  content  = each.value.id
+}
+"#,
+    );
+    let plan = s.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout
+            .contains("local_file.note[\"a\"] will be created")
+            && plan
+                .stdout
+                .contains("local_file.note[\"b\"] will be created"),
+        "{}",
+        plan.all()
+    );
+    assert!(
+        plan.stdout.contains("(known after apply)"),
+        "{}",
+        plan.all()
+    );
+    s.ok(&["apply", "-auto-approve"]);
+    for name in ["a", "b"] {
+        let id = s.attr(&format!("null_resource.server[\"{name}\"]"), "id");
+        let id = id.as_str().expect("the server has an id");
+        assert_eq!(
+            s.read(&format!("{name}.txt")),
+            id,
+            "each.value came from apply"
+        );
+    }
+    let again = s.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+
+    // Keys that are unknown still cannot make addresses.
+    let unknown_keys = TestStack::new(
+        r#"
+resource "null_resource" "server" {}
+resource "null_resource" "by_id" {
+  for_each = { (null_resource.server.id) = 1 }
+}
+"#,
+    );
+    let r = unknown_keys.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Invalid for_each argument") && r.stderr.contains("main.hcl:4"),
+        "{}",
+        r.all()
+    );
+}

@@ -567,11 +567,7 @@ async fn run_node_inner(
         let config = {
             let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
             let mi = values.module_instance(&addr.resource.module);
-            let each = values
-                .each
-                .get(&change.address)
-                .cloned()
-                .unwrap_or(Value::Null);
+            let each = each_value(stack, &values, &mi, &addr)?;
             instance_config(stack, decl, &mi, &addr.key, &each, &values, true)
                 .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
         };
@@ -817,6 +813,34 @@ fn keep_pending(
     Ok(())
 }
 
+/// `each.value` of an instance. The plan recorded it; where part of it was
+/// unknown then (a for_each map whose values come from objects this apply
+/// makes first), for_each is evaluated again with the values known now.
+fn each_value(
+    stack: &Stack,
+    values: &Values,
+    mi: &ModuleInstance,
+    addr: &InstanceAddr,
+) -> Result<Value, String> {
+    let recorded = values.each.get(&addr.to_string()).cloned();
+    if let Some(v) = recorded.as_ref().filter(|v| v.is_wholly_known()) {
+        return Ok(v.clone());
+    }
+    let Some(decl) = stack.resource(&static_key(&addr.resource)) else {
+        return Ok(recorded.unwrap_or(Value::Null));
+    };
+    if decl.for_each.is_none() {
+        return Ok(recorded.unwrap_or(Value::Null));
+    }
+    let instances = crate::plan::expand(stack, decl, mi, values, true)
+        .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?;
+    instances
+        .into_iter()
+        .find(|(k, _)| *k == addr.key)
+        .map(|(_, v)| v)
+        .ok_or_else(|| format!("{addr}: its for_each key is gone from the for_each value at apply"))
+}
+
 /// Checks postconditions with `self` bound to the object just made.
 fn check_postconditions(
     shared: &Shared,
@@ -827,11 +851,7 @@ fn check_postconditions(
     let stack = &shared.stack;
     let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
     let mi = values.module_instance(&addr.resource.module);
-    let each = values
-        .each
-        .get(&addr.to_string())
-        .cloned()
-        .unwrap_or(Value::Null);
+    let each = each_value(stack, &values, &mi, addr)?;
     let mut scope = stack
         .scope_for(
             stack.refs(&static_key(&addr.resource)),
@@ -888,11 +908,7 @@ async fn read_data(shared: &Shared, addr: &InstanceAddr) -> Result<Option<String
     let config = {
         let values = shared.values.lock().map_err(|_| "values lock poisoned")?;
         let mi = values.module_instance(&addr.resource.module);
-        let each = values
-            .each
-            .get(&addr.to_string())
-            .cloned()
-            .unwrap_or(Value::Null);
+        let each = each_value(stack, &values, &mi, addr)?;
         data_config(stack, decl, &mi, &addr.key, &each, &values, true)
             .map_err(|d| d.render_plain(&stack.sources).trim_end().to_owned())?
     };

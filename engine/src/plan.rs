@@ -352,6 +352,7 @@ fn expand_call(
         call.for_each.as_ref(),
         values,
         parent,
+        false,
     )?;
     Ok(keys
         .into_iter()
@@ -411,6 +412,7 @@ pub fn expand(
     decl: &ResourceDecl,
     mi: &ModuleInstance,
     values: &Values,
+    fresh: bool,
 ) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
     let key = format!("{}{}", mi.static_prefix(), decl.key());
     expand_keys(
@@ -420,10 +422,12 @@ pub fn expand(
         decl.for_each.as_ref(),
         values,
         mi,
+        fresh,
     )
 }
 
-/// Instance keys (with `each.value`) from a block's count or for_each.
+/// Instance keys (with `each.value`) from a block's count or for_each;
+/// `fresh` evaluates with the values of the apply so far.
 fn expand_keys(
     stack: &Stack,
     key: &str,
@@ -431,9 +435,10 @@ fn expand_keys(
     for_each: Option<&crate::config::ast::Expr>,
     values: &Values,
     mi: &ModuleInstance,
+    fresh: bool,
 ) -> Result<Vec<(InstanceKey, Value)>, Diagnostics> {
     if let Some(count) = count {
-        let v = stack.eval_in(key, count, values, mi, None, false)?;
+        let v = stack.eval_in(key, count, values, mi, None, fresh)?;
         if !v.is_wholly_known() {
             return Err(Diagnostic::error(
                 "Invalid count argument",
@@ -463,7 +468,7 @@ fn expand_keys(
             .collect());
     }
     if let Some(for_each) = for_each {
-        let v = stack.eval_in(key, for_each, values, mi, None, false)?;
+        let v = stack.eval_in(key, for_each, values, mi, None, fresh)?;
         if v.contains_sensitive() {
             return Err(Diagnostic::error(
                 "Invalid for_each argument",
@@ -472,10 +477,19 @@ fn expand_keys(
             )
             .into());
         }
-        if !v.is_wholly_known() {
+        // Only the keys make addresses, so a map's values may wait for apply
+        // (Terraform's rule): the documented `{ for dvo in
+        // aws_acm_certificate.x.domain_validation_options : dvo.domain_name
+        // => {...} }` has known names and unknown record values.
+        let keys_known = match &v {
+            Value::Map(_) => true,
+            Value::List(items) => items.iter().all(Value::is_wholly_known),
+            other => other.is_wholly_known(),
+        };
+        if !keys_known {
             return Err(Diagnostic::error(
                 "Invalid for_each argument",
-                "The for_each value depends on values that are not known until apply. Use keys known at plan time.",
+                "The for_each keys depend on values that are not known until apply. Use keys known at plan time, or apply the resources they depend on first with -target.",
                 Some(for_each.span),
             )
             .into());
@@ -599,7 +613,7 @@ async fn plan_resource(
 ) -> Result<(), Diagnostics> {
     let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let key = format!("{}{}", mi.prefix(), decl.key());
-    let instances = expand(stack, decl, mi, values)?;
+    let instances = expand(stack, decl, mi, values, false)?;
     let Some(rt) = stack.resource_type_for(&skey, &decl.addr.resource_type) else {
         return Err(Diagnostic::error(
             format!("Unknown resource type \"{}\"", decl.addr.resource_type),
@@ -849,7 +863,7 @@ async fn plan_data(
         module: mi.steps.clone(),
         ..decl.addr.clone()
     };
-    for (ikey, each) in expand(stack, decl, mi, values)? {
+    for (ikey, each) in expand(stack, decl, mi, values, false)? {
         let address = addr.instance(ikey.clone()).to_string();
         values.each.insert(address.clone(), each.clone());
         let config = data_config(stack, decl, mi, &ikey, &each, values, false)?;

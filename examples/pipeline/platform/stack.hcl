@@ -95,28 +95,25 @@ resource "aws_acm_certificate" "wildcard" {
   }
 }
 
-# ACM's validation record for each domain of the certificate, by domain
-# name. The Terraform documentation's `for_each = { for dvo in ... :
-# dvo.domain_name => { name = dvo.resource_record_name, ... } }` gives
-# for_each values that are unknown until the certificate exists, which
-# dumcel does not accept yet; keyed by the domain names (known at plan
-# time), with the record read from the map at apply, it works in both.
-locals {
-  validation = {
-    for dvo in aws_acm_certificate.wildcard.domain_validation_options : dvo.domain_name => dvo
-  }
-}
-
+# ACM's validation record for each domain of the certificate, as the
+# Terraform documentation writes it: the domain names are known at plan
+# time, the record names and values once the certificate exists.
 # `*.<domain>` and `<domain>` share one validation record: allow_overwrite
 # lets the second write it again instead of failing.
 resource "aws_route53_record" "validation" {
-  for_each = toset([for dvo in aws_acm_certificate.wildcard.domain_validation_options : dvo.domain_name])
+  for_each = {
+    for dvo in aws_acm_certificate.wildcard.domain_validation_options : dvo.domain_name => {
+      name   = dvo.resource_record_name
+      record = dvo.resource_record_value
+      type   = dvo.resource_record_type
+    }
+  }
 
   allow_overwrite = true
-  name            = local.validation[each.key].resource_record_name
-  records         = [local.validation[each.key].resource_record_value]
+  name            = each.value.name
+  records         = [each.value.record]
   ttl             = 60
-  type            = local.validation[each.key].resource_record_type
+  type            = each.value.type
   zone_id         = aws_route53_zone.main.zone_id
 }
 

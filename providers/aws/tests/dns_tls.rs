@@ -25,15 +25,11 @@
 //!   are not checked; StartRecordIdentifier is ignored; a private zone's
 //!   last VPC cannot be disassociated (as in AWS).
 //!
-//! What the engine does not do yet: `for_each` over a certificate's
-//! `domain_validation_options` in the same plan that requests the
-//! certificate. The certificate plans the entries known by `domain_name`
-//! with the record names and values unknown (as Terraform plans them), but
-//! the engine refuses a `for_each` map whose values hold unknowns (Terraform
-//! only needs the keys), and keeps `each.value` from plan time at apply.
-//! So the stack test applies in two steps (the certificates first), and the
-//! one-step apply of the Terraform documentation's pattern is the ignored
-//! test at the end, to be enabled once the engine allows it.
+//! The stack test applies in two steps (the certificates first) to check
+//! updates of each part; the one-step apply of the Terraform
+//! documentation's pattern (`for_each` over `domain_validation_options`,
+//! whose record names and values are known only at apply) is
+//! `certificate_validated_in_one_apply`.
 
 mod common;
 
@@ -676,10 +672,8 @@ async fn dns_tls_stack_applies_drifts_imports_and_destroys() {
 
 /// The Terraform documentation's pattern in one apply: the certificate, its
 /// validation records by `for_each` over `domain_validation_options`, and
-/// the validation. Needs the engine to accept a `for_each` map whose values
-/// are unknown at plan time (see the top comment).
+/// the validation: the map's keys are known at plan, its values at apply.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "the engine refuses for_each over values unknown at plan time (Terraform needs only known keys)"]
 async fn certificate_validated_in_one_apply() {
     let env = Env::new().await;
     let n = Names::new();
