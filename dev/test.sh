@@ -27,5 +27,9 @@ export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 DUMCEL_KAFKA="$(bash dev/services/kafka.sh)"
 DUMCEL_GITHUB_EXAMPLES="$(bash dev/fixtures/github-examples.sh)"
 export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES
+# A real Terraform (1.0.3 and the null provider) writes the states that
+# tests/terraform_state.rs takes over.
+DUMCEL_TERRAFORM_103="$(bash dev/install-terraform.sh)"
+export DUMCEL_TERRAFORM_103
 echo "== cargo test"
 cargo test --workspace --no-fail-fast

@@ -1,5 +1,6 @@
 //! The `dumcel` command line: Terraform's commands and flags, over the engine.
 
+mod backend_settings;
 mod backends;
 mod commands;
 mod interrupt;
@@ -63,6 +64,12 @@ enum Command {
     Workspace(workspace::WorkspaceCommand),
     /// Print the dependency graph (DOT).
     Graph,
+    /// Record what changed outside dumcel (`apply -refresh-only -auto-approve`).
+    Refresh(apply::ApplyArgs),
+    /// Mark a recorded object to be replaced by the next apply.
+    Taint(taint::TaintArgs),
+    /// Take back a taint mark.
+    Untaint(taint::TaintArgs),
     /// Release a lock left by a dead process.
     ForceUnlock(force_unlock::ForceUnlockArgs),
     /// Print the version.
@@ -162,6 +169,13 @@ async fn run(ui: &Ui, command: Command) -> anyhow::Result<u8> {
         Command::State(c) => state::run(ui, c).await,
         Command::Workspace(c) => workspace::run(ui, c).await,
         Command::Graph => graph::run(ui).await,
+        Command::Refresh(mut a) => {
+            a.planning.refresh_only = true;
+            a.auto_approve = true;
+            apply::run(ui, a).await
+        }
+        Command::Taint(a) => taint::run(ui, a, true).await,
+        Command::Untaint(a) => taint::run(ui, a, false).await,
         Command::ForceUnlock(a) => force_unlock::run(ui, a).await,
         Command::Version(a) => version::run(a).await,
     }

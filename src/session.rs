@@ -77,6 +77,14 @@ pub struct PlanFlags {
     /// Limit the plan to these resources and what they depend on (repeatable).
     #[arg(long = "target", value_name = "ADDRESS")]
     pub target: Vec<String>,
+    /// Leave out this resource, instance or module and what depends on it
+    /// (repeatable).
+    #[arg(long = "exclude", value_name = "ADDRESS")]
+    pub exclude: Vec<String>,
+    /// Only read the real objects and record what changed outside dumcel;
+    /// propose no changes.
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
 }
 
 impl PlanFlags {
@@ -87,6 +95,7 @@ impl PlanFlags {
             parallelism: self.parallelism,
             replace: self.replace.clone(),
             targets: self.target.clone(),
+            excludes: self.exclude.clone(),
         }
     }
 }
@@ -94,10 +103,16 @@ impl PlanFlags {
 pub use dumcel_session::registry;
 
 /// The stack's configuration, loaded; diagnostics printed on failure.
+/// The backend values `init -backend-config` saved are put into its block.
 pub fn load_config(ui: &Ui) -> anyhow::Result<(Module, SourceMap)> {
     let mut sources = SourceMap::default();
     match load_module(Path::new("."), &mut sources) {
-        Ok(m) => Ok((m, sources)),
+        Ok(mut m) => {
+            if let Some(saved) = crate::backend_settings::load()? {
+                crate::backend_settings::merge_into(&mut m, &saved);
+            }
+            Ok((m, sources))
+        }
         Err(d) => Err(ui.fail(&sources, &d)),
     }
 }
@@ -164,7 +179,11 @@ pub fn variables(
 ) -> anyhow::Result<Map> {
     let cli = cli_vars(flags)?;
     let env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("DUMCEL_VAR_"))
+        .filter(|(k, _)| {
+            dumcel_engine::variables::ENV_PREFIXES
+                .iter()
+                .any(|p| k.starts_with(p))
+        })
         .collect();
     let mut prompt = prompt_for;
     let prompt: Option<dumcel_engine::variables::Prompt<'_>> = if can_prompt(flags.input) {
@@ -194,7 +213,11 @@ pub fn build_stack(
 /// The stack's configuration if it loads; `None` otherwise (no diagnostics).
 pub fn quiet_module() -> Option<Module> {
     let mut sources = SourceMap::default();
-    load_module(Path::new("."), &mut sources).ok()
+    let mut module = load_module(Path::new("."), &mut sources).ok()?;
+    if let Ok(Some(saved)) = crate::backend_settings::load() {
+        crate::backend_settings::merge_into(&mut module, &saved);
+    }
+    Some(module)
 }
 
 /// Configures the stack's providers, then reconciles what an interrupted

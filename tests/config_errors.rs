@@ -110,7 +110,7 @@ resource "local_file" "f" {
         r.all()
     );
     assert!(
-        r.stderr.contains("DUMCEL_VAR_region"),
+        r.stderr.contains("TF_VAR_region"),
         "the hint names the ways to set it: {}",
         r.all()
     );

@@ -107,3 +107,46 @@ fn moved_blocks_keep_the_object_under_its_new_address() {
     let again = s.run(&["plan", "-detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}", again.all());
 }
+
+/// `removed { from = ... lifecycle { destroy = false } }`: the object stays
+/// real and leaves the state; with `destroy = true` (the default) it is
+/// destroyed like any resource taken out of the configuration.
+#[test]
+fn removed_blocks_forget_or_destroy() {
+    let s = TestStack::new(
+        "resource \"local_file\" \"keep\" {\n  filename = \"keep.txt\"\n  content  = \"k\"\n}\nresource \"local_file\" \"drop\" {\n  filename = \"drop.txt\"\n  content  = \"d\"\n}\n",
+    );
+    s.ok(&["apply", "-auto-approve"]);
+    s.write(
+        "main.hcl",
+        "removed {\n  from = local_file.keep\n  lifecycle {\n    destroy = false\n  }\n}\nremoved {\n  from = local_file.drop\n}\n",
+    );
+    let plan = s.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains(
+            "# local_file.keep will no longer be managed by Dumcel, but will not be destroyed"
+        ) && plan
+            .stdout
+            .contains("0 to add, 0 to change, 1 to destroy, 1 to forget."),
+        "{}",
+        plan.all()
+    );
+    s.ok(&["apply", "-auto-approve"]);
+    assert!(s.state_addresses().is_empty(), "{:?}", s.state_addresses());
+    assert_eq!(s.read("keep.txt"), "k", "forgotten, not destroyed");
+    assert!(!s.file("drop.txt").exists(), "destroyed");
+
+    // Still declared: an error naming it.
+    s.write(
+        "main.hcl",
+        "resource \"null_resource\" \"a\" {}\nremoved {\n  from = null_resource.a\n  lifecycle {\n    destroy = false\n  }\n}\n",
+    );
+    let r = s.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Removed resource block still exists"),
+        "{}",
+        r.all()
+    );
+}

@@ -366,3 +366,55 @@ fn a_failed_upload_loses_nothing_the_next_command_uploads_it() {
         "the journal's copies are deleted after the upload"
     );
 }
+
+/// Partial backend configuration: the stack says only `backend "s3" {}`;
+/// CI gives bucket, key and table to `init -backend-config` (pairs and a
+/// file), and later commands use them without being told again.
+#[test]
+fn init_backend_config_completes_an_empty_backend_block() {
+    let (_, bucket) = backend("partial");
+    let s = TestStack::new(
+        "terraform {\n  backend \"s3\" {\n    region = \"us-east-1\"\n  }\n}\nresource \"null_resource\" \"a\" {}\n",
+    );
+    // Without the values, the block is incomplete.
+    let r = aws(&s, &["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("bucket and key"), "{}", r.all());
+
+    s.write(
+        "ci.s3.tfbackend",
+        &format!("dynamodb_table = \"{bucket}-locks\"\nencrypt = true\n"),
+    );
+    let r = aws(
+        &s,
+        &[
+            "init",
+            "-no-color",
+            &format!("-backend-config=bucket={bucket}"),
+            "-backend-config=key=app/dumcel.tfstate",
+            "-backend-config=ci.s3.tfbackend",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains(&format!(
+            "s3://{bucket}/app/dumcel.tfstate (lock table: {bucket}-locks)"
+        )),
+        "{}",
+        r.all()
+    );
+    let r = aws(&s, &["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let remote = remote_state(&bucket);
+    assert!(
+        remote["resources"]
+            .as_object()
+            .is_some_and(|r| !r.is_empty()),
+        "the state went to the bucket given to init: {remote}"
+    );
+
+    // -reconfigure forgets them.
+    let r = aws(&s, &["init", "-reconfigure", "-no-color"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("bucket and key"), "{}", r.all());
+}

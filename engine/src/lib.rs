@@ -13,6 +13,7 @@ pub mod hooks;
 pub mod lifecycle;
 pub mod moves;
 pub mod plan;
+pub mod plan_json;
 pub mod progress;
 pub mod provider;
 pub mod recover;

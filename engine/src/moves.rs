@@ -6,6 +6,53 @@ use dumcel_state::State;
 
 use crate::config::{Diagnostic, Diagnostics, Module};
 
+/// Takes out of `state` (in memory) what `removed { lifecycle { destroy =
+/// false } }` blocks name, returning their addresses: applying the plan
+/// forgets them. A `removed` block whose resource is still declared is an
+/// error, as in Terraform; with `destroy = true` the objects are planned
+/// for deletion like any resource gone from the configuration.
+pub fn apply_removed(module: &Module, state: &mut State) -> Result<Vec<String>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut forgotten = Vec::new();
+    for r in &module.removed {
+        let declared = r.from.parse::<InstanceAddr>().is_ok_and(|a| {
+            module
+                .resources
+                .contains_key(&crate::stack::static_key(&a.resource))
+        });
+        if declared {
+            diags.push(Diagnostic::error(
+                "Removed resource block still exists",
+                format!(
+                    "This removed block says {} left the configuration, but it is still declared. Remove the resource block, or the removed block.",
+                    r.from
+                ),
+                Some(r.span),
+            ));
+            continue;
+        }
+        if r.destroy {
+            continue;
+        }
+        let gone: Vec<String> = state
+            .resources
+            .keys()
+            .filter(|a| {
+                *a == &r.from
+                    || a.strip_prefix(&r.from)
+                        .is_some_and(|rest| rest.starts_with('[') || rest.starts_with(" ("))
+            })
+            .cloned()
+            .collect();
+        for address in gone {
+            state.resources.remove(&address);
+            forgotten.push(address);
+        }
+    }
+    diags.into_result()?;
+    Ok(forgotten)
+}
+
 /// Renames what each `moved` block names in `state` (one instance, or every
 /// instance of a resource, keys kept). A block whose `from` is not recorded
 /// has already been applied and does nothing.

@@ -30,6 +30,8 @@ pub struct PlanOptions {
     pub replace: Vec<String>,
     /// `-target=ADDR`: plan only these (resources or instances) and what they depend on.
     pub targets: Vec<String>,
+    /// `-exclude=ADDR`: plan all but these and what depends on them.
+    pub excludes: Vec<String>,
 }
 
 impl Default for PlanOptions {
@@ -40,6 +42,7 @@ impl Default for PlanOptions {
             parallelism: 10,
             replace: Vec::new(),
             targets: Vec::new(),
+            excludes: Vec::new(),
         }
     }
 }
@@ -229,11 +232,14 @@ pub async fn plan(
     if !opts.targets.is_empty() {
         changes = restrict_to_targets(stack, changes, &opts.targets);
     }
+    if !opts.excludes.is_empty() {
+        changes = leave_out_excluded(stack, changes, &opts.excludes);
+    }
     if let Err(d) = lifecycle::prevent_destroy(stack, &changes) {
         diags.extend(d);
     }
-    let outputs = if !opts.targets.is_empty() {
-        // A targeted plan leaves outputs as recorded.
+    let outputs = if !opts.targets.is_empty() || !opts.excludes.is_empty() {
+        // A targeted or excluding plan leaves outputs as recorded.
         Vec::new()
     } else if opts.destroy {
         state
@@ -270,6 +276,13 @@ pub async fn plan(
         changes,
         outputs,
         moved: Vec::new(),
+        forgotten: Vec::new(),
+        prior_state: Some(crate::plan_json::refreshed_state(state, &refreshed.current)),
+        configuration: Some(crate::plan_json::configuration(stack)),
+        timestamp: Some(
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ),
+        targeted: !opts.targets.is_empty() || !opts.excludes.is_empty(),
     };
     Ok((plan, values))
 }
@@ -905,6 +918,62 @@ async fn plan_data(
     Ok(())
 }
 
+/// Whether `address` is `target` or inside it: `null_resource.a` covers its
+/// instances, `module.web` everything in it.
+fn covers(address: &str, target: &str) -> bool {
+    address == target
+        || address
+            .strip_prefix(target)
+            .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+}
+
+/// Drops the changes an `-exclude` names, and those of every resource that
+/// depends on one of them, directly or not (Terraform's `-exclude`).
+fn leave_out_excluded(
+    stack: &Stack,
+    changes: Vec<ResourceChange>,
+    excludes: &[String],
+) -> Vec<ResourceChange> {
+    let static_of = |address: &str| {
+        address
+            .parse::<InstanceAddr>()
+            .ok()
+            .map(|a| static_key(&a.resource))
+    };
+    // Resources with an excluded instance: what depends on them is left out.
+    let mut excluded: HashSet<String> = changes
+        .iter()
+        .filter(|c| excludes.iter().any(|e| covers(&c.address, e)))
+        .filter_map(|c| static_of(&c.address))
+        .collect();
+    loop {
+        let more: Vec<String> = stack
+            .resource_deps
+            .iter()
+            .filter(|(k, deps)| !excluded.contains(*k) && deps.iter().any(|d| excluded.contains(d)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        excluded.extend(more);
+    }
+    changes
+        .into_iter()
+        .filter(|c| {
+            let named = excludes.iter().any(|e| covers(&c.address, e));
+            let dependent = static_of(&c.address).is_some_and(|k| {
+                excluded.contains(&k)
+                    && stack
+                        .resource_deps
+                        .get(&k)
+                        .is_some_and(|deps| deps.iter().any(|d| excluded.contains(d)))
+            });
+            !named && !dependent
+        })
+        .collect()
+}
+
 /// Keeps the changes a `-target` names, and those of every resource the
 /// targets depend on, directly or not.
 fn restrict_to_targets(
@@ -912,13 +981,7 @@ fn restrict_to_targets(
     changes: Vec<ResourceChange>,
     targets: &[String],
 ) -> Vec<ResourceChange> {
-    // `null_resource.a` covers its instances; `module.web` everything in it.
-    let matches = |address: &str, target: &str| {
-        address == target
-            || address
-                .strip_prefix(target)
-                .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
-    };
+    let matches = covers;
     // Resource keys the targets need, following dependencies transitively.
     let mut needed: HashSet<String> = HashSet::new();
     let mut stack_keys: Vec<String> = targets

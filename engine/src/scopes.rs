@@ -34,6 +34,8 @@ impl Stack {
             .map(|n| n.module.dir.clone())
             .unwrap_or_else(|| self.module.dir.clone());
         let mut scope = Scope::new(&dir).confined_to(self.confine_files.as_deref());
+        // `fresh` evaluations are the apply's: `timestamp()` is known there.
+        scope.clock = scope.clock.applying(fresh);
         let Some(node) = node else { return Ok(scope) };
         let module = &node.module;
         for r in refs {

@@ -188,6 +188,19 @@ impl Stack {
         flatten(&root, String::new(), None, None, &mut modules);
 
         let mut diags = Diagnostics::new();
+        let available = available_sources(&registry);
+        for node in modules.values() {
+            if let Some((c, span)) = &node.module.required_version
+                && let Some(d) = crate::config::requirements::check_version(c, *span)
+            {
+                diags.push(d);
+            }
+            for required in &node.module.required_providers {
+                if let Some(d) = crate::config::requirements::check_provider(required, &available) {
+                    diags.push(d);
+                }
+            }
+        }
         let mut graph = DependencyGraph::new();
         let mut refs: HashMap<String, Vec<Reference>> = HashMap::new();
         let mut nodes: HashMap<String, Node> = HashMap::new();
@@ -511,7 +524,7 @@ impl Stack {
     pub fn config_hash(&self) -> String {
         let mut h = Sha256::new();
         for f in self.sources.files() {
-            if f.name.ends_with(".vars.hcl") {
+            if f.name.ends_with(".vars.hcl") || f.name.ends_with(".tfvars") {
                 continue;
             }
             h.update(f.name.as_bytes());
@@ -827,4 +840,21 @@ fn decl_span(
         NodeKind::Call(n) => m.calls.get(n).map(|c| c.span),
         NodeKind::Provider(n) => m.providers.get(n).map(|p| p.span),
     }
+}
+
+/// The provider sources a stack may require: each provider's, and those the
+/// built-in types stand in for.
+fn available_sources(registry: &Registry) -> Vec<String> {
+    let mut out: Vec<String> = registry
+        .providers()
+        .into_iter()
+        .filter_map(|name| registry.provider(name))
+        .map(|p| crate::config::requirements::normalize_source(&p.source()))
+        .collect();
+    out.extend(
+        crate::config::requirements::BUILTIN_SOURCES
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    out
 }

@@ -1,7 +1,10 @@
-//! Input variable values: from defaults, `DUMCEL_VAR_name` environment
-//! variables, `dumcel.vars.hcl`, `*.auto.vars.hcl`, and `-var` / `-var-file` on
-//! the command line, in that order of precedence (later wins), converted to
-//! each variable's declared type.
+//! Input variable values, in this order of precedence (later wins), as
+//! Terraform orders them: defaults; `TF_VAR_name` then `DUMCEL_VAR_name`
+//! environment variables; `terraform.tfvars`, `terraform.tfvars.json` and
+//! `dumcel.vars.hcl`; `*.auto.tfvars`, `*.auto.tfvars.json` and
+//! `*.auto.vars.hcl` in name order; `-var` / `-var-file` on the command line
+//! in the order given. Each value is converted to its variable's declared
+//! type.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +34,9 @@ enum Origin {
     Raw,
     Parsed,
 }
+
+/// Environment variables that set input variables, weakest first.
+pub const ENV_PREFIXES: [&str; 2] = ["TF_VAR_", "DUMCEL_VAR_"];
 
 /// Resolves every declared variable to a value.
 pub fn resolve(
@@ -62,11 +68,13 @@ pub fn resolve_confined(
     // name -> (value, whether it still needs parsing as HCL)
     let mut given: indexmap::IndexMap<String, (Value, Origin)> = indexmap::IndexMap::new();
 
-    for (key, value) in env {
-        if let Some(name) = key.strip_prefix("DUMCEL_VAR_")
-            && module.variables.contains_key(name)
-        {
-            given.insert(name.to_owned(), (Value::string(value.clone()), Origin::Raw));
+    for prefix in ENV_PREFIXES {
+        for (key, value) in env {
+            if let Some(name) = key.strip_prefix(prefix)
+                && module.variables.contains_key(name)
+            {
+                given.insert(name.to_owned(), (Value::string(value.clone()), Origin::Raw));
+            }
         }
     }
     for file in auto_var_files(&module.dir) {
@@ -174,7 +182,7 @@ pub fn resolve_confined(
         diags.push(Diagnostic::error(
             format!("No value for required variable \"{}\"", decl.name),
             format!(
-                "The variable has no default. Set it with -var {0}=VALUE, in dumcel.vars.hcl or a *.auto.vars.hcl file, or with the environment variable DUMCEL_VAR_{0}.",
+                "The variable has no default. Set it with -var {0}=VALUE, in terraform.tfvars (or dumcel.vars.hcl, or a *.auto.tfvars file), or with the environment variable TF_VAR_{0}.",
                 decl.name
             ),
             Some(decl.span),
@@ -184,7 +192,9 @@ pub fn resolve_confined(
     Ok(out)
 }
 
-/// `dumcel.vars.hcl` then `*.auto.vars.hcl` in name order.
+/// The variable files read without being named: `terraform.tfvars`,
+/// `terraform.tfvars.json`, `dumcel.vars.hcl`, then the `*.auto.*` ones in
+/// name order.
 fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
@@ -192,17 +202,24 @@ fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".auto.vars.hcl"))
+            p.is_file()
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    [".auto.tfvars", ".auto.tfvars.json", ".auto.vars.hcl"]
+                        .iter()
+                        .any(|ext| n.ends_with(ext))
+                })
         })
         .collect();
     auto.sort();
-    let main = dir.join("dumcel.vars.hcl");
-    if main.is_file() {
-        auto.insert(0, main);
-    }
-    auto
+    let main = [
+        "terraform.tfvars",
+        "terraform.tfvars.json",
+        "dumcel.vars.hcl",
+    ]
+    .iter()
+    .map(|n| dir.join(n))
+    .filter(|p| p.is_file());
+    main.chain(auto).collect()
 }
 
 fn read_var_file(
@@ -225,6 +242,10 @@ fn read_var_file(
             return;
         }
     };
+    if path.extension().is_some_and(|e| e == "json") {
+        read_json_var_file(path, &text, module, given, diags, explicit);
+        return;
+    }
     let file = sources.add(path, path.display().to_string(), text);
     let body = match parse_file(sources, file) {
         Ok(b) => b,
@@ -246,19 +267,7 @@ fn read_var_file(
         let name = a.key.value().to_string();
         let expr = lower.expr(&a.value);
         if !module.variables.contains_key(&name) {
-            let d = Diagnostic::warning(
-                format!("Value for undeclared variable \"{name}\""),
-                "The stack declares no variable by this name; the value is ignored.",
-                Some(expr.span),
-            );
-            if explicit {
-                diags.push(Diagnostic {
-                    severity: crate::config::Severity::Error,
-                    ..d
-                });
-            } else {
-                diags.push(d);
-            }
+            undeclared(&name, Some(expr.span), explicit, diags);
             continue;
         }
         match eval(&expr, scope) {
@@ -271,6 +280,69 @@ fn read_var_file(
                 Some(e.span),
             )),
         }
+    }
+}
+
+/// A value for a variable the stack does not declare: a warning in a file
+/// read by default, an error in one named on the command line (Terraform).
+fn undeclared(
+    name: &str,
+    span: Option<crate::config::Span>,
+    explicit: bool,
+    diags: &mut Diagnostics,
+) {
+    let d = Diagnostic::warning(
+        format!("Value for undeclared variable \"{name}\""),
+        "The stack declares no variable by this name; the value is ignored.",
+        span,
+    );
+    if explicit {
+        diags.push(Diagnostic {
+            severity: crate::config::Severity::Error,
+            ..d
+        });
+    } else {
+        diags.push(d);
+    }
+}
+
+/// A `*.tfvars.json` file: one JSON object of variable values.
+fn read_json_var_file(
+    path: &Path,
+    text: &str,
+    module: &Module,
+    given: &mut indexmap::IndexMap<String, (Value, Origin)>,
+    diags: &mut Diagnostics,
+    explicit: bool,
+) {
+    let object = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(o)) => o,
+        Ok(_) => {
+            diags.error(
+                format!(
+                    "{}: a variables file in JSON holds one object",
+                    path.display()
+                ),
+                "Write { \"name\": value, ... }.",
+                None,
+            );
+            return;
+        }
+        Err(e) => {
+            diags.error(
+                format!("{}:{}: invalid JSON: {e}", path.display(), e.line()),
+                "Fix the JSON at that line.",
+                None,
+            );
+            return;
+        }
+    };
+    for (name, value) in object {
+        if !module.variables.contains_key(&name) {
+            undeclared(&name, None, explicit, diags);
+            continue;
+        }
+        given.insert(name, (Value::from_json(&value), Origin::Parsed));
     }
 }
 

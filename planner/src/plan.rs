@@ -103,6 +103,24 @@ pub struct Plan {
     /// Addresses `moved` blocks change, recorded when the plan is applied.
     #[serde(default)]
     pub moved: Vec<Moved>,
+    /// Instances `removed { lifecycle { destroy = false } }` blocks take out
+    /// of the state without destroying them.
+    #[serde(default)]
+    pub forgotten: Vec<String>,
+    /// The state the plan was made against, as refresh found it: the plan
+    /// JSON's `prior_state`. `None` in plans made before it was recorded.
+    #[serde(default)]
+    pub prior_state: Option<dumcel_state::State>,
+    /// The plan JSON's `configuration` section, made from the stack when
+    /// planning (a saved plan is shown without the configuration at hand).
+    #[serde(default)]
+    pub configuration: Option<serde_json::Value>,
+    /// When the plan was made: RFC 3339, UTC, whole seconds.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// Made with `-target`: the plan JSON's `complete` is then false.
+    #[serde(default)]
+    pub targeted: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -152,6 +170,7 @@ impl Plan {
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
             || self.changes.iter().any(|c| c.importing.is_some())
             || !self.moved.is_empty()
+            || !self.forgotten.is_empty()
     }
 
     pub fn to_file_bytes(&self) -> Vec<u8> {

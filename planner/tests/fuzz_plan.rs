@@ -224,6 +224,11 @@ fn write_seeds() {
             from: "null_resource.a".into(),
             to: "null_resource.b".into(),
         }],
+        forgotten: Vec::new(),
+        prior_state: None,
+        configuration: None,
+        timestamp: None,
+        targeted: false,
     };
     let path = harness::corpus_dir(TARGET).join("valid.plan");
     std::fs::write(&path, plan.to_file_bytes()).expect("write the seed");

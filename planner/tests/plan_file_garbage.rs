@@ -30,6 +30,11 @@ fn sample() -> Vec<u8> {
         }],
         outputs: Vec::new(),
         moved: Vec::new(),
+        forgotten: Vec::new(),
+        prior_state: None,
+        configuration: None,
+        timestamp: None,
+        targeted: false,
     };
     plan.to_file_bytes()
 }

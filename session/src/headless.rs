@@ -146,8 +146,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
         destroy,
         refresh: true,
         parallelism: req.parallelism,
-        replace: Vec::new(),
-        targets: Vec::new(),
+        ..PlanOptions::default()
     };
     let planned = crate::planning::make_plan(&stack, &mut locked.state, &opts, &Silent)
         .await

@@ -200,6 +200,7 @@ fn check_file_call(e: &Expr, dir: &Path, root: &Path, diags: &mut Diagnostics) {
     let ctx = FuncContext {
         base_dir: dir,
         confine_files: Some(root),
+        clock: Default::default(),
     };
     if let Err(message) = functions::check_confined(name, &args, &ctx) {
         diags.error(

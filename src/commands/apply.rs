@@ -77,6 +77,14 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         check_saved_plan(plan, &locked.state, &stack.config_hash())?;
     }
 
+    if args.planning.refresh_only {
+        super::refresh_only::check_flags(args.planning.refresh, args.destroy)?;
+        if saved.is_some() {
+            return Err(report(
+                "a saved plan cannot be applied with -refresh-only; run `dumcel apply -refresh-only`",
+            ));
+        }
+    }
     let hooks = Arc::new(ProgressHooks { quiet: false });
     let opts = args.planning.options(args.destroy);
     if !opts.targets.is_empty() {
@@ -85,7 +93,33 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
             opts.targets.join(", ")
         );
     }
+    if !opts.excludes.is_empty() {
+        eprintln!(
+            "Warning: resource exclusion is in effect: the plan leaves out {} and what depends on them. Use it for exceptional cases, not routinely.",
+            opts.excludes.join(", ")
+        );
+    }
     let planned = make_plan(ui, &stack, &mut locked.state, &opts, hooks.as_ref()).await?;
+    if args.planning.refresh_only {
+        if !super::refresh_only::print_plan(ui, &planned.plan) {
+            return Ok(0);
+        }
+        if !args.auto_approve && !approve_refresh(ui, args.vars.input).await? {
+            println!("\nApply cancelled.");
+            return Ok(1);
+        }
+        // Objects found gone are dropped; the rest take what refresh read.
+        let mut state =
+            dumcel_engine::plan_json::refreshed_state(&locked.state, &planned.refreshed.current);
+        state.serial = locked.state.serial + 1;
+        locked.persist(&state).await?;
+        println!(
+            "\n{}",
+            ui.green("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+        );
+        super::output::print_all(&state);
+        return Ok(0);
+    }
     if let Some(plan) = &saved {
         if actions(plan) != actions(&planned.plan) {
             return Err(report(
@@ -254,16 +288,30 @@ fn check_saved_plan(plan: &Plan, state: &dumcel_state::State, config_hash: &str)
 }
 
 async fn approve(ui: &Ui, destroy: bool, input: bool) -> Result<bool> {
-    if !can_prompt(input) {
-        return Err(report(
-            "apply needs approval, and there is no terminal to ask on (stdin is not a terminal, or -input=false). Run with -auto-approve, or apply a saved plan file.",
-        ));
-    }
     let question = if destroy {
         "Do you really want to destroy all resources?\n  Dumcel will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm."
     } else {
         "Do you want to perform these actions?\n  Dumcel will perform the actions described above.\n  Only 'yes' will be accepted to approve."
     };
+    ask(ui, question, input).await
+}
+
+async fn approve_refresh(ui: &Ui, input: bool) -> Result<bool> {
+    ask(
+        ui,
+        "Would you like to update the state to reflect these detected changes?\n  Dumcel will write these changes to the state without modifying any real infrastructure.\n  There is no undo. Only 'yes' will be accepted to confirm.",
+        input,
+    )
+    .await
+}
+
+/// Asks on the terminal; true only for "yes".
+async fn ask(ui: &Ui, question: &str, input: bool) -> Result<bool> {
+    if !can_prompt(input) {
+        return Err(report(
+            "apply needs approval, and there is no terminal to ask on (stdin is not a terminal, or -input=false). Run with -auto-approve, or apply a saved plan file.",
+        ));
+    }
     print!("\n{}\n\n  Enter a value: ", ui.bold(question));
     let _ = std::io::stdout().flush();
     // Read on a blocking thread, so an interrupt at the prompt can cancel the

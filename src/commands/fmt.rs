@@ -42,7 +42,10 @@ fn hcl_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Re
             if recursive {
                 hcl_files(&p, recursive, out)?;
             }
-        } else if p.extension().is_some_and(|e| e == "hcl") {
+        } else if p
+            .extension()
+            .is_some_and(|e| e == "hcl" || e == "tf" || e == "tfvars")
+        {
             out.push(p);
         }
     }

@@ -1,12 +1,14 @@
 //! `dumcel init`: check the stack loads and its backend is usable; with
-//! `-migrate-state`, copy local state into a newly configured S3 backend.
+//! `-migrate-state`, take over a Terraform state left beside the stack and
+//! copy local state into a newly configured S3 backend.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use dumcel_state::State;
 
+use crate::backend_settings;
 use crate::backends::{BackendConfig, backend_config, open_state};
 use crate::session::{LockFlags, load_config, registry, report};
 use crate::ui::Ui;
@@ -16,19 +18,51 @@ pub struct InitArgs {
     /// Accepted for Terraform compatibility; init never asks anything.
     #[arg(long = "input", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub input: bool,
-    /// Copy the local state (dumcel.tfstate) into the configured S3 backend.
+    /// Copy the local state (dumcel.tfstate) into the configured S3 backend;
+    /// take over a Terraform state (terraform.tfstate) found beside the stack.
     #[arg(long = "migrate-state")]
     pub migrate_state: bool,
     /// With -migrate-state: replace state the S3 backend already holds.
     #[arg(long = "force-copy")]
     pub force_copy: bool,
+    /// Backend settings the stack's backend block leaves out: KEY=VALUE, or
+    /// the path of a file of `key = "value"` lines (repeatable; kept for
+    /// later commands in .dumcel/backend-config.json).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
+    /// Forget the backend settings a previous init kept.
+    #[arg(long)]
+    pub reconfigure: bool,
     #[command(flatten)]
     pub lock: LockFlags,
 }
 
 pub async fn run(ui: &Ui, args: InitArgs) -> Result<u8> {
-    let (module, _sources) = load_config(ui)?;
+    if args.reconfigure {
+        backend_settings::forget()?;
+    }
+    let (mut module, _sources) = load_config(ui)?;
+    let given = backend_settings::from_args(&args.backend_config)?;
+    if !given.is_empty() {
+        let Some(kind) = module.backend.as_ref().map(|b| b.kind.clone()) else {
+            return Err(report(
+                "-backend-config needs a backend block to complete: add terraform { backend \"s3\" {} } to the stack",
+            ));
+        };
+        let mut saved = backend_settings::load()?
+            .filter(|s| s.kind == kind)
+            .unwrap_or_default();
+        saved.kind = kind;
+        saved.config.extend(given);
+        backend_settings::save(&saved)?;
+        backend_settings::merge_into(&mut module, &saved);
+    }
     println!("Initializing the backend...");
+    let terraform_state = Path::new(TERRAFORM_STATE_FILE);
+    if args.migrate_state && terraform_state.is_file() {
+        // Terraform's local backend: its state is taken over, converted.
+        super::state::take_over_terraform_state(ui, terraform_state, &args.lock).await?;
+    }
     match backend_config(Some(&module))? {
         BackendConfig::Local(path) => println!("  local state: {}", path.display()),
         BackendConfig::S3(settings) => {
@@ -56,6 +90,9 @@ pub async fn run(ui: &Ui, args: InitArgs) -> Result<u8> {
     );
     Ok(0)
 }
+
+/// Where Terraform's local backend keeps its state.
+const TERRAFORM_STATE_FILE: &str = "terraform.tfstate";
 
 /// Local state left from before the S3 backend was configured goes to S3 with
 /// `-migrate-state`; without it, init stops rather than hide it.

@@ -41,6 +41,9 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
     let mut locked = crate::backends::open_state(Some(&stack.module), "plan", &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
     let hooks = ProgressHooks { quiet: args.json };
+    if args.planning.refresh_only {
+        super::refresh_only::check_flags(args.planning.refresh, args.destroy)?;
+    }
     let opts = args.planning.options(args.destroy);
     if !opts.targets.is_empty() {
         eprintln!(
@@ -48,8 +51,27 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
             opts.targets.join(", ")
         );
     }
+    if !opts.excludes.is_empty() {
+        eprintln!(
+            "Warning: resource exclusion is in effect: the plan leaves out {} and what depends on them. Use it for exceptional cases, not routinely.",
+            opts.excludes.join(", ")
+        );
+    }
     let planned = make_plan(ui, &stack, &mut locked.state, &opts, &hooks).await?;
     let plan = &planned.plan;
+    if args.planning.refresh_only {
+        if args.out.is_some() || args.json {
+            return Err(crate::session::report(
+                "-refresh-only plans cannot be saved or printed as JSON yet; run `dumcel apply -refresh-only`",
+            ));
+        }
+        let drifted = super::refresh_only::print_plan(ui, plan);
+        return Ok(if args.detailed_exitcode && drifted {
+            2
+        } else {
+            0
+        });
+    }
     if args.json {
         println!("{}", render::json_plan(plan));
     } else {

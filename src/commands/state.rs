@@ -1,10 +1,12 @@
-//! `dumcel state list|show|rm|mv|pull|push`: inspect and edit the recorded world.
+//! `dumcel state list|show|rm|mv|pull|push|import-terraform`: inspect and
+//! edit the recorded world.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use dumcel_engine::plan::state_value;
+use dumcel_engine::provider::ProviderRef;
 use dumcel_planner::{InstanceAddr, render};
 use dumcel_state::State;
 
@@ -29,6 +31,15 @@ pub enum StateCommand {
     Mv {
         source: String,
         destination: String,
+        #[command(flatten)]
+        lock: LockFlags,
+    },
+    /// Take over a state Terraform wrote (format version 4), replacing an
+    /// empty state: every instance keeps its attributes and address.
+    #[command(name = "import-terraform")]
+    ImportTerraform {
+        /// The Terraform state file (`terraform.tfstate`, or `terraform state pull > FILE`).
+        path: PathBuf,
         #[command(flatten)]
         lock: LockFlags,
     },
@@ -147,6 +158,9 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
             locked.persist(&state).await?;
             println!("Successfully moved {} object(s).", moves.len());
         }
+        StateCommand::ImportTerraform { path, lock } => {
+            take_over_terraform_state(ui, &path, &lock).await?;
+        }
         StateCommand::Pull => {
             let state = open_state_of_config(ui, "state pull", &LockFlags::none())
                 .await?
@@ -186,6 +200,44 @@ pub async fn run(ui: &Ui, cmd: StateCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Takes over the Terraform state at `path` into the stack's state, which
+/// must record nothing yet (`state import-terraform`, `init -migrate-state`).
+pub async fn take_over_terraform_state(
+    ui: &Ui,
+    path: &std::path::Path,
+    lock: &LockFlags,
+) -> Result<()> {
+    let bytes =
+        std::fs::read(path).map_err(|e| report(format!("reading {}: {e}", path.display())))?;
+    let registry = crate::session::registry();
+    let provider_for = |kind: &str, recorded: &str| -> Option<String> {
+        let name = registry.provider_of(kind)?;
+        let alias = ProviderRef::parse_recorded(recorded).and_then(|p| p.alias);
+        Some(registry.recorded(&ProviderRef::new(name, alias)))
+    };
+    let mut incoming = dumcel_state::from_terraform(&bytes, &provider_for)
+        .map_err(|e| report(format!("{}: {e}", path.display())))?;
+    let locked = open_state_of_config(ui, "state import-terraform", lock).await?;
+    locked.refuse_in_flight()?;
+    let current = &locked.state;
+    if !current.resources.is_empty() {
+        return Err(report(format!(
+            "the state already records {} resource instance(s); import a Terraform state only into an empty one (a new workspace, or after `dumcel state rm`)",
+            current.resources.len()
+        )));
+    }
+    incoming.serial = incoming.serial.max(current.serial) + 1;
+    locked.persist(&incoming).await?;
+    println!(
+        "Took over {} resource instance(s) and {} output(s) from {} (lineage {}).",
+        incoming.resources.len(),
+        incoming.outputs.len(),
+        path.display(),
+        incoming.lineage
+    );
+    Ok(())
 }
 
 /// (from, to) address pairs for `state mv`: one instance, or every instance of a resource.

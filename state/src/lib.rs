@@ -16,6 +16,7 @@ pub mod lock;
 pub mod model;
 mod record;
 mod replay;
+pub mod terraform_v4;
 mod writer;
 
 pub use error::StateError;
@@ -23,4 +24,5 @@ pub use journal::{InFlight, Journal, Operation, Outcome};
 pub use local::{DEFAULT_STATE_FILE, Loaded, LocalBackend};
 pub use lock::{LocalLock, LockInfo};
 pub use model::{FORMAT_VERSION, OutputValue, ResourceInstance, State};
+pub use terraform_v4::{TerraformStateError, from_terraform};
 pub use writer::Ship;

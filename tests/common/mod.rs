@@ -45,6 +45,13 @@ impl TestStack {
         s
     }
 
+    /// A stack directory with no files: the test writes its own.
+    pub fn empty() -> TestStack {
+        TestStack {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -54,7 +61,11 @@ impl TestStack {
     }
 
     pub fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.file(name), text).expect("write stack file");
+        let path = self.file(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("make the file's directory");
+        }
+        std::fs::write(path, text).expect("write stack file");
     }
 
     pub fn read(&self, name: &str) -> String {

@@ -4,6 +4,8 @@
 mod local_file;
 mod local_file_data;
 mod null_resource;
+mod random;
+mod terraform_data;
 mod time_sleep;
 
 use std::sync::Arc;
@@ -15,6 +17,8 @@ use crate::provider::{DataSource, Provider, ResourceType};
 pub use local_file::LocalFile;
 pub use local_file_data::LocalFileData;
 pub use null_resource::NullResource;
+pub use random::{RANDOM_PROVIDER, RandomProvider};
+pub use terraform_data::{TERRAFORM_PROVIDER, TerraformData, TerraformProvider};
 pub use time_sleep::TimeSleep;
 
 /// The provider name built-in types are recorded under.
@@ -51,9 +55,12 @@ impl Provider for Builtin {
     }
 }
 
-/// Adds the built-in provider to a registry.
+/// Adds the built-in providers to a registry: ours, Terraform's own
+/// (`terraform_data`, recorded as Terraform records it) and `random`.
 pub fn register(registry: &mut crate::provider::Registry) {
     registry.add(Arc::new(Builtin));
+    registry.add(Arc::new(TerraformProvider));
+    registry.add(Arc::new(RandomProvider));
 }
 
 /// Sets `attr` on an object value.

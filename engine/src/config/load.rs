@@ -1,6 +1,6 @@
-//! Reading a stack directory: every `*.hcl` file (but `*.vars.hcl`, which hold
-//! variable values) parsed with hcl-edit, which keeps positions, into a
-//! [`Module`].
+//! Reading a stack directory: every `*.hcl` and `*.tf` file (but variable
+//! files: `*.vars.hcl`, `*.tfvars`) parsed with hcl-edit, which keeps
+//! positions, into a [`Module`].
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +20,26 @@ pub fn is_var_file(name: &str) -> bool {
     name.ends_with(".vars.hcl")
 }
 
+/// Dumcel's own configuration files and Terraform's native-syntax ones.
+fn is_config_file(name: &str) -> bool {
+    (name.ends_with(".hcl") && !is_var_file(name)) || name.ends_with(".tf")
+}
+
+/// Files Terraform reads that dumcel cannot: its JSON syntax and override
+/// files merge into the configuration, so skipping them would plan
+/// something else than Terraform does.
+fn unsupported_terraform_file(name: &str) -> Option<&'static str> {
+    if name.ends_with(".tf.json") {
+        Some(
+            "Terraform's JSON configuration syntax is not supported yet; write the file in the native syntax (.tf) instead.",
+        )
+    } else if name == "override.tf" || name.ends_with("_override.tf") {
+        Some("Override files are not supported; merge the override into the file it changes.")
+    } else {
+        None
+    }
+}
+
 /// The configuration files of a directory, sorted by name.
 pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -27,9 +47,10 @@ pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".hcl") && !is_var_file(n) && !n.starts_with('.'))
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    !n.starts_with('.')
+                        && (is_config_file(n) || unsupported_terraform_file(n).is_some())
+                })
         })
         .collect();
     files.sort();
@@ -48,7 +69,7 @@ fn display_name(dir: &Path, path: &Path) -> String {
 /// Parses one file's text. On a syntax error, the diagnostic points at it.
 pub fn parse_file(sources: &SourceMap, file: u32) -> Result<Body, Diagnostic> {
     let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
-    hcl_edit::parser::parse_body(text).map_err(|e| {
+    super::repeated_keys::parse_allowing_repeats(text).map_err(|e| {
         let offset = e.location().offset().min(text.len());
         Diagnostic::error(
             format!("Invalid HCL syntax: {}", first_line(e.message())),
@@ -68,16 +89,39 @@ const MAX_MODULE_DEPTH: usize = 16;
 /// Loads the stack in `dir` and the modules it calls. The source map is
 /// filled in both cases so that diagnostics can be shown with their lines.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
-    load_module_at(dir, sources, 0)
+    load_module_at(dir, "", sources, &[])
+}
+
+/// A module being loaded, on the way from the root to the one loading now.
+#[derive(Clone)]
+struct Loading {
+    /// Its directory, canonical, to find a module that reaches itself.
+    dir: PathBuf,
+    /// Its address (`module.a.module.b`; empty for the root).
+    address: String,
+}
+
+fn module_name(address: &str) -> &str {
+    if address.is_empty() {
+        "the root module"
+    } else {
+        address
+    }
 }
 
 fn load_module_at(
     dir: &Path,
+    address: &str,
     sources: &mut SourceMap,
-    depth: usize,
+    ancestors: &[Loading],
 ) -> Result<Module, Diagnostics> {
     let mut module = load_one(dir, sources)?;
     let mut diags = Diagnostics::new();
+    let mut chain = ancestors.to_vec();
+    chain.push(Loading {
+        dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+        address: address.to_owned(),
+    });
     let calls: Vec<String> = module.calls.keys().cloned().collect();
     for name in calls {
         let Some(call) = module.calls.get(&name) else {
@@ -85,16 +129,15 @@ fn load_module_at(
         };
         let span = call.span;
         let source = call.source.clone();
-        let local = source.starts_with("./") || source.starts_with("../");
-        let child_dir = normalize(&dir.join(&source));
-        if !local {
+        if let Some(why) = remote_source(&source) {
             diags.error(
-                format!("Unsupported module source \"{source}\""),
-                "Only local paths are supported; write source = \"./modules/NAME\" (starting with ./ or ../).",
+                format!("Module \"{name}\": unsupported source \"{source}\""),
+                why,
                 Some(span),
             );
             continue;
         }
+        let child_dir = normalize(&dir.join(&source));
         if !child_dir.is_dir()
             || config_files(&child_dir)
                 .map(|f| f.is_empty())
@@ -103,22 +146,40 @@ fn load_module_at(
             diags.error(
                 format!("Module \"{name}\": no module at \"{source}\""),
                 format!(
-                    "{} is not a directory holding *.hcl files; fix the source path.",
+                    "{} is not a directory holding *.hcl or *.tf files; fix the source path.",
                     child_dir.display()
                 ),
                 Some(span),
             );
             continue;
         }
-        if depth >= MAX_MODULE_DEPTH {
+        let child_address = if address.is_empty() {
+            format!("module.{name}")
+        } else {
+            format!("{address}.module.{name}")
+        };
+        let canonical = std::fs::canonicalize(&child_dir).unwrap_or_else(|_| child_dir.clone());
+        if let Some(again) = chain.iter().find(|l| l.dir == canonical) {
             diags.error(
-                format!("Modules nest more than {MAX_MODULE_DEPTH} deep at \"{name}\""),
-                "A module probably calls itself, directly or through others; break the loop.",
+                format!("Module \"{name}\" reaches itself"),
+                format!(
+                    "{child_address} (source \"{source}\") is {}, the directory of {}: loading it would never end. A module cannot call itself, directly or through others; fix the source path.",
+                    child_dir.display(),
+                    module_name(&again.address),
+                ),
                 Some(span),
             );
             continue;
         }
-        match load_module_at(&child_dir, sources, depth + 1) {
+        if chain.len() > MAX_MODULE_DEPTH {
+            diags.error(
+                format!("Modules nest more than {MAX_MODULE_DEPTH} deep at \"{name}\""),
+                format!("{child_address} is too deep; flatten the module tree."),
+                Some(span),
+            );
+            continue;
+        }
+        match load_module_at(&child_dir, &child_address, sources, &chain) {
             Ok(child) => {
                 if let Some(call) = module.calls.get_mut(&name) {
                     call.child = std::sync::Arc::new(child);
@@ -131,12 +192,36 @@ fn load_module_at(
     Ok(module)
 }
 
+/// Why a module source that is not a local path cannot be loaded.
+fn remote_source(source: &str) -> Option<String> {
+    if source.starts_with("./") || source.starts_with("../") {
+        return None;
+    }
+    let how = "Download the module into the repository (for example under modules/) and set source = \"./modules/NAME\"; local paths start with ./ or ../.";
+    Some(
+        if source.starts_with("git::")
+            || source.starts_with("github.com/")
+            || source.starts_with("git@")
+        {
+            format!("Git module sources are not fetched yet. {how}")
+        } else if source.starts_with('/') {
+            format!("Absolute paths are not module sources (Terraform's rule). {how}")
+        } else if source.contains("::") || source.starts_with("http") || source.starts_with("s3") {
+            format!("Remote module sources are not fetched. {how}")
+        } else {
+            format!(
+                "\"{source}\" is a module registry address; dumcel does not download from registries. {how}"
+            )
+        },
+    )
+}
+
 fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
     let mut diags = Diagnostics::new();
     let files = config_files(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(
             format!("Cannot read the stack directory {}: {e}", dir.display()),
-            "Run dumcel in a directory holding *.hcl files, or pass -chdir=DIR.",
+            "Run dumcel in a directory holding *.hcl or *.tf files, or pass -chdir=DIR.",
             None,
         ))
     })?;
@@ -145,6 +230,18 @@ fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> 
         ..Module::default()
     };
     for path in files {
+        if let Some(why) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(unsupported_terraform_file)
+        {
+            diags.error(
+                format!("Unsupported file {}", display_name(dir, &path)),
+                why,
+                None,
+            );
+            continue;
+        }
         let text = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
@@ -173,21 +270,6 @@ fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> 
             }
             Err(d) => diags.push(d),
         }
-    }
-    if module.resources.is_empty()
-        && module.variables.is_empty()
-        && module.outputs.is_empty()
-        && module.locals.is_empty()
-        && sources.files().is_empty()
-    {
-        diags.push(Diagnostic::warning(
-            "No configuration files",
-            format!(
-                "{} holds no *.hcl files; the plan will destroy everything recorded in state.",
-                dir.display()
-            ),
-            None,
-        ));
     }
     diags.into_result()?;
     Ok(module)
@@ -299,9 +381,10 @@ impl FileLoader<'_> {
                 }
             }
             "moved" => self.moved(b, header, module),
+            "removed" => self.removed(b, header, module),
             other => self.diags.error(
                 format!("Unsupported block type \"{other}\""),
-                "Blocks allowed at the top level: variable, locals, resource, data, module, output, provider, terraform, import, moved.",
+                "Blocks allowed at the top level: variable, locals, resource, data, module, output, provider, terraform, import, moved, removed.",
                 Some(self.span(b.ident.span())),
             ),
         }
@@ -565,6 +648,48 @@ impl FileLoader<'_> {
                 to,
                 span: header,
             });
+        }
+    }
+
+    fn removed(&mut self, b: &Block, header: Span, module: &mut Module) {
+        let mut from = None;
+        let mut saw_from = false;
+        let mut destroy = true;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.value().as_str() == "from" => {
+                    let e = self.lower.expr(&a.value);
+                    saw_from = true;
+                    from = self.address(Some(&e), "from", header);
+                }
+                Structure::Block(inner) if inner.ident.value().as_str() == "lifecycle" => {
+                    let attrs = self.attributes(inner, &["destroy"]);
+                    if let Some(e) = attrs.get("destroy") {
+                        destroy = self.literal_bool(e, "destroy");
+                    }
+                }
+                Structure::Attribute(a) => {
+                    self.unexpected_argument(a.key.value(), "removed", self.span(a.span()))
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!("Unexpected block \"{}\" in removed", inner.ident.value()),
+                    "A removed block takes `from` and a `lifecycle { destroy = BOOL }` block.",
+                    Some(self.span(inner.ident.span())),
+                ),
+            }
+        }
+        match from {
+            Some(from) => module.removed.push(RemovedDecl {
+                from,
+                destroy,
+                span: header,
+            }),
+            None if !saw_from => self.diags.error(
+                "Missing \"from\" in removed block",
+                "Write from = ADDRESS, the resource that left the configuration.",
+                Some(header),
+            ),
+            None => {}
         }
     }
 
@@ -1032,9 +1157,55 @@ impl FileLoader<'_> {
                         span: self.span(inner.ident.span()),
                     });
                 }
-                // required_version, required_providers and the like have nothing to do here.
+                Structure::Attribute(a) if a.key.value().as_str() == "required_version" => {
+                    let e = self.lower.expr(&a.value);
+                    if let Some(c) = self.literal_string(&e, "required_version") {
+                        module.required_version = Some((c, e.span));
+                    }
+                }
+                Structure::Block(inner) if inner.ident.value().as_str() == "required_providers" => {
+                    self.required_providers(inner, module);
+                }
+                // experiments, cloud, provider_meta: nothing to do here.
                 _ => {}
             }
+        }
+    }
+}
+
+impl FileLoader<'_> {
+    /// `NAME = { source = "NS/TYPE", version = "..." }` or the old
+    /// `NAME = "VERSION"` (source `hashicorp/NAME`). Versions are not
+    /// checked: dumcel's providers are built in.
+    fn required_providers(&mut self, b: &Block, module: &mut Module) {
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else {
+                continue;
+            };
+            let name = a.key.value().to_string();
+            let e = self.lower.expr(&a.value);
+            let source = match &e.kind {
+                ExprKind::Object(items) => items.iter().find_map(|(k, v)| {
+                    let is_source = matches!(k, ObjectKey::Name(n) if n == "source")
+                        || matches!(k, ObjectKey::Expr(k) if k.as_literal().and_then(|v| v.as_str()) == Some("source"));
+                    is_source.then_some(v)
+                }),
+                _ => None,
+            };
+            let source = match source {
+                Some(v) => match self.literal_string(v, "A provider's source") {
+                    Some(s) => s,
+                    None => continue,
+                },
+                None => name.clone(),
+            };
+            module
+                .required_providers
+                .push(super::requirements::RequiredProvider {
+                    name,
+                    source: super::requirements::normalize_source(&source),
+                    span: e.span,
+                });
         }
     }
 }
@@ -1070,15 +1241,20 @@ pub fn type_constraint(e: &Expr) -> Result<TypeConstraint, String> {
                         Box::new(type_constraint(inner)?),
                         None,
                     )),
-                    [inner, default] => match default.as_literal() {
-                        Some(v) => Ok(TypeConstraint::Optional(
-                            Box::new(type_constraint(inner)?),
-                            Some(v.clone()),
-                        )),
-                        None => Err(format!(
-                            "optional(TYPE, DEFAULT) needs a literal default. {hint}"
-                        )),
-                    },
+                    // Any constant expression (`["index"]`, `{ a = 1 }`,
+                    // `upper("x")`): evaluated with nothing in scope.
+                    [inner, default] => {
+                        match crate::eval::eval(default, &crate::eval::Scope::default()) {
+                            Ok(v) => Ok(TypeConstraint::Optional(
+                                Box::new(type_constraint(inner)?),
+                                Some(v),
+                            )),
+                            Err(e) => Err(format!(
+                                "optional(TYPE, DEFAULT) needs a constant default: {}",
+                                e.detail
+                            )),
+                        }
+                    }
                     _ => Err(format!(
                         "optional(...) takes a type and an optional default. {hint}"
                     )),
@@ -1199,11 +1375,15 @@ fn normalize(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `a/..` is nothing, `/..` is `/`, but `..` and `../..` stay:
+            // popping a `..` would go down instead of up.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }

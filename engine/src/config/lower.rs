@@ -145,7 +145,7 @@ impl Lowerer {
     }
 
     fn template_expr(&self, t: &Template) -> ExprKind {
-        let parts = self.template(t);
+        let parts = self.template(t, false, false);
         // A template without interpolations is just a string.
         match parts.as_slice() {
             [] => ExprKind::Literal(Value::String(String::new())),
@@ -154,11 +154,14 @@ impl Lowerer {
         }
     }
 
-    fn template(&self, t: &Template) -> Vec<TemplatePart> {
-        // Strip markers (`~`) trim white space next to the marked element.
+    /// The parts of a template. Strip markers (`~`) trim white space next to
+    /// the marked element; `strip_first` / `strip_last` say whether the
+    /// directive around a directive's body trims the body's edges
+    /// (`%{ for x in xs ~}` and `%{~ endfor }`).
+    fn template(&self, t: &Template, strip_first: bool, strip_last: bool) -> Vec<TemplatePart> {
         let elements: Vec<&Element> = t.iter().collect();
         let mut parts = Vec::with_capacity(elements.len());
-        let mut strip_next = false;
+        let mut strip_next = strip_first;
         for (i, el) in elements.iter().enumerate() {
             match el {
                 Element::Literal(lit) => {
@@ -169,7 +172,8 @@ impl Lowerer {
                     let strip_before_next = match elements.get(i + 1) {
                         Some(Element::Interpolation(int)) => int.strip.strip_start(),
                         Some(Element::Directive(d)) => directive_strips_start(d),
-                        _ => false,
+                        Some(Element::Literal(_)) => false,
+                        None => strip_last,
                     };
                     if strip_before_next {
                         s = s.trim_end();
@@ -184,20 +188,33 @@ impl Lowerer {
                 Element::Directive(d) => {
                     strip_next = directive_strips_end(d);
                     parts.push(match d.as_ref() {
-                        Directive::If(dir) => TemplatePart::If {
-                            cond: self.expr(&dir.if_expr.cond_expr),
-                            then: self.template(&dir.if_expr.template),
-                            otherwise: dir
-                                .else_expr
-                                .as_ref()
-                                .map(|e| self.template(&e.template))
-                                .unwrap_or_default(),
-                        },
+                        Directive::If(dir) => {
+                            let end = dir.endif_expr.strip.strip_start();
+                            TemplatePart::If {
+                                cond: self.expr(&dir.if_expr.cond_expr),
+                                then: self.template(
+                                    &dir.if_expr.template,
+                                    dir.if_expr.strip.strip_end(),
+                                    dir.else_expr
+                                        .as_ref()
+                                        .map_or(end, |e| e.strip.strip_start()),
+                                ),
+                                otherwise: dir
+                                    .else_expr
+                                    .as_ref()
+                                    .map(|e| self.template(&e.template, e.strip.strip_end(), end))
+                                    .unwrap_or_default(),
+                            }
+                        }
                         Directive::For(dir) => TemplatePart::For {
                             key_var: dir.for_expr.key_var.as_ref().map(|k| k.value().to_string()),
                             value_var: dir.for_expr.value_var.value().to_string(),
                             collection: self.expr(&dir.for_expr.collection_expr),
-                            body: self.template(&dir.for_expr.template),
+                            body: self.template(
+                                &dir.for_expr.template,
+                                dir.for_expr.strip.strip_end(),
+                                dir.endfor_expr.strip.strip_start(),
+                            ),
                         },
                     });
                 }

@@ -6,6 +6,8 @@ pub mod diagnostics;
 pub mod load;
 pub mod lower;
 pub mod model;
+mod repeated_keys;
+pub mod requirements;
 pub mod source;
 mod walk;
 

@@ -23,8 +23,14 @@ pub struct Module {
     pub backend: Option<BackendDecl>,
     pub imports: Vec<ImportDecl>,
     pub moves: Vec<MovedDecl>,
+    pub removed: Vec<RemovedDecl>,
     /// `module "NAME" { source = "./dir", ... }` calls, with their loaded modules.
     pub calls: IndexMap<String, ModuleCallDecl>,
+    /// `terraform { required_providers { ... } }`, checked against the
+    /// registry when the stack is built.
+    pub required_providers: Vec<super::requirements::RequiredProvider>,
+    /// `terraform { required_version = "..." }`, checked with them.
+    pub required_version: Option<(String, Span)>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +79,16 @@ pub struct ImportDecl {
 pub struct MovedDecl {
     pub from: String,
     pub to: String,
+    pub span: Span,
+}
+
+/// `removed { from = ADDRESS lifecycle { destroy = BOOL } }`: the resource
+/// left the configuration; with `destroy = false` its objects are only
+/// forgotten, not destroyed.
+#[derive(Debug, Clone)]
+pub struct RemovedDecl {
+    pub from: String,
+    pub destroy: bool,
     pub span: Span,
 }
 

@@ -250,6 +250,7 @@ impl Evaluator<'_> {
         let ctx = FuncContext {
             base_dir: &self.scope.base_dir,
             confine_files: self.scope.confine_files.as_deref(),
+            clock: self.scope.clock,
         };
         match functions::call(name, values, &ctx) {
             Some(Ok(v)) => Ok(v),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use dumcel_planner::Value;
 
+use crate::functions::Clock;
+
 /// Built per evaluation from the references the expression makes, so building
 /// it costs what the expression uses, not what the stack holds.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +18,9 @@ pub struct Scope {
     /// The only directory file functions may read from, when set: a stack
     /// from an untrusted branch must not read the worker's files.
     pub confine_files: Option<PathBuf>,
+    /// Plan or apply (impure functions such as `timestamp()` are unknown
+    /// while planning), and when the plan started.
+    pub clock: Clock,
 }
 
 impl Scope {
@@ -24,6 +29,7 @@ impl Scope {
             roots: HashMap::new(),
             base_dir: base_dir.to_path_buf(),
             confine_files: None,
+            clock: Clock::default(),
         }
     }
 

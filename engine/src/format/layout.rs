@@ -27,10 +27,12 @@ struct Line<'a> {
     newline: bool,
 }
 
-/// Lays the tokens out and renders them. The result ends with exactly one
-/// line break, or is empty when there are no tokens besides line breaks.
+/// Lays the tokens out and renders them. Line breaks stay as written, at
+/// the end of the file too (as `terraform fmt` leaves them); blank lines
+/// lose their spaces.
 pub(super) fn render(tokens: Vec<Token<'_>>) -> String {
     let mut lines = split_lines(tokens);
+    quote_block_labels(&mut lines);
     indent(&mut lines);
     space(&mut lines);
     align(&mut lines);
@@ -45,12 +47,35 @@ pub(super) fn render(tokens: Vec<Token<'_>>) -> String {
             out.push('\n');
         }
     }
-    let content = out.trim_end_matches('\n').len();
-    out.truncate(content);
-    if !out.is_empty() {
-        out.push('\n');
-    }
     out
+}
+
+/// Old-style bare block labels (`resource aws_s3_bucket b {`) are quoted,
+/// as `terraform fmt` quotes them: a line that is a block header, a name
+/// then labels then `{`.
+fn quote_block_labels(lines: &mut [Line<'_>]) {
+    for line in lines {
+        let lead = &mut line.lead;
+        let Some(open) = lead.iter().position(|t| t.kind == Kind::OBrace) else {
+            continue;
+        };
+        // `for k in {} :` opens a for expression, not a block.
+        let header = open >= 2
+            && lead[0].kind == Kind::Ident
+            && lead[0].text != "for"
+            && lead[1..open]
+                .iter()
+                .all(|t| matches!(t.kind, Kind::Ident | Kind::String));
+        if !header {
+            continue;
+        }
+        for label in &mut lead[1..open] {
+            if label.kind == Kind::Ident {
+                label.text = format!("\"{}\"", label.text).into();
+                label.kind = Kind::String;
+            }
+        }
+    }
 }
 
 fn split_lines(tokens: Vec<Token<'_>>) -> Vec<Line<'_>> {

@@ -218,8 +218,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// `#` or `//` comment; the line break is not part of it, trailing
-    /// whitespace is dropped.
+    /// `#` or `//` comment; the line break is not part of it. Its trailing
+    /// whitespace is kept, as `terraform fmt` keeps it.
     fn line_comment(&mut self, start: usize) -> Token<'a> {
         let end = self
             .rest_at(start)
@@ -228,12 +228,13 @@ impl<'a> Lexer<'a> {
         self.pos = end;
         Token {
             kind: Kind::LineComment,
-            text: Cow::Borrowed(self.src[start..end].trim_end()),
+            text: Cow::Borrowed(self.src[start..end].trim_end_matches('\r')),
             spaces: 0,
         }
     }
 
-    /// `/* ... */`; trailing whitespace of its inner lines is dropped.
+    /// `/* ... */`, kept as written (`terraform fmt` keeps its lines'
+    /// trailing whitespace too).
     fn block_comment(&mut self, start: usize) -> Result<Token<'a>, LexError> {
         let close = self
             .rest_at(start + 2)
@@ -241,18 +242,7 @@ impl<'a> Lexer<'a> {
             .ok_or(LexError { offset: start })?;
         let end = start + 2 + close + 2;
         self.pos = end;
-        let raw = &self.src[start..end];
-        // The last line ends with `*/`, so trimming every line is safe.
-        let trimmed = raw
-            .split('\n')
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n");
-        let text = if trimmed == raw {
-            Cow::Borrowed(raw)
-        } else {
-            Cow::Owned(trimmed)
-        };
+        let text = Cow::Borrowed(&self.src[start..end]);
         Ok(Token {
             kind: Kind::BlockComment,
             text,
@@ -484,9 +474,9 @@ mod tests {
         let got = kinds("a // one  \r\n/* two  \n three */ b # four");
         let want = [
             (Kind::Ident, "a"),
-            (Kind::LineComment, "// one"),
+            (Kind::LineComment, "// one  "),
             (Kind::Newline, "\n"),
-            (Kind::BlockComment, "/* two\n three */"),
+            (Kind::BlockComment, "/* two  \n three */"),
             (Kind::Ident, "b"),
             (Kind::LineComment, "# four"),
         ];

@@ -10,8 +10,8 @@
 //!   `{ a = 1 }`, `x[0]`, `-1`, `!x`, `a ? b : c`, ...);
 //! - the `=` of consecutive single-line attributes / object items aligned in
 //!   one column, and likewise consecutive trailing comments;
-//! - no trailing whitespace, exactly one line break at the end of the file
-//!   (blank lines elsewhere are kept as they are).
+//! - no trailing whitespace outside comments, strings and heredocs; line
+//!   breaks and blank lines are kept as they are, at the end of the file too.
 //!
 //! Comments stay where they are (re-indented with their line). String
 //! literals, templates (including their `${...}` and `%{...}` sequences) and
@@ -43,8 +43,7 @@ pub enum FormatError {
 }
 
 /// Rewrites HCL source into the canonical style. Comments are preserved
-/// exactly (only their trailing whitespace is dropped, like everywhere else
-/// outside heredocs and strings). Idempotent: `format(format(x)) == format(x)`.
+/// exactly, trailing whitespace included, as `terraform fmt` keeps them. Idempotent: `format(format(x)) == format(x)`.
 ///
 /// # Errors
 ///
@@ -82,7 +81,25 @@ fn parse(source: &str) -> Result<hcl::Body, FormatError> {
         column: e.location().column(),
         message: e.message().to_owned(),
     })?;
-    Ok(hcl::Body::from(body))
+    let mut body = hcl::Body::from(body);
+    quote_labels(&mut body);
+    Ok(body)
+}
+
+/// `resource aws_s3_bucket b {` and `resource "aws_s3_bucket" "b" {` mean
+/// the same; `fmt` quotes the first as `terraform fmt` does, so the safety
+/// net compares labels without their quoting.
+fn quote_labels(body: &mut hcl::Body) {
+    for structure in body.0.iter_mut() {
+        if let hcl::Structure::Block(block) = structure {
+            for label in &mut block.labels {
+                if let hcl::BlockLabel::Identifier(id) = label {
+                    *label = hcl::BlockLabel::String(id.as_str().to_owned());
+                }
+            }
+            quote_labels(&mut block.body);
+        }
+    }
 }
 
 /// Formats without any check of the result; `None` if the source cannot be

@@ -193,7 +193,8 @@ fn normalizes_spacing_between_tokens() {
         ("a = {b=1,c=2}", "a = { b = 1, c = 2 }\n"),
     ];
     for (input, expected) in cases {
-        check(input, expected);
+        // Each case is one line; line breaks are kept as written.
+        check(&format!("{input}\n"), expected);
     }
 }
 
@@ -297,12 +298,13 @@ resource \"a\" \"b\" {
     ]
 }
 ";
+    // Comments keep their trailing spaces, as `terraform fmt` keeps them.
     let expected = "\
-# hash comment
+# hash comment   
 // slash comment
 /* block comment */
 /* multi
-     line
+     line   
    block */
 resource \"a\" \"b\" {
   # inside
@@ -338,14 +340,24 @@ fn trailing_comments_align_like_terraform() {
 
 #[test]
 fn whitespace_and_line_ends() {
+    // As `terraform fmt` (1.11) writes them: line breaks are kept, at the
+    // end of the file too, and blank lines lose their spaces.
     check("", "");
-    check(" \n\n\t\n", "");
-    check("a = 1", "a = 1\n");
-    check("a = 1   \n\n\n\n", "a = 1\n");
+    check(" \n\n\t\n", "\n\n\n");
+    check("a = 1", "a = 1");
+    check("a = 1   \n\n\n\n", "a = 1\n\n\n\n");
     check("a = 1\r\nbb = 2\r\n", "a  = 1\nbb = 2\n");
-    // Blank lines inside the file are kept as they are.
     check("\na = 1\n\n\n\nb = 2\n", "\na = 1\n\n\n\nb = 2\n");
-    check("# only a comment", "# only a comment\n");
+    check("# only a comment", "# only a comment");
+    // Comments keep their trailing spaces; bare labels are quoted.
+    check(
+        "a = 1 # x   \n/* y   \n  z */\n",
+        "a = 1 # x   \n/* y   \n  z */\n",
+    );
+    check(
+        "resource aws_s3_bucket b {\n}\n",
+        "resource \"aws_s3_bucket\" \"b\" {\n}\n",
+    );
 }
 
 #[test]

@@ -28,7 +28,9 @@ pub(super) const CONFINED: &[&str] = &[
     "filesha1",
     "filesha256",
     "filesha512",
+    "fileset",
     "pathexpand",
+    "templatefile",
 ];
 
 /// See [`super::check_confined`].
@@ -120,6 +122,7 @@ mod tests {
         let ctx = FuncContext {
             base_dir: dir,
             confine_files: Some(root),
+            clock: Default::default(),
         };
         call(name, vec![Value::string(arg)], &ctx).expect("a built-in function")
     }
@@ -294,6 +297,7 @@ mod tests {
         let ctx = FuncContext {
             base_dir: &c.stack,
             confine_files: Some(&c.root),
+            clock: Default::default(),
         };
         let check = |name: &str, arg: &str| check_confined(name, &[Value::string(arg)], &ctx);
         assert!(check("file", "/proc/self/environ").is_err());
@@ -316,6 +320,7 @@ mod tests {
         let ctx = FuncContext {
             base_dir: &c.stack,
             confine_files: None,
+            clock: Default::default(),
         };
         let secret = Value::string(c.secret.to_str().unwrap());
         let got = call("file", vec![secret], &ctx).unwrap();

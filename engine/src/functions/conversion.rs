@@ -1,5 +1,6 @@
 //! Type conversion functions: tobool, tolist, tomap, tonumber, toset,
-//! tostring, and the mark functions sensitive and nonsensitive.
+//! tostring, the mark functions sensitive, nonsensitive and issensitive,
+//! and ephemeralasnull.
 //!
 //! Collections convert with Terraform's unification of primitive element
 //! types: when strings, numbers and bools meet, they all become strings.
@@ -10,6 +11,8 @@ use super::{Args, Arity, Def, FuncContext, invalid, make_set, parse_number, to_s
 use dumcel_planner::{Map, Value};
 
 pub(super) const FUNCTIONS: &[Def] = &[
+    Def::raw("ephemeralasnull", Arity::Exactly(1), ephemeralasnull),
+    Def::raw("issensitive", Arity::Exactly(1), issensitive),
     Def::raw("nonsensitive", Arity::Exactly(1), nonsensitive),
     Def::raw("sensitive", Arity::Exactly(1), sensitive),
     Def::new("tobool", Arity::Exactly(1), tobool),
@@ -30,6 +33,25 @@ fn sensitive(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
 
 fn nonsensitive(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
     Ok(a.take(0).into_unmarked().0)
+}
+
+/// Terraform: true for a value marked sensitive itself (not one that only
+/// holds sensitive elements); unknown for an unmarked unknown.
+fn issensitive(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
+    let v = a.get(0);
+    Ok(if v.is_sensitive() {
+        Value::Bool(true)
+    } else if matches!(v, Value::Unknown) {
+        Value::Unknown
+    } else {
+        Value::Bool(false)
+    })
+}
+
+/// Dumcel has no ephemeral values, so every value is returned as it is (with
+/// its marks), which is what Terraform does with a non-ephemeral value.
+fn ephemeralasnull(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
+    Ok(a.take(0))
 }
 
 fn tobool(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {

@@ -2,8 +2,9 @@
 //! uuidv5, and their file variants filemd5, filesha1, filesha256, filesha512,
 //! filebase64sha256, filebase64sha512.
 //!
-//! `uuid`, `bcrypt` and `timestamp`-like functions are left out on purpose:
-//! their results change on every call, which a plan cannot hold.
+//! `uuid` is impure, as in Terraform: unknown while planning (the plan shows
+//! `(known after apply)`), a new random UUID at apply. `bcrypt` is left out:
+//! its result changes on every call, so every plan would show a change.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,6 +27,7 @@ pub(super) const FUNCTIONS: &[Def] = &[
     Def::new("sha1", Arity::Exactly(1), sha1),
     Def::new("sha256", Arity::Exactly(1), sha256),
     Def::new("sha512", Arity::Exactly(1), sha512),
+    Def::new("uuid", Arity::Exactly(0), uuid),
     Def::new("uuidv5", Arity::Exactly(2), uuidv5),
 ];
 
@@ -90,6 +92,13 @@ fn filebase64sha512(a: &mut Args, ctx: &FuncContext<'_>) -> Result<Value, String
 }
 
 /// A name-based (SHA-1) UUID, RFC 4122 version 5.
+fn uuid(_: &mut Args, ctx: &FuncContext<'_>) -> Result<Value, String> {
+    if !ctx.clock.applying {
+        return Ok(Value::Unknown);
+    }
+    Ok(Value::String(uuid::Uuid::new_v4().to_string()))
+}
+
 fn uuidv5(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
     let ns = a.string(0)?;
     let namespace = match &*ns {

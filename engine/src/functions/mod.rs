@@ -18,15 +18,22 @@ mod collection;
 mod confine;
 mod conversion;
 mod encoding;
+mod fileset;
 mod filesystem;
 mod format;
 mod hash;
 mod network;
 mod numeric;
+mod regex;
 mod string;
+mod template;
+mod textencoding;
+mod time;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_terraform;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -35,6 +42,8 @@ use std::sync::OnceLock;
 
 use dumcel_planner::value::format_number;
 use dumcel_planner::{Map, Value};
+
+pub use time::Clock;
 
 /// What the functions may know about the world around the expression.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +54,9 @@ pub struct FuncContext<'a> {
     /// When set, file functions read only regular files inside this
     /// directory (a pipeline run of an untrusted branch); see `confine.rs`.
     pub confine_files: Option<&'a Path>,
+    /// Plan or apply, and when the plan started: for `timestamp`, `uuid`
+    /// and `plantimestamp`.
+    pub clock: Clock,
 }
 
 /// Calls a built-in function. `None` when no function has that name;
@@ -142,11 +154,16 @@ fn registry() -> &'static [&'static Def] {
             collection::FUNCTIONS,
             conversion::FUNCTIONS,
             encoding::FUNCTIONS,
+            fileset::FUNCTIONS,
             filesystem::FUNCTIONS,
             hash::FUNCTIONS,
             network::FUNCTIONS,
             numeric::FUNCTIONS,
+            regex::FUNCTIONS,
             string::FUNCTIONS,
+            template::FUNCTIONS,
+            textencoding::FUNCTIONS,
+            time::FUNCTIONS,
         ]
         .into_iter()
         .flatten()

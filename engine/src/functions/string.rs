@@ -4,8 +4,8 @@
 //!
 //! Terraform counts "characters" as grapheme clusters; Dumcel counts Unicode
 //! scalar values (`char`s), which only differs for combining sequences and
-//! emoji built from several code points. `replace` does not support the
-//! `/regex/` form (it is refused with an error).
+//! emoji built from several code points. `replace`'s `/regex/` form is in
+//! regex.rs.
 
 use super::format::format;
 use super::{Args, Arity, Def, FuncContext, MAX_STRING, elem_type, invalid, to_str, too_long};
@@ -171,11 +171,7 @@ fn upper(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
 fn replace(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
     let (s, from, to) = (a.string(0)?, a.string(1)?, a.string(2)?);
     if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
-        return Err(invalid(
-            "substring",
-            "regular expression patterns (\"/.../\") are not supported by Dumcel; \
-             give a plain substring",
-        ));
+        return super::regex::replace_pattern(&s, &from[1..from.len() - 1], &to);
     }
     let matches = if from.is_empty() {
         s.chars().count() + 1
@@ -502,8 +498,6 @@ mod tests {
             s("1 - 2 - 3")
         );
         assert_eq!(ok("replace", vec![s("abc"), s(""), s("-")]), s("-a-b-c-"));
-        let e = err("replace", vec![s("hello world"), s("/w.*d/"), s("x")]);
-        assert!(e.contains("regular expression"), "{e}");
         // A lone slash is a plain substring.
         assert_eq!(ok("replace", vec![s("a/b"), s("/"), s("-")]), s("a-b"));
     }

@@ -43,6 +43,14 @@ pub(crate) fn plan(plan: &Plan, opts: &RenderOptions) -> String {
     if !plan.moved.is_empty() {
         out.push('\n');
     }
+    for address in &plan.forgotten {
+        out.push_str(&format!(
+            "  {}\n  # (destroy = false is set in the configuration)\n\n",
+            pal.bold(&format!(
+                "# {address} will no longer be managed by Dumcel, but will not be destroyed"
+            ))
+        ));
+    }
     if !changes.is_empty() {
         out.push_str("Resource actions are indicated with the following symbols:\n");
         for (action, text) in [
@@ -61,13 +69,23 @@ pub(crate) fn plan(plan: &Plan, opts: &RenderOptions) -> String {
             out.push_str(&change_block(&differ, change, false));
             out.push('\n');
         }
-        let summary = super::summary_line(&plan.summary());
+        let mut summary = super::summary_line(&plan.summary());
+        if !plan.forgotten.is_empty() {
+            summary.pop();
+            summary.push_str(&format!(", {} to forget.", plan.forgotten.len()));
+        }
         let summary = match summary.strip_prefix("Plan:") {
             Some(rest) => format!("{}{rest}", pal.bold("Plan:")),
             None => summary,
         };
         out.push_str(&summary);
         out.push('\n');
+    } else if !plan.forgotten.is_empty() {
+        out.push_str(&format!(
+            "{} 0 to add, 0 to change, 0 to destroy, {} to forget.\n",
+            pal.bold("Plan:"),
+            plan.forgotten.len()
+        ));
     }
 
     let outputs: Vec<&OutputChange> = plan

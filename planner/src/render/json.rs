@@ -2,20 +2,38 @@
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 
+use super::module_tree::{module_address, provider_name, resource_head, root_module};
+use super::state_json;
 use crate::address::{InstanceAddr, InstanceKey, Mode};
-use crate::plan::{OutputChange, Plan, ResourceChange};
+use crate::plan::{Action, OutputChange, Plan, ResourceChange};
 use crate::value::Value;
 
-pub(crate) const FORMAT_VERSION: &str = "1.0";
+/// Terraform's plan JSON format version (what Terraform 1.11 writes).
+pub(crate) const FORMAT_VERSION: &str = "1.2";
+
+/// The Terraform release whose language and formats Dumcel follows; tools
+/// that read Terraform plans check it.
+pub(crate) const TERRAFORM_VERSION: &str = "1.11.4";
 
 pub(crate) fn plan(plan: &Plan) -> Json {
     let summary = plan.summary();
     let mut root = JsonMap::new();
     root.insert("format_version".into(), json!(FORMAT_VERSION));
+    root.insert("terraform_version".into(), json!(TERRAFORM_VERSION));
     root.insert("dumcel_version".into(), json!(plan.dumcel_version));
     root.insert("lineage".into(), json!(plan.lineage));
     root.insert("serial".into(), json!(plan.serial));
     root.insert("destroy".into(), json!(plan.destroy));
+    root.insert(
+        "variables".into(),
+        Json::Object(
+            plan.variables
+                .iter()
+                .map(|(k, v)| (k.clone(), json!({ "value": v })))
+                .collect(),
+        ),
+    );
+    root.insert("planned_values".into(), planned_values(plan));
     root.insert(
         "resource_drift".into(),
         Json::Array(plan.drift.iter().map(resource_change).collect()),
@@ -33,6 +51,23 @@ pub(crate) fn plan(plan: &Plan) -> Json {
                 .collect(),
         ),
     );
+    if let Some(state) = &plan.prior_state {
+        root.insert("prior_state".into(), state_json::document(state));
+    }
+    if let Some(configuration) = &plan.configuration {
+        root.insert("configuration".into(), configuration.clone());
+        root.insert(
+            "relevant_attributes".into(),
+            Json::Array(relevant_attributes(configuration)),
+        );
+    }
+    if let Some(timestamp) = &plan.timestamp {
+        root.insert("timestamp".into(), json!(timestamp));
+    }
+    // An errored plan is never written: planning stops with the errors instead.
+    root.insert("applyable".into(), json!(plan.has_changes()));
+    root.insert("complete".into(), json!(!plan.targeted));
+    root.insert("errored".into(), json!(false));
     root.insert(
         "summary".into(),
         json!({ "add": summary.add, "change": summary.change, "destroy": summary.destroy }),
@@ -41,20 +76,118 @@ pub(crate) fn plan(plan: &Plan) -> Json {
     Json::Object(root)
 }
 
+/// What the state will hold once the plan is applied: every instance not
+/// being deleted with its planned values (unknown ones left out, sensitive
+/// ones null and marked in `sensitive_values`), and the root outputs.
+fn planned_values(plan: &Plan) -> Json {
+    let outputs: JsonMap<String, Json> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.action != Action::Delete)
+        .map(|o| {
+            let mut entry = JsonMap::new();
+            entry.insert("sensitive".into(), json!(o.sensitive));
+            // An unknown value is left out, as Terraform does; a sensitive one too.
+            if let Some(v) = o.after.as_ref().filter(|v| v.is_wholly_known())
+                && !o.sensitive
+            {
+                entry.insert("value".into(), data(v));
+            }
+            (o.name.clone(), Json::Object(entry))
+        })
+        .collect();
+    let resources = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Delete)
+        .filter_map(|c| {
+            let after = c.after.as_ref()?;
+            let mut entry = resource_head(&c.address, &c.resource_type, &c.provider);
+            entry.insert("schema_version".into(), json!(0));
+            entry.insert("values".into(), data(after));
+            entry.insert(
+                "sensitive_values".into(),
+                state_json::object_tree(sensitive_tree(after)),
+            );
+            Some((c.address.clone(), Json::Object(entry)))
+        })
+        .collect();
+    json!({ "outputs": outputs, "root_module": root_module(resources) })
+}
+
+/// Terraform's `relevant_attributes`: the resource attributes the
+/// configuration refers to (`terraform_data.a.output`), which tools read to
+/// tell which drift matters. Taken from the configuration's references, where
+/// an attribute reference comes with the reference to its resource.
+fn relevant_attributes(configuration: &Json) -> Vec<Json> {
+    let mut out = Vec::new();
+    collect_relevant(&configuration["root_module"], "", &mut out);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|entry| seen.insert(entry.to_string()));
+    out
+}
+
+fn collect_relevant(module: &Json, prefix: &str, out: &mut Vec<Json>) {
+    let mut lists = Vec::new();
+    references_in(module.get("resources").unwrap_or(&Json::Null), &mut lists);
+    references_in(module.get("outputs").unwrap_or(&Json::Null), &mut lists);
+    if let Some(calls) = module.get("module_calls").and_then(Json::as_object) {
+        for (name, call) in calls {
+            references_in(call.get("expressions").unwrap_or(&Json::Null), &mut lists);
+            if let Some(child) = call.get("module") {
+                collect_relevant(child, &format!("{prefix}module.{name}."), out);
+            }
+        }
+    }
+    const NOT_RESOURCES: [&str; 7] = [
+        "var.",
+        "local.",
+        "count.",
+        "each.",
+        "path.",
+        "terraform.",
+        "module.",
+    ];
+    for list in lists {
+        for r in &list {
+            if NOT_RESOURCES.iter().any(|p| r.starts_with(p)) {
+                continue;
+            }
+            if let Some((resource, attribute)) = r.rsplit_once('.')
+                && list.contains(&resource)
+            {
+                out.push(
+                    json!({ "resource": format!("{prefix}{resource}"), "attribute": [attribute] }),
+                );
+            }
+        }
+    }
+}
+
+/// Every `references` list anywhere under `node` (expressions nest in blocks).
+fn references_in<'a>(node: &'a Json, out: &mut Vec<Vec<&'a str>>) {
+    match node {
+        Json::Object(map) => {
+            if let Some(Json::Array(refs)) = map.get("references") {
+                out.push(refs.iter().filter_map(Json::as_str).collect());
+            }
+            for (key, v) in map {
+                // A child module's own declarations are walked with its prefix.
+                if key != "references" && key != "module_calls" {
+                    references_in(v, out);
+                }
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|i| references_in(i, out)),
+        _ => {}
+    }
+}
+
 fn resource_change(change: &ResourceChange) -> Json {
     let mut out = JsonMap::new();
     out.insert("address".into(), json!(change.address));
     let parsed = change.address.parse::<InstanceAddr>().ok();
-    if let Some(addr) = &parsed
-        && !addr.resource.module.is_empty()
-    {
-        let module = addr
-            .resource
-            .module
-            .iter()
-            .map(|step| format!("module.{}{}", step.name, step.key))
-            .collect::<Vec<_>>()
-            .join(".");
+    if let Some(module) = module_address(&change.address) {
         out.insert("module_address".into(), json!(module));
     }
     let (mode, name) = match &parsed {
@@ -79,7 +212,10 @@ fn resource_change(change: &ResourceChange) -> Json {
         }
         _ => {}
     }
-    out.insert("provider_name".into(), json!(change.provider));
+    out.insert(
+        "provider_name".into(),
+        json!(provider_name(&change.provider)),
+    );
     if let Some(reason) = &change.reason {
         out.insert("action_reason".into(), json!(reason));
     }

@@ -12,7 +12,9 @@
 mod diff;
 mod human;
 mod json;
+mod module_tree;
 mod plain;
+mod state_json;
 mod style;
 
 #[cfg(test)]
@@ -59,6 +61,15 @@ pub fn summary_line(summary: &Summary) -> String {
 /// the README's "Plan JSON" section for the field names.
 pub fn json_plan(plan: &Plan) -> serde_json::Value {
     json::plan(plan)
+}
+
+/// The state as `show -json` prints it, in Terraform's shape:
+/// `{format_version, terraform_version, dumcel_version, serial, lineage,
+/// values: {outputs, root_module: {resources, child_modules}}}`, sensitive
+/// values `null` and marked in `sensitive_values`. A plan's `prior_state` is
+/// the same document.
+pub fn json_state(state: &dumcel_state::State) -> serde_json::Value {
+    state_json::document(state)
 }
 
 /// A resource instance's attributes for `dumcel show` / `state show`:

@@ -63,6 +63,11 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         changes,
         outputs: Vec::new(),
         moved: Vec::new(),
+        forgotten: Vec::new(),
+        prior_state: None,
+        configuration: None,
+        timestamp: None,
+        targeted: false,
     }
 }
 
@@ -815,18 +820,25 @@ fn json_field_names() {
         keys,
         [
             "format_version",
+            "terraform_version",
             "dumcel_version",
             "lineage",
             "serial",
             "destroy",
+            "variables",
+            "planned_values",
             "resource_drift",
             "resource_changes",
             "output_changes",
+            "applyable",
+            "complete",
+            "errored",
             "summary",
             "has_changes"
         ]
     );
-    assert_eq!(j["format_version"], "1.0");
+    assert_eq!(j["format_version"], "1.2");
+    assert_eq!(j["terraform_version"], "1.11.4");
     assert_eq!(j["dumcel_version"], "0.1.0");
     assert_eq!(j["lineage"], "lin-1");
     assert_eq!(j["serial"], 3);

@@ -95,3 +95,5 @@ output "web_ips" {
   value       = aws_instance.web[*].private_ip
   description = "Private IPs" // for the dashboard
 }
+
+
