@@ -271,102 +271,14 @@ fn reference_name(r: &crate::config::ast::Reference) -> String {
 /// `var.name`, `count.index`, `module.m.out` and `module.m`.
 pub fn references(expr: &Expr) -> Vec<String> {
     let mut out = Vec::new();
-    walk(expr, &mut Vec::new(), &mut out);
+    expr.visit_traversals(&mut |root, steps, _| traversal(root, steps, &mut out));
     let mut seen = std::collections::HashSet::new();
     out.retain(|r| seen.insert(r.clone()));
     out
 }
 
-fn walk(e: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
-    match &e.kind {
-        ExprKind::Literal(_) => {}
-        ExprKind::Template(parts) => walk_template(parts, bound, out),
-        ExprKind::Array(items) => items.iter().for_each(|i| walk(i, bound, out)),
-        ExprKind::Object(items) => {
-            for (k, v) in items {
-                if let ObjectKey::Expr(k) = k {
-                    walk(k, bound, out);
-                }
-                walk(v, bound, out);
-            }
-        }
-        ExprKind::Variable(name) => {
-            if !bound.contains(name) {
-                out.push(name.clone());
-            }
-        }
-        ExprKind::Traversal(base, steps) => {
-            match &base.kind {
-                ExprKind::Variable(root) if !bound.contains(root) => traversal(root, steps, out),
-                ExprKind::Variable(_) => {}
-                _ => walk(base, bound, out),
-            }
-            for s in steps {
-                if let Step::Index(i) = s {
-                    walk(i, bound, out);
-                }
-            }
-        }
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, bound, out)),
-        ExprKind::Unary(_, x) => walk(x, bound, out),
-        ExprKind::Binary(_, a, b) => {
-            walk(a, bound, out);
-            walk(b, bound, out);
-        }
-        ExprKind::Conditional(c, t, f) => {
-            walk(c, bound, out);
-            walk(t, bound, out);
-            walk(f, bound, out);
-        }
-        ExprKind::For(f) => {
-            walk(&f.collection, bound, out);
-            let n = bound.len();
-            bound.extend(f.key_var.iter().cloned());
-            bound.push(f.value_var.clone());
-            if let Some(k) = &f.key_expr {
-                walk(k, bound, out);
-            }
-            walk(&f.value_expr, bound, out);
-            if let Some(c) = &f.cond {
-                walk(c, bound, out);
-            }
-            bound.truncate(n);
-        }
-    }
-}
-
-fn walk_template(parts: &[TemplatePart], bound: &mut Vec<String>, out: &mut Vec<String>) {
-    for p in parts {
-        match p {
-            TemplatePart::Literal(_) => {}
-            TemplatePart::Interp(e) => walk(e, bound, out),
-            TemplatePart::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                walk(cond, bound, out);
-                walk_template(then, bound, out);
-                walk_template(otherwise, bound, out);
-            }
-            TemplatePart::For {
-                key_var,
-                value_var,
-                collection,
-                body,
-            } => {
-                walk(collection, bound, out);
-                let n = bound.len();
-                bound.extend(key_var.iter().cloned());
-                bound.push(value_var.clone());
-                walk_template(body, bound, out);
-                bound.truncate(n);
-            }
-        }
-    }
-}
-
-/// The strings for one traversal from a root name (see [`references`]).
+/// The reference strings one use of `root` gives (`steps` empty for a
+/// bare name).
 fn traversal(root: &str, steps: &[Step], out: &mut Vec<String>) {
     let attr = |i: usize| match steps.get(i) {
         Some(Step::Attr(a, _)) => Some(a.as_str()),

@@ -119,9 +119,30 @@ impl Expr {
     /// Every outside reference, in source order (duplicates kept).
     pub fn references(&self) -> Vec<Reference> {
         let mut out = Vec::new();
-        let mut bound = Vec::new();
-        collect(self, &mut bound, &mut out);
+        self.visit_traversals(&mut |root, steps, span| {
+            let attr = |i: usize| match steps.get(i) {
+                Some(Step::Attr(a, _)) => Some(a.clone()),
+                _ => None,
+            };
+            out.push(Reference {
+                root: root.to_owned(),
+                name: attr(0),
+                data_name: if root == "data" || root == "module" {
+                    attr(1)
+                } else {
+                    None
+                },
+                span,
+            });
+        });
         out
+    }
+
+    /// Calls `f` for every use of a name a `for` expression does not bind,
+    /// in source order: the name, the steps after it (none for a bare
+    /// name), and the span of the whole use.
+    pub fn visit_traversals(&self, f: &mut dyn FnMut(&str, &[Step], Span)) {
+        visit(self, &mut Vec::new(), f);
     }
 
     /// A literal value, if the expression is one (no references, no calls).
@@ -133,99 +154,81 @@ impl Expr {
     }
 }
 
-fn collect(e: &Expr, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
+fn visit(e: &Expr, bound: &mut Vec<String>, f: &mut dyn FnMut(&str, &[Step], Span)) {
     match &e.kind {
         ExprKind::Literal(_) => {}
-        ExprKind::Template(parts) => collect_template(parts, bound, out),
-        ExprKind::Array(items) => items.iter().for_each(|i| collect(i, bound, out)),
+        ExprKind::Template(parts) => visit_template(parts, bound, f),
+        ExprKind::Array(items) => items.iter().for_each(|i| visit(i, bound, f)),
         ExprKind::Object(items) => {
             for (k, v) in items {
                 if let ObjectKey::Expr(k) = k {
-                    collect(k, bound, out);
+                    visit(k, bound, f);
                 }
-                collect(v, bound, out);
+                visit(v, bound, f);
             }
         }
         ExprKind::Variable(name) => {
             if !bound.contains(name) {
-                out.push(Reference {
-                    root: name.clone(),
-                    name: None,
-                    data_name: None,
-                    span: e.span,
-                });
+                f(name, &[], e.span);
             }
         }
         ExprKind::Traversal(base, steps) => {
-            if let ExprKind::Variable(root) = &base.kind {
-                if !bound.contains(root) {
-                    let attr = |i: usize| match steps.get(i) {
-                        Some(Step::Attr(a, _)) => Some(a.clone()),
-                        _ => None,
-                    };
-                    let name = attr(0);
-                    let data_name = if root == "data" || root == "module" {
-                        attr(1)
-                    } else {
-                        None
-                    };
-                    out.push(Reference {
-                        root: root.clone(),
-                        name,
-                        data_name,
-                        span: e.span,
-                    });
-                }
-            } else {
-                collect(base, bound, out);
+            match &base.kind {
+                ExprKind::Variable(root) if !bound.contains(root) => f(root, steps, e.span),
+                ExprKind::Variable(_) => {}
+                _ => visit(base, bound, f),
             }
             for s in steps {
                 if let Step::Index(i) = s {
-                    collect(i, bound, out);
+                    visit(i, bound, f);
                 }
             }
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect(a, bound, out)),
-        ExprKind::Unary(_, x) => collect(x, bound, out),
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| visit(a, bound, f)),
+        ExprKind::Unary(_, x) => visit(x, bound, f),
         ExprKind::Binary(_, a, b) => {
-            collect(a, bound, out);
-            collect(b, bound, out);
+            visit(a, bound, f);
+            visit(b, bound, f);
         }
-        ExprKind::Conditional(c, t, f) => {
-            collect(c, bound, out);
-            collect(t, bound, out);
-            collect(f, bound, out);
+        ExprKind::Conditional(c, t, other) => {
+            visit(c, bound, f);
+            visit(t, bound, f);
+            visit(other, bound, f);
         }
-        ExprKind::For(f) => {
-            collect(&f.collection, bound, out);
+        ExprKind::For(fe) => {
+            visit(&fe.collection, bound, f);
             let n = bound.len();
-            bound.extend(f.key_var.iter().cloned());
-            bound.push(f.value_var.clone());
-            if let Some(k) = &f.key_expr {
-                collect(k, bound, out);
+            bound.extend(fe.key_var.iter().cloned());
+            bound.push(fe.value_var.clone());
+            if let Some(k) = &fe.key_expr {
+                visit(k, bound, f);
             }
-            collect(&f.value_expr, bound, out);
-            if let Some(c) = &f.cond {
-                collect(c, bound, out);
+            visit(&fe.value_expr, bound, f);
+            if let Some(c) = &fe.cond {
+                visit(c, bound, f);
             }
             bound.truncate(n);
         }
     }
 }
 
-fn collect_template(parts: &[TemplatePart], bound: &mut Vec<String>, out: &mut Vec<Reference>) {
+fn visit_template(
+    parts: &[TemplatePart],
+    bound: &mut Vec<String>,
+    f: &mut dyn FnMut(&str, &[Step], Span),
+) {
     for p in parts {
         match p {
             TemplatePart::Literal(_) => {}
-            TemplatePart::Interp(e) => collect(e, bound, out),
+            TemplatePart::Interp(e) => visit(e, bound, f),
             TemplatePart::If {
                 cond,
                 then,
                 otherwise,
             } => {
-                collect(cond, bound, out);
-                collect_template(then, bound, out);
-                collect_template(otherwise, bound, out);
+                visit(cond, bound, f);
+                visit_template(then, bound, f);
+                visit_template(otherwise, bound, f);
             }
             TemplatePart::For {
                 key_var,
@@ -233,11 +236,11 @@ fn collect_template(parts: &[TemplatePart], bound: &mut Vec<String>, out: &mut V
                 collection,
                 body,
             } => {
-                collect(collection, bound, out);
+                visit(collection, bound, f);
                 let n = bound.len();
                 bound.extend(key_var.iter().cloned());
                 bound.push(value_var.clone());
-                collect_template(body, bound, out);
+                visit_template(body, bound, f);
                 bound.truncate(n);
             }
         }

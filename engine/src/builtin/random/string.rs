@@ -195,17 +195,18 @@ impl Generator for RandomString {
         with_numeric(proposed)
     }
 
+    /// As in the random provider, a random_string's `id` is its value.
     fn generate(&self, planned: &Value) -> Result<Value, String> {
         let s = generate_string(planned)?;
-        let out = super::with_attr(planned, "result", Value::String(s));
-        Ok(super::with_attr(&out, "id", Value::string("none")))
+        let out = super::with_attr(planned, "result", Value::String(s.clone()));
+        Ok(super::with_attr(&out, "id", Value::String(s)))
     }
 
     fn import(&self, id: &str) -> Result<Value, String> {
         if id.is_empty() {
             return Err("import random_string by its value; the id given is empty".to_owned());
         }
-        Ok(imported(id))
+        Ok(super::with_attr(&imported(id), "id", Value::string(id)))
     }
 }
 
