@@ -4,6 +4,7 @@ mod backend_settings;
 mod backends;
 mod commands;
 mod interrupt;
+mod modules_install;
 mod session;
 mod ui;
 mod workspaces;

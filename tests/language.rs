@@ -208,3 +208,41 @@ resource "null_resource" "by_id" {
         r.all()
     );
 }
+
+#[test]
+fn every_independent_error_is_reported_in_one_plan() {
+    let s = TestStack::new(
+        r#"
+resource "terraform_data" "a" {
+  input = nosuchfunction("x")
+}
+
+resource "terraform_data" "b" {
+  input = 1 + "two"
+}
+
+resource "terraform_data" "after_a" {
+  input = terraform_data.a.output
+}
+
+resource "terraform_data" "fine" {
+  input = "ok"
+}
+"#,
+    );
+    let out = s.run(&["plan", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("Call to unknown function \"nosuchfunction\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("main.hcl:7"),
+        "the second error too: {}",
+        out.stderr
+    );
+    // What depends on a failed block is not evaluated: no repeated error.
+    assert_eq!(out.stderr.matches("error:").count(), 2, "{}", out.stderr);
+}

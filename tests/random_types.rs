@@ -191,10 +191,12 @@ fn random_values_are_made_at_apply_kept_and_replaced_by_keepers() {
     );
     assert!(count(&password, |c| c.is_ascii_digit()) >= 3, "{password}");
     assert!(count(&password, |c| SPECIAL.contains(c)) >= 3, "{password}");
+    let hash = text(&s, "random_password.db", "bcrypt_hash");
+    assert!(hash.starts_with("$2a$10$") && hash.len() == 60, "{hash}");
     assert_eq!(
         s.state()["resources"]["random_password.db"]["sensitive_attributes"],
-        serde_json::json!(["result"]),
-        "the state marks the result sensitive"
+        serde_json::json!(["bcrypt_hash", "result"]),
+        "the state marks the result and its hash sensitive"
     );
 
     // random_integer: in bounds; the same seed gives the same number.

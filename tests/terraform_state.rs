@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::TestStack;
+use common::terraform;
+use std::path::Path;
 
 const MAIN_TF: &str = r#"
 resource "null_resource" "a" {
@@ -40,48 +39,15 @@ resource "null_resource" "x" {
 }
 "#;
 
-/// The Terraform 1.0.3 that dev/install-terraform.sh installs (dev/test.sh
-/// exports its path).
-fn terraform_103() -> String {
-    std::env::var("DUMCEL_TERRAFORM_103").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/dumcel/bin/terraform")
-    })
-}
-
-fn terraform_rc() -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
-    std::env::var("DUMCEL_CACHE")
-        .map(|c| format!("{c}/terraformrc"))
-        .unwrap_or_else(|_| format!("{home}/.cache/dumcel/terraformrc"))
-}
-
 fn terraform(bin: &str, dir: &Path, args: &[&str]) {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", terraform_rc())
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{bin} runs (bash dev/install-terraform.sh installs 1.0.3): {e}")
-        });
-    assert!(
-        out.status.success(),
-        "terraform {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    terraform::run(bin, dir, args);
 }
 
 fn take_over(bin: &str) {
     let s = TestStack::empty();
     s.write("main.tf", MAIN_TF);
     s.write("m/main.tf", MODULE_TF);
-    // Only Terraform reads this: the null provider comes from the local
-    // mirror under a made-up host (see dev/install-terraform.sh).
-    let versions = "terraform {\n  required_providers {\n    null = {\n      source = \"dumcel.local/hashicorp/null\"\n    }\n  }\n}\n";
+    let versions = terraform::NULL_FROM_MIRROR;
     s.write("versions.tf", versions);
     s.write("m/versions.tf", versions);
     terraform(bin, s.path(), &["init", "-input=false", "-no-color"]);
@@ -169,16 +135,17 @@ fn take_over(bin: &str) {
 
 #[test]
 fn a_state_terraform_1_0_wrote_is_taken_over() {
-    take_over(&terraform_103());
+    take_over(&terraform::terraform_103());
 }
 
 #[test]
 fn a_state_terraform_1_11_wrote_is_taken_over() {
-    let bin = "/usr/local/bin/terraform";
-    if !Path::new(bin).exists() {
-        eprintln!("note: no Terraform at {bin}; only the 1.0.3 take-over ran");
+    let Some(bin) = terraform::terraform_111() else {
+        eprintln!(
+            "note: no Terraform 1.11 at /usr/local/bin/terraform; only the 1.0.3 take-over ran"
+        );
         return;
-    }
+    };
     take_over(bin);
 }
 

@@ -60,6 +60,8 @@ pub struct ApplyReport {
     pub skipped: Vec<String>,
     /// Addresses not attempted because the apply was interrupted.
     pub interrupted: Vec<String>,
+    /// Failed `check` assertions, against the applied values (warnings).
+    pub checks: crate::config::Diagnostics,
 }
 
 /// How one node of the walk ended.
@@ -272,6 +274,9 @@ pub async fn apply(
     let values = std::mem::take(&mut *shared.values.lock().unwrap_or_else(|p| p.into_inner()));
     let mut state = std::mem::take(&mut *shared.state.lock().unwrap_or_else(|p| p.into_inner()));
     record_outputs(&shared.stack, &values, &mut state, opts.destroy);
+    if !opts.destroy {
+        report.checks = crate::checks::evaluate(&shared.stack, &values, true);
+    }
     report.failed.sort();
     report.skipped.sort();
     report.interrupted.sort();

@@ -18,6 +18,13 @@ pub fn eval_body(
 ) -> Result<Value, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut obj = Map::new();
+    let from_json;
+    let body = if body.from_json {
+        from_json = crate::config::json_syntax::blocks_from_arguments(schema, body);
+        &from_json
+    } else {
+        body
+    };
     for (name, attr) in &body.attributes {
         match schema.attributes.get(name) {
             Some(a) if a.settable() => {}

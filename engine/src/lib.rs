@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod body;
 pub mod builtin;
+pub mod checks;
 pub mod config;
 pub mod configure;
 pub mod eval;

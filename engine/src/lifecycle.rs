@@ -65,14 +65,9 @@ pub fn check(
             Ok(v) => match to_bool(&v) {
                 Some(true) => {}
                 Some(false) => {
-                    let message = eval(&c.error_message, scope)
-                        .ok()
-                        .filter(|m| !m.contains_sensitive())
-                        .and_then(|m| m.as_str().map(str::to_owned))
-                        .unwrap_or_else(|| "The condition is false.".to_owned());
                     diags.push(Diagnostic::error(
                         format!("Resource {kind} failed for {address}"),
-                        message,
+                        failure_message(c, scope),
                         Some(c.condition.span),
                     ));
                 }
@@ -86,6 +81,16 @@ pub fn check(
         }
     }
     diags.into_result().map(|_| ())
+}
+
+/// A false condition's `error_message`, unless it is sensitive or cannot
+/// be evaluated.
+pub(crate) fn failure_message(c: &Condition, scope: &Scope) -> String {
+    eval(&c.error_message, scope)
+        .ok()
+        .filter(|m| !m.contains_sensitive())
+        .and_then(|m| m.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "The condition is false.".to_owned())
 }
 
 /// Refuses a plan that would destroy a resource marked `prevent_destroy`.

@@ -164,7 +164,19 @@ pub async fn plan(
     };
 
     if !opts.destroy {
+        // Blocks that failed, or depend on one that did: they are not
+        // evaluated (they would only repeat the error), but every block
+        // independent of them still is, so one run reports every error.
+        let mut failed: HashSet<&str> = HashSet::new();
         for key in &stack.order {
+            if stack
+                .direct_dependencies(key)
+                .iter()
+                .any(|d| failed.contains(d.as_str()))
+            {
+                failed.insert(key);
+                continue;
+            }
             if let Err(d) = plan_node(
                 stack,
                 key,
@@ -176,12 +188,14 @@ pub async fn plan(
             )
             .await
             {
+                if d.has_errors() {
+                    failed.insert(key);
+                }
                 diags.extend(d);
             }
-            if diags.has_errors() {
-                // Later blocks would only repeat the error through their references.
-                return Err(diags);
-            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
         }
         fill_depends_on(stack, &mut changes);
     }
@@ -344,7 +358,8 @@ async fn plan_node(
                     plan_resource(stack, decl, &mi, prior_of, state, opts, values, changes).await?;
                 }
             }
-            NodeKind::Var(_) | NodeKind::Output(_) | NodeKind::Provider(_) => {}
+            NodeKind::Var(_) | NodeKind::Output(_) | NodeKind::Provider(_) | NodeKind::Check(_) => {
+            }
         }
     }
     Ok(())

@@ -41,6 +41,9 @@ pub enum NodeKind {
     Call(String),
     /// A `provider` block, by its key (`aws`, `aws.use1`).
     Provider(String),
+    /// A `check` block, by name: a node so its references are checked and
+    /// resolved like any block's; evaluated once the walk is done.
+    Check(String),
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +287,22 @@ impl Stack {
                     false,
                 );
             }
+            for (name, check) in &m.checks {
+                let r = check
+                    .asserts
+                    .iter()
+                    .flat_map(|a| [&a.condition, &a.error_message])
+                    .flat_map(|e| e.references())
+                    .collect();
+                add(
+                    format!("{p}check.{name}"),
+                    NodeKind::Check(name.clone()),
+                    r,
+                    p,
+                    false,
+                    false,
+                );
+            }
             for (name, call) in &m.calls {
                 check_call(call, &mut diags);
                 let mut r: Vec<Reference> = call
@@ -423,6 +442,11 @@ impl Stack {
     }
 
     /// Resource dependencies of every resource, through whatever lies between.
+    /// The blocks `key` refers to directly (static keys).
+    pub fn direct_dependencies(&self, key: &str) -> Vec<&String> {
+        self.graph.dependencies(&key.to_owned())
+    }
+
     fn compute_resource_deps(&self) -> HashMap<String, Vec<String>> {
         let mut out = HashMap::new();
         for (key, node) in &self.nodes {
@@ -839,6 +863,7 @@ fn decl_span(
         NodeKind::Var(n) => m.variables.get(n).map(|v| v.span),
         NodeKind::Call(n) => m.calls.get(n).map(|c| c.span),
         NodeKind::Provider(n) => m.providers.get(n).map(|p| p.span),
+        NodeKind::Check(n) => m.checks.get(n).map(|c| c.span),
     }
 }
 

@@ -197,6 +197,9 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     drop(journal);
     state.serial = locked.state.serial + 1;
     locked.persist(&state).await?;
+    if !report_.checks.0.is_empty() {
+        ui.diagnostics(&stack.sources, &report_.checks);
+    }
     if !report_.interrupted.is_empty() {
         eprintln!(
             "\nError: the {} was interrupted; everything that completed is recorded in the state. Not started:",

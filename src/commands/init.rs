@@ -1,4 +1,5 @@
-//! `dumcel init`: check the stack loads and its backend is usable; with
+//! `dumcel init`: install the modules the stack calls from git (into
+//! .dumcel/modules), check the stack loads and its backend is usable; with
 //! `-migrate-state`, take over a Terraform state left beside the stack and
 //! copy local state into a newly configured S3 backend.
 
@@ -33,6 +34,10 @@ pub struct InitArgs {
     /// Forget the backend settings a previous init kept.
     #[arg(long)]
     pub reconfigure: bool,
+    /// Fetch every git module again, even those already installed from the
+    /// same source (a branch may have moved).
+    #[arg(long)]
+    pub upgrade: bool,
     #[command(flatten)]
     pub lock: LockFlags,
 }
@@ -41,6 +46,8 @@ pub async fn run(ui: &Ui, args: InitArgs) -> Result<u8> {
     if args.reconfigure {
         backend_settings::forget()?;
     }
+    // Before loading: the loader needs the git modules installed.
+    crate::modules_install::install(ui, args.upgrade)?;
     let (mut module, _sources) = load_config(ui)?;
     let given = backend_settings::from_args(&args.backend_config)?;
     if !given.is_empty() {

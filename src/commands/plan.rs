@@ -81,6 +81,10 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
         print!("{}", render::human_drift(plan, &ui.render_options()));
         print!("{}", render::human_plan(plan, &ui.render_options()));
     }
+    let checks = dumcel_engine::checks::evaluate(&stack, &planned.values, false);
+    if !checks.0.is_empty() {
+        ui.diagnostics(&stack.sources, &checks);
+    }
     if let Some(out) = &args.out {
         save_plan(out, plan)?;
         if !args.json {

@@ -1,6 +1,8 @@
 //! Runs the real `dumcel` binary on temporary stacks.
 #![allow(dead_code)]
 
+pub mod terraform;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 

@@ -1,6 +1,7 @@
 //! Reading a stack directory: every `*.hcl` and `*.tf` file (but variable
 //! files: `*.vars.hcl`, `*.tfvars`) parsed with hcl-edit, which keeps
-//! positions, into a [`Module`].
+//! positions, into a [`Module`]; `*.tf.json` files are read into the same
+//! syntax tree by [`super::json_syntax`].
 
 use std::path::{Path, PathBuf};
 
@@ -20,20 +21,19 @@ pub fn is_var_file(name: &str) -> bool {
     name.ends_with(".vars.hcl")
 }
 
-/// Dumcel's own configuration files and Terraform's native-syntax ones.
+/// Dumcel's own configuration files and Terraform's, in both syntaxes.
 fn is_config_file(name: &str) -> bool {
-    (name.ends_with(".hcl") && !is_var_file(name)) || name.ends_with(".tf")
+    (name.ends_with(".hcl") && !is_var_file(name))
+        || name.ends_with(".tf")
+        || super::json_syntax::is_json_config(name)
 }
 
-/// Files Terraform reads that dumcel cannot: its JSON syntax and override
-/// files merge into the configuration, so skipping them would plan
-/// something else than Terraform does.
+/// Files Terraform reads that dumcel cannot: override files merge into the
+/// configuration, so skipping them would plan something else than
+/// Terraform does.
 fn unsupported_terraform_file(name: &str) -> Option<&'static str> {
-    if name.ends_with(".tf.json") {
-        Some(
-            "Terraform's JSON configuration syntax is not supported yet; write the file in the native syntax (.tf) instead.",
-        )
-    } else if name == "override.tf" || name.ends_with("_override.tf") {
+    let stem = name.strip_suffix(".json").unwrap_or(name);
+    if stem == "override.tf" || stem.ends_with("_override.tf") {
         Some("Override files are not supported; merge the override into the file it changes.")
     } else {
         None
@@ -97,6 +97,9 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagno
 struct Loading {
     /// Its directory, canonical, to find a module that reaches itself.
     dir: PathBuf,
+    /// The root stack's directory as given: its manifest says where
+    /// `dumcel init` installed git modules.
+    root: PathBuf,
     /// Its address (`module.a.module.b`; empty for the root).
     address: String,
 }
@@ -120,6 +123,9 @@ fn load_module_at(
     let mut chain = ancestors.to_vec();
     chain.push(Loading {
         dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+        root: ancestors
+            .first()
+            .map_or_else(|| dir.to_path_buf(), |l| l.root.clone()),
         address: address.to_owned(),
     });
     let calls: Vec<String> = module.calls.keys().cloned().collect();
@@ -129,15 +135,36 @@ fn load_module_at(
         };
         let span = call.span;
         let source = call.source.clone();
-        if let Some(why) = remote_source(&source) {
-            diags.error(
-                format!("Module \"{name}\": unsupported source \"{source}\""),
-                why,
-                Some(span),
-            );
-            continue;
-        }
-        let child_dir = normalize(&dir.join(&source));
+        let child_address = if address.is_empty() {
+            format!("module.{name}")
+        } else {
+            format!("{address}.module.{name}")
+        };
+        // Git modules load from where `dumcel init` installed them; the
+        // loader itself never fetches.
+        let child_dir = match super::module_source::parse(&source) {
+            Ok(super::module_source::ModuleSource::Local(path)) => normalize(&dir.join(path)),
+            Ok(super::module_source::ModuleSource::Git(git)) => {
+                match super::module_manifest::installed_dir(&chain[0].root, &child_address, &git) {
+                    Ok(installed) => normalize(&installed),
+                    Err(e) => {
+                        diags.error(e.summary, e.detail, Some(span));
+                        continue;
+                    }
+                }
+            }
+            Err(why) => {
+                diags.error(
+                    format!(
+                        "Module \"{name}\": unsupported source \"{}\"",
+                        super::module_source::redact_url(&source)
+                    ),
+                    why,
+                    Some(span),
+                );
+                continue;
+            }
+        };
         if !child_dir.is_dir()
             || config_files(&child_dir)
                 .map(|f| f.is_empty())
@@ -146,18 +173,13 @@ fn load_module_at(
             diags.error(
                 format!("Module \"{name}\": no module at \"{source}\""),
                 format!(
-                    "{} is not a directory holding *.hcl or *.tf files; fix the source path.",
+                    "{} is not a directory holding *.hcl, *.tf or *.tf.json files; fix the source path.",
                     child_dir.display()
                 ),
                 Some(span),
             );
             continue;
         }
-        let child_address = if address.is_empty() {
-            format!("module.{name}")
-        } else {
-            format!("{address}.module.{name}")
-        };
         let canonical = std::fs::canonicalize(&child_dir).unwrap_or_else(|_| child_dir.clone());
         if let Some(again) = chain.iter().find(|l| l.dir == canonical) {
             diags.error(
@@ -192,36 +214,14 @@ fn load_module_at(
     Ok(module)
 }
 
-/// Why a module source that is not a local path cannot be loaded.
-fn remote_source(source: &str) -> Option<String> {
-    if source.starts_with("./") || source.starts_with("../") {
-        return None;
-    }
-    let how = "Download the module into the repository (for example under modules/) and set source = \"./modules/NAME\"; local paths start with ./ or ../.";
-    Some(
-        if source.starts_with("git::")
-            || source.starts_with("github.com/")
-            || source.starts_with("git@")
-        {
-            format!("Git module sources are not fetched yet. {how}")
-        } else if source.starts_with('/') {
-            format!("Absolute paths are not module sources (Terraform's rule). {how}")
-        } else if source.contains("::") || source.starts_with("http") || source.starts_with("s3") {
-            format!("Remote module sources are not fetched. {how}")
-        } else {
-            format!(
-                "\"{source}\" is a module registry address; dumcel does not download from registries. {how}"
-            )
-        },
-    )
-}
-
-fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
+/// One directory's files, without loading the modules it calls: `dumcel
+/// init` reads module calls this way before the modules are installed.
+pub fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
     let mut diags = Diagnostics::new();
     let files = config_files(dir).map_err(|e| {
         Diagnostics::from(Diagnostic::error(
             format!("Cannot read the stack directory {}: {e}", dir.display()),
-            "Run dumcel in a directory holding *.hcl or *.tf files, or pass -chdir=DIR.",
+            "Run dumcel in a directory holding *.hcl, *.tf or *.tf.json files, or pass -chdir=DIR.",
             None,
         ))
     })?;
@@ -260,15 +260,24 @@ fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> 
             }
         };
         let file = sources.add(&path, display_name(dir, &path), text);
-        match parse_file(sources, file) {
+        let json = super::json_syntax::is_json_config(&path.to_string_lossy());
+        let parsed = if json {
+            super::json_syntax::parse_file(sources, file)
+        } else {
+            parse_file(sources, file).map_err(Diagnostics::from)
+        };
+        match parsed {
             Ok(body) => {
                 let mut loader = FileLoader {
                     lower: Lowerer { file },
                     diags: &mut diags,
                 };
                 loader.body(&body, &mut module);
+                if json {
+                    super::json_syntax::mark_from_json(&mut module, file);
+                }
             }
-            Err(d) => diags.push(d),
+            Err(d) => diags.extend(d),
         }
     }
     diags.into_result()?;
@@ -285,13 +294,19 @@ impl FileLoader<'_> {
         self.lower.span(range)
     }
 
+    /// An argument's `name = value`; those read from JSON have no span of
+    /// their own, so from the name to the value's end.
+    fn attr_span(&self, a: &hcl_edit::structure::Attribute) -> Span {
+        self.span(a.span().or_else(|| super::json_syntax::attribute_range(a)))
+    }
+
     fn body(&mut self, body: &Body, module: &mut Module) {
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(a) => self.diags.error(
                     format!("Unexpected argument \"{}\" at the top level", a.key.value()),
                     "Top-level arguments are not allowed; put it inside a block such as `locals { ... }`.",
-                    Some(self.span(a.span())),
+                    Some(self.attr_span(a)),
                 ),
                 Structure::Block(b) => self.block(b, module),
             }
@@ -320,8 +335,9 @@ impl FileLoader<'_> {
         Some(labels)
     }
 
-    fn block(&mut self, b: &Block, module: &mut Module) {
-        let header = self.span(b.ident.span().map(|r| {
+    /// A block's header: its type and labels.
+    fn header(&self, b: &Block) -> Span {
+        self.span(b.ident.span().map(|r| {
             let end = b
                 .labels
                 .last()
@@ -329,7 +345,11 @@ impl FileLoader<'_> {
                 .map(|l| l.end)
                 .unwrap_or(r.end);
             r.start..end
-        }));
+        }))
+    }
+
+    fn block(&mut self, b: &Block, module: &mut Module) {
+        let header = self.header(b);
         match b.ident.value().as_str() {
             "variable" => {
                 if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
@@ -341,7 +361,7 @@ impl FileLoader<'_> {
                     match s {
                         Structure::Attribute(a) => {
                             let name = a.key.value().to_string();
-                            let span = self.span(a.span());
+                            let span = self.attr_span(a);
                             if let Some(prev) = module.locals.get(&name) {
                                 self.duplicate("local value", &name, span, prev.span);
                                 continue;
@@ -382,9 +402,14 @@ impl FileLoader<'_> {
             }
             "moved" => self.moved(b, header, module),
             "removed" => self.removed(b, header, module),
+            "check" => {
+                if let Some([name]) = self.labels(b, &["NAME"]).as_deref() {
+                    self.check(name, b, header, module)
+                }
+            }
             other => self.diags.error(
                 format!("Unsupported block type \"{other}\""),
-                "Blocks allowed at the top level: variable, locals, resource, data, module, output, provider, terraform, import, moved, removed.",
+                "Blocks allowed at the top level: variable, locals, resource, data, module, output, provider, terraform, import, moved, removed, check.",
                 Some(self.span(b.ident.span())),
             ),
         }
@@ -399,7 +424,7 @@ impl FileLoader<'_> {
                     out.insert(a.key.value().to_string(), self.lower.expr(&a.value));
                 }
                 Structure::Attribute(a) => {
-                    self.unexpected_argument(a.key.value(), b.ident.value(), self.span(a.span()))
+                    self.unexpected_argument(a.key.value(), b.ident.value(), self.attr_span(a))
                 }
                 Structure::Block(inner) => self.diags.error(
                     format!(
@@ -570,7 +595,7 @@ impl FileLoader<'_> {
             match s {
                 Structure::Attribute(a) => {
                     let expr = self.lower.expr(&a.value);
-                    let span = self.span(a.span());
+                    let span = self.attr_span(a);
                     match a.key.value().as_str() {
                         "source" => {
                             has_source = true;
@@ -669,7 +694,7 @@ impl FileLoader<'_> {
                     }
                 }
                 Structure::Attribute(a) => {
-                    self.unexpected_argument(a.key.value(), "removed", self.span(a.span()))
+                    self.unexpected_argument(a.key.value(), "removed", self.attr_span(a))
                 }
                 Structure::Block(inner) => self.diags.error(
                     format!("Unexpected block \"{}\" in removed", inner.ident.value()),
@@ -745,7 +770,7 @@ impl FileLoader<'_> {
                 "description" => decl.description = self.literal_string(&expr, "description"),
                 "sensitive" => decl.sensitive = self.literal_bool(&expr, "sensitive"),
                 "nullable" => {}
-                other => self.unexpected_argument(other, "variable", self.span(a.span())),
+                other => self.unexpected_argument(other, "variable", self.attr_span(a)),
             }
         }
         module.variables.insert(name.to_owned(), decl);
@@ -762,7 +787,7 @@ impl FileLoader<'_> {
             match a.key.value().as_str() {
                 "condition" => condition = Some(expr),
                 "error_message" => error_message = Some(expr),
-                other => self.unexpected_argument(other, b.ident.value(), self.span(a.span())),
+                other => self.unexpected_argument(other, b.ident.value(), self.attr_span(a)),
             }
         }
         match (condition, error_message) {
@@ -780,6 +805,58 @@ impl FileLoader<'_> {
                 None
             }
         }
+    }
+
+    /// `check "NAME" { data ... {} assert { ... } }`. A data block inside is
+    /// read as any other data source (same address, `data.TYPE.NAME`).
+    fn check(&mut self, name: &str, b: &Block, header: Span, module: &mut Module) {
+        if let Some(prev) = module.checks.get(name) {
+            self.duplicate("check block", name, header, prev.span);
+            return;
+        }
+        let mut asserts = Vec::new();
+        for s in b.body.iter() {
+            match s {
+                Structure::Block(inner) if inner.ident.value().as_str() == "assert" => {
+                    asserts.extend(self.condition(inner));
+                }
+                Structure::Block(inner) if inner.ident.value().as_str() == "data" => {
+                    if let Some([rtype, data_name]) =
+                        self.labels(inner, &["TYPE", "NAME"]).as_deref()
+                    {
+                        let inner_header = self.header(inner);
+                        self.resource(Mode::Data, rtype, data_name, inner, inner_header, module)
+                    }
+                }
+                Structure::Block(inner) => self.diags.error(
+                    format!(
+                        "Unsupported block type \"{}\" in check",
+                        inner.ident.value()
+                    ),
+                    "A check block holds assert blocks and at most one data block.",
+                    Some(self.span(inner.ident.span())),
+                ),
+                Structure::Attribute(a) => {
+                    self.unexpected_argument(a.key.value(), "check", self.attr_span(a))
+                }
+            }
+        }
+        if asserts.is_empty() {
+            self.diags.error(
+                format!("Check \"{name}\" has no assert block"),
+                "A check block must contain at least one assert { condition = ..., error_message = \"...\" } block.",
+                Some(header),
+            );
+            return;
+        }
+        module.checks.insert(
+            name.to_owned(),
+            CheckDecl {
+                name: name.to_owned(),
+                asserts,
+                span: header,
+            },
+        );
     }
 
     fn unexpected_argument(&mut self, name: &str, block: &str, span: Span) {
@@ -884,7 +961,7 @@ impl FileLoader<'_> {
             match s {
                 Structure::Attribute(a) => {
                     let expr = self.lower.expr(&a.value);
-                    let span = self.span(a.span());
+                    let span = self.attr_span(a);
                     match a.key.value().as_str() {
                         "count" => decl.count = Some(expr),
                         "for_each" => decl.for_each = Some(expr),
@@ -984,7 +1061,7 @@ impl FileLoader<'_> {
                         Some(expr.span),
                     ),
                 },
-                other => self.unexpected_argument(other, "lifecycle", self.span(a.span())),
+                other => self.unexpected_argument(other, "lifecycle", self.attr_span(a)),
             }
         }
         l
@@ -1028,7 +1105,7 @@ impl FileLoader<'_> {
                             ),
                         },
                         "labels" => {}
-                        other => self.unexpected_argument(other, "dynamic", self.span(a.span())),
+                        other => self.unexpected_argument(other, "dynamic", self.attr_span(a)),
                     }
                 }
                 Structure::Block(inner) if inner.ident.value().as_str() == "content" => {
@@ -1074,7 +1151,7 @@ impl FileLoader<'_> {
             match s {
                 Structure::Attribute(a) => {
                     let name = a.key.value().to_string();
-                    let span = self.span(a.span());
+                    let span = self.attr_span(a);
                     if out.attributes.contains_key(&name) {
                         self.diags.error(
                             format!("Duplicate argument \"{name}\""),
@@ -1118,7 +1195,7 @@ impl FileLoader<'_> {
                 "description" => decl_description = self.literal_string(&expr, "description"),
                 "sensitive" => sensitive = self.literal_bool(&expr, "sensitive"),
                 "depends_on" => depends_on = self.depends_on(&expr),
-                other => self.unexpected_argument(other, "output", self.span(a.span())),
+                other => self.unexpected_argument(other, "output", self.attr_span(a)),
             }
         }
         let Some(value) = value else {
@@ -1368,8 +1445,9 @@ pub fn address_of(e: &Expr) -> Option<String> {
         .map(|a| a.to_string())
 }
 
-/// `./a/../b/./c` as `b/c`: lexical, so module paths print the way they read.
-fn normalize(path: &Path) -> PathBuf {
+/// `./a/../b/./c` as `b/c`: lexical, so module paths print the way they read
+/// (and manifest directories read as Terraform's).
+pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for c in path.components() {

@@ -3,9 +3,12 @@
 
 pub mod ast;
 pub mod diagnostics;
+pub(crate) mod json_syntax;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod module_manifest;
+pub mod module_source;
 mod repeated_keys;
 pub mod requirements;
 pub mod source;

@@ -31,6 +31,18 @@ pub struct Module {
     pub required_providers: Vec<super::requirements::RequiredProvider>,
     /// `terraform { required_version = "..." }`, checked with them.
     pub required_version: Option<(String, Span)>,
+    /// `check "NAME" { assert { ... } }` blocks, by name.
+    pub checks: IndexMap<String, CheckDecl>,
+}
+
+/// `check "NAME" { assert { condition, error_message } ... }`: assertions
+/// about the infrastructure, reported as warnings after plan and apply and
+/// never stopping either (Terraform's continuous validation).
+#[derive(Debug, Clone)]
+pub struct CheckDecl {
+    pub name: String,
+    pub asserts: Vec<Condition>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +217,9 @@ impl ResourceDecl {
 pub struct BodyDecl {
     pub attributes: IndexMap<String, AttrDecl>,
     pub blocks: Vec<BlockDecl>,
+    /// Read from a `.tf.json` file: an argument may hold what the schema
+    /// calls a block (see `config::json_syntax::blocks_from_arguments`).
+    pub from_json: bool,
 }
 
 impl BodyDecl {

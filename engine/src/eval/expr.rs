@@ -259,6 +259,11 @@ impl Evaluator<'_> {
                 message,
                 span,
             )),
+            None if name.starts_with("provider::") => Err(EvalError::new(
+                format!("Call to unknown function \"{name}\""),
+                "Provider-defined functions are not supported: dumcel's providers define none. Use a built-in function instead.",
+                span,
+            )),
             None => Err(EvalError::new(
                 format!("Call to unknown function \"{name}\""),
                 match suggest(name, functions::names()) {

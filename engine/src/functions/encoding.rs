@@ -1,5 +1,10 @@
-//! Encoding functions: base64decode, base64encode, jsondecode, jsonencode,
-//! urlencode.
+//! Encoding functions: base64decode, base64encode, base64gzip, csvdecode,
+//! jsondecode, jsonencode, urlencode (yamldecode and yamlencode have their
+//! own files).
+//!
+//! `base64gzip` writes a valid gzip stream of the text with Go's header
+//! (no name, no time); the compressed bytes can differ from Terraform's,
+//! whose compressor is Go's own.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +16,8 @@ use dumcel_planner::value::format_number;
 pub(super) const FUNCTIONS: &[Def] = &[
     Def::new("base64decode", Arity::Exactly(1), base64decode),
     Def::new("base64encode", Arity::Exactly(1), base64encode),
+    Def::new("base64gzip", Arity::Exactly(1), base64gzip),
+    Def::new("csvdecode", Arity::Exactly(1), csvdecode),
     Def::new("jsondecode", Arity::Exactly(1), jsondecode),
     Def::new("jsonencode", Arity::Exactly(1), jsonencode),
     Def::new("urlencode", Arity::Exactly(1), urlencode),
@@ -27,6 +34,63 @@ fn base64decode(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
 
 fn base64encode(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
     Ok(Value::String(STANDARD.encode(a.string(0)?.as_bytes())))
+}
+
+fn base64gzip(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
+    use std::io::Write;
+    let mut gz = flate2::GzBuilder::new()
+        .operating_system(255)
+        .write(Vec::new(), flate2::Compression::default());
+    gz.write_all(a.string(0)?.as_bytes())
+        .and_then(|()| gz.finish())
+        .map(|bytes| Value::String(STANDARD.encode(bytes)))
+        .map_err(|e| format!("failed to compress: {e}"))
+}
+
+/// Terraform's `csvdecode`: RFC 4180, the first line names the columns,
+/// every row has as many fields as the header, blank lines are skipped.
+fn csvdecode(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {
+    let text = a.string(0)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Err(csv_error(&e)),
+        None => return Err("missing header line".into()),
+    };
+    let names: Vec<String> = header.iter().map(str::to_owned).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(format!("duplicate column name {name:?}"));
+        }
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| csv_error(&e))?;
+        if record.len() != names.len() {
+            let line = record.position().map_or(0, |p| p.line());
+            return Err(format!(
+                "CSV parse error on line {line}: wrong number of fields"
+            ));
+        }
+        let row = names
+            .iter()
+            .zip(record.iter())
+            .map(|(k, v)| (k.clone(), Value::String(v.to_owned())))
+            .collect();
+        rows.push(Value::Map(row));
+    }
+    Ok(Value::List(rows))
+}
+
+fn csv_error(e: &csv::Error) -> String {
+    match e.position() {
+        Some(p) => format!("CSV parse error on line {}: {e}", p.line()),
+        None => format!("CSV parse error: {e}"),
+    }
 }
 
 fn jsondecode(a: &mut Args, _: &FuncContext<'_>) -> Result<Value, String> {

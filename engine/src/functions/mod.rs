@@ -17,6 +17,7 @@
 mod collection;
 mod confine;
 mod conversion;
+mod crypto;
 mod encoding;
 mod fileset;
 mod filesystem;
@@ -29,9 +30,13 @@ mod string;
 mod template;
 mod textencoding;
 mod time;
+mod yamldecode;
+mod yamlencode;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_formats;
 #[cfg(test)]
 mod tests_terraform;
 
@@ -43,6 +48,7 @@ use std::sync::OnceLock;
 use dumcel_planner::value::format_number;
 use dumcel_planner::{Map, Value};
 
+pub(crate) use crypto::bcrypt_hash;
 pub use time::Clock;
 
 /// What the functions may know about the world around the expression.
@@ -153,6 +159,7 @@ fn registry() -> &'static [&'static Def] {
         let mut all: Vec<&'static Def> = [
             collection::FUNCTIONS,
             conversion::FUNCTIONS,
+            crypto::FUNCTIONS,
             encoding::FUNCTIONS,
             fileset::FUNCTIONS,
             filesystem::FUNCTIONS,
@@ -164,6 +171,8 @@ fn registry() -> &'static [&'static Def] {
             template::FUNCTIONS,
             textencoding::FUNCTIONS,
             time::FUNCTIONS,
+            yamldecode::FUNCTIONS,
+            yamlencode::FUNCTIONS,
         ]
         .into_iter()
         .flatten()
@@ -173,7 +182,9 @@ fn registry() -> &'static [&'static Def] {
     })
 }
 
+/// Terraform 1.9's `core::` prefix names the same built-in functions.
 fn lookup(name: &str) -> Option<&'static Def> {
+    let name = name.strip_prefix("core::").unwrap_or(name);
     let all = registry();
     all.binary_search_by(|def| def.name.cmp(name))
         .ok()

@@ -275,14 +275,23 @@ fn output_change(change: &OutputChange) -> Json {
             v.map_or(Json::Bool(false), sensitive_tree)
         }
     };
-    json!({
+    let mut out = json!({
         "actions": change.action.json_actions(),
         "before": data(change.before.as_ref()),
         "after": data(change.after.as_ref()),
         "after_unknown": change.after.as_ref().map_or(Json::Bool(false), unknown_tree),
         "before_sensitive": sensitive(change.before.as_ref()),
         "after_sensitive": sensitive(change.after.as_ref()),
-    })
+    });
+    // Terraform leaves `after` out when the whole value is unknown.
+    if matches!(
+        change.after.as_ref().map(|v| v.unmark().0),
+        Some(Value::Unknown)
+    ) && let Some(obj) = out.as_object_mut()
+    {
+        obj.remove("after");
+    }
+    out
 }
 
 fn option_data(value: Option<&Value>) -> Json {

@@ -1,6 +1,6 @@
 //! `random_password`: `random_string` whose `result` is sensitive, so it
-//! never shows in plans, `show` or logs. (The provider's `bcrypt_hash` is
-//! not offered: no bcrypt crate is in this workspace.)
+//! never shows in plans, `show` or logs; `bcrypt_hash` is the bcrypt hash
+//! of the result (also sensitive), made once with the password.
 
 use dumcel_planner::{Attribute, Schema, Value};
 
@@ -11,12 +11,19 @@ pub(crate) struct RandomPassword;
 
 impl Generator for RandomPassword {
     fn schema(&self) -> Schema {
-        schema().attr(
-            "result",
-            Attribute::computed()
-                .sensitive()
-                .describe("The generated password."),
-        )
+        schema()
+            .attr(
+                "result",
+                Attribute::computed()
+                    .sensitive()
+                    .describe("The generated password."),
+            )
+            .attr(
+                "bcrypt_hash",
+                Attribute::computed()
+                    .sensitive()
+                    .describe("A bcrypt hash of the password (cost 10)."),
+            )
     }
 
     fn validate(&self, config: &Value) -> Vec<(String, String)> {
@@ -33,7 +40,8 @@ impl Generator for RandomPassword {
 
     fn generate(&self, planned: &Value) -> Result<Value, String> {
         let s = generate_string(planned)?;
-        let out = super::with_attr(planned, "result", Value::String(s));
+        let out = super::with_attr(planned, "result", Value::String(s.clone()));
+        let out = super::with_attr(&out, "bcrypt_hash", Value::String(hash_of(&s)?));
         Ok(super::with_attr(&out, "id", Value::string("none")))
     }
 
@@ -42,6 +50,20 @@ impl Generator for RandomPassword {
             // Never echo the id: it is the password.
             return Err("import random_password by its value; the id given is empty".to_owned());
         }
-        Ok(imported(id))
+        Ok(super::with_attr(
+            &imported(id),
+            "bcrypt_hash",
+            Value::String(hash_of(id)?),
+        ))
     }
+}
+
+/// bcrypt reads at most 72 bytes; a longer password is hashed by its first
+/// 72, as the random provider's hash covers them.
+fn hash_of(password: &str) -> Result<String, String> {
+    let mut end = password.len().min(72);
+    while !password.is_char_boundary(end) {
+        end -= 1;
+    }
+    crate::functions::bcrypt_hash(&password[..end], 10)
 }
