@@ -28,6 +28,8 @@ esac
 # target  crate  test
 all_targets="
 hcl     dumcel-engine   fuzz_hcl
+tfjson  dumcel-engine   fuzz_tfjson
+yaml    dumcel-engine   fuzz_yaml
 state   dumcel-state    fuzz_state
 journal dumcel-state    fuzz_journal
 plan    dumcel-planner  fuzz_plan

@@ -26,9 +26,13 @@ dumcel="$CARGO_TARGET_DIR/release/dumcel"
 bash dev/services/docker.sh
 export DOCKER_HOST=unix:///var/run/docker.sock
 
+# tests/docker_local_stack.rs applies examples/local with the same defaults
+# (objects named dumcel-demo*, ports 18081 and 18082): one at a time.
+exec 9>"${TMPDIR:-/tmp}/dumcel-demo.lock"
+flock -n 9 || { echo "waiting for another run of examples/local to finish"; flock 9; }
+
 work="$(mktemp -d)"
 cp -r examples/local examples/app "$work/"
-cp "$(command -v busybox)" "$work/app/busybox"
 stack="$work/local"
 cleanup() {
   # Whatever happened, leave no container, network, volume or image behind.
@@ -65,6 +69,7 @@ step destroy -auto-approve
 left=$(docker ps -aq --filter name=dumcel-demo; docker network ls -q --filter name=dumcel-demo; docker volume ls -q --filter name=dumcel-demo)
 [ -z "$left" ] || { echo "destroy left Docker objects behind: $left" >&2; exit 1; }
 echo; echo "Local stack: built, served, rebuilt on change, destroyed; nothing left in Docker."
+flock -u 9
 
 echo; echo "Now the reference AWS stack, against the emulator."
 AWS_ENDPOINT_URL="$(bash dev/services/moto.sh)"

@@ -4,7 +4,7 @@
 #
 #   pipeline_setup WORK BROKERS [ROLLOUT_TIMEOUT] [TARGET]
 #       a bare repository WORK/origin.git holding the example app (examples/app
-#       with busybox, and its deploy/ stack: examples/pipeline/deploy for
+#       and its deploy/ stack: examples/pipeline/deploy for
 #       TARGET ecs, the default, or examples/pipeline/deploy-docker for TARGET
 #       docker, served by the router at http://$PIPELINE_PROJECT.localhost:8480/)
 #       as project $PIPELINE_PROJECT, a working copy WORK/app, and
@@ -36,8 +36,6 @@ pipeline_setup() {
   local topic="dumcel.local.$PIPELINE_PROJECT"
   git init --quiet --bare "$PIPELINE_WORK/origin.git"
   git init --quiet -b main "$PIPELINE_WORK/app"
-  # Not examples/app/.gitignore: it keeps busybox out of Dumcel's own
-  # repository, and this one must commit it.
   case "$target" in
     ecs) stack=deploy domain=apps.test ;;
     docker) stack=deploy-docker domain=localhost ;;
@@ -45,7 +43,6 @@ pipeline_setup() {
   esac
   cp -r "$root/examples/app/Dockerfile" "$root/examples/app/www" "$PIPELINE_WORK/app/"
   cp -r "$root/examples/pipeline/$stack" "$PIPELINE_WORK/app/deploy"
-  cp "$(command -v busybox)" "$PIPELINE_WORK/app/busybox"
   sed -i "s/default = \"shop\"/default = \"$PIPELINE_PROJECT\"/" "$PIPELINE_WORK/app/deploy/stack.hcl"
   if [ "$target" = ecs ]; then
     PIPELINE_PLATFORM="$PIPELINE_PROJECT-pf"

@@ -6,7 +6,9 @@
 #   - a second one on 127.0.0.1:5001 that asks for a password (user
 #     dumcel-test, password dumcel-test-password: test fixtures, not secrets);
 #   - busybox-static, the one binary test images are built from (nothing can be
-#     pulled from a public registry).
+#     pulled from a public registry), and from it a local `busybox` image
+#     (dev/services/base-images.sh), so that the examples' `FROM busybox`
+#     builds as it would on any machine.
 # Idempotent, and quick when everything already answers. Needs root (or sudo).
 # State and logs live under $HOME/.cache/dumcel.
 set -euo pipefail
@@ -25,11 +27,22 @@ as_root() {
 # whatever DOCKER_HOST the caller has.
 docker_cli() { DOCKER_HOST="$sock" docker "$@"; }
 
+# static_busybox: whether a statically linked busybox is installed (Debian's
+# `busybox` package is dynamically linked, which an image FROM scratch cannot
+# run). ldd fails on a static binary, saying so.
+static_busybox() {
+  local p
+  for p in /bin/busybox /usr/bin/busybox; do
+    [ -x "$p" ] && [[ "$(ldd "$p" 2>&1)" == *"not a dynamic executable"* ]] && return 0
+  done
+  return 1
+}
+
 install_packages() {
   local missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v docker-registry >/dev/null || missing+=(docker-registry)
-  [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+  static_busybox || missing+=(busybox-static)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v curl >/dev/null || missing+=(curl)
   if [ "${#missing[@]}" -gt 0 ]; then
@@ -115,6 +128,7 @@ start_registry() {
 
 install_packages
 start_dockerd
+DOCKER_HOST="$sock" bash "$(dirname "${BASH_SOURCE[0]}")/base-images.sh"
 start_registry 5000 registry
 htpasswd -Bbn "$auth_user" "$auth_password" >"$state/registry-auth.htpasswd"
 start_registry 5001 registry-auth "$state/registry-auth.htpasswd"

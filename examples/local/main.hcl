@@ -2,12 +2,11 @@
 # in ../app into an image, runs two containers of it on their own network with
 # a shared volume, and outputs their URLs.
 #
-#   cp /bin/busybox ../app/      # the one binary the image is built from
 #   dumcel apply
 #   curl "$(dumcel output -raw blue_url)"
 
 variable "app_dir" {
-  description = "The build context: a Dockerfile, busybox and the pages."
+  description = "The build context: a Dockerfile and the pages."
   default     = "../app"
 }
 
@@ -65,7 +64,7 @@ resource "docker_container" "web" {
   }
 
   healthcheck {
-    test     = ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
+    test     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
     interval = "1s"
     timeout  = "2s"
     retries  = 10

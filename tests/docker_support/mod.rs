@@ -1,8 +1,9 @@
 //! What the end-to-end Docker tests share: a check that a Docker engine
 //! answers (they fail, loudly, when none does: CI starts one with
 //! dev/services/docker.sh), results read through the docker CLI as a person
-//! would, a build context with busybox in it, and cleanup of whatever a
-//! failed test left behind.
+//! would, build contexts (examples/app as it is, or one with busybox for a
+//! Dockerfile of the test's own), and cleanup of whatever a failed test left
+//! behind.
 #![allow(dead_code)]
 
 pub mod load;
@@ -124,7 +125,9 @@ impl Drop for Cleanup {
     }
 }
 
-/// Debian's static busybox, the one binary test images are made of.
+/// Debian's static busybox, the one binary the tests' own `FROM scratch`
+/// images are made of (examples/app starts `FROM busybox`, the local image
+/// dev/services/base-images.sh builds from it).
 pub fn busybox() -> PathBuf {
     ["/bin/busybox", "/usr/bin/busybox"]
         .iter()
@@ -133,29 +136,40 @@ pub fn busybox() -> PathBuf {
         .expect("busybox is needed to build test images: install busybox-static (dev/services/docker.sh does)")
 }
 
-/// Copies examples/app into `dir`, with busybox beside its Dockerfile.
-pub fn app_context(dir: &Path) {
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app"),
-        dir,
-    );
-    std::fs::copy(busybox(), dir.join("busybox")).expect("copy busybox");
+/// The repository's examples directory.
+pub fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-/// A context whose Dockerfile is `dockerfile`, with busybox and a page.
+/// Copies examples/app, as it is in the repository, into `dir`. Its
+/// Dockerfile starts `FROM busybox`: nothing can be pulled here, so the
+/// local image dev/services/docker.sh builds must be there.
+pub fn app_context(dir: &Path) {
+    if let Err(e) = docker(&["image", "inspect", "--format", "{{.Id}}", "busybox:latest"]) {
+        panic!(
+            "examples/app is built FROM busybox, and there is no busybox:latest image: dev/services/docker.sh builds it ({e})"
+        );
+    }
+    copy_dir(&examples().join("app"), dir);
+}
+
+/// A context whose Dockerfile is `dockerfile`, with busybox beside it (for
+/// `FROM scratch` + `COPY busybox /bin/busybox`) and examples/app's page.
 pub fn context_with(dir: &Path, dockerfile: &str) {
     app_context(dir);
+    std::fs::copy(busybox(), dir.join("busybox")).expect("copy busybox");
     std::fs::write(dir.join("Dockerfile"), dockerfile).expect("write Dockerfile");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies the directory `from` into `to`, subdirectories included.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("dir entry");
         let target = to.join(entry.file_name());
         if entry.file_type().expect("file type").is_dir() {
             copy_dir(&entry.path(), &target);
-        } else if entry.file_name() != "busybox" {
+        } else {
             std::fs::copy(entry.path(), &target).expect("copy file");
         }
     }

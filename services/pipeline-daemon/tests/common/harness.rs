@@ -262,11 +262,6 @@ impl Harness {
         std::fs::create_dir_all(work.join("deploy")).unwrap();
         std::fs::copy(example("app/Dockerfile"), work.join("Dockerfile")).unwrap();
         std::fs::copy(example("app/www/index.html"), work.join("www/index.html")).unwrap();
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("busybox-static (installed by dev/services/docker.sh)");
-        std::fs::copy(busybox, work.join("busybox")).unwrap();
         let (stack_example, target_name, domain) = match target {
             Target::Ecs => ("pipeline/deploy/stack.hcl", "ecs", "apps.test"),
             Target::Docker => ("pipeline/deploy-docker/stack.hcl", "docker", "localhost"),

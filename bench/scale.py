@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The engine's cost against the stack's size: plan on an empty state, apply
+and the no-op plan of N null_resources (bench/gen.py's stack) for N = 1,000,
+10,000 and 100,000, each the median of several runs, with the peak resident
+memory of each command. Writes a Markdown table (stdout and bench/scale.md)
+and a log-log plot of time and memory against size (bench/scale.svg).
+
+    bench/scale.py --bin target/release/dumcel [--sizes 1000,10000,100000] [--runs 3]
+
+Wall time is taken around the command; peak RSS is the command's own
+(os.wait4), so nothing else on the machine is counted.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STEPS = ("plan", "apply", "no-op plan")
+
+
+def run(binary, args, cwd, expect):
+    """Runs dumcel once; (seconds, peak RSS in MB). Fails unless its output says `expect`."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [binary, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    text = out.decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0 or expect not in text:
+        sys.exit(f"scale: {' '.join(args)} in {cwd} failed or did not say {expect!r}:\n{text[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def measure(binary, n, runs):
+    """Each step's runs for a stack of n resources, each in a fresh directory."""
+    results = {step: [] for step in STEPS}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix=f"dumcel-scale-{n}-") as d:
+            subprocess.run(
+                [sys.executable, str(HERE / "gen.py"), "--tool", "dumcel", "-n", str(n), d],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            run(binary, ["init", "-input=false", "-no-color"], d, "")
+            flags = ["-input=false", "-no-color"]
+            results["plan"].append(run(binary, ["plan", *flags], d, f"Plan: {n} to add"))
+            results["apply"].append(
+                run(binary, ["apply", "-auto-approve", "-parallelism=10", *flags], d, f"{n} added")
+            )
+            results["no-op plan"].append(run(binary, ["plan", *flags], d, "No changes."))
+    return {
+        step: (statistics.median(t for t, _ in rs), max(m for _, m in rs))
+        for step, rs in results.items()
+    }
+
+
+def fmt_time(s):
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def table(binary, rows, runs):
+    version = subprocess.run([binary, "version"], capture_output=True, text=True).stdout.splitlines()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    lines = [
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {version[0] if version else binary};"
+        f" {os.cpu_count()} cores, load average {load} at the end.",
+        "",
+        f"Median wall time of {runs} runs / largest peak RSS, per step:",
+        "",
+        "| resources | plan | apply | no-op plan |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for n, r in rows:
+        cells = " | ".join(f"{fmt_time(r[s][0])} / {r[s][1]:.0f} MB" for s in STEPS)
+        lines.append(f"| {n:,} | {cells} |")
+    ratios = []
+    for (n0, r0), (n1, r1) in zip(rows, rows[1:]):
+        per = ", ".join(f"{s} x{r1[s][0] / r0[s][0]:.1f}" for s in STEPS)
+        ratios.append(f"{n0:,} -> {n1:,} (x{n1 / n0:.0f} resources): {per}")
+    return "\n".join(lines) + ("\n\nGrowth of the time: " + "; ".join(ratios) if ratios else "")
+
+
+def svg(rows):
+    """A log-log plot: time (left axis, lines) and memory (right axis, dashed)."""
+    import math
+
+    w, h, left, right, top, bottom = 720, 420, 70, 70, 30, 50
+    ns = [n for n, _ in rows]
+    times = [r[s][0] for _, r in rows for s in STEPS]
+    mems = [r[s][1] for _, r in rows for s in STEPS]
+
+    def scale(v, lo, hi, a, b):
+        return a + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo) or 1) * (b - a)
+
+    nlo, nhi = min(ns), max(ns)
+    tlo, thi = 10 ** math.floor(math.log10(min(times))), 10 ** math.ceil(math.log10(max(times)))
+    mlo, mhi = 10 ** math.floor(math.log10(min(mems))), 10 ** math.ceil(math.log10(max(mems)))
+    x = lambda n: scale(n, nlo, nhi, left, w - right)
+    yt = lambda t: scale(t, tlo, thi, h - bottom, top)
+    ym = lambda m: scale(m, mlo, mhi, h - bottom, top)
+    colours = {"plan": "#1f77b4", "apply": "#d62728", "no-op plan": "#2ca02c"}
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
+           f'<line x1="{w - right}" y1="{top}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>']
+    for n in ns:
+        out.append(f'<text x="{x(n):.0f}" y="{h - bottom + 18}" text-anchor="middle">{n:,}</text>')
+    exp = math.log10(tlo)
+    while 10 ** exp <= thi * 1.0001:
+        t = 10 ** exp
+        out.append(f'<text x="{left - 6}" y="{yt(t) + 4:.0f}" text-anchor="end">{fmt_time(t)}</text>')
+        exp += 1
+    exp = math.log10(mlo)
+    while 10 ** exp <= mhi * 1.0001:
+        m = 10 ** exp
+        out.append(f'<text x="{w - right + 6}" y="{ym(m) + 4:.0f}">{m:.0f} MB</text>')
+        exp += 1
+    for s in STEPS:
+        c = colours[s]
+        pts = " ".join(f"{x(n):.1f},{yt(r[s][0]):.1f}" for n, r in rows)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="2"/>')
+        pts = " ".join(f"{x(n):.1f},{ym(r[s][1]):.1f}" for n, r in rows)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="1.5" stroke-dasharray="5,4"/>')
+    for i, s in enumerate(STEPS):
+        out.append(f'<line x1="{left + 10}" y1="{top + 8 + 16 * i}" x2="{left + 34}" y2="{top + 8 + 16 * i}" stroke="{colours[s]}" stroke-width="2"/>')
+        out.append(f'<text x="{left + 40}" y="{top + 12 + 16 * i}">{s} (time; dashed: peak RSS)</text>')
+    out.append(f'<text x="{w / 2}" y="{h - 10}" text-anchor="middle">null_resources in the stack (log scale)</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--bin", required=True, help="the dumcel binary (a release build)")
+    p.add_argument("--sizes", default="1000,10000,100000")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--out", default=str(HERE))
+    a = p.parse_args()
+    binary = str(Path(a.bin).resolve())
+    rows = []
+    for n in (int(s) for s in a.sizes.split(",")):
+        print(f"scale: {n:,} resources, {a.runs} runs", file=sys.stderr)
+        rows.append((n, measure(binary, n, a.runs)))
+    md = table(binary, rows, a.runs)
+    print(md)
+    Path(a.out, "scale.md").write_text(md + "\n")
+    Path(a.out, "scale.svg").write_text(svg(rows))
+
+
+if __name__ == "__main__":
+    main()
