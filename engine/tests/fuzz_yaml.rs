@@ -66,11 +66,13 @@ fn function(name: &str, arg: Value) -> Result<Value, String> {
     call(name, vec![arg], &ctx).expect("a built-in function")
 }
 
-fn has_infinity(v: &Value) -> bool {
+/// Values that do not read back, in Terraform either: `+Inf` reads back as
+/// a string, and a `"<<"` key as a merge key.
+fn does_not_round_trip(v: &Value) -> bool {
     match v {
         Value::Number(n) => n.is_infinite(),
-        Value::List(items) => items.iter().any(has_infinity),
-        Value::Map(map) => map.values().any(has_infinity),
+        Value::List(items) => items.iter().any(does_not_round_trip),
+        Value::Map(map) => map.contains_key("<<") || map.values().any(does_not_round_trip),
         _ => false,
     }
 }
@@ -81,8 +83,7 @@ fn decode_yaml_and_csv(bytes: &[u8]) {
     let Ok(decoded) = function("yamldecode", text) else {
         return;
     };
-    // `+Inf` reads back as a string, in Terraform too.
-    if has_infinity(&decoded) {
+    if does_not_round_trip(&decoded) {
         return;
     }
     let encoded = function("yamlencode", decoded.clone()).expect("every decoded value encodes");

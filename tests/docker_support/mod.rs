@@ -159,6 +159,12 @@ pub fn context_with(dir: &Path, dockerfile: &str) {
     app_context(dir);
     std::fs::copy(busybox(), dir.join("busybox")).expect("copy busybox");
     std::fs::write(dir.join("Dockerfile"), dockerfile).expect("write Dockerfile");
+    // A page of its own, so this context's build shares no cached layer
+    // with another test's: a test that removes its image prunes its untagged
+    // parents, and a build running at the same time on those very layers
+    // would fail ("failed to get digest").
+    std::fs::write(dir.join("www/context.txt"), dir.display().to_string())
+        .expect("write the context's own page");
 }
 
 /// Copies the directory `from` into `to`, subdirectories included.

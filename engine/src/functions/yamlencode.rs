@@ -238,9 +238,14 @@ fn is_printable(c: char) -> bool {
 
 /// A literal block is allowed unless the text has characters a block
 /// cannot show, a trailing space, or a space right before a line break.
+/// Unlike libyaml, a line break other than `\n` (U+0085, U+2028, U+2029)
+/// also makes the string double-quoted: YAML 1.2 parsers, ours included,
+/// read those as content, so a block would not read back the same.
 fn block_allowed(s: &str) -> bool {
     let chars: Vec<char> = s.chars().collect();
-    let special = chars.iter().any(|&c| !is_printable(c));
+    let special = chars
+        .iter()
+        .any(|&c| !is_printable(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'));
     let trailing_space = chars.last() == Some(&' ');
     let space_break = chars.windows(2).any(|w| w[0] == ' ' && is_break(w[1]));
     !(special || trailing_space || space_break)
