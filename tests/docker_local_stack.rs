@@ -14,9 +14,9 @@
 mod common;
 mod docker_support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{Run, TestStack};
+use common::TestStack;
 use docker_support::{copy_dir, examples, http_get, inspect, leftovers, require_docker};
 
 /// The stack's default `prefix`: every object it makes is named after it.
@@ -88,24 +88,7 @@ impl Drop for DemoRun {
     }
 }
 
-/// `dumcel ARGS` run in `dir`, as a person in that directory would.
-fn dumcel(dir: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(common::binary())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DUMCEL_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run dumcel");
-    Run::from(out)
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Run {
-    let r = dumcel(dir, args);
-    assert_eq!(r.code, 0, "dumcel {args:?} failed:\n{}", r.all());
-    r
-}
+use common::{ok_in as ok, run_in as dumcel};
 
 #[test]
 fn local_example_applies_as_written_serves_rebuilds_on_change_and_destroys_cleanly() {

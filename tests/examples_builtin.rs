@@ -8,26 +8,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, TestStack};
+use common::TestStack;
 
-/// `dumcel ARGS` run in `dir`, as a person who did `cd dir` would.
-fn dumcel(dir: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(common::binary())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DUMCEL_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run dumcel");
-    Run::from(out)
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Run {
-    let r = dumcel(dir, args);
-    assert_eq!(r.code, 0, "dumcel {args:?} failed:\n{}", r.all());
-    r
-}
+use common::{ok_in as ok, run_in as dumcel};
 
 #[test]
 fn builtin_example_runs_as_the_quick_tour_shows() {

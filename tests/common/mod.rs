@@ -118,3 +118,24 @@ impl TestStack {
         self.state()["resources"][address]["attributes"][attr].clone()
     }
 }
+
+/// `dumcel ARGS` run in `dir`, as a person who did `cd dir` would: no log
+/// filter, no colour, nothing on stdin.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DUMCEL_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dumcel");
+    Run::from(out)
+}
+
+/// [`run_in`], which must succeed.
+pub fn ok_in(dir: &Path, args: &[&str]) -> Run {
+    let r = run_in(dir, args);
+    assert_eq!(r.code, 0, "dumcel {args:?} failed:\n{}", r.all());
+    r
+}
