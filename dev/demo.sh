@@ -18,12 +18,35 @@
 # serves the app. Nothing reaches AWS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
+. dev/env.sh
+start=$SECONDS
+elapsed() { printf '\n(%s: %d s since the demo started)\n' "$1" $((SECONDS - start)); }
 
-# Both binaries in one build: one feature resolution, no second compile.
-cargo build --release -p dumcel -p dumcel-pipeline-daemon --bins
-dumcel="$CARGO_TARGET_DIR/release/dumcel"
-bash dev/services/docker.sh
+# On a fresh machine most of the wait is compiling, so everything else runs
+# beside it: the services' packages install (mostly waiting on the network),
+# and the broker the pipeline part needs builds at the lowest priority, taking
+# only what the project's build leaves idle, then during the engine part.
+mkdir -p "$DUMCEL_CACHE/demo"
+services_log="$DUMCEL_CACHE/demo/services.log" tansu_log="$DUMCEL_CACHE/demo/tansu.log"
+(bash dev/services/docker.sh && bash dev/services/router.sh && bash dev/services/moto.sh) \
+  >"$services_log" 2>&1 &
+services=$!
+nice -n 19 bash dev/services/kafka.sh install >"$tansu_log" 2>&1 &
+tansu=$!
+# waited JOB LOG WHAT: waits for a background job, showing its log if it failed.
+waited() {
+  wait "$1" || { echo "error: $3 failed; the end of $2:" >&2; tail -n 30 "$2" >&2; exit 1; }
+}
+
+# The dev profile, as the test suite builds it: the AWS SDK's crates at
+# opt-level 1 without debug info build in a fraction of a release build's
+# time, and `dev/test.sh` afterwards reuses them. Both binaries in one build:
+# one feature resolution, no second compile.
+cargo build --workspace --bins
+dumcel="$CARGO_TARGET_DIR/debug/dumcel"
+elapsed "dumcel and dumcel-pipeline built"
+waited "$services" "$services_log" "installing and starting Docker, the router and moto"
+elapsed "services ready"
 export DOCKER_HOST=unix:///var/run/docker.sock
 
 # tests/docker_local_stack.rs applies examples/local with the same defaults
@@ -104,7 +127,10 @@ echo; echo "A new image tag: a new task definition revision, the service updated
 step apply -auto-approve -var image_tag=v2 -var wait_for_steady_state=false
 step destroy -auto-approve -var image_tag=v2
 
+elapsed "engine part done"
+waited "$tansu" "$tansu_log" "building tansu"
 brokers="$(bash dev/services/kafka.sh)"
+elapsed "broker ready"
 # pipeline_setup applies the ECS platform stack with it.
 export DUMCEL_BIN="$dumcel"
 # shellcheck source=dev/pipeline/local.sh
@@ -133,7 +159,7 @@ forget_docker_site() {
   docker ps -aq --filter "label=dumcel.project=$PIPELINE_PROJECT" | xargs -r docker rm -f >/dev/null
 }
 trap 'pipeline_stop; forget_docker_site; rm -rf "$work"' EXIT
-pipeline_start "$CARGO_TARGET_DIR/release/dumcel-pipeline"
+pipeline_start "$CARGO_TARGET_DIR/debug/dumcel-pipeline"
 site="http://$PIPELINE_PROJECT.localhost:8480/"
 
 sha="$(git -C "$PIPELINE_WORK/app" rev-parse HEAD)"
@@ -179,7 +205,7 @@ echo; echo "Now the same pipeline on ECS (moto): what moto can show of it."
 mkdir "$work/pipeline"
 pipeline_setup "$work/pipeline" "$brokers"
 trap 'pipeline_stop; rm -rf "$work"' EXIT
-pipeline_start "$CARGO_TARGET_DIR/release/dumcel-pipeline"
+pipeline_start "$CARGO_TARGET_DIR/debug/dumcel-pipeline"
 
 sha="$(git -C "$PIPELINE_WORK/app" rev-parse HEAD)"
 show "push to main ($sha): webhook -> Kafka -> worker"
@@ -214,4 +240,5 @@ pipeline_deliver feature "$preview" deleted
 wait_event preview_destroyed
 events "$preview" | tail -n 1
 pipeline_stop
+elapsed "finished"
 echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and pushes deployed by the pipeline daemon to this Docker host (live at their URLs) and to ECS on the emulator."

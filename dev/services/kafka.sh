@@ -2,10 +2,12 @@
 # Starts a Kafka-compatible broker for the pipeline daemon's tests: tansu, with
 # in-memory storage, on 127.0.0.1:9092. Idempotent: when it already answers,
 # it only prints the bootstrap address. The first time it builds tansu with
-# cargo (several minutes; kept under ~/.cargo/bin and the cache's build dir).
+# cargo (kept under $CARGO_HOME/bin and the cache's build dir).
 # Topics are not created on first use by tansu: the daemon creates its own.
 #
 #   dev/services/kafka.sh          # start (or find) it; prints host:port
+#   dev/services/kafka.sh install  # only build it (dev/demo.sh and dev/test.sh
+#                                  # do this in the background, at low priority)
 #   dev/services/kafka.sh stop     # stop the one this script started
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +19,7 @@ ADDR="127.0.0.1:$PORT"
 VERSION=0.6.0
 PIDFILE="$DUMCEL_CACHE/tansu.pid"
 LOG="$DUMCEL_CACHE/tansu.log"
-TANSU="$HOME/.cargo/bin/tansu"
+TANSU="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
@@ -29,18 +31,31 @@ if [ "${1:-}" = stop ]; then
     exit 0
 fi
 
+install_tansu() {
+    "$TANSU" --version 2>/dev/null | grep -q "$VERSION" && return 0
+    echo "building tansu $VERSION (once)" >&2
+    # Only what the tests use: the default features are the broker itself,
+    # and dynostore is the one storage engine that has memory://.
+    # opt-level 1 and no debug info: a broker for a test suite's few messages
+    # needs no more, and it builds faster than a full release (README,
+    # "First run"). Its own target dir: the project's builds never wait on
+    # it, and an interrupted build resumes.
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+        cargo install --locked "tansu@$VERSION" --features dynostore \
+        --target-dir "$DUMCEL_CACHE/tansu-build" >&2
+}
+
+if [ "${1:-}" = install ]; then
+    install_tansu
+    exit 0
+fi
+
 if answers; then
     echo "$ADDR"
     exit 0
 fi
 
-if ! "$TANSU" --version 2>/dev/null | grep -q "$VERSION"; then
-    echo "building tansu $VERSION (once; several minutes)" >&2
-    # Its own target dir: the project's builds never wait on it, and an
-    # interrupted build resumes.
-    cargo install --locked "tansu@$VERSION" --features dynostore \
-        --target-dir "$DUMCEL_CACHE/tansu-build" >&2
-fi
+install_tansu
 
 nohup "$TANSU" broker \
     --listener-url "tcp://$ADDR" \
