@@ -22,30 +22,17 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 elapsed() { printf '\n(%s: %d s since the demo started)\n' "$1" $((SECONDS - start)); }
 
-# On a fresh machine most of the wait is compiling, so everything else runs
-# beside it: the services' packages install (mostly waiting on the network),
-# and the broker the pipeline part needs builds at the lowest priority, taking
-# only what the project's build leaves idle, then during the engine part.
-mkdir -p "$DUMCEL_CACHE/demo"
-services_log="$DUMCEL_CACHE/demo/services.log" tansu_log="$DUMCEL_CACHE/demo/tansu.log"
-(bash dev/services/docker.sh && bash dev/services/router.sh && bash dev/services/moto.sh) \
-  >"$services_log" 2>&1 &
-services=$!
-nice -n 19 bash dev/services/kafka.sh install >"$tansu_log" 2>&1 &
-tansu=$!
-# waited JOB LOG WHAT: waits for a background job, showing its log if it failed.
-waited() {
-  wait "$1" || { echo "error: $3 failed; the end of $2:" >&2; tail -n 30 "$2" >&2; exit 1; }
-}
+# The services install and the broker builds while cargo builds.
+. dev/services/prepare.sh
+prepare_start
 
-# The dev profile, as the test suite builds it: the AWS SDK's crates at
-# opt-level 1 without debug info build in a fraction of a release build's
-# time, and `dev/test.sh` afterwards reuses them. Both binaries in one build:
-# one feature resolution, no second compile.
+# The dev profile (the AWS SDK's crates at opt-level 1, no debug info). On a
+# fresh 2-core machine this build took 32 minutes (README, "First run").
+# Both binaries in one build: one feature resolution, no second compile.
 cargo build --workspace --bins
 dumcel="$CARGO_TARGET_DIR/debug/dumcel"
 elapsed "dumcel and dumcel-pipeline built"
-waited "$services" "$services_log" "installing and starting Docker, the router and moto"
+prepare_wait services
 elapsed "services ready"
 export DOCKER_HOST=unix:///var/run/docker.sock
 
@@ -128,7 +115,7 @@ step apply -auto-approve -var image_tag=v2 -var wait_for_steady_state=false
 step destroy -auto-approve -var image_tag=v2
 
 elapsed "engine part done"
-waited "$tansu" "$tansu_log" "building tansu"
+prepare_wait broker
 brokers="$(bash dev/services/kafka.sh)"
 elapsed "broker ready"
 # pipeline_setup applies the ECS platform stack with it.

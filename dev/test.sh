@@ -5,8 +5,11 @@
 # dev/services/docker.sh (installs them on a fresh Debian machine; needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dumcel-target}"
+. dev/env.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The services install and the broker builds while cargo checks and builds.
+. dev/services/prepare.sh
+prepare_start
 
 bash dev/prune-target.sh
 echo "== cargo fmt --check"
@@ -14,6 +17,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== services"
+prepare_wait services
 bash dev/services/docker.sh
 # The Docker-host target's router (HAProxy) on 127.0.0.1:8480, runtime API :8481.
 bash dev/services/router.sh
@@ -24,6 +28,7 @@ export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 # The pipeline daemon's tests: a Kafka-compatible broker (tansu) on loopback
 # and GitHub's example webhook payloads.
+prepare_wait broker
 DUMCEL_KAFKA="$(bash dev/services/kafka.sh)"
 DUMCEL_GITHUB_EXAMPLES="$(bash dev/fixtures/github-examples.sh)"
 export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES

@@ -146,7 +146,7 @@ PY
 pipeline_wait() {
   local sha="$1" _
   for _ in $(seq 1 900); do
-    if grep "pipeline ended" "$PIPELINE_WORK/worker.log" | grep -q "sha=$sha"; then
+    if grep "push ended" "$PIPELINE_WORK/worker.log" | grep -q "sha=$sha"; then
       return 0
     fi
     sleep 0.2

@@ -23,7 +23,7 @@ use dumcel_state::{InFlight, Journal, Operation, Outcome, OutputValue, ResourceI
 use crate::hooks::Hooks;
 use crate::lifecycle;
 use crate::plan::{Planned, data_config, diff_instance, instance_config, state_value};
-use crate::provider::ProviderError;
+use crate::provider::{ProviderError, ResourceType};
 use crate::stack::{ModuleInstance, Stack, Values, static_key};
 
 #[derive(Debug, Clone)]
@@ -329,20 +329,15 @@ async fn delete_recorded(
         .registry
         .recorded_resource_type(address, &change.provider, &change.resource_type)
         .map_err(|(summary, detail)| format!("{summary}: {detail}"))?;
-    let seq = match &shared.journal {
-        Some(j) => Some(
-            j.intent(
-                address,
-                &change.resource_type,
-                &change.provider,
-                Operation::Delete,
-                None,
-            )
-            .await
-            .map_err(|e| format!("recording the intent in the state journal: {e}"))?,
-        ),
-        None => None,
-    };
+    let seq = journal_intent(
+        shared,
+        rt.as_ref(),
+        address,
+        change,
+        Operation::Delete,
+        None,
+    )
+    .await?;
     rt.delete(old).await.map_err(|e| {
         format!(
             "{}; it is still recorded as \"{address}\" and the next apply deletes it",
@@ -360,6 +355,32 @@ async fn delete_recorded(
             .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
     }
     Ok(())
+}
+
+/// Journals that `operation` on `address` is about to be attempted, before
+/// the provider is called: durably first when the type makes objects outside
+/// the state, queued otherwise (see [`ResourceType::makes_outside_objects`]).
+/// `None` without a journal.
+async fn journal_intent(
+    shared: &Shared,
+    rt: &dyn ResourceType,
+    address: &str,
+    change: &ResourceChange,
+    operation: Operation,
+    planned: Option<serde_json::Value>,
+) -> Result<Option<u64>, String> {
+    let Some(j) = &shared.journal else {
+        return Ok(None);
+    };
+    let (resource_type, provider) = (&change.resource_type, &change.provider);
+    let seq = if rt.makes_outside_objects() {
+        j.intent(address, resource_type, provider, operation, planned)
+            .await
+    } else {
+        j.intent_queued(address, resource_type, provider, operation, planned)
+    };
+    seq.map(Some)
+        .map_err(|e| format!("recording the intent in the state journal: {e}"))
 }
 
 /// Marks everything downstream of node `i` as not attempted, listing it in `out`.
@@ -590,20 +611,15 @@ async fn run_node_inner(
     let decl = stack.resource(&skey);
     let create_before_destroy = decl.is_some_and(|d| d.lifecycle.create_before_destroy);
 
-    let seq = match &shared.journal {
-        Some(j) => Some(
-            j.intent(
-                &change.address,
-                &change.resource_type,
-                &change.provider,
-                operation(change.action),
-                planned_plain.as_ref().map(Value::to_json_known),
-            )
-            .await
-            .map_err(|e| format!("recording the intent in the state journal: {e}"))?,
-        ),
-        None => None,
-    };
+    let seq = journal_intent(
+        shared,
+        rt.as_ref(),
+        &change.address,
+        change,
+        operation(change.action),
+        planned_plain.as_ref().map(Value::to_json_known),
+    )
+    .await?;
 
     let call = async {
         match change.action {

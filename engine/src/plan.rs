@@ -68,17 +68,24 @@ pub struct Refreshed {
     pub drift: Vec<ResourceChange>,
 }
 
-/// Reads every recorded instance from its provider, at most `parallelism` at once.
+/// A recorded instance to refresh: its address and prior value.
+type Recorded = (String, Value);
+
+/// Reads every recorded instance from its provider, at most `parallelism`
+/// calls at once. Instances are read in batches of their type's
+/// [`ResourceType::read_batch_size`], so an API that describes many objects
+/// in one call is asked once per batch instead of once per object.
 pub async fn refresh(
     registry: &Registry,
     state: &State,
     parallelism: usize,
     hooks: &dyn Hooks,
 ) -> Result<Refreshed, Diagnostics> {
-    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
-    let mut tasks = JoinSet::new();
     let mut out = Refreshed::default();
     let mut diags = Diagnostics::new();
+    // By the configured type that reads them (one per provider configuration).
+    let mut groups: Vec<(Arc<dyn ResourceType>, Vec<Recorded>)> = Vec::new();
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
     for (address, inst) in &state.resources {
         let prior = state_value(inst);
         let rt = match registry.recorded_resource_type(address, &inst.provider, &inst.resource_type)
@@ -90,29 +97,64 @@ pub async fn refresh(
             }
         };
         hooks.refreshing(address, prior.get("id").and_then(Value::as_str));
-        let sem = sem.clone();
-        let address = address.clone();
-        tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            let read = rt.read(&prior.clone().deep_unmark()).await;
-            (address, prior, read)
-        });
+        let group = *group_of
+            .entry(Arc::as_ptr(&rt) as *const () as usize)
+            .or_insert_with(|| {
+                groups.push((rt, Vec::new()));
+                groups.len() - 1
+            });
+        groups[group].1.push((address.clone(), prior));
+    }
+    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = JoinSet::new();
+    for (rt, members) in groups {
+        let size = rt.read_batch_size().max(1);
+        let mut members = members.into_iter().peekable();
+        while members.peek().is_some() {
+            let batch: Vec<Recorded> = members.by_ref().take(size).collect();
+            let (sem, rt) = (sem.clone(), rt.clone());
+            tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let priors: Vec<Value> = batch
+                    .iter()
+                    .map(|(_, prior)| prior.clone().deep_unmark())
+                    .collect();
+                let reads = rt.read_many(&priors).await;
+                (batch, reads)
+            });
+        }
     }
     while let Some(joined) = tasks.join_next().await {
-        let Ok((address, prior, read)) = joined else {
+        let Ok((batch, reads)) = joined else {
             diags.error("A refresh task failed unexpectedly", "", None);
             continue;
         };
-        match read {
-            Ok(current) => {
-                let current =
-                    current.map(|v| v.with_sensitive_attributes(&prior.sensitive_attributes()));
-                if let Some(change) = drift_of(&address, state, &prior, current.as_ref()) {
-                    out.drift.push(change);
+        if reads.len() != batch.len() {
+            let addresses: Vec<&str> = batch.iter().map(|(a, _)| a.as_str()).collect();
+            diags.error(
+                "Provider returned a wrong number of objects",
+                format!(
+                    "Asked to read {} objects ({}), it answered {}. This is a bug in the provider.",
+                    batch.len(),
+                    addresses.join(", "),
+                    reads.len()
+                ),
+                None,
+            );
+            continue;
+        }
+        for ((address, prior), read) in batch.into_iter().zip(reads) {
+            match read {
+                Ok(current) => {
+                    let current =
+                        current.map(|v| v.with_sensitive_attributes(&prior.sensitive_attributes()));
+                    if let Some(change) = drift_of(&address, state, &prior, current.as_ref()) {
+                        out.drift.push(change);
+                    }
+                    out.current.insert(address, current);
                 }
-                out.current.insert(address, current);
+                Err(e) => diags.error(format!("Error refreshing {address}"), e.message, None),
             }
-            Err(e) => diags.error(format!("Error refreshing {address}"), e.message, None),
         }
     }
     diags.into_result()?;

@@ -52,8 +52,37 @@ pub trait ResourceType: Send + Sync {
         Ok(proposed)
     }
 
+    /// Whether this type's objects exist outside the state (a container, a
+    /// bucket, a file). Apply then waits until the journal holds its intent
+    /// durably before each provider call, so a crash cannot leave an object
+    /// nobody recorded. A type whose objects live only in the state
+    /// (`null_resource`, `random_id`) answers false: nothing of it can be
+    /// orphaned, so its intents are queued like outcomes and made durable
+    /// with them, in a few group fsyncs for the whole run.
+    fn makes_outside_objects(&self) -> bool {
+        true
+    }
+
     /// The object as it exists now; `None` when it is gone.
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>>;
+
+    /// How many recorded objects one [`read_many`](Self::read_many) call
+    /// takes at refresh; 1 (the default) reads them one by one.
+    fn read_batch_size(&self) -> usize {
+        1
+    }
+
+    /// Reads several recorded objects at once, one result per prior, in
+    /// order. A type whose API describes many objects in one call (EC2's
+    /// Describe* calls filter by a list of ids) overrides this and
+    /// [`read_batch_size`](Self::read_batch_size); the default reads each.
+    async fn read_many(&self, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let mut out = Vec::with_capacity(priors.len());
+        for prior in priors {
+            out.push(self.read(prior).await);
+        }
+        out
+    }
     async fn create(&self, planned: &Value) -> ProviderResult<Value>;
     async fn update(&self, prior: &Value, planned: &Value) -> ProviderResult<Value>;
     async fn delete(&self, prior: &Value) -> ProviderResult<()>;

@@ -29,7 +29,7 @@ use crate::error::StateError;
 use crate::fsutil::{parent_dir, private_options, set_private, sync_dir};
 use crate::model::ResourceInstance;
 use crate::record::{self, Begin};
-use crate::writer::{self, Failure, Msg, Shared, Ship};
+use crate::writer::{self, Failure, Msg, Shared, Ship, Waiter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,17 +142,48 @@ impl Journal {
         operation: Operation,
         planned: Option<serde_json::Value>,
     ) -> Result<u64, StateError> {
+        let (tx, rx) = oneshot::channel();
+        let seq = self.record_intent(
+            address,
+            resource_type,
+            provider,
+            operation,
+            &planned,
+            Some(tx),
+        )?;
+        self.wait(rx).await?;
+        Ok(seq)
+    }
+
+    /// Record an intent without waiting for it to be durable: queued like an
+    /// outcome. Only for an operation that makes nothing outside the state
+    /// (a `null_resource`, a `random_id`): a crash before the next group
+    /// fsync then loses no object, only a value no run has reported yet.
+    pub fn intent_queued(
+        &self,
+        address: &str,
+        resource_type: &str,
+        provider: &str,
+        operation: Operation,
+        planned: Option<serde_json::Value>,
+    ) -> Result<u64, StateError> {
+        self.record_intent(address, resource_type, provider, operation, &planned, None)
+    }
+
+    fn record_intent(
+        &self,
+        address: &str,
+        resource_type: &str,
+        provider: &str,
+        operation: Operation,
+        planned: &Option<serde_json::Value>,
+        waiter: Option<Waiter>,
+    ) -> Result<u64, StateError> {
         self.check_failed()?;
         let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
-        let line =
-            record::encode_intent(seq, address, resource_type, provider, operation, &planned)
-                .map_err(|e| self.io_error(e.into()))?;
-        let (tx, rx) = oneshot::channel();
-        self.send(Msg::Record {
-            line,
-            waiter: Some(tx),
-        })?;
-        self.wait(rx).await?;
+        let line = record::encode_intent(seq, address, resource_type, provider, operation, planned)
+            .map_err(|e| self.io_error(e.into()))?;
+        self.send(Msg::Record { line, waiter })?;
         Ok(seq)
     }
 

@@ -45,6 +45,10 @@ impl ResourceType for NullResource {
         }
     }
 
+    fn makes_outside_objects(&self) -> bool {
+        false
+    }
+
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         // Nothing exists outside the state: what has an id exists.
         Ok(id_of(prior).map(|_| prior.clone()))

@@ -71,6 +71,10 @@ impl ResourceType for TerraformData {
         Ok(proposed)
     }
 
+    fn makes_outside_objects(&self) -> bool {
+        false
+    }
+
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         // It lives in state only: what has an id exists.
         Ok(id_of(prior).map(|_| prior.clone()))

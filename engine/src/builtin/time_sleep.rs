@@ -70,6 +70,10 @@ impl ResourceType for TimeSleep {
             .collect()
     }
 
+    fn makes_outside_objects(&self) -> bool {
+        false
+    }
+
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         Ok(id_of(prior).map(|_| prior.clone()))
     }

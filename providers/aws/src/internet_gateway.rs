@@ -17,6 +17,7 @@ use dumcel_planner::{Attribute, Schema, Value};
 use crate::attrs::{obj, opt_str, req_str, s, with_all};
 use crate::config::Shared;
 use crate::ec2::{arn, found, imported_tags, retag, retry_while, tag_spec, tags_all, text};
+use crate::ec2_batch::{READ_BATCH, describe_by_ids, read_by_ids};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::tags;
 
@@ -68,22 +69,27 @@ impl InternetGateway {
         }))
     }
 
-    async fn observe(&self, base: &Value, id: &str) -> AwsResult<Option<Value>> {
-        let ec2 = self.shared.ec2().await;
-        let Some(g) = self.describe(&ec2, id).await? else {
-            return Ok(None);
-        };
+    fn value(ec2: &Client, base: &Value, g: &Igw) -> Value {
+        let id = g.internet_gateway_id().unwrap_or_default();
         let owner = g.owner_id().unwrap_or_default();
-        Ok(Some(with_all(
+        with_all(
             base,
             [
                 ("id", s(id)),
-                ("vpc_id", text(attached_vpc(&g))),
-                ("arn", arn(&ec2, owner, &format!("internet-gateway/{id}"))),
+                ("vpc_id", text(attached_vpc(g))),
+                ("arn", arn(ec2, owner, &format!("internet-gateway/{id}"))),
                 ("owner_id", s(owner)),
                 tags_all(g.tags()),
             ],
-        )))
+        )
+    }
+
+    async fn observe(&self, base: &Value, id: &str) -> AwsResult<Option<Value>> {
+        let ec2 = self.shared.ec2().await;
+        Ok(self
+            .describe(&ec2, id)
+            .await?
+            .map(|g| Self::value(&ec2, base, &g)))
     }
 
     async fn attach(&self, ec2: &Client, id: &str, vpc: &str) -> AwsResult<()> {
@@ -147,6 +153,30 @@ impl ResourceType for InternetGateway {
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         let id = req_str(prior, "id")?;
         Ok(self.observe(prior, id).await?)
+    }
+
+    fn read_batch_size(&self) -> usize {
+        READ_BATCH
+    }
+
+    async fn read_many(&self, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let client = self.shared.ec2().await;
+        let ec2 = &client;
+        read_by_ids(
+            priors,
+            |ids| async move {
+                describe_by_ids!(
+                    ec2.describe_internet_gateways(),
+                    "internet-gateway-id",
+                    ids,
+                    internet_gateways,
+                    internet_gateway_id,
+                    "DescribeInternetGateways"
+                )
+            },
+            |prior, g| Self::value(ec2, prior, g),
+        )
+        .await
     }
 
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {

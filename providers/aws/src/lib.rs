@@ -28,6 +28,7 @@ mod cloudfront_origin_access_control;
 mod cloudwatch_log_group;
 mod dynamodb_table;
 mod ec2;
+mod ec2_batch;
 mod ecr_lifecycle_policy;
 mod ecr_repository;
 mod ecs_cluster;

@@ -21,6 +21,7 @@ use crate::config::Shared;
 use crate::ec2::{
     arn, check_ipv4_cidr, found, imported_tags, retag, retry_while, tag_spec, tags_all,
 };
+use crate::ec2_batch::{READ_BATCH, describe_by_ids, read_by_ids};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::route::{
     Dest, TARGETS, count_set, create_route, delete_route, is_managed, replace_route, target_of,
@@ -275,6 +276,30 @@ impl ResourceType for RouteTable {
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         let id = req_str(prior, "id")?;
         Ok(self.observe(prior, id).await?)
+    }
+
+    fn read_batch_size(&self) -> usize {
+        READ_BATCH
+    }
+
+    async fn read_many(&self, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let client = self.shared.ec2().await;
+        let ec2 = &client;
+        read_by_ids(
+            priors,
+            |ids| async move {
+                describe_by_ids!(
+                    ec2.describe_route_tables(),
+                    "route-table-id",
+                    ids,
+                    route_tables,
+                    route_table_id,
+                    "DescribeRouteTables"
+                )
+            },
+            |prior, t| Self::value(ec2, prior, t),
+        )
+        .await
     }
 
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {

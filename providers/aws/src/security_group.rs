@@ -17,6 +17,7 @@ use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
 use crate::attrs::{blocks, n, obj, opt_i32, opt_str, req_str, s, str_list, strings, with_all};
 use crate::config::Shared;
+use crate::ec2_batch::{READ_BATCH, describe_by_ids, read_by_ids};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::{tags, wait};
 
@@ -351,6 +352,30 @@ impl ResourceType for SecurityGroup {
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         let id = req_str(prior, "id")?;
         Ok(self.describe(id).await?.map(|g| self.value(prior, &g)))
+    }
+
+    fn read_batch_size(&self) -> usize {
+        READ_BATCH
+    }
+
+    async fn read_many(&self, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let client = self.shared.ec2().await;
+        let ec2 = &client;
+        read_by_ids(
+            priors,
+            |ids| async move {
+                describe_by_ids!(
+                    ec2.describe_security_groups(),
+                    "group-id",
+                    ids,
+                    security_groups,
+                    group_id,
+                    "DescribeSecurityGroups"
+                )
+            },
+            |prior, g| self.value(prior, g),
+        )
+        .await
     }
 
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {

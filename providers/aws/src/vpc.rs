@@ -4,13 +4,14 @@
 //! retries while AWS still holds dependents (a NAT gateway's interface being
 //! released), then waits until it is gone.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, ResourceType as Ec2ResourceType, Tenancy, Vpc as Ec2Vpc,
+    AttributeBooleanValue, ResourceType as Ec2ResourceType, Tenancy, Vpc as Ec2Vpc,
     VpcAttributeName, VpcState,
 };
 use dumcel_engine::provider::{ProviderError, ProviderResult, ResourceType};
@@ -21,6 +22,7 @@ use crate::config::Shared;
 use crate::ec2::{
     arn, check_ipv4_cidr, found, imported_tags, retag, retry_while, tag_spec, tags_all, text,
 };
+use crate::ec2_batch::{READ_BATCH, describe_by_ids, ids_filter, read_by_ids};
 use crate::error::{AwsError, AwsResult, sdk};
 use crate::{tags, wait};
 
@@ -30,6 +32,76 @@ pub struct Vpc {
 }
 
 const TENANCIES: &[&str] = &["default", "dedicated"];
+
+/// A VPC as AWS describes it, with its DNS settings and what AWS made along
+/// with it.
+struct Observed {
+    vpc: Ec2Vpc,
+    dns_support: bool,
+    dns_hostnames: bool,
+    main_route_table: Option<String>,
+    default_security_group: Option<String>,
+    default_network_acl: Option<String>,
+}
+
+impl Observed {
+    fn value(&self, ec2: &Client, base: &Value) -> Value {
+        let vpc = &self.vpc;
+        let id = vpc.vpc_id().unwrap_or_default();
+        let owner = vpc.owner_id().unwrap_or_default();
+        with_all(
+            base,
+            [
+                ("id", s(id)),
+                ("cidr_block", text(vpc.cidr_block())),
+                (
+                    "instance_tenancy",
+                    s(vpc
+                        .instance_tenancy()
+                        .map(|t| t.as_str())
+                        .unwrap_or("default")),
+                ),
+                ("enable_dns_support", Value::Bool(self.dns_support)),
+                ("enable_dns_hostnames", Value::Bool(self.dns_hostnames)),
+                ("arn", arn(ec2, owner, &format!("vpc/{id}"))),
+                ("owner_id", s(owner)),
+                (
+                    "default_route_table_id",
+                    text(self.main_route_table.as_deref()),
+                ),
+                (
+                    "main_route_table_id",
+                    text(self.main_route_table.as_deref()),
+                ),
+                (
+                    "default_security_group_id",
+                    text(self.default_security_group.as_deref()),
+                ),
+                (
+                    "default_network_acl_id",
+                    text(self.default_network_acl.as_deref()),
+                ),
+                ("dhcp_options_id", text(vpc.dhcp_options_id())),
+                tags_all(vpc.tags()),
+            ],
+        )
+    }
+}
+
+async fn dns_attribute(ec2: &Client, id: &str, name: VpcAttributeName) -> AwsResult<bool> {
+    let out = ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(name.clone())
+        .send()
+        .await
+        .map_err(sdk("DescribeVpcAttribute"))?;
+    let v = match name {
+        VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
+        _ => out.enable_dns_support(),
+    };
+    Ok(v.and_then(|b| b.value()).unwrap_or(false))
+}
 
 impl Vpc {
     pub fn new(shared: Arc<Shared>) -> Vpc {
@@ -74,109 +146,98 @@ impl Vpc {
         Ok(out.and_then(|o| o.vpcs().iter().find(|v| v.vpc_id() == Some(id)).cloned()))
     }
 
-    async fn dns_attribute(
-        &self,
-        ec2: &Client,
-        id: &str,
-        name: VpcAttributeName,
-    ) -> AwsResult<bool> {
-        let out = ec2
-            .describe_vpc_attribute()
-            .vpc_id(id)
-            .attribute(name.clone())
-            .send()
-            .await
-            .map_err(sdk("DescribeVpcAttribute"))?;
-        let v = match name {
-            VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
-            _ => out.enable_dns_support(),
-        };
-        Ok(v.and_then(|b| b.value()).unwrap_or(false))
+    /// The VPCs with these ids that exist, by id, with what a value of them
+    /// needs: three calls for the batch (the VPCs, then what AWS made with
+    /// them, filtered by VPC id), and two per VPC for its DNS settings, which
+    /// AWS answers one attribute of one VPC at a time.
+    async fn describe_many(ec2: &Client, ids: Vec<String>) -> AwsResult<HashMap<String, Observed>> {
+        let vpcs: HashMap<String, Ec2Vpc> = describe_by_ids!(
+            ec2.describe_vpcs(),
+            "vpc-id",
+            ids,
+            vpcs,
+            vpc_id,
+            "DescribeVpcs"
+        )?;
+        if vpcs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found: Vec<String> = vpcs.keys().cloned().collect();
+        let by_vpcs = || ids_filter("vpc-id", found.clone());
+        let mut main_rt: HashMap<String, String> = HashMap::new();
+        let mut tables = ec2
+            .describe_route_tables()
+            .filters(by_vpcs())
+            .filters(ids_filter("association.main", vec!["true".into()]))
+            .into_paginator()
+            .send();
+        while let Some(page) = tables.next().await {
+            for t in page.map_err(sdk("DescribeRouteTables"))?.route_tables() {
+                if let (Some(vpc), Some(id)) = (t.vpc_id(), t.route_table_id())
+                    && t.associations().iter().any(|a| a.main() == Some(true))
+                {
+                    main_rt.insert(vpc.to_owned(), id.to_owned());
+                }
+            }
+        }
+        let mut default_sg: HashMap<String, String> = HashMap::new();
+        let mut groups = ec2
+            .describe_security_groups()
+            .filters(by_vpcs())
+            .filters(ids_filter("group-name", vec!["default".into()]))
+            .into_paginator()
+            .send();
+        while let Some(page) = groups.next().await {
+            for g in page
+                .map_err(sdk("DescribeSecurityGroups"))?
+                .security_groups()
+            {
+                if let (Some(vpc), Some(id), Some("default")) =
+                    (g.vpc_id(), g.group_id(), g.group_name())
+                {
+                    default_sg.insert(vpc.to_owned(), id.to_owned());
+                }
+            }
+        }
+        let mut default_acl: HashMap<String, String> = HashMap::new();
+        let mut acls = ec2
+            .describe_network_acls()
+            .filters(by_vpcs())
+            .filters(ids_filter("default", vec!["true".into()]))
+            .into_paginator()
+            .send();
+        while let Some(page) = acls.next().await {
+            for a in page.map_err(sdk("DescribeNetworkAcls"))?.network_acls() {
+                if let (Some(vpc), Some(id), Some(true)) =
+                    (a.vpc_id(), a.network_acl_id(), a.is_default())
+                {
+                    default_acl.insert(vpc.to_owned(), id.to_owned());
+                }
+            }
+        }
+        let mut out = HashMap::with_capacity(vpcs.len());
+        for (id, vpc) in vpcs {
+            let observed = Observed {
+                dns_support: dns_attribute(ec2, &id, VpcAttributeName::EnableDnsSupport).await?,
+                dns_hostnames: dns_attribute(ec2, &id, VpcAttributeName::EnableDnsHostnames)
+                    .await?,
+                main_route_table: main_rt.remove(&id),
+                default_security_group: default_sg.remove(&id),
+                default_network_acl: default_acl.remove(&id),
+                vpc,
+            };
+            out.insert(id, observed);
+        }
+        Ok(out)
     }
 
     /// The VPC as a value, with what AWS made along with it; `None` when gone.
     async fn observe(&self, base: &Value, id: &str) -> AwsResult<Option<Value>> {
         let ec2 = self.shared.ec2().await;
-        let Some(vpc) = self.describe(&ec2, id).await? else {
-            return Ok(None);
-        };
-        let dns_support = self
-            .dns_attribute(&ec2, id, VpcAttributeName::EnableDnsSupport)
-            .await?;
-        let dns_hostnames = self
-            .dns_attribute(&ec2, id, VpcAttributeName::EnableDnsHostnames)
-            .await?;
-        let by_vpc = || Filter::builder().name("vpc-id").values(id).build();
-        let main_rt = ec2
-            .describe_route_tables()
-            .filters(by_vpc())
-            .filters(
-                Filter::builder()
-                    .name("association.main")
-                    .values("true")
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(sdk("DescribeRouteTables"))?
-            .route_tables()
-            .iter()
-            .find(|t| {
-                t.vpc_id() == Some(id) && t.associations().iter().any(|a| a.main() == Some(true))
-            })
-            .and_then(|t| t.route_table_id().map(str::to_owned));
-        let default_sg = ec2
-            .describe_security_groups()
-            .filters(by_vpc())
-            .filters(
-                Filter::builder()
-                    .name("group-name")
-                    .values("default")
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(sdk("DescribeSecurityGroups"))?
-            .security_groups()
-            .iter()
-            .find(|g| g.vpc_id() == Some(id) && g.group_name() == Some("default"))
-            .and_then(|g| g.group_id().map(str::to_owned));
-        let default_acl = ec2
-            .describe_network_acls()
-            .filters(by_vpc())
-            .filters(Filter::builder().name("default").values("true").build())
-            .send()
-            .await
-            .map_err(sdk("DescribeNetworkAcls"))?
-            .network_acls()
-            .iter()
-            .find(|a| a.vpc_id() == Some(id) && a.is_default() == Some(true))
-            .and_then(|a| a.network_acl_id().map(str::to_owned));
-        let owner = vpc.owner_id().unwrap_or_default();
-        Ok(Some(with_all(
-            base,
-            [
-                ("id", s(id)),
-                ("cidr_block", text(vpc.cidr_block())),
-                (
-                    "instance_tenancy",
-                    s(vpc
-                        .instance_tenancy()
-                        .map(|t| t.as_str())
-                        .unwrap_or("default")),
-                ),
-                ("enable_dns_support", Value::Bool(dns_support)),
-                ("enable_dns_hostnames", Value::Bool(dns_hostnames)),
-                ("arn", arn(&ec2, owner, &format!("vpc/{id}"))),
-                ("owner_id", s(owner)),
-                ("default_route_table_id", text(main_rt.as_deref())),
-                ("main_route_table_id", text(main_rt.as_deref())),
-                ("default_security_group_id", text(default_sg.as_deref())),
-                ("default_network_acl_id", text(default_acl.as_deref())),
-                ("dhcp_options_id", text(vpc.dhcp_options_id())),
-                tags_all(vpc.tags()),
-            ],
-        )))
+        Ok(Self::describe_many(&ec2, vec![id.to_owned()])
+            .await?
+            .get(id)
+            .map(|o| o.value(&ec2, base)))
     }
 
     async fn set_dns(&self, id: &str, prior: Option<&Value>, planned: &Value) -> AwsResult<()> {
@@ -258,6 +319,21 @@ impl ResourceType for Vpc {
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         let id = req_str(prior, "id")?;
         Ok(self.observe(prior, id).await?)
+    }
+
+    fn read_batch_size(&self) -> usize {
+        READ_BATCH
+    }
+
+    async fn read_many(&self, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let client = self.shared.ec2().await;
+        let ec2 = &client;
+        read_by_ids(
+            priors,
+            |ids| Self::describe_many(ec2, ids),
+            |prior, o| o.value(ec2, prior),
+        )
+        .await
     }
 
     async fn create(&self, planned: &Value) -> ProviderResult<Value> {

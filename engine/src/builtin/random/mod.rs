@@ -109,6 +109,10 @@ impl<G: Generator> ResourceType for Random<G> {
         Ok(out)
     }
 
+    fn makes_outside_objects(&self) -> bool {
+        false
+    }
+
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>> {
         // The value lives in state only and never changes on refresh.
         Ok(id_of(prior).map(|_| prior.clone()))
