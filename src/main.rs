@@ -17,12 +17,6 @@ use clap::{Parser, Subcommand};
 use commands::*;
 use ui::{Reported, Ui};
 
-// The engine allocates and frees many small strings and values: with glibc's
-// allocator, malloc and free were a third of a no-op plan's instructions
-// (bench/README.md, "Where the time goes").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "dumcel",

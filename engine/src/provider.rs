@@ -57,8 +57,8 @@ pub trait ResourceType: Send + Sync {
     /// durably before each provider call, so a crash cannot leave an object
     /// nobody recorded. A type whose objects live only in the state
     /// (`null_resource`, `random_id`) answers false: nothing of it can be
-    /// orphaned, so its intents are queued like outcomes and made durable
-    /// with them, in a few group fsyncs for the whole run.
+    /// orphaned, so its intents are queued like outcomes, made durable by the
+    /// journal's next group fsync while apply goes on without waiting.
     fn makes_outside_objects(&self) -> bool {
         true
     }
