@@ -150,6 +150,7 @@ pipeline_start "$CARGO_TARGET_DIR/debug/dumcel-pipeline"
 site="http://$PIPELINE_PROJECT.localhost:8480/"
 
 sha="$(git -C "$PIPELINE_WORK/app" rev-parse HEAD)"
+first="$sha"
 show "push to main ($sha): built, pushed to the local registry, run, routed"
 pipeline_deliver main "$sha"
 pipeline_wait "$sha"
@@ -174,6 +175,20 @@ show "push to main ($sha): fixed"
 pipeline_deliver main "$sha"
 pipeline_wait "$sha"
 fetch "$site"
+show "through the API: roll production back to the first release (POST .../environments/production/rollback)"
+answer="$(pipeline_api POST "projects/$PIPELINE_PROJECT/environments/production/rollback" "{\"deployment\": \"${first:0:12}-push\"}")"
+echo "  $answer"
+delivery="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["delivery"])' <<<"$answer")"
+pipeline_wait "$delivery"
+fetch "$site"
+show "the API's view of the project (GET .../projects/$PIPELINE_PROJECT)"
+pipeline_api GET "projects/$PIPELINE_PROJECT" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["environments"]:
+    last = e["last_deployment"] or {}
+    print("  %s: %s serves %s; last: %s, %s" % (e["name"], e["url"], (e["serving"] or {}).get("sha", "-")[:12],
+                                             last.get("trigger"), last.get("outcome")))
+'
 preview="$(pipeline_commit feature "<h1>A preview of the next change.</h1>")"
 show "push to branch feature ($preview): a URL of its own"
 pipeline_deliver feature "$preview"
@@ -207,8 +222,12 @@ aws_image() {
 import os, sys, boto3
 ecs = boto3.client("ecs", region_name=os.environ["AWS_REGION"],
                    endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-svc = ecs.describe_services(cluster=sys.argv[1], services=[sys.argv[2]])["services"][0]
-td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+found = ecs.describe_services(cluster=sys.argv[1], services=[sys.argv[2]])
+if not found["services"]:
+    listed = ecs.list_services(cluster=sys.argv[1])["serviceArns"]
+    sys.exit(f"ECS has no service {sys.argv[2]} in cluster {sys.argv[1]}: "
+             f"failures {found['failures']}, the cluster lists {listed}")
+td = ecs.describe_task_definition(taskDefinition=found["services"][0]["taskDefinition"])["taskDefinition"]
 print(f"  {sys.argv[1]}/{sys.argv[2]} runs {td['containerDefinitions'][0]['image']}")
 PY
 }

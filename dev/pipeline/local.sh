@@ -13,13 +13,19 @@
 #       HTTPS listener and ECS cluster every environment shares) as
 #       $PIPELINE_PLATFORM, with $DUMCEL_BIN (default: dumcel on the PATH),
 #       state and log in WORK/platform
-#   pipeline_start DAEMON   starts `DAEMON webhook` and `DAEMON worker`,
-#                           logs in WORK/webhook.log and WORK/worker.log
+#       The deployments API is on 127.0.0.1:$PIPELINE_API_PORT; its token
+#       (which may deploy the project) is in the header file
+#       WORK/api-token.header, so it never sits in a process's arguments.
+#   pipeline_start DAEMON   starts `DAEMON webhook`, `DAEMON worker` and
+#                           `DAEMON serve`, logs in WORK/webhook.log,
+#                           WORK/worker.log and WORK/serve.log
 #   pipeline_commit BRANCH TEXT   commits TEXT as the page on BRANCH, pushes
 #                                 it, prints the SHA
 #   pipeline_commit_file BRANCH FILE CONTENT   the same for any file
 #   pipeline_deliver BRANCH SHA [deleted]   a signed GitHub push delivery
-#   pipeline_wait SHA       until the worker logs the end of SHA's pipeline
+#   pipeline_wait ID        until the worker logs the end of the pipeline
+#                           of ID, a commit's SHA or a delivery id
+#   pipeline_api METHOD PATH [JSON]   calls the API (PATH under /api/v1/)
 #   pipeline_stop           SIGTERM to both daemons, waiting for them
 
 pipeline_setup() {
@@ -31,7 +37,14 @@ pipeline_setup() {
   PIPELINE_SECRET="local-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   # The key the webhook signs push messages with and the workers check.
   PIPELINE_SIGNING_KEY="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
-  PIPELINE_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  PIPELINE_PORT="$(_pipeline_free_port)"
+  PIPELINE_API_PORT="$(_pipeline_free_port)"
+  local token hash
+  token="dcp_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+  hash="$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)"
+  mkdir -p "$PIPELINE_WORK"
+  printf 'Authorization: Bearer %s\n' "$token" >"$PIPELINE_WORK/api-token.header"
+  chmod 600 "$PIPELINE_WORK/api-token.header"
   PIPELINE_PIDS=()
   local topic="dumcel.local.$PIPELINE_PROJECT"
   git init --quiet --bare "$PIPELINE_WORK/origin.git"
@@ -79,12 +92,44 @@ deployments_table     = "$topic.deployments"
 rollout_timeout       = "$timeout"
 registry_endpoint     = "127.0.0.1:5000"
 work_dir              = "$PIPELINE_WORK/daemon"
+api {
+  listen          = "127.0.0.1:$PIPELINE_API_PORT"
+  environment_url = "$([ "$target" = docker ] && echo 'http://{host}:8480/' || echo 'https://{host}/')"
+  token "demo" {
+    sha256 = "$hash"
+  }
+}
 repository "$PIPELINE_REPOSITORY" {
   stack     = "deploy"
   previews  = true
   clone_url = "$PIPELINE_WORK/origin.git"
+  access {
+    deploy = ["token:demo"]
+  }
 }
 HCL
+}
+
+_pipeline_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+_pipeline_listening() {
+  local port="$1" log="$2" _
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  tail -n 20 "$log" >&2
+  echo "nothing listened on 127.0.0.1:$port (see $log)" >&2
+  return 1
+}
+
+pipeline_api() {
+  local method="$1" path="$2" body="${3:-}"
+  curl -sS -X "$method" -H @"$PIPELINE_WORK/api-token.header" \
+    ${body:+-H 'Content-Type: application/json' --data "$body"} \
+    "http://127.0.0.1:$PIPELINE_API_PORT/api/v1/$path"
 }
 
 _pipeline_git() {
@@ -99,14 +144,11 @@ pipeline_start() {
   DUMCEL_PUSH_SIGNING_KEY="$PIPELINE_SIGNING_KEY" DUMCEL_LOG="${DUMCEL_LOG:-info}" \
     "$daemon" worker --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/worker.log" 2>&1 &
   PIPELINE_PIDS+=($!)
-  local _
-  for _ in $(seq 1 150); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PIPELINE_PORT") 2>/dev/null && return 0
-    sleep 0.2
-  done
-  tail -n 20 "$PIPELINE_WORK/webhook.log" >&2
-  echo "the webhook never listened on 127.0.0.1:$PIPELINE_PORT" >&2
-  return 1
+  DUMCEL_PUSH_SIGNING_KEY="$PIPELINE_SIGNING_KEY" DUMCEL_LOG="${DUMCEL_LOG:-info}" \
+    "$daemon" serve --config "$PIPELINE_WORK/pipeline.hcl" >"$PIPELINE_WORK/serve.log" 2>&1 &
+  PIPELINE_PIDS+=($!)
+  _pipeline_listening "$PIPELINE_PORT" "$PIPELINE_WORK/webhook.log" &&
+    _pipeline_listening "$PIPELINE_API_PORT" "$PIPELINE_WORK/serve.log"
 }
 
 pipeline_commit() {
@@ -144,15 +186,15 @@ PY
 }
 
 pipeline_wait() {
-  local sha="$1" _
+  local id="$1" _
   for _ in $(seq 1 900); do
-    if grep "push ended" "$PIPELINE_WORK/worker.log" | grep -q "sha=$sha"; then
+    if grep "push ended" "$PIPELINE_WORK/worker.log" | grep -q -e "sha=$id " -e "delivery=$id "; then
       return 0
     fi
     sleep 0.2
   done
   tail -n 30 "$PIPELINE_WORK/worker.log" >&2
-  echo "the pipeline of $sha did not end" >&2
+  echo "the pipeline of $id did not end" >&2
   return 1
 }
 

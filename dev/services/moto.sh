@@ -6,6 +6,7 @@
 #
 #   dev/services/moto.sh          # start (or find) it; prints the endpoint
 #   dev/services/moto.sh stop     # stop the one this script started
+#   MOTO_PORT=5006 dev/services/moto.sh   # a second one, e.g. for a benchmark
 #
 # MOTO_ECS_SERVICE_RUNNING makes new ECS services report their tasks running and
 # their deployment COMPLETED (moto never rolls deployments by itself), so
@@ -21,8 +22,14 @@ cd "$(dirname "$0")/../.."
 PORT="${MOTO_PORT:-5005}"
 ENDPOINT="http://127.0.0.1:$PORT"
 VENV="$DUMCEL_CACHE/moto-venv"
-PIDFILE="$DUMCEL_CACHE/moto.pid"
-LOG="$DUMCEL_CACHE/moto.log"
+# A second moto on another port (MOTO_PORT=5006, for bench/refresh_calls.py)
+# keeps its own pid file and log.
+NAME=moto
+[ "$PORT" = 5005 ] || NAME="moto-$PORT"
+PIDFILE="$DUMCEL_CACHE/$NAME.pid"
+LOG="$DUMCEL_CACHE/$NAME.log"
+# Moto's request recorder (bench/refresh_calls.py) would write into its cwd.
+RECORDING="$DUMCEL_CACHE/$NAME.recording"
 
 answers() {
     python3 - "$ENDPOINT" <<'PY' 2>/dev/null
@@ -53,6 +60,7 @@ fi
 
 MOTO_ECS_SERVICE_RUNNING="${MOTO_ECS_SERVICE_RUNNING:-3}" \
     MOTO_IAM_LOAD_MANAGED_POLICIES="${MOTO_IAM_LOAD_MANAGED_POLICIES:-true}" \
+    MOTO_RECORDER_FILEPATH="$RECORDING" \
     nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 

@@ -48,6 +48,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::access::{Access, RawAccess};
+pub use crate::config_api::Api;
+use crate::config_api::RawApi;
+
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
 pub struct ConfigError {
@@ -97,6 +101,8 @@ pub struct Config {
     /// The top-level `roles` block, as written; each repository's resolved
     /// roles are in [`Repository::roles`].
     pub roles: Roles,
+    /// The `api` block: `dumcel-pipeline serve` needs it.
+    pub api: Option<Api>,
     pub repositories: BTreeMap<String, Repository>,
 }
 
@@ -189,6 +195,8 @@ pub struct Repository {
     pub trust_branch_stacks: bool,
     /// The roles its runs assume: its own `roles` block over the top-level one.
     pub roles: Roles,
+    /// Who may see and steer it through the API (nobody when absent).
+    pub access: Access,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +214,7 @@ struct Raw {
     lease_ttl: Option<String>,
     max_attempts: Option<u32>,
     roles: Option<RawRoles>,
+    api: Option<RawApi>,
     #[serde(default)]
     repository: BTreeMap<String, RawRepository>,
 }
@@ -256,6 +265,7 @@ struct RawRepository {
     ecr_repository: Option<String>,
     trust_branch_stacks: Option<bool>,
     roles: Option<RawRoles>,
+    access: Option<RawAccess>,
 }
 
 impl Config {
@@ -338,17 +348,8 @@ impl Config {
                 "webhook.max_body_bytes must be above 0".into(),
             ));
         }
-        let duration = |name: &str, value: Option<String>, default: u64| match value {
-            None => Ok(Duration::from_secs(default)),
-            Some(t) => match humantime::parse_duration(&t) {
-                Ok(d) if !d.is_zero() => Ok(d),
-                Ok(_) => Err(at(name, format!("{name} must be above zero"))),
-                Err(e) => Err(at(
-                    name,
-                    format!("{name} {t:?}: {e} (write it like \"10m\")"),
-                )),
-            },
-        };
+        let duration =
+            |name: &str, value: Option<String>, default: u64| duration(&at, name, value, default);
         let rollout_timeout = duration("rollout_timeout", raw.rollout_timeout, 600)?;
         let header_timeout = duration("header_timeout", webhook.header_timeout, 10)?;
         let request_timeout = duration("request_timeout", webhook.request_timeout, 30)?;
@@ -406,6 +407,7 @@ impl Config {
             return Err(at("max_in_flight", "max_in_flight must be above 0".into()));
         }
         let roles = parse_roles(raw.roles, "roles", &at)?;
+        let api = raw.api.map(|a| a.parse(&at)).transpose()?;
         if raw.repository.is_empty() {
             return Err(at(
                 "",
@@ -475,6 +477,23 @@ impl Config {
                     "roles sets a production role but no preview role: previews would deploy with the worker's own credentials; set roles.preview (a role that cannot touch production)".into(),
                 ));
             }
+            let access = match r.access {
+                None => Access::default(),
+                Some(a) => a
+                    .parse()
+                    .map_err(|m| at("access", format!("{here}: {m}")))?,
+            };
+            if let Some(token) = access
+                .tokens()
+                .find(|t| !api.as_ref().is_some_and(|a| a.has_token(t)))
+            {
+                return Err(at(
+                    &format!("token:{token}"),
+                    format!(
+                        "{here}: access names token:{token}, but the api block has no `token \"{token}\"`"
+                    ),
+                ));
+            }
             let clone_url = r
                 .clone_url
                 .unwrap_or_else(|| format!("https://github.com/{name}.git"));
@@ -491,6 +510,7 @@ impl Config {
                     ecr_repository,
                     trust_branch_stacks: r.trust_branch_stacks.unwrap_or(false),
                     roles: repo_roles,
+                    access,
                 },
             );
         }
@@ -534,6 +554,7 @@ impl Config {
             lease_ttl,
             max_attempts,
             roles,
+            api,
             repositories,
         })
     }
@@ -562,6 +583,26 @@ impl Config {
                 self.webhook.secret_env
             )),
         }
+    }
+}
+
+/// A duration setting (`"10m"`), `default` seconds when absent; never zero.
+pub(crate) fn duration(
+    at: &impl Fn(&str, String) -> ConfigError,
+    name: &str,
+    value: Option<String>,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(Duration::from_secs(default)),
+        Some(t) => match humantime::parse_duration(&t) {
+            Ok(d) if !d.is_zero() => Ok(d),
+            Ok(_) => Err(at(name, format!("{name} must be above zero"))),
+            Err(e) => Err(at(
+                name,
+                format!("{name} {t:?}: {e} (write it like \"10m\")"),
+            )),
+        },
     }
 }
 
@@ -711,6 +752,45 @@ repository "octo/app" {
             "previews = true\n  ecr_repository = \"App\"",
         ));
         assert!(e.contains("ecr_repository \"App\""), "{e}");
+    }
+
+    #[test]
+    fn the_api_block_keeps_token_hashes_and_access_names_only_its_tokens() {
+        let hash = "ab".repeat(32);
+        let with_api = GOOD.replace(
+            "previews = true",
+            "previews = true\n  access {\n    view   = [\"group:octo\"]\n    deploy = [\"token:ci\"]\n  }",
+        ) + &format!("api {{\n  token \"ci\" {{\n    sha256 = \"{hash}\"\n  }}\n}}\n");
+        let c = Config::parse("d.hcl", &with_api).unwrap();
+        let api = c.api.as_ref().unwrap();
+        assert_eq!(api.listen.to_string(), "127.0.0.1:8089");
+        assert_eq!(api.url_of("app.example.com"), "https://app.example.com/");
+        assert_eq!(api.token_named(&[0xab; 32]), Some("ci"));
+        assert_eq!(c.repositories["octo/app"].access.deploy, ["token:ci"]);
+        assert!(
+            Config::parse("d.hcl", GOOD).unwrap().repositories["octo/app"].access
+                == Access::default()
+        );
+
+        let e = error(&with_api.replace(&hash, "abc"));
+        assert!(
+            e.starts_with("d.hcl:16: api: token \"ci\": sha256 must be"),
+            "{e}"
+        );
+        let e = error(&with_api.replace("token:ci", "token:cd"));
+        assert!(e.starts_with("d.hcl:12: repository \"octo/app\": access names token:cd, but the api block has no `token \"cd\"`"), "{e}");
+        let e = error(&with_api.replace("group:octo", "octo"));
+        assert!(
+            e.contains("access.view: \"octo\" is not a principal"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{GOOD}api {{\n  environment_url = \"https://x/\"\n}}\n"
+        ));
+        assert!(
+            e.starts_with("d.hcl:12: api.environment_url \"https://x/\" has no {host}"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ impl PushSink for KafkaSink {
 }
 
 /// Signs `push` with `key` and queues it, as the webhook would.
-pub async fn queue(sink: &KafkaSink, push: &Push, key: &[u8]) -> Result<(), String> {
+pub async fn queue(sink: &dyn PushSink, push: &Push, key: &[u8]) -> Result<(), String> {
     let (payload, signature) = push.signed_message(key);
     sink.send(&push.repository, payload, signature).await
 }

@@ -2,8 +2,11 @@
 //! webhook receiver and queued on Kafka; workers build, push and roll out.
 //! See the README's "Pipeline daemon" section.
 
+pub mod access;
+pub mod api;
 pub mod commands;
 pub mod config;
+pub(crate) mod config_api;
 pub mod deploy;
 pub mod deployments;
 pub mod environment;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use dumcel_pipeline::api::{self, ApiState};
+use dumcel_pipeline::commands::{Outbox, RollbackTo};
 use dumcel_pipeline::config::Config;
 use dumcel_pipeline::kafka::{KafkaSink, ensure_topics, producer};
 use dumcel_pipeline::webhook::{self, Receiver, Seen};
@@ -31,6 +33,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Serve the deployments API (the configuration's `api` block).
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Make a new API token NAME: prints it once, and the line that lets it
+    /// in (its SHA-256) for the configuration's `api` block.
+    Token { name: String },
     /// Check a configuration file and exit.
     Check {
         #[arg(long, value_name = "FILE")]
@@ -56,6 +66,14 @@ enum Command {
     },
     /// Build and deploy again the commit the environment's branch points at.
     Redeploy {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        project: String,
+        environment: String,
+    },
+    /// Destroy a preview environment now, whether or not its branch still
+    /// exists (a later push to the branch makes it again).
+    Destroy {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
         project: String,
@@ -164,11 +182,14 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let c = Config::load(&config)?;
             let records = worker::records(&c).await?;
-            print!(
-                "{}",
-                commands::rollback(&c, records.as_ref(), &project, &environment, to.as_deref())
-                    .await?
-            );
+            let outbox = Outbox::connect(&c).await?;
+            let to = to
+                .as_deref()
+                .map_or(RollbackTo::Previous, RollbackTo::Commit);
+            let queued =
+                commands::rollback(&c, records.as_ref(), &outbox, &project, &environment, to)
+                    .await?;
+            print!("{queued}");
             Ok(())
         }
         Command::Redeploy {
@@ -178,9 +199,34 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let c = Config::load(&config)?;
             let records = worker::records(&c).await?;
-            print!(
-                "{}",
-                commands::redeploy(&c, records.as_ref(), &project, &environment).await?
+            let outbox = Outbox::connect(&c).await?;
+            let queued =
+                commands::redeploy(&c, records.as_ref(), &outbox, &project, &environment).await?;
+            print!("{queued}");
+            Ok(())
+        }
+        Command::Destroy {
+            config,
+            project,
+            environment,
+        } => {
+            let c = Config::load(&config)?;
+            let records = worker::records(&c).await?;
+            let outbox = Outbox::connect(&c).await?;
+            let queued =
+                commands::destroy(&c, records.as_ref(), &outbox, &project, &environment).await?;
+            print!("{queued}");
+            Ok(())
+        }
+        Command::Serve { config } => serve(&config).await,
+        Command::Token { name } => {
+            let token = api::auth::new_token().context("no randomness for a token")?;
+            let hash = hex::encode(api::auth::token_hash(&token));
+            println!("{token}");
+            eprintln!(
+                "That is the token: it is shown once; give it to the client, never commit it.\n\
+                 Let it in with this, in the configuration's api block:\n\n  token \"{name}\" {{\n    sha256 = \"{hash}\"\n  }}\n\n\
+                 and name token:{name} in the `access` block of each repository it may use."
             );
             Ok(())
         }
@@ -202,6 +248,37 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn serve(config: &std::path::Path) -> Result<()> {
+    let c = Config::load(config)?;
+    let Some(api) = c.api.clone() else {
+        anyhow::bail!(
+            "{}: no `api {{ listen = \"127.0.0.1:8089\" }}` block: `serve` needs one",
+            config.display()
+        );
+    };
+    let records = worker::records(&c).await?;
+    let outbox = Outbox::connect(&c).await?;
+    let limits = Limits {
+        max_connections: api.max_connections,
+        header_timeout: api.header_timeout,
+        request_timeout: api.request_timeout,
+    };
+    let listener = tokio::net::TcpListener::bind(api.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", api.listen))?;
+    tracing::info!("api listening on {}", listener.local_addr()?);
+    let app = api::router(ApiState {
+        config: c,
+        api,
+        records,
+        outbox,
+    });
+    webhook_server::serve(listener, app, &limits, shutdown())
+        .await
+        .context("api server")?;
+    Ok(())
 }
 
 /// SIGTERM or Ctrl-C: stop taking new work, finish what is in progress.

@@ -268,7 +268,7 @@ pub async fn run(
     let _ = tokio::fs::remove_dir_all(&checkout).await;
     let ended = match (&job.push.action, job.push.deleted) {
         (Action::Rollback, _) => roll_back_on_request(&mut run, &checkout).await,
-        (Action::Push, true) => destroy_preview(&mut run, &checkout).await,
+        (Action::Destroy, _) | (Action::Push, true) => destroy_preview(&mut run, &checkout).await,
         (Action::Push, false) => build_and_deploy(&mut run, &checkout, stop).await,
     };
     if let Err(e) = tokio::fs::remove_dir_all(&checkout).await
@@ -504,8 +504,9 @@ async fn roll_back_on_request(run: &mut Run<'_>, checkout: &Path) -> Ended {
     end_with(run, deployed).await
 }
 
-/// Destroys the preview environment of a deleted branch, with the default
-/// branch's stack (the deleted branch's own commits may be gone).
+/// Destroys the preview environment of a deleted branch, or of one a person
+/// asked to destroy, with the default branch's stack (the branch's own
+/// commits may be gone).
 async fn destroy_preview(run: &mut Run<'_>, checkout: &Path) -> Ended {
     let job = run.emitter.job;
     if !job.env.preview {
@@ -523,7 +524,11 @@ async fn destroy_preview(run: &mut Run<'_>, checkout: &Path) -> Ended {
             )
             .await;
     }
-    if let Err(ended) = still_wanted(run).await {
+    // A deleted branch's message must still be what the branch wants (not
+    // pushed again since); a person's request stands on its own.
+    if job.push.action != Action::Destroy
+        && let Err(ended) = still_wanted(run).await
+    {
         return ended;
     }
     let stack = match StackSource::default_branch(job, checkout).await {

@@ -45,6 +45,10 @@ pub enum Action {
     /// (`dumcel-pipeline rollback`): no build, no check that the branch still
     /// points at it.
     Rollback,
+    /// Destroy the branch's preview environment now, whether or not the
+    /// branch still exists (`dumcel-pipeline destroy`, the API); a later push
+    /// to the branch makes it again.
+    Destroy,
 }
 
 /// One push to one branch of one repository.

@@ -395,7 +395,7 @@ impl Worker {
             }
             Report::Ended { job, at, ended } => (job, at, ended),
         };
-        tracing::info!(project = %job.repo.project, environment = %job.env.name, sha = %job.push.sha, ended = ?ended, "push ended");
+        tracing::info!(project = %job.repo.project, environment = %job.env.name, sha = %job.push.sha, delivery = %job.push.delivery, ended = ?ended, "push ended");
         if let Ended::GaveUp(reason) = &ended {
             let (payload, _) = job.push.signed_message(&self.key);
             let key = Some(job.push.repository.as_bytes().to_vec());

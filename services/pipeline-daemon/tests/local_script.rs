@@ -2,7 +2,8 @@
 //! daemon it starts on the Docker-host target deploys a signed push, its
 //! `pipeline_wait` sees the push end, and the router serves the page. The
 //! script reads the worker's log, so a renamed log line breaks the demo; this
-//! test is where that shows.
+//! test is where that shows. It also starts the deployments API, which the
+//! demo calls with the token the script made.
 
 use std::path::Path;
 use std::process::Command;
@@ -18,6 +19,8 @@ sha="$(git -C "$PIPELINE_WORK/app" rev-parse HEAD)"
 pipeline_deliver main "$sha"
 pipeline_wait "$sha"
 curl -fsS "http://$PIPELINE_PROJECT.localhost:8480/"
+echo "sha=$sha"
+pipeline_api GET "projects/$PIPELINE_PROJECT"
 "#;
 
 #[test]
@@ -41,5 +44,18 @@ fn the_demos_pipeline_script_deploys_a_push_and_sees_it_end() {
     assert!(
         stdout.contains("Hello from a container Dumcel built and runs."),
         "{stdout}"
+    );
+    // The API it starts answers with the token it wrote for the demo.
+    let sha = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("sha="))
+        .expect("the script printed the SHA");
+    let project: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let production = &project["environments"][0];
+    assert_eq!(production["name"], "production", "{project}");
+    assert_eq!(production["serving"]["sha"], sha, "{project}");
+    assert_eq!(
+        production["last_deployment"]["outcome"], "succeeded",
+        "{project}"
     );
 }

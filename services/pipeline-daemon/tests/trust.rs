@@ -2,7 +2,7 @@
 //! to end with the real binary: a hostile branch stack trying to read the
 //! worker's environment and files (a canary secret must appear nowhere), and
 //! what a person does to steer production (force-push back, rollback,
-//! redeploy, status). Replayed deliveries, forged messages and slow clients
+//! redeploy, status), from the command line and through the API. Replayed deliveries, forged messages and slow clients
 //! are in tests/webhook.rs and tests/worker.rs.
 
 mod common;
@@ -297,4 +297,122 @@ async fn production_moves_forward_or_on_purpose_force_push_rollback_redeploy_and
     let columns: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(columns[2], &a[..12], "serving: {line}");
     assert_eq!(&columns[3..5], [&a[..12], "succeeded"], "last push: {line}");
+}
+
+/// The same steering through the deployments API (`dumcel-pipeline
+/// serve`): a rollback to a chosen deployment runs in the environment's lane
+/// like a push, the site serves that release again, and the API then shows
+/// what runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_through_the_api_serves_the_chosen_release_again() {
+    require_docker();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let token = "dcp_trust-test-token-0123456789abcdef";
+    let port = common::harness::free_port();
+    let mut h = Harness::on(
+        Target::Docker,
+        &format!(
+            "api {{\n  listen = \"127.0.0.1:{port}\"\n  token \"ci\" {{\n    sha256 = \"{}\"\n  }}\n}}\n",
+            hex::encode(dumcel_pipeline::api::auth::token_hash(token))
+        ),
+    );
+    h.edit_config(
+        "  previews  = true\n",
+        "  previews  = true\n  access {\n    deploy = [\"token:ci\"]\n  }\n",
+    );
+    let host = format!("{}.localhost", h.project);
+    let preview_host = format!("feature--{}.localhost", h.project);
+    let _leftovers = Leftovers(h.project.clone(), vec![host.clone(), preview_host.clone()]);
+    let worker = h.worker();
+    let mut serve = h.daemon("serve", &[]);
+    common::harness::wait_for_port(port, &mut serve);
+
+    let a = h.commit("main", "www/index.html", "release a\n");
+    let first = push(&h, "main", &a).await;
+    assert_eq!(
+        ended(&h, &worker, &first).last().unwrap(),
+        "deploy_succeeded"
+    );
+    let b = h.commit("main", "www/index.html", "release b\n");
+    let second = push(&h, "main", &b).await;
+    assert_eq!(
+        ended(&h, &worker, &second).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release b");
+    settled(&h, "production");
+
+    let api = format!("http://127.0.0.1:{port}/api/v1/projects/{}", h.project);
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{api}/environments/production/rollback"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "deployment": first }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let queued: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let delivery = queued["delivery"].as_str().unwrap().to_owned();
+    assert_eq!(queued["sha"], a.as_str());
+    assert_eq!(
+        ended(&h, &worker, &delivery).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&host), "release a");
+    settled(&h, "production");
+
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            let response = http.get(path).bearer_auth(token).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            serde_json::from_str::<Value>(&response.text().await.unwrap()).unwrap()
+        }
+    };
+    let project = get(api.clone()).await;
+    let production = &project["environments"][0];
+    assert_eq!(production["name"], "production");
+    assert_eq!(production["serving"]["delivery"], delivery.as_str());
+    assert_eq!(production["serving"]["sha"], a.as_str());
+    assert_eq!(production["url"], format!("https://{host}/"));
+    let rollback = get(format!("{api}/deployments/{delivery}")).await;
+    assert_eq!(rollback["trigger"], "rollback");
+    assert_eq!(rollback["outcome"], "succeeded");
+    let history = get(format!("{api}/deployments")).await;
+    let deliveries: Vec<&str> = history["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["delivery"].as_str().unwrap())
+        .collect();
+    assert_eq!(deliveries.len(), 3, "{history}");
+    assert_eq!(deliveries[0], delivery, "newest first: {history}");
+
+    // A preview destroyed on request while its branch still exists: its
+    // URL is gone, production untouched.
+    let f = h.commit("feature", "www/index.html", "a preview\n");
+    let preview = push(&h, "feature", &f).await;
+    assert_eq!(
+        ended(&h, &worker, &preview).last().unwrap(),
+        "deploy_succeeded"
+    );
+    assert_eq!(served(&preview_host), "a preview");
+    settled(&h, "preview-feature");
+    let response = http
+        .post(format!("{api}/environments/preview-feature/destroy"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let queued: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let delivery = queued["delivery"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ended(&h, &worker, &delivery).last().unwrap(),
+        "preview_destroyed"
+    );
+    assert_eq!(routed_get(&preview_host).map(|r| r.status).ok(), Some(404));
+    assert_eq!(served(&host), "release a");
 }

@@ -599,6 +599,11 @@ repository "{repository}" {{
         self.read_all(&format!("{}.events", self.topic))
     }
 
+    /// Every message on this daemon's push topic.
+    pub fn queued_pushes(&self) -> Vec<Value> {
+        self.read_all(&self.topic)
+    }
+
     pub fn dead_letters(&self) -> Vec<Value> {
         self.read_all(&format!("{}.dlq", self.topic))
     }

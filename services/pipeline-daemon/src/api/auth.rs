@@ -1,0 +1,75 @@
+//! Who is calling. Machines send an API token, `Authorization: Bearer
+//! dcp_...`; the configuration holds only its SHA-256, so reading the file
+//! gives no one a token. (People sign in through OIDC: not yet.)
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, ApiState};
+use crate::access::Caller;
+
+/// What every token starts with, so that secret scanners can find a leaked one.
+pub const TOKEN_PREFIX: &str = "dcp_";
+
+/// A new random token (256 bits from the operating system).
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+}
+
+/// The SHA-256 the configuration keeps of `token`.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Caller, ApiError> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Err(ApiError::unauthorized(
+                "sign in: send an API token as `Authorization: Bearer <token>`",
+            ));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        // Looked up by hash: the comparison never touches the token itself.
+        match state.api.token_named(&token_hash(token)) {
+            Some(name) => Ok(Caller::token(name)),
+            None => Err(ApiError::unauthorized(
+                "that API token is not one of the configuration's: make one with `dumcel-pipeline token NAME`",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 64);
+        assert_eq!(
+            hex::encode(token_hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

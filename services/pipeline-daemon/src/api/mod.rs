@@ -1,0 +1,72 @@
+//! `dumcel-pipeline serve`: the deployments API, JSON over HTTP under
+//! `/api/v1` (described by `/api/v1/openapi.json`). It reads the records
+//! the workers write and queues actions on the push topic, so that a
+//! rollback or redeploy runs in its environment's lane, under its lease, in
+//! order with the pushes around it, never around them.
+//!
+//! Every route but the OpenAPI document needs a caller (an API token, see
+//! [`auth`]); each project answers only callers its `access` block lists.
+
+mod actions;
+pub mod auth;
+mod error;
+mod page;
+mod projects;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::header;
+use axum::routing::{get, post};
+
+use crate::commands::Outbox;
+use crate::config::{Api, Config};
+use crate::records::Records;
+
+pub use error::ApiError;
+
+/// The OpenAPI 3.1 document of every route below.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub struct ApiState {
+    pub config: Config,
+    pub api: Api,
+    pub records: Arc<dyn Records>,
+    pub outbox: Outbox,
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/me", get(projects::me))
+        .route("/api/v1/projects", get(projects::list))
+        .route("/api/v1/projects/{project}", get(projects::one))
+        .route(
+            "/api/v1/projects/{project}/deployments",
+            get(projects::deployments),
+        )
+        .route(
+            "/api/v1/projects/{project}/deployments/{delivery}",
+            get(projects::deployment),
+        )
+        .route(
+            "/api/v1/projects/{project}/environments/{environment}/rollback",
+            post(actions::rollback),
+        )
+        .route(
+            "/api/v1/projects/{project}/environments/{environment}/redeploy",
+            post(actions::redeploy),
+        )
+        .route(
+            "/api/v1/projects/{project}/environments/{environment}/destroy",
+            post(actions::destroy),
+        )
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(Arc::new(state))
+}
+
+async fn openapi() -> ([(header::HeaderName, &'static str); 1], &'static str) {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

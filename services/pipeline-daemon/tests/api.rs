@@ -1,0 +1,474 @@
+//! The deployments API with the real `dumcel-pipeline serve` binary, over
+//! the Docker-host target's record store (the SQLite file its workers
+//! write) and the push topic on tansu: every route, who may see and do
+//! what, paging, and bad input answered with a clear 4xx and nothing queued.
+//! tests/trust.rs steers a live environment through it end to end.
+
+mod common;
+
+use std::time::Duration;
+
+use common::harness::{Harness, Target, free_port, wait_for_port};
+use dumcel_pipeline::api::auth::token_hash;
+use dumcel_pipeline::records::{Outcome, Record, Records, Serving, ServingChange};
+use dumcel_pipeline::records_sqlite::SqliteRecords;
+use serde_json::{Value, json};
+
+const CI: &str = "dcp_ci-token-for-the-api-test-0123456789";
+const VIEWER: &str = "dcp_viewer-token-for-the-api-test-0123456789";
+const OUTSIDER: &str = "dcp_outsider-token-for-the-api-test-0123456789";
+
+struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path} answered {status} with no JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    async fn post(&self, path: &str, token: &str, body: &str) -> (u16, Value) {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+}
+
+fn record(project: &str, environment: &str, i: usize, outcome: Outcome) -> Record {
+    let mut r = Record::start(
+        project,
+        environment,
+        &format!("d{i:02}"),
+        "main",
+        &format!("{i:02}{}", "a".repeat(38)),
+    );
+    r.started_at = format!("2026-12-01T10:00:{i:02}Z");
+    r.finished_at = format!("2026-12-01T10:01:{i:02}Z");
+    r.image = format!("127.0.0.1:5000/{project}:{i:02}");
+    r.outcome = outcome;
+    r.attempts = 1;
+    r
+}
+
+/// 23 production pushes (the even ones succeeded), production serving the
+/// last good one, and 3 of a preview.
+async fn seed(h: &Harness) -> Vec<Record> {
+    let records = SqliteRecords::open(&h.dir.path().join("daemon/deployments.sqlite3")).unwrap();
+    records.ensure().await.unwrap();
+    let mut all = Vec::new();
+    for (environment, range, branch) in [
+        ("production", 0..23, "main"),
+        ("preview-feature", 23..26, "feature"),
+    ] {
+        let lease = records
+            .acquire(&h.project, environment, "seed", Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        for i in range {
+            let outcome = if i % 2 == 0 {
+                Outcome::Succeeded
+            } else {
+                Outcome::DeployFailed
+            };
+            let mut r = record(&h.project, environment, i, outcome);
+            r.branch = branch.into();
+            let serving = if outcome == Outcome::Succeeded {
+                ServingChange::Now(Serving {
+                    delivery: r.delivery.clone(),
+                    sha: r.sha.clone(),
+                    image: r.image.clone(),
+                })
+            } else {
+                ServingChange::Unchanged
+            };
+            records.write(&r, &serving, &lease).await.unwrap();
+            all.push(r);
+        }
+        records.release(&lease).await.unwrap();
+    }
+    all
+}
+
+fn api_block(port: u16) -> String {
+    let token = |name: &str, t: &str| {
+        format!(
+            "  token \"{name}\" {{\n    sha256 = \"{}\"\n  }}\n",
+            hex::encode(token_hash(t))
+        )
+    };
+    format!(
+        "api {{\n  listen = \"127.0.0.1:{port}\"\n  environment_url = \"http://{{host}}:8480/\"\n{}{}{}}}\n",
+        token("ci", CI),
+        token("viewer", VIEWER),
+        token("outsider", OUTSIDER)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_only_whom_access_lets_in() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = free_port();
+    let mut h = Harness::on(Target::Docker, &api_block(port));
+    h.edit_config(
+        "  previews  = true\n",
+        "  previews  = true\n  access {\n    view   = [\"token:viewer\"]\n    deploy = [\"token:ci\"]\n  }\n",
+    );
+    let seeded = seed(&h).await;
+    let mut serve = h.daemon("serve", &[]);
+    wait_for_port(port, &mut serve);
+    let api = Client {
+        base: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::new(),
+    };
+    let project = h.project.clone();
+    let p = format!("/api/v1/projects/{project}");
+
+    // The document lists every route; each is served (no 404 "no such
+    // route", no 405) for its method.
+    let (status, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 9, "{:?}", paths.keys().collect::<Vec<_>>());
+    for (path, item) in paths {
+        let path = path
+            .replace("{project}", &project)
+            .replace("{environment}", "production")
+            .replace("{delivery}", "d00");
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "parameters")
+        {
+            // A POST with a malformed body: routed, refused, nothing queued.
+            let (status, body) = api
+                .call(
+                    &method.to_uppercase(),
+                    &path,
+                    Some(CI),
+                    Some("{\"sha\": 1}"),
+                )
+                .await;
+            assert!(
+                status == 200 || status == 400,
+                "{method} {path}: {status} {body}"
+            );
+        }
+    }
+
+    // Nobody gets in without a token of the configuration's.
+    for token in [None, Some("dcp_not-a-configured-token")] {
+        let (status, body) = api.call("GET", "/api/v1/projects", token, None).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    let response = api
+        .http
+        .get(format!("{}/api/v1/me", api.base))
+        .header("authorization", "Basic Y2k6Y2k=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"dumcel\""
+    );
+    assert_eq!(
+        api.get("/api/v1/me", VIEWER).await.1,
+        json!({"name": "token:viewer", "principals": ["token:viewer"]})
+    );
+
+    // A token the project's access block does not name sees nothing of it.
+    assert_eq!(
+        api.get("/api/v1/projects", OUTSIDER).await,
+        (200, json!({"projects": []}))
+    );
+    for path in [
+        p.clone(),
+        format!("{p}/deployments"),
+        format!("{p}/deployments/d00"),
+    ] {
+        let (status, body) = api.get(&path, OUTSIDER).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("token:outsider"),
+            "{body}"
+        );
+    }
+    // A viewer sees, and may not act.
+    let (_, projects) = api.get("/api/v1/projects", VIEWER).await;
+    assert_eq!(projects["projects"][0]["name"], project.as_str());
+    assert_eq!(projects["projects"][0]["can_deploy"], false);
+    for token in [VIEWER, OUTSIDER] {
+        for action in ["rollback", "redeploy", "destroy"] {
+            let (status, body) = api
+                .post(
+                    &format!("{p}/environments/production/{action}"),
+                    token,
+                    "{}",
+                )
+                .await;
+            assert_eq!(status, 403, "{action}: {body}");
+        }
+    }
+
+    // The project: its environments, what they serve, where, who holds them.
+    let (status, one) = api.get(&p, CI).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["project"]["can_deploy"], true);
+    let envs = one["environments"].as_array().unwrap();
+    let names: Vec<&str> = envs.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["preview-feature", "production"]);
+    let production = &envs[1];
+    assert_eq!(
+        production["url"],
+        format!("http://{project}.localhost:8480/")
+    );
+    assert_eq!(production["serving"]["delivery"], "d22");
+    assert_eq!(production["last_deployment"]["delivery"], "d22");
+    assert_eq!(production["lease"], Value::Null);
+    assert_eq!(
+        envs[0]["url"],
+        format!("http://feature--{project}.localhost:8480/")
+    );
+    assert_eq!(envs[0]["branch"], "feature");
+
+    // History: newest first, every record once over the pages.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => format!("{p}/deployments?limit=10"),
+            Some(c) => format!("{p}/deployments?limit=10&cursor={c}"),
+        };
+        let (status, page) = api.get(&path, CI).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["deployments"].as_array().unwrap();
+        assert!(items.len() <= 10);
+        seen.extend(
+            items
+                .iter()
+                .map(|d| d["delivery"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = seeded.iter().map(|r| r.delivery.clone()).collect();
+    expected.reverse();
+    assert_eq!(seen, expected);
+    let (_, only) = api
+        .get(&format!("{p}/deployments?environment=preview-feature"), CI)
+        .await;
+    assert_eq!(only["deployments"].as_array().unwrap().len(), 3);
+    let (status, d) = api.get(&format!("{p}/deployments/d05"), CI).await;
+    assert_eq!(status, 200);
+    assert_eq!(d["outcome"], "deploy_failed");
+    assert_eq!(d["trigger"], "push");
+    assert_eq!(d["sha"], seeded[5].sha.as_str());
+    assert_eq!(d["image"], seeded[5].image.as_str());
+    assert_eq!(d["reason"], Value::Null);
+
+    // Bad input: a clear 4xx naming what to change.
+    let bad_reads = [
+        (format!("{p}/deployments?limit=0"), 400, "limit"),
+        (format!("{p}/deployments?limit=many"), 400, "limit"),
+        (format!("{p}/deployments?cursor=%40%40"), 400, "cursor"),
+        (format!("{p}/deployments?colour=red"), 400, "colour"),
+        (format!("{p}/deployments/nope"), 404, "nope"),
+        ("/api/v1/projects/nope".into(), 404, "nope"),
+        ("/api/v1/nope".into(), 404, "openapi.json"),
+    ];
+    for (path, want, mentions) in bad_reads {
+        let (status, body) = api.get(&path, CI).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(mentions),
+            "{path}: {body}"
+        );
+    }
+    let (status, _) = api.call("DELETE", "/api/v1/projects", Some(CI), None).await;
+    assert_eq!(status, 405);
+    let rollback = format!("{p}/environments/production/rollback");
+    let bad_actions = [
+        (rollback.clone(), "not json", 400, "body"),
+        (rollback.clone(), "{\"sha\": \"zz\"}", 400, "sha"),
+        (
+            rollback.clone(),
+            "{\"sha\": \"00aaaaa\", \"deployment\": \"d00\"}",
+            400,
+            "not both",
+        ),
+        (rollback.clone(), "{\"to\": \"d00\"}", 400, "to"),
+        (
+            rollback.clone(),
+            "{\"deployment\": \"d01\"}",
+            409,
+            "deploy_failed",
+        ),
+        (rollback.clone(), "{\"deployment\": \"nope\"}", 404, "nope"),
+        (rollback.clone(), "{\"sha\": \"fffffff\"}", 409, "fffffff"),
+        (
+            format!("{p}/environments/preview-gone/rollback"),
+            "",
+            404,
+            "preview-gone",
+        ),
+        (
+            format!("{p}/environments/preview-gone/redeploy"),
+            "",
+            404,
+            "preview-gone",
+        ),
+        (
+            format!("{p}/environments/production/redeploy"),
+            "{\"force\": true}",
+            400,
+            "force",
+        ),
+        (
+            format!("{p}/environments/production/destroy"),
+            "",
+            409,
+            "not a preview",
+        ),
+        (
+            format!("{p}/environments/preview-gone/destroy"),
+            "{}",
+            404,
+            "preview-gone",
+        ),
+    ];
+    for (path, body, want, mentions) in bad_actions {
+        let (status, answer) = api.post(&path, CI, body).await;
+        assert_eq!(status, want, "{path} {body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(mentions),
+            "{path} {body}: {answer}"
+        );
+    }
+    assert_eq!(
+        h.queued_pushes(),
+        Vec::<Value>::new(),
+        "a refused request queued something"
+    );
+
+    // Actions queue signed messages on the push topic, as a push would be.
+    let (status, to_d02) = api.post(&rollback, CI, "{\"deployment\": \"d02\"}").await;
+    assert_eq!(status, 202, "{to_d02}");
+    assert_eq!(
+        (to_d02["sha"].as_str(), to_d02["image"].as_str()),
+        (Some(seeded[2].sha.as_str()), Some(seeded[2].image.as_str()))
+    );
+    let (status, previous) = api.post(&rollback, CI, "").await;
+    assert_eq!(status, 202, "{previous}");
+    assert_eq!(
+        previous["sha"],
+        seeded[20].sha.as_str(),
+        "the newest good one before d22, which is served"
+    );
+    let (status, redeploy) = api
+        .post(&format!("{p}/environments/production/redeploy"), CI, "{}")
+        .await;
+    assert_eq!(status, 202, "{redeploy}");
+    assert_eq!(redeploy["sha"], h.head().as_str());
+    let (status, destroy) = api
+        .post(&format!("{p}/environments/preview-feature/destroy"), CI, "")
+        .await;
+    assert_eq!(status, 202, "{destroy}");
+    assert_eq!(
+        (destroy["branch"].as_str(), destroy["sha"].as_str()),
+        (Some("feature"), Some(seeded[25].sha.as_str()))
+    );
+    let queued: Vec<(String, String, String)> = h
+        .queued_pushes()
+        .iter()
+        .map(|m| {
+            (
+                m["delivery"].as_str().unwrap().to_owned(),
+                m["sha"].as_str().unwrap().to_owned(),
+                m["action"]["kind"].as_str().unwrap_or("push").to_owned(),
+            )
+        })
+        .collect();
+    let answered: Vec<(String, String, String)> = [
+        (&to_d02, "rollback"),
+        (&previous, "rollback"),
+        (&redeploy, "push"),
+        (&destroy, "destroy"),
+    ]
+    .iter()
+    .map(|(a, kind)| {
+        (
+            a["delivery"].as_str().unwrap().to_owned(),
+            a["sha"].as_str().unwrap().to_owned(),
+            kind.to_string(),
+        )
+    })
+    .collect();
+    assert_eq!(queued, answered);
+    assert!(
+        serve.log().contains("token:ci"),
+        "actions are logged with their caller:\n{}",
+        serve.log()
+    );
+    for token in [CI, VIEWER, OUTSIDER] {
+        assert!(!serve.log().contains(token), "a token reached the log");
+    }
+}
+
+#[test]
+fn token_prints_a_new_token_and_only_its_hash_for_the_configuration() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dumcel-pipeline"))
+        .args(["token", "ci"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let advice = String::from_utf8(out.stderr).unwrap();
+    assert!(token.starts_with("dcp_") && token.len() == 68, "{token}");
+    assert!(
+        advice.contains(&format!(
+            "token \"ci\" {{\n    sha256 = \"{}\"",
+            hex::encode(token_hash(&token))
+        )),
+        "{advice}"
+    );
+    assert!(!advice.contains(&token));
+}
