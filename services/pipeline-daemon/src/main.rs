@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use dumcel_pipeline::api::event_log::{self, EventLog};
 use dumcel_pipeline::api::{self, ApiState};
 use dumcel_pipeline::commands::{Outbox, RollbackTo};
 use dumcel_pipeline::config::Config;
@@ -260,6 +261,11 @@ async fn serve(config: &std::path::Path) -> Result<()> {
     };
     let records = worker::records(&c).await?;
     let outbox = Outbox::connect(&c).await?;
+    let events = Arc::new(EventLog::new(event_log::KEPT));
+    event_log::follow_topic(events.clone(), c.kafka.clone())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let (stopping, stop) = tokio::sync::watch::channel(false);
     let limits = Limits {
         max_connections: api.max_connections,
         header_timeout: api.header_timeout,
@@ -274,8 +280,14 @@ async fn serve(config: &std::path::Path) -> Result<()> {
         api,
         records,
         outbox,
+        events,
+        stop,
     });
-    webhook_server::serve(listener, app, &limits, shutdown())
+    let stopped = async move {
+        shutdown().await;
+        let _ = stopping.send(true);
+    };
+    webhook_server::serve(listener, app, &limits, stopped)
         .await
         .context("api server")?;
     Ok(())

@@ -21,8 +21,9 @@ pub struct Limits {
     pub request_timeout: Duration,
 }
 
-/// Serves `app` on `listener` until `shutdown`, then lets the connections in
-/// progress finish (each bounded by the timeouts).
+/// Serves `app` on `listener` until `shutdown`, then lets the requests in
+/// progress finish (each bounded by the timeouts) and closes idle
+/// keep-alive connections.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -35,6 +36,9 @@ pub async fn serve(
     ));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let mut connections = tokio::task::JoinSet::new();
+    // Tells the connections to finish their request in progress and close,
+    // rather than wait for an idle keep-alive client.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -61,18 +65,29 @@ pub async fn serve(
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
         let lifetime = limits.request_timeout * 4;
+        let mut stop = stop.clone();
         connections.spawn(async move {
             let connection = http.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
             // A keep-alive connection is not held forever either.
-            match tokio::time::timeout(lifetime, connection).await {
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "webhook connection"),
-                Err(_) => tracing::debug!(%peer, "webhook connection closed after its lifetime"),
+            let deadline = tokio::time::Instant::now() + lifetime;
+            let served = tokio::select! {
+                served = tokio::time::timeout_at(deadline, connection.as_mut()) => served,
+                () = async { drop(stop.wait_for(|stopping| *stopping).await) } => {
+                    connection.as_mut().graceful_shutdown();
+                    tokio::time::timeout_at(deadline, connection.as_mut()).await
+                }
+            };
+            match served {
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "connection"),
+                Err(_) => tracing::debug!(%peer, "connection closed after its lifetime"),
                 Ok(Ok(())) => {}
             }
             drop(permit);
         });
         while connections.try_join_next().is_some() {}
     }
+    let _ = stopping.send(true);
     while connections.join_next().await.is_some() {}
     Ok(())
 }

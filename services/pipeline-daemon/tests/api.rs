@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::harness::{Harness, Target, free_port, wait_for_port};
 use dumcel_pipeline::api::auth::token_hash;
+use dumcel_pipeline::events::{Event, EventKind};
 use dumcel_pipeline::records::{Outcome, Record, Records, Serving, ServingChange};
 use dumcel_pipeline::records_sqlite::SqliteRecords;
 use serde_json::{Value, json};
@@ -153,7 +154,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
     let (status, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 9, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 11, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, item) in paths {
         let path = path
             .replace("{project}", &project)
@@ -166,18 +167,18 @@ async fn every_route_answers_only_whom_access_lets_in() {
             .filter(|k| *k != "parameters")
         {
             // A POST with a malformed body: routed, refused, nothing queued.
-            let (status, body) = api
-                .call(
-                    &method.to_uppercase(),
-                    &path,
-                    Some(CI),
-                    Some("{\"sha\": 1}"),
-                )
-                .await;
-            assert!(
-                status == 200 || status == 400,
-                "{method} {path}: {status} {body}"
-            );
+            // Only the status is read: the event stream never ends.
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = api
+                .http
+                .request(method.clone(), format!("{}{path}", api.base))
+                .bearer_auth(CI)
+                .body("{\"sha\": 1}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert!(status == 200 || status == 400, "{method} {path}: {status}");
         }
     }
 
@@ -471,4 +472,202 @@ fn token_prints_a_new_token_and_only_its_hash_for_the_configuration() {
         "{advice}"
     );
     assert!(!advice.contains(&token));
+}
+
+/// Publishes `kind` for `delivery` of `project` on the events topic, in the
+/// worker's own format.
+async fn publish(h: &Harness, project: &str, delivery: &str, kind: EventKind) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let event = Event {
+        schema_version: 1,
+        project: project.into(),
+        environment: "production".into(),
+        branch: "main".into(),
+        sha: "a".repeat(40),
+        delivery: delivery.into(),
+        at: "2026-12-01T10:00:00Z".into(),
+        kind,
+    };
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", common::harness::broker())
+        .create()
+        .unwrap();
+    let payload = serde_json::to_vec(&event).unwrap();
+    let topic = format!("{}.events", h.topic);
+    producer
+        .send(
+            FutureRecord::to(&topic).key(project).payload(&payload),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+}
+
+/// Reads the event stream until it holds `until`; what it read.
+async fn read_until(response: &mut reqwest::Response, until: &str) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !text.contains(until) {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {until:?} on the stream; it said:\n{text}"))
+            .unwrap()
+            .expect("the stream ended");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_are_served_per_deployment_and_live_per_project() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = free_port();
+    let mut h = Harness::on(Target::Docker, &api_block(port));
+    h.edit_config(
+        "  previews  = true\n",
+        "  previews  = true\n  access {\n    view   = [\"token:viewer\"]\n    deploy = [\"token:ci\"]\n  }\n",
+    );
+    seed(&h).await;
+    let project = h.project.clone();
+    let mut serve = h.daemon("serve", &[]);
+    wait_for_port(port, &mut serve);
+    // Published after `serve` started, before and while it follows the topic.
+    publish(&h, &project, "d22", EventKind::Cloned).await;
+    publish(&h, "another-project", "x1", EventKind::Cloned).await;
+    let image = "127.0.0.1:5000/app:22".to_owned();
+    publish(
+        &h,
+        &project,
+        "d22",
+        EventKind::DeploySucceeded {
+            image: image.clone(),
+            digest: "sha256:0".into(),
+            services: vec![],
+        },
+    )
+    .await;
+    let api = Client {
+        base: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::new(),
+    };
+    let p = format!("/api/v1/projects/{project}");
+
+    // One deployment's events, in order, as the worker published them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let (status, body) = api
+            .get(&format!("{p}/deployments/d22/events"), VIEWER)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let events = body["events"].as_array().unwrap().clone();
+        if events.len() == 2 || std::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cloned", "deploy_succeeded"]);
+    assert_eq!(events[1]["image"], image.as_str());
+    assert_eq!(
+        api.get(&format!("{p}/deployments/d21/events"), VIEWER)
+            .await,
+        (200, json!({"events": []}))
+    );
+    assert_eq!(
+        api.get(&format!("{p}/deployments/d99/events"), VIEWER)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api.get(&format!("{p}/deployments/d22/events"), OUTSIDER)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(api.get(&format!("{p}/events"), OUTSIDER).await.0, 403);
+
+    // Live: only this project's events, each with an id to resume from.
+    let events_url = format!("{}{p}/events", api.base);
+    let mut live = api
+        .http
+        .get(&events_url)
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    publish(&h, "another-project", "x2", EventKind::Cloned).await;
+    publish(
+        &h,
+        &project,
+        "d21",
+        EventKind::BuildStarted {
+            image: image.clone(),
+        },
+    )
+    .await;
+    let said = read_until(&mut live, "event: build_started").await;
+    assert!(
+        !said.contains("x2") && !said.contains("another-project"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("d22"),
+        "a new follower got old events: {said}"
+    );
+    let id = said
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .expect("events carry ids")
+        .to_owned();
+    drop(live);
+
+    // What arrived while it was away is sent first when it comes back.
+    publish(
+        &h,
+        &project,
+        "d21",
+        EventKind::BuildSucceeded {
+            image: image.clone(),
+        },
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while api
+        .get(&format!("{p}/deployments/d21/events"), VIEWER)
+        .await
+        .1["events"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 2
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "build_succeeded never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut again = api
+        .http
+        .get(&events_url)
+        .bearer_auth(VIEWER)
+        .header("last-event-id", &id)
+        .send()
+        .await
+        .unwrap();
+    let said = read_until(&mut again, "event: build_succeeded").await;
+    assert!(!said.contains("event: build_started"), "{said}");
+    assert_eq!(
+        serve.terminate(Duration::from_secs(10)).code(),
+        Some(0),
+        "{}",
+        serve.log()
+    );
 }

@@ -380,6 +380,15 @@ async fn a_rollback_through_the_api_serves_the_chosen_release_again() {
     let rollback = get(format!("{api}/deployments/{delivery}")).await;
     assert_eq!(rollback["trigger"], "rollback");
     assert_eq!(rollback["outcome"], "succeeded");
+    // Its events, as the worker published them on the events topic.
+    let events = get(format!("{api}/deployments/{delivery}/events")).await;
+    let names: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.last(), Some(&"deploy_succeeded"), "{events}");
     let history = get(format!("{api}/deployments")).await;
     let deliveries: Vec<&str> = history["deployments"]
         .as_array()

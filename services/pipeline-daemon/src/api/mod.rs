@@ -10,8 +10,10 @@
 mod actions;
 pub mod auth;
 mod error;
+pub mod event_log;
 mod page;
 mod projects;
+mod stream;
 mod views;
 
 use std::sync::Arc;
@@ -19,6 +21,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::header;
 use axum::routing::{get, post};
+
+use tokio::sync::watch;
 
 use crate::commands::Outbox;
 use crate::config::{Api, Config};
@@ -34,6 +38,9 @@ pub struct ApiState {
     pub api: Api,
     pub records: Arc<dyn Records>,
     pub outbox: Outbox,
+    pub events: Arc<event_log::EventLog>,
+    /// Turns true when the server stops: live streams end then.
+    pub stop: watch::Receiver<bool>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -50,6 +57,11 @@ pub fn router(state: ApiState) -> Router {
             "/api/v1/projects/{project}/deployments/{delivery}",
             get(projects::deployment),
         )
+        .route(
+            "/api/v1/projects/{project}/deployments/{delivery}/events",
+            get(stream::of_deployment),
+        )
+        .route("/api/v1/projects/{project}/events", get(stream::live))
         .route(
             "/api/v1/projects/{project}/environments/{environment}/rollback",
             post(actions::rollback),

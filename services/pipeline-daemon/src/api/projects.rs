@@ -130,25 +130,37 @@ pub async fn deployments(
     ))
 }
 
+/// The record of `delivery`, in whichever of `project`'s environments it is.
+pub async fn find_deployment(
+    state: &ApiState,
+    project: &str,
+    delivery: &str,
+) -> Result<Option<Record>, ApiError> {
+    for env in state.records.environments().await? {
+        if env.project != project {
+            continue;
+        }
+        if let Some(record) = state
+            .records
+            .get(project, &env.environment, delivery)
+            .await?
+        {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
 pub async fn deployment(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path((name, delivery)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let (_, repo) = allowed(&state, &caller, &name, Permission::View)?;
-    for env in state.records.environments().await? {
-        if env.project != repo.project {
-            continue;
-        }
-        if let Some(record) = state
-            .records
-            .get(&repo.project, &env.environment, &delivery)
-            .await?
-        {
-            return Ok(Json(json!(Deployment::from(&record))));
-        }
+    match find_deployment(&state, &repo.project, &delivery).await? {
+        Some(record) => Ok(Json(json!(Deployment::from(&record)))),
+        None => Err(ApiError::not_found(format!(
+            "project {name} has no deployment {delivery:?}"
+        ))),
     }
-    Err(ApiError::not_found(format!(
-        "project {name} has no deployment {delivery:?}"
-    )))
 }
