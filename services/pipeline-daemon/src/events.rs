@@ -30,6 +30,10 @@ pub enum EventKind {
     BuildStarted {
         image: String,
     },
+    /// One line of the image build's output, as it happens.
+    BuildLog {
+        line: String,
+    },
     BuildSucceeded {
         image: String,
     },
@@ -79,6 +83,7 @@ impl EventKind {
         match self {
             EventKind::Cloned => "cloned",
             EventKind::BuildStarted { .. } => "build_started",
+            EventKind::BuildLog { .. } => "build_log",
             EventKind::BuildSucceeded { .. } => "build_succeeded",
             EventKind::BuildFailed { .. } => "build_failed",
             EventKind::ImagePushed { .. } => "image_pushed",
@@ -96,7 +101,13 @@ impl EventKind {
 /// Where events go (the events topic; see `worker.rs`).
 #[async_trait::async_trait]
 pub trait EventSink: Send + Sync {
+    /// Publishes `event`, waiting until the broker has it.
     async fn emit(&self, event: &Event);
+
+    /// Queues `event` without waiting for the broker: for build log lines,
+    /// where waiting would slow the build (and with it the whole push) and
+    /// a lost line matters little.
+    fn publish(&self, event: &Event);
 }
 
 pub fn now_rfc3339() -> String {

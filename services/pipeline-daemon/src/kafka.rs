@@ -113,4 +113,15 @@ impl EventSink for KafkaEvents {
             tracing::error!(event = event.kind.name(), error = %e, "could not publish the event");
         }
     }
+
+    fn publish(&self, event: &Event) {
+        let payload = serde_json::to_vec(event).unwrap_or_default();
+        let record = FutureRecord::to(&self.topic)
+            .key(&event.project)
+            .payload(&payload);
+        // The delivery future is dropped: librdkafka still delivers it.
+        if let Err((e, _)) = self.producer.send_result(record) {
+            tracing::debug!(event = event.kind.name(), error = %e, "could not queue the event");
+        }
+    }
 }

@@ -107,7 +107,20 @@ impl Emitter<'_> {
             event = kind.name(),
             "pipeline"
         );
-        let event = Event {
+        self.services.events.emit(&self.event(kind)).await;
+    }
+
+    /// One line of the build's output, queued without waiting (see
+    /// [`EventSink::publish`]); it goes to the build log, not the worker's.
+    pub fn build_log(&self, line: String) {
+        self.services
+            .events
+            .publish(&self.event(EventKind::BuildLog { line }));
+    }
+
+    fn event(&self, kind: EventKind) -> Event {
+        let p = &self.job.push;
+        Event {
             schema_version: EVENT_SCHEMA_VERSION,
             project: self.job.repo.project.clone(),
             environment: self.job.env.name.clone(),
@@ -116,8 +129,7 @@ impl Emitter<'_> {
             delivery: p.delivery.clone(),
             at: now_rfc3339(),
             kind,
-        };
-        self.services.events.emit(&event).await;
+        }
     }
 }
 
@@ -357,7 +369,10 @@ async fn build_and_deploy(
     let built = clock
         .time(until_stopped(
             &mut stop,
-            images.build(&image, checkout, &job.repo.dockerfile),
+            crate::build_log::capture(
+                &run.emitter,
+                images.build(&image, checkout, &job.repo.dockerfile),
+            ),
         ))
         .await;
     match built {

@@ -112,6 +112,17 @@ async fn seed(h: &Harness) -> Vec<Record> {
         }
         records.release(&lease).await.unwrap();
     }
+    // d00's build log, where its worker would have kept it.
+    let logs = h
+        .dir
+        .path()
+        .join(format!("daemon/build-logs/{}", h.project));
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("d00.log"),
+        "Step 1/3 : FROM busybox\nStep 2/3 : COPY www /www\n",
+    )
+    .unwrap();
     all
 }
 
@@ -154,7 +165,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
     let (status, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 11, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 12, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, item) in paths {
         let path = path
             .replace("{project}", &project)
@@ -321,6 +332,49 @@ async fn every_route_answers_only_whom_access_lets_in() {
             "{path}: {body}"
         );
     }
+    // The build log: plain text; none for a deployment that kept none.
+    let response = api
+        .http
+        .get(format!("{}{p}/deployments/d00/log", api.base))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        "Step 1/3 : FROM busybox\nStep 2/3 : COPY www /www\n"
+    );
+    let (status, body) = api.get(&format!("{p}/deployments/d01/log"), VIEWER).await;
+    assert_eq!(status, 404);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no build log"),
+        "{body}"
+    );
+    for bad in ["..%2F..%2Fpipeline.hcl", "d99", "d00.log"] {
+        let (status, body) = api.get(&format!("{p}/deployments/{bad}/log"), VIEWER).await;
+        assert_eq!(status, 404, "{bad}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("has no deployment"),
+            "{bad}: {body}"
+        );
+    }
+    assert_eq!(
+        api.get(&format!("{p}/deployments/d00/log"), OUTSIDER)
+            .await
+            .0,
+        403
+    );
     let (status, _) = api.call("DELETE", "/api/v1/projects", Some(CI), None).await;
     assert_eq!(status, 405);
     let rollback = format!("{p}/environments/production/rollback");

@@ -354,11 +354,22 @@ async fn first_deploys_on_ecs_end_once_through_kills() {
         assert_eq!(h.running_image(environment).await.0, h.image(sha));
     }
     let events = a.all_events();
-    let succeeded = events
+    let succeeded: Vec<String> = events
         .iter()
         .filter(|e| e["event"] == "deploy_succeeded")
-        .count();
-    assert_eq!(succeeded, want.len(), "one deployment per push");
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e["project"], e["environment"], e["delivery"], e["at"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        succeeded.len(),
+        want.len(),
+        "one deployment per push: {succeeded:#?}\n{}",
+        workers.iter().map(Daemon::log).collect::<String>()
+    );
     for mut w in workers {
         assert!(
             w.terminate(Duration::from_secs(60)).success(),

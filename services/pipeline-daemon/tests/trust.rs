@@ -299,12 +299,13 @@ async fn production_moves_forward_or_on_purpose_force_push_rollback_redeploy_and
     assert_eq!(&columns[3..5], [&a[..12], "succeeded"], "last push: {line}");
 }
 
-/// The same steering through the deployments API (`dumcel-pipeline
-/// serve`): a rollback to a chosen deployment runs in the environment's lane
-/// like a push, the site serves that release again, and the API then shows
-/// what runs.
+/// The deployments API (`dumcel-pipeline serve`) against a real worker: a
+/// push's build output and events followed live and its build log kept; a
+/// rollback to a chosen deployment run in the environment's lane like a
+/// push, the site serving that release again and the API showing it; a
+/// preview destroyed on request.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_rollback_through_the_api_serves_the_chosen_release_again() {
+async fn following_and_steering_a_project_through_the_api() {
     require_docker();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let token = "dcp_trust-test-token-0123456789abcdef";
@@ -327,12 +328,56 @@ async fn a_rollback_through_the_api_serves_the_chosen_release_again() {
     let mut serve = h.daemon("serve", &[]);
     common::harness::wait_for_port(port, &mut serve);
 
+    let api = format!("http://127.0.0.1:{port}/api/v1/projects/{}", h.project);
+    let http = reqwest::Client::new();
+    // Followed live from before the first push: its build's output and
+    // events arrive as they happen.
+    let mut live = http
+        .get(format!("{api}/events"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+
     let a = h.commit("main", "www/index.html", "release a\n");
     let first = push(&h, "main", &a).await;
     assert_eq!(
         ended(&h, &worker, &first).last().unwrap(),
         "deploy_succeeded"
     );
+    let mut said = String::new();
+    while !said.contains("event: deploy_succeeded") {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), live.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("the stream stalled:\n{said}"))
+            .unwrap()
+            .expect("the stream ended");
+        said.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let order: Vec<&str> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .filter(|e| ["build_started", "build_log", "build_succeeded"].contains(e))
+        .collect();
+    assert_eq!(order.first(), Some(&"build_started"), "{said}");
+    assert_eq!(order.last(), Some(&"build_succeeded"), "{said}");
+    assert!(
+        order.len() > 2 && order[1..order.len() - 1].iter().all(|e| *e == "build_log"),
+        "{said}"
+    );
+    drop(live);
+    // The build log is kept and served after.
+    let log = http
+        .get(format!("{api}/deployments/{first}/log"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(log.status(), 200);
+    let log = log.text().await.unwrap();
+    assert!(log.contains("COPY www /www"), "{log}");
+
     let b = h.commit("main", "www/index.html", "release b\n");
     let second = push(&h, "main", &b).await;
     assert_eq!(
@@ -341,9 +386,6 @@ async fn a_rollback_through_the_api_serves_the_chosen_release_again() {
     );
     assert_eq!(served(&host), "release b");
     settled(&h, "production");
-
-    let api = format!("http://127.0.0.1:{port}/api/v1/projects/{}", h.project);
-    let http = reqwest::Client::new();
     let response = http
         .post(format!("{api}/environments/production/rollback"))
         .bearer_auth(token)

@@ -61,6 +61,10 @@ pub fn router(state: ApiState) -> Router {
             "/api/v1/projects/{project}/deployments/{delivery}/events",
             get(stream::of_deployment),
         )
+        .route(
+            "/api/v1/projects/{project}/deployments/{delivery}/log",
+            get(stream::build_log),
+        )
         .route("/api/v1/projects/{project}/events", get(stream::live))
         .route(
             "/api/v1/projects/{project}/environments/{environment}/rollback",

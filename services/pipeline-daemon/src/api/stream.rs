@@ -1,4 +1,5 @@
-//! Events: one deployment's, and a project's as they happen, as
+//! Events and build logs: one deployment's, and a project's as they happen
+//! (build log lines among them, as `build_log` events), as
 //! Server-Sent Events (`text/event-stream`): each with its name as the SSE
 //! event, the worker's JSON as data and an id a reconnecting client sends
 //! back as `Last-Event-ID` to get what it missed.
@@ -8,8 +9,10 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -18,6 +21,7 @@ use super::event_log::Entry;
 use super::projects::{allowed, find_deployment};
 use super::{ApiError, ApiState};
 use crate::access::{Caller, Permission};
+use crate::build_log;
 
 pub async fn of_deployment(
     State(state): State<Arc<ApiState>>,
@@ -35,8 +39,45 @@ pub async fn of_deployment(
             "project {name} has no deployment {delivery:?}"
         )));
     }
-    let events: Vec<&Value> = events.iter().map(|e| &e.event).collect();
+    // Build output has a route of its own (`.../log`).
+    let events: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.name != "build_log")
+        .map(|e| &e.event)
+        .collect();
     Ok(Json(json!({ "events": events })))
+}
+
+/// The build log of a deployment, as plain text, as the worker kept it.
+pub async fn build_log(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path((name, delivery)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, repo) = allowed(&state, &caller, &name, Permission::View)?;
+    let no_deployment =
+        || ApiError::not_found(format!("project {name} has no deployment {delivery:?}"));
+    let path = build_log::path(&state.config.work_dir, &repo.project, &delivery)
+        .ok_or_else(no_deployment)?;
+    match tokio::fs::read(&path).await {
+        Ok(text) => Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if find_deployment(&state, &repo.project, &delivery)
+                .await?
+                .is_none()
+            {
+                return Err(no_deployment());
+            }
+            Err(ApiError::not_found(format!(
+                "deployment {delivery} has no build log here: it built no image, or its worker kept the log on another machine"
+            )))
+        }
+        Err(e) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("reading the build log of {delivery}: {e}"),
+        )),
+    }
 }
 
 enum Update {

@@ -562,8 +562,9 @@ repository "{repository}" {{
         out
     }
 
-    /// Polls the events topic until `done` holds for this project's events;
-    /// panics with the events and `daemon`'s log after `timeout`.
+    /// Polls the events topic until `done` holds for this project's events
+    /// (its steps: `build_log` lines are left out); panics with the events
+    /// and `daemon`'s log after `timeout`.
     pub fn events_until(
         &self,
         daemon: &Daemon,
@@ -575,7 +576,7 @@ repository "{repository}" {{
             let events: Vec<Value> = self
                 .read_all(&format!("{}.events", self.topic))
                 .into_iter()
-                .filter(|e| e["project"] == self.project.as_str())
+                .filter(|e| e["project"] == self.project.as_str() && e["event"] != "build_log")
                 .collect();
             if done(&events) {
                 return events;
