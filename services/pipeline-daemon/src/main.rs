@@ -181,9 +181,7 @@ async fn run(cli: Cli) -> Result<()> {
             environment,
             to,
         } => {
-            let c = Config::load(&config)?;
-            let records = worker::records(&c).await?;
-            let outbox = Outbox::connect(&c).await?;
+            let (c, records, outbox) = steering(&config).await?;
             let to = to
                 .as_deref()
                 .map_or(RollbackTo::Previous, RollbackTo::Commit);
@@ -198,9 +196,7 @@ async fn run(cli: Cli) -> Result<()> {
             project,
             environment,
         } => {
-            let c = Config::load(&config)?;
-            let records = worker::records(&c).await?;
-            let outbox = Outbox::connect(&c).await?;
+            let (c, records, outbox) = steering(&config).await?;
             let queued =
                 commands::redeploy(&c, records.as_ref(), &outbox, &project, &environment).await?;
             print!("{queued}");
@@ -211,9 +207,7 @@ async fn run(cli: Cli) -> Result<()> {
             project,
             environment,
         } => {
-            let c = Config::load(&config)?;
-            let records = worker::records(&c).await?;
-            let outbox = Outbox::connect(&c).await?;
+            let (c, records, outbox) = steering(&config).await?;
             let queued =
                 commands::destroy(&c, records.as_ref(), &outbox, &project, &environment).await?;
             print!("{queued}");
@@ -249,6 +243,17 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// What the commands that queue need: the configuration, its record store
+/// and the push topic.
+async fn steering(
+    config: &std::path::Path,
+) -> Result<(Config, Arc<dyn dumcel_pipeline::records::Records>, Outbox)> {
+    let c = Config::load(config)?;
+    let records = worker::records(&c).await?;
+    let outbox = Outbox::connect(&c).await?;
+    Ok((c, records, outbox))
 }
 
 async fn serve(config: &std::path::Path) -> Result<()> {

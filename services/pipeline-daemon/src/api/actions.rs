@@ -82,25 +82,31 @@ pub async fn rollback(
 struct NoOptions {}
 
 pub async fn redeploy(
-    State(state): State<Arc<ApiState>>,
+    state: State<Arc<ApiState>>,
     caller: Caller,
-    Path((project, environment)): Path<(String, String)>,
+    path: Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<QueuedView>), ApiError> {
-    allowed(&state, &caller, &project, Permission::Deploy)?;
-    let NoOptions {} = body(&bytes)?;
-    let queued = commands::redeploy(
-        &state.config,
-        state.records.as_ref(),
-        &state.outbox,
-        &project,
-        &environment,
-    )
-    .await?;
-    Ok(accepted(&caller, queued))
+    without_options(Plain::Redeploy, state, caller, path, bytes).await
 }
 
 pub async fn destroy(
+    state: State<Arc<ApiState>>,
+    caller: Caller,
+    path: Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<QueuedView>), ApiError> {
+    without_options(Plain::Destroy, state, caller, path, bytes).await
+}
+
+/// The actions that take no options.
+enum Plain {
+    Redeploy,
+    Destroy,
+}
+
+async fn without_options(
+    action: Plain,
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path((project, environment)): Path<(String, String)>,
@@ -108,13 +114,14 @@ pub async fn destroy(
 ) -> Result<(StatusCode, Json<QueuedView>), ApiError> {
     allowed(&state, &caller, &project, Permission::Deploy)?;
     let NoOptions {} = body(&bytes)?;
-    let queued = commands::destroy(
-        &state.config,
-        state.records.as_ref(),
-        &state.outbox,
-        &project,
-        &environment,
-    )
-    .await?;
+    let (config, records, outbox) = (&state.config, state.records.as_ref(), &state.outbox);
+    let queued = match action {
+        Plain::Redeploy => {
+            commands::redeploy(config, records, outbox, &project, &environment).await?
+        }
+        Plain::Destroy => {
+            commands::destroy(config, records, outbox, &project, &environment).await?
+        }
+    };
     Ok(accepted(&caller, queued))
 }
