@@ -218,7 +218,7 @@ grep -q 'event="deploy_succeeded"' "$PIPELINE_WORK/worker.log" || { tail -n 30 "
 show "ECS now runs:"
 # Asked of ECS with boto3 from moto's venv, not through dumcel.
 aws_image() {
-  "${DUMCEL_CACHE:-$HOME/.cache/dumcel}/moto-venv/bin/python3" - "$1" <<'PY'
+  "${DUMCEL_CACHE:-$HOME/.cache/dumcel}/moto-venv/bin/python3" - "$1" "$2" <<'PY'
 import os, sys, boto3
 ecs = boto3.client("ecs", region_name=os.environ["AWS_REGION"],
                    endpoint_url=os.environ["AWS_ENDPOINT_URL"])
