@@ -15,7 +15,7 @@ use crate::environment::PRODUCTION;
 use crate::git::GitError;
 use crate::kafka::{KafkaSink, ensure_topics, producer, queue};
 use crate::push::{Action, PUSH_SCHEMA_VERSION, Push};
-use crate::records::{Outcome, Record, RecordError, Records, newest_good, now_ms};
+use crate::records::{Outcome, Record, RecordError, Records, newest, newest_good, now_ms};
 use crate::webhook::PushSink;
 
 /// Why a command was refused or failed. The API answers each kind with its
@@ -241,12 +241,9 @@ pub async fn status(records: &dyn Records, project: Option<&str>) -> Result<Stri
             .as_ref()
             .map_or("-".to_owned(), |s| short(&s.sha).to_owned());
         let history = records.history(&env.project, &env.environment).await?;
-        let last = history
-            .iter()
-            .max_by(|a, b| a.started_at.cmp(&b.started_at))
-            .map_or("-".to_owned(), |r| {
-                format!("{} {}", short(&r.sha), r.outcome.as_str())
-            });
+        let last = newest(&history).map_or("-".to_owned(), |r| {
+            format!("{} {}", short(&r.sha), r.outcome.as_str())
+        });
         let lease = match &env.lease_owner {
             Some(owner) if env.lease_expires_ms > now => {
                 format!("{owner} ({}s left)", (env.lease_expires_ms - now) / 1000)
@@ -380,12 +377,9 @@ pub async fn redeploy(
     let branch = if environment == PRODUCTION {
         repo.default_branch.clone()
     } else {
-        records
-            .history(project, environment)
-            .await?
-            .into_iter()
-            .max_by(|a, b| a.started_at.cmp(&b.started_at))
-            .map(|r| r.branch)
+        let history = records.history(project, environment).await?;
+        newest(&history)
+            .map(|r| r.branch.clone())
             .filter(|b| !b.is_empty())
             .ok_or_else(|| {
                 CommandError::UnknownEnvironment(EnvironmentRef::new(project, environment))
@@ -422,12 +416,8 @@ pub async fn destroy(
 ) -> Result<Queued, CommandError> {
     let (repository, repo) = repository(config, project)?;
     let here = EnvironmentRef::new(project, environment);
-    let Some(last) = records
-        .history(project, environment)
-        .await?
-        .into_iter()
-        .max_by(|a, b| a.started_at.cmp(&b.started_at))
-    else {
+    let history = records.history(project, environment).await?;
+    let Some(last) = newest(&history) else {
         return Err(CommandError::UnknownEnvironment(here));
     };
     if environment == PRODUCTION || last.branch == repo.default_branch {
@@ -446,7 +436,7 @@ pub async fn destroy(
     outbox.send(&push).await?;
     Ok(Queued {
         image: String::new(),
-        ..queued("destroy", push, &last)
+        ..queued("destroy", push, last)
     })
 }
 

@@ -331,13 +331,7 @@ impl Config {
             request_timeout: None,
             dedup_window: None,
         });
-        let listen_text = webhook.listen.unwrap_or_else(|| "127.0.0.1:8088".into());
-        let listen = listen_text.parse().map_err(|_| {
-            at(
-                "listen",
-                format!("webhook.listen {listen_text:?} is not `ip:port`"),
-            )
-        })?;
+        let listen = listen(&at, "webhook.listen", webhook.listen, "127.0.0.1:8088")?;
         let secret_env = webhook
             .secret_env
             .unwrap_or_else(|| "DUMCEL_WEBHOOK_SECRET".into());
@@ -584,6 +578,18 @@ impl Config {
             )),
         }
     }
+}
+
+/// A listen address setting (`ip:port`), `default` when absent.
+pub(crate) fn listen(
+    at: &impl Fn(&str, String) -> ConfigError,
+    name: &str,
+    value: Option<String>,
+    default: &str,
+) -> Result<SocketAddr, ConfigError> {
+    let text = value.unwrap_or_else(|| default.to_owned());
+    text.parse()
+        .map_err(|_| at("listen", format!("{name} {text:?} is not `ip:port`")))
 }
 
 /// A duration setting (`"10m"`), `default` seconds when absent; never zero.

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::{ConfigError, duration};
+use crate::config::{ConfigError, duration, listen};
 
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -73,13 +73,7 @@ impl RawApi {
         self,
         at: &impl Fn(&str, String) -> ConfigError,
     ) -> Result<Api, ConfigError> {
-        let listen_text = self.listen.unwrap_or_else(|| "127.0.0.1:8089".into());
-        let listen = listen_text.parse().map_err(|_| {
-            at(
-                "listen",
-                format!("api.listen {listen_text:?} is not `ip:port`"),
-            )
-        })?;
+        let listen = listen(at, "api.listen", self.listen, "127.0.0.1:8089")?;
         let environment_url = self
             .environment_url
             .unwrap_or_else(|| "https://{host}/".into());

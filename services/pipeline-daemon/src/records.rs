@@ -235,6 +235,14 @@ pub trait Records: Send + Sync {
     async fn approved(&self, project: &str, sha: &str) -> Result<bool, RecordError>;
 }
 
+/// The push that started last (of two in the same second, the greater
+/// delivery id): what an environment's "last push" is everywhere.
+pub fn newest(records: &[Record]) -> Option<&Record> {
+    records
+        .iter()
+        .max_by(|a, b| (&a.started_at, &a.delivery).cmp(&(&b.started_at, &b.delivery)))
+}
+
 /// The newest succeeded deployment in `records` other than `except_sha`:
 /// what a rollback returns to.
 pub fn newest_good(records: impl IntoIterator<Item = Record>, except_sha: &str) -> Option<Record> {

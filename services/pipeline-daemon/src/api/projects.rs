@@ -14,7 +14,7 @@ use super::{ApiError, ApiState, page};
 use crate::access::{Caller, Permission};
 use crate::commands::repository;
 use crate::config::Repository;
-use crate::records::{Record, now_ms};
+use crate::records::{Record, newest, now_ms};
 
 /// The project `name`, when `caller` may do `permission` with it: 404 for
 /// a project that does not exist, 403 for one the caller may not see or act on.
@@ -86,9 +86,7 @@ pub async fn one(
             .records
             .history(&status.project, &status.environment)
             .await?;
-        let last = history
-            .iter()
-            .max_by(|a, b| (&a.started_at, &a.delivery).cmp(&(&b.started_at, &b.delivery)));
+        let last = newest(&history);
         environments.push(Environment::of(
             &state.config,
             &state.api,
