@@ -41,7 +41,7 @@ use async_trait::async_trait;
 use dumcel_engine::provider::{Provider, ProviderResult, ResourceType};
 use dumcel_planner::{Attribute, NestedBlock, Schema, Value};
 
-pub use client::{DEFAULT_HOST, RegistryAuth};
+pub use client::{DEFAULT_HOST, RegistryAuth, http_client};
 pub use context::hash as context_hash;
 pub use error::DockerError;
 pub use images::Images;

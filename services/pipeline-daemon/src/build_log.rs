@@ -23,10 +23,10 @@ pub fn path(work_dir: &Path, project: &str, delivery: &str) -> Option<PathBuf> {
     })
 }
 
-/// Runs `build` with its progress lines going to the job's build log, and
-/// returns what the build returned. A log that cannot be written is a
-/// warning: the build goes on.
-pub async fn capture<T>(emitter: &Emitter<'_>, build: impl Future<Output = T>) -> T {
+/// Runs `build` (attempt `attempt` of the push) with its progress lines
+/// going to the job's build log, and returns what the build returned. A log
+/// that cannot be written is a warning: the build goes on.
+pub async fn capture<T>(emitter: &Emitter<'_>, attempt: u32, build: impl Future<Output = T>) -> T {
     let (lines, mut arriving) = mpsc::unbounded_channel::<String>();
     let sink: dumcel_engine::progress::Sink = Arc::new(move |line: &str| {
         let _ = lines.send(line.to_owned());
@@ -42,14 +42,16 @@ pub async fn capture<T>(emitter: &Emitter<'_>, build: impl Future<Output = T>) -
     )
     .and_then(|path| open(&path));
     let keeping = async {
+        let mut n = 0;
         while let Some(line) = arriving.recv().await {
+            n += 1;
             if let Some(f) = file.as_mut()
                 && let Err(e) = writeln!(f, "{line}")
             {
                 tracing::warn!(error = %e, "writing the build log; it stops here");
                 file = None;
             }
-            emitter.build_log(line);
+            emitter.build_log(line, attempt, n);
         }
         if let Some(mut f) = file {
             let _ = f.flush();

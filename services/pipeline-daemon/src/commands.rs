@@ -1,8 +1,8 @@
 //! The commands people steer deployments with, from the command line and
-//! the API: `status` (what runs where), `rollback`, `redeploy`, `destroy`
-//! and `approve`. `rollback`, `redeploy` and `destroy` do not change
-//! anything themselves: they queue a signed message on the push
-//! topic, so that the environment's lane runs it under its lease, in order
+//! the API: `status` (what runs where), `rollback`, `redeploy`, `destroy`,
+//! `promote` and `approve`. `rollback`, `redeploy`, `destroy` and `promote`
+//! do not change anything themselves: they queue a signed message on the
+//! push topic, so that the environment's lane runs it under its lease, in order
 //! with the pushes around it, and the events show it like any push.
 
 use std::fmt;
@@ -15,7 +15,7 @@ use crate::environment::PRODUCTION;
 use crate::git::GitError;
 use crate::kafka::{KafkaSink, ensure_topics, producer, queue};
 use crate::push::{Action, PUSH_SCHEMA_VERSION, Push};
-use crate::records::{Outcome, Record, RecordError, Records, newest, newest_good, now_ms};
+use crate::records::{Outcome, Record, RecordError, Records, Serving, newest, newest_good, now_ms};
 use crate::webhook::PushSink;
 
 /// Why a command was refused or failed. The API answers each kind with its
@@ -47,8 +47,11 @@ pub enum CommandError {
     },
     #[error("{0} has no good deployment other than the one it serves: nothing to roll back to")]
     NothingToRollBackTo(EnvironmentRef),
-    #[error("{0} is not a preview: only previews are destroyed on request")]
-    NotAPreview(EnvironmentRef),
+    /// The environment and what is done only to previews (`destroyed`).
+    #[error("{0} is not a preview: only previews are {1} on request")]
+    NotAPreview(EnvironmentRef, &'static str),
+    #[error("{0} serves nothing now: only a running preview is promoted")]
+    NothingServed(EnvironmentRef),
     #[error("{0} was destroyed already: a push to its branch makes it again")]
     AlreadyDestroyed(EnvironmentRef),
     #[error("the branch {branch} of {repository} does not exist any more")]
@@ -110,7 +113,8 @@ impl CommandError {
             CommandError::NeverSucceeded { .. }
             | CommandError::NothingToRollBackTo(_)
             | CommandError::BranchGone { .. }
-            | CommandError::NotAPreview(_)
+            | CommandError::NotAPreview(..)
+            | CommandError::NothingServed(_)
             | CommandError::AlreadyDestroyed(_) => ErrorKind::Conflict,
             CommandError::NotFullSha(_) => ErrorKind::Invalid,
             CommandError::Setup(_)
@@ -189,7 +193,7 @@ impl Outbox {
 /// A command's message, queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
-    /// `rollback`, `redeploy` or `destroy`.
+    /// `rollback`, `redeploy`, `destroy` or `promote`.
     pub action: &'static str,
     /// The message's delivery id: its record's key once a worker takes it.
     pub delivery: String,
@@ -197,7 +201,8 @@ pub struct Queued {
     pub environment: String,
     pub branch: String,
     pub sha: String,
-    /// The image a rollback returns to (empty for a redeploy, which builds).
+    /// The image a rollback returns to or a promotion runs (empty for a
+    /// redeploy, which builds).
     pub image: String,
 }
 
@@ -214,6 +219,11 @@ impl fmt::Display for Queued {
                 f,
                 "queued: destroy {project}/{environment} (branch {}) as {}",
                 self.branch, self.delivery
+            ),
+            "promote" => writeln!(
+                f,
+                "queued: promote {sha} ({}) to {project}/{environment} as {}",
+                self.image, self.delivery
             ),
             _ => writeln!(
                 f,
@@ -259,15 +269,36 @@ pub async fn status(records: &dyn Records, project: Option<&str>) -> Result<Stri
     Ok(out)
 }
 
-fn command_push(repository: &str, branch: &str, sha: &str, action: Action, verb: &str) -> Push {
-    Push {
-        schema_version: PUSH_SCHEMA_VERSION,
-        delivery: format!("{verb}-{}", uuid::Uuid::new_v4().simple()),
-        repository: repository.to_owned(),
-        branch: branch.to_owned(),
-        sha: sha.to_owned(),
-        deleted: false,
-        action,
+/// What the steering commands work with, and who asks.
+pub struct Steering<'a> {
+    pub config: &'a Config,
+    pub records: &'a dyn Records,
+    pub outbox: &'a Outbox,
+    /// Who asks, as a principal: `cli:<$USER>`, `token:<name>`. Kept as
+    /// the new deployment's pusher.
+    pub by: &'a str,
+}
+
+impl Steering<'_> {
+    /// A new message of `action` on `sha` of `branch`, from `self.by`.
+    fn push(&self, repository: &str, branch: &str, sha: &str, action: Action) -> Push {
+        let verb = match action {
+            Action::Push => "redeploy",
+            Action::Rollback => "rollback",
+            Action::Destroy => "destroy",
+            Action::Promote { .. } => "promote",
+        };
+        Push {
+            schema_version: PUSH_SCHEMA_VERSION,
+            delivery: format!("{verb}-{}", uuid::Uuid::new_v4().simple()),
+            repository: repository.to_owned(),
+            branch: branch.to_owned(),
+            sha: sha.to_owned(),
+            deleted: false,
+            action,
+            message: String::new(),
+            pusher: self.by.to_owned(),
+        }
     }
 }
 
@@ -285,14 +316,13 @@ pub enum RollbackTo<'a> {
 /// `dumcel-pipeline rollback PROJECT ENV [--to SHA]` and the API's
 /// rollback: queues running the environment again on an image it ran before.
 pub async fn rollback(
-    config: &Config,
-    records: &dyn Records,
-    outbox: &Outbox,
+    steering: &Steering<'_>,
     project: &str,
     environment: &str,
     to: RollbackTo<'_>,
 ) -> Result<Queued, CommandError> {
-    let (repository, _) = repository(config, project)?;
+    let records = steering.records;
+    let (repository, _) = repository(steering.config, project)?;
     let history = records.history(project, environment).await?;
     let here = EnvironmentRef::new(project, environment);
     if history.is_empty() {
@@ -330,24 +360,13 @@ pub async fn rollback(
             record
         }
         RollbackTo::Previous => {
-            let serving = records
-                .environments()
-                .await?
-                .into_iter()
-                .find(|e| e.project == project && e.environment == environment)
-                .and_then(|e| e.serving);
+            let serving = serving(records, project, environment).await?;
             let current = serving.as_ref().map(|s| s.sha.as_str()).unwrap_or_default();
             newest_good(history, current).ok_or(CommandError::NothingToRollBackTo(here))?
         }
     };
-    let push = command_push(
-        repository,
-        &target.branch,
-        &target.sha,
-        Action::Rollback,
-        "rollback",
-    );
-    outbox.send(&push).await?;
+    let push = steering.push(repository, &target.branch, &target.sha, Action::Rollback);
+    steering.outbox.send(&push).await?;
     Ok(queued("rollback", push, &target))
 }
 
@@ -367,17 +386,15 @@ fn queued(action: &'static str, push: Push, target: &Record) -> Queued {
 /// deploying the commit the environment's branch points at now, even when
 /// it was deployed before.
 pub async fn redeploy(
-    config: &Config,
-    records: &dyn Records,
-    outbox: &Outbox,
+    steering: &Steering<'_>,
     project: &str,
     environment: &str,
 ) -> Result<Queued, CommandError> {
-    let (repository, repo) = repository(config, project)?;
+    let (repository, repo) = repository(steering.config, project)?;
     let branch = if environment == PRODUCTION {
         repo.default_branch.clone()
     } else {
-        let history = records.history(project, environment).await?;
+        let history = steering.records.history(project, environment).await?;
         newest(&history)
             .map(|r| r.branch.clone())
             .filter(|b| !b.is_empty())
@@ -392,8 +409,8 @@ pub async fn redeploy(
             branch,
         });
     };
-    let push = command_push(repository, &branch, &sha, Action::Push, "redeploy");
-    outbox.send(&push).await?;
+    let push = steering.push(repository, &branch, &sha, Action::Push);
+    steering.outbox.send(&push).await?;
     Ok(Queued {
         action: "redeploy",
         delivery: push.delivery,
@@ -408,36 +425,82 @@ pub async fn redeploy(
 /// `dumcel-pipeline destroy PROJECT ENV` and the API's destroy: queues
 /// destroying a preview environment now, its branch deleted or not.
 pub async fn destroy(
-    config: &Config,
-    records: &dyn Records,
-    outbox: &Outbox,
+    steering: &Steering<'_>,
     project: &str,
     environment: &str,
 ) -> Result<Queued, CommandError> {
-    let (repository, repo) = repository(config, project)?;
+    let (repository, repo) = repository(steering.config, project)?;
     let here = EnvironmentRef::new(project, environment);
-    let history = records.history(project, environment).await?;
+    let history = steering.records.history(project, environment).await?;
     let Some(last) = newest(&history) else {
         return Err(CommandError::UnknownEnvironment(here));
     };
     if environment == PRODUCTION || last.branch == repo.default_branch {
-        return Err(CommandError::NotAPreview(here));
+        return Err(CommandError::NotAPreview(here, "destroyed"));
     }
     if last.outcome == Outcome::Destroyed {
         return Err(CommandError::AlreadyDestroyed(here));
     }
-    let push = command_push(
-        repository,
-        &last.branch,
-        &last.sha,
-        Action::Destroy,
-        "destroy",
-    );
-    outbox.send(&push).await?;
+    let push = steering.push(repository, &last.branch, &last.sha, Action::Destroy);
+    steering.outbox.send(&push).await?;
     Ok(Queued {
         image: String::new(),
         ..queued("destroy", push, last)
     })
+}
+
+/// `dumcel-pipeline promote PROJECT ENV` and the API's promote: queues
+/// running production on the image the preview `environment` serves now,
+/// with the default branch's stack.
+pub async fn promote(
+    steering: &Steering<'_>,
+    project: &str,
+    environment: &str,
+) -> Result<Queued, CommandError> {
+    let (repository, repo) = repository(steering.config, project)?;
+    let here = EnvironmentRef::new(project, environment);
+    let history = steering.records.history(project, environment).await?;
+    let Some(last) = newest(&history) else {
+        return Err(CommandError::UnknownEnvironment(here));
+    };
+    if environment == PRODUCTION || last.branch == repo.default_branch {
+        return Err(CommandError::NotAPreview(here, "promoted"));
+    }
+    let Some(runs) = serving(steering.records, project, environment).await? else {
+        return Err(CommandError::NothingServed(here));
+    };
+    let push = steering.push(
+        repository,
+        &repo.default_branch,
+        &runs.sha,
+        Action::Promote {
+            from: environment.to_owned(),
+        },
+    );
+    steering.outbox.send(&push).await?;
+    Ok(Queued {
+        action: "promote",
+        delivery: push.delivery,
+        project: project.to_owned(),
+        environment: PRODUCTION.to_owned(),
+        branch: push.branch,
+        sha: push.sha,
+        image: runs.image,
+    })
+}
+
+/// What `environment` of `project` serves now.
+async fn serving(
+    records: &dyn Records,
+    project: &str,
+    environment: &str,
+) -> Result<Option<Serving>, RecordError> {
+    Ok(records
+        .environments()
+        .await?
+        .into_iter()
+        .find(|e| e.project == project && e.environment == environment)
+        .and_then(|e| e.serving))
 }
 
 /// `dumcel-pipeline approve PROJECT SHA`: lets that commit's own stack

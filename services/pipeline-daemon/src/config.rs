@@ -51,6 +51,7 @@ use serde::Deserialize;
 use crate::access::{Access, RawAccess};
 pub use crate::config_api::Api;
 use crate::config_api::RawApi;
+use crate::notify::{Notify, RawNotify};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
@@ -197,6 +198,8 @@ pub struct Repository {
     pub roles: Roles,
     /// Who may see and steer it through the API (nobody when absent).
     pub access: Access,
+    /// The webhook told how its pushes end (see [`crate::notify`]).
+    pub notify: Option<Notify>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +269,7 @@ struct RawRepository {
     trust_branch_stacks: Option<bool>,
     roles: Option<RawRoles>,
     access: Option<RawAccess>,
+    notify: Option<RawNotify>,
 }
 
 impl Config {
@@ -488,6 +492,11 @@ impl Config {
                     ),
                 ));
             }
+            let notify = r
+                .notify
+                .map(RawNotify::parse)
+                .transpose()
+                .map_err(|m| at("notify", format!("{here}: {m}")))?;
             let clone_url = r
                 .clone_url
                 .unwrap_or_else(|| format!("https://github.com/{name}.git"));
@@ -505,6 +514,7 @@ impl Config {
                     trust_branch_stacks: r.trust_branch_stacks.unwrap_or(false),
                     roles: repo_roles,
                     access,
+                    notify,
                 },
             );
         }

@@ -7,7 +7,8 @@
 //! - `environment`: the environment's lease (`lease_owner`,
 //!   `lease_expires_ms`, `lease_token`) and what it serves (`serving_*`);
 //! - `push#<delivery>`: one push's record (`branch`, `sha`, `image`,
-//!   `digest`, `started_at`, `finished_at`, `outcome`, `reason`, `attempts`).
+//!   `digest`, `started_at`, `finished_at`, `outcome`, `reason`, `attempts`,
+//!   `message`, `pusher`).
 //!
 //! Approvals live under `environment_key` = `approval/<project>`, entry
 //! `sha#<sha>`. A lease is taken with a conditional UpdateItem that bumps the
@@ -494,6 +495,8 @@ fn to_item(r: &Record) -> Item {
         ("outcome".to_owned(), s(r.outcome.as_str())),
         ("reason".to_owned(), s(&r.reason)),
         ("attempts".to_owned(), n(r.attempts)),
+        ("message".to_owned(), s(&r.message)),
+        ("pusher".to_owned(), s(&r.pusher)),
     ])
 }
 
@@ -524,6 +527,8 @@ fn from_item(item: &Item) -> Option<Record> {
         outcome: Outcome::parse(&t("outcome")?)?,
         reason: t("reason").unwrap_or_default(),
         attempts: number(item, "attempts").unwrap_or(0),
+        message: t("message").unwrap_or_default(),
+        pusher: t("pusher").unwrap_or_default(),
     })
 }
 

@@ -10,6 +10,11 @@ pub const EVENT_SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Event {
     pub schema_version: u32,
+    /// The same for every publication of the same step of the same push:
+    /// events are at-least-once (a worker killed between an event and the
+    /// push's record redoes the push and publishes its steps again), and a
+    /// consumer that counts steps keeps one event per id. See [`Event::id`].
+    pub id: String,
     pub project: String,
     /// `production` or `preview-<branch>`.
     pub environment: String,
@@ -76,6 +81,17 @@ pub enum EventKind {
     Skipped {
         reason: String,
     },
+    /// The push's last event, published once its record holds the outcome
+    /// (and again, under the same id, whenever the push is seen after, so
+    /// that a worker dying between the two loses nothing).
+    Ended {
+        /// The record's outcome: `succeeded`, `build_failed`,
+        /// `deploy_failed`, `rolled_back`, `superseded`, `destroyed` or
+        /// `skipped`.
+        outcome: String,
+        reason: String,
+        image: String,
+    },
 }
 
 impl EventKind {
@@ -94,6 +110,7 @@ impl EventKind {
             EventKind::PreviewDestroyed => "preview_destroyed",
             EventKind::Superseded { .. } => "superseded",
             EventKind::Skipped { .. } => "skipped",
+            EventKind::Ended { .. } => "ended",
         }
     }
 }
@@ -110,6 +127,18 @@ pub trait EventSink: Send + Sync {
     fn publish(&self, event: &Event);
 }
 
+impl Event {
+    /// `<delivery>:<event>`, and for a build log line
+    /// `<delivery>:build_log:<attempt>.<line>` (every attempt's log is
+    /// kept; its lines are numbered from 1).
+    pub fn id(delivery: &str, kind: &EventKind, line: Option<(u32, u64)>) -> String {
+        match line {
+            Some((attempt, n)) => format!("{delivery}:{}:{attempt}.{n}", kind.name()),
+            None => format!("{delivery}:{}", kind.name()),
+        }
+    }
+}
+
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -120,24 +149,27 @@ mod tests {
 
     #[test]
     fn events_are_flat_json_with_their_name_and_version() {
+        let kind = EventKind::BuildFailed {
+            step: Some("Step 2/3 : RUN false".into()),
+            reason: "exit code 1".into(),
+        };
         let e = Event {
             schema_version: EVENT_SCHEMA_VERSION,
+            id: Event::id("d-1", &kind, None),
             project: "shop".into(),
             environment: "production".into(),
             branch: "main".into(),
             sha: "a".repeat(40),
             delivery: "d-1".into(),
             at: "2026-11-23T10:00:00Z".into(),
-            kind: EventKind::BuildFailed {
-                step: Some("Step 2/3 : RUN false".into()),
-                reason: "exit code 1".into(),
-            },
+            kind,
         };
         let v: serde_json::Value = serde_json::to_value(&e).unwrap();
         assert_eq!(v["event"], "build_failed");
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["step"], "Step 2/3 : RUN false");
         assert_eq!(v["project"], "shop");
+        assert_eq!(v["id"], "d-1:build_failed");
         assert_eq!(e.kind.name(), "build_failed");
     }
 }

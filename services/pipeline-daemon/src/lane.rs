@@ -161,6 +161,7 @@ async fn supersede(services: &Services, job: &Job, by_sha: &str, held: &Held) ->
     if let Ok(Some(r)) = &existing
         && r.outcome.is_final()
     {
+        emitter.ended(r).await;
         return Ended::Skipped;
     }
     emitter
@@ -174,13 +175,7 @@ async fn supersede(services: &Services, job: &Job, by_sha: &str, held: &Held) ->
         held,
         record: Record {
             attempts,
-            ..Record::start(
-                &job.repo.project,
-                &job.env.name,
-                &job.push.delivery,
-                &job.push.branch,
-                &job.push.sha,
-            )
+            ..Record::for_push(&job.repo.project, &job.env.name, &job.push)
         },
     };
     run.finish(

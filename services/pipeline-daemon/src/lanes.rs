@@ -234,6 +234,8 @@ mod tests {
                 sha: sha.to_string().repeat(40),
                 deleted: false,
                 action: Default::default(),
+                message: String::new(),
+                pusher: String::new(),
             },
             queued_at_ms: None,
         }

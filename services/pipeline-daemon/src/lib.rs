@@ -17,6 +17,7 @@ pub mod kafka;
 pub mod lane;
 pub mod lanes;
 pub mod lease;
+pub mod notify;
 pub mod offsets;
 pub mod pipeline;
 pub mod push;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use dumcel_pipeline::api::event_log::{self, EventLog};
 use dumcel_pipeline::api::{self, ApiState};
-use dumcel_pipeline::commands::{Outbox, RollbackTo};
+use dumcel_pipeline::commands::{Outbox, RollbackTo, Steering};
 use dumcel_pipeline::config::Config;
 use dumcel_pipeline::kafka::{KafkaSink, ensure_topics, producer};
 use dumcel_pipeline::webhook::{self, Receiver, Seen};
@@ -78,6 +78,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
         project: String,
+        environment: String,
+    },
+    /// Run production on the image a preview runs now, with the default
+    /// branch's stack (no build).
+    Promote {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        project: String,
+        /// The preview environment (`preview-<branch>`).
         environment: String,
     },
     /// Let one commit's own stack deploy its preview (branch stacks are not
@@ -181,13 +190,11 @@ async fn run(cli: Cli) -> Result<()> {
             environment,
             to,
         } => {
-            let (c, records, outbox) = steering(&config).await?;
             let to = to
                 .as_deref()
                 .map_or(RollbackTo::Previous, RollbackTo::Commit);
-            let queued =
-                commands::rollback(&c, records.as_ref(), &outbox, &project, &environment, to)
-                    .await?;
+            let local = Local::open(&config).await?;
+            let queued = commands::rollback(&local.steering(), &project, &environment, to).await?;
             print!("{queued}");
             Ok(())
         }
@@ -196,10 +203,11 @@ async fn run(cli: Cli) -> Result<()> {
             project,
             environment,
         } => {
-            let (c, records, outbox) = steering(&config).await?;
-            let queued =
-                commands::redeploy(&c, records.as_ref(), &outbox, &project, &environment).await?;
-            print!("{queued}");
+            let local = Local::open(&config).await?;
+            print!(
+                "{}",
+                commands::redeploy(&local.steering(), &project, &environment).await?
+            );
             Ok(())
         }
         Command::Destroy {
@@ -207,10 +215,23 @@ async fn run(cli: Cli) -> Result<()> {
             project,
             environment,
         } => {
-            let (c, records, outbox) = steering(&config).await?;
-            let queued =
-                commands::destroy(&c, records.as_ref(), &outbox, &project, &environment).await?;
-            print!("{queued}");
+            let local = Local::open(&config).await?;
+            print!(
+                "{}",
+                commands::destroy(&local.steering(), &project, &environment).await?
+            );
+            Ok(())
+        }
+        Command::Promote {
+            config,
+            project,
+            environment,
+        } => {
+            let local = Local::open(&config).await?;
+            print!(
+                "{}",
+                commands::promote(&local.steering(), &project, &environment).await?
+            );
             Ok(())
         }
         Command::Serve { config } => serve(&config).await,
@@ -233,9 +254,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let c = Config::load(&config)?;
             let records = worker::records(&c).await?;
-            let by = by
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".into());
+            let by = by.unwrap_or_else(user);
             print!(
                 "{}",
                 commands::approve(&c, records.as_ref(), &project, &sha, &by).await?
@@ -245,15 +264,41 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// What the commands that queue need: the configuration, its record store
-/// and the push topic.
-async fn steering(
-    config: &std::path::Path,
-) -> Result<(Config, Arc<dyn dumcel_pipeline::records::Records>, Outbox)> {
-    let c = Config::load(config)?;
-    let records = worker::records(&c).await?;
-    let outbox = Outbox::connect(&c).await?;
-    Ok((c, records, outbox))
+/// Who runs this command: $USER.
+fn user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+}
+
+/// What a steering command run here works with: the configuration, its
+/// record store, the push topic, and `cli:<$USER>` as who asks.
+struct Local {
+    config: Config,
+    records: Arc<dyn dumcel_pipeline::records::Records>,
+    outbox: Outbox,
+    by: String,
+}
+
+impl Local {
+    async fn open(config: &std::path::Path) -> Result<Local> {
+        let config = Config::load(config)?;
+        let records = worker::records(&config).await?;
+        let outbox = Outbox::connect(&config).await?;
+        Ok(Local {
+            config,
+            records,
+            outbox,
+            by: format!("cli:{}", user()),
+        })
+    }
+
+    fn steering(&self) -> Steering<'_> {
+        Steering {
+            config: &self.config,
+            records: self.records.as_ref(),
+            outbox: &self.outbox,
+            by: &self.by,
+        }
+    }
 }
 
 async fn serve(config: &std::path::Path) -> Result<()> {

@@ -107,21 +107,34 @@ impl Emitter<'_> {
             event = kind.name(),
             "pipeline"
         );
-        self.services.events.emit(&self.event(kind)).await;
+        let id = Event::id(&p.delivery, &kind, None);
+        self.services.events.emit(&self.event(id, kind)).await;
     }
 
-    /// One line of the build's output, queued without waiting (see
-    /// [`EventSink::publish`]); it goes to the build log, not the worker's.
-    pub fn build_log(&self, line: String) {
-        self.services
-            .events
-            .publish(&self.event(EventKind::BuildLog { line }));
+    /// Says how the push ended, as its record has it.
+    pub async fn ended(&self, record: &Record) {
+        self.emit(EventKind::Ended {
+            outcome: record.outcome.as_str().to_owned(),
+            reason: record.reason.clone(),
+            image: record.image.clone(),
+        })
+        .await;
     }
 
-    fn event(&self, kind: EventKind) -> Event {
+    /// Line `n` of attempt `attempt`'s build output, queued without
+    /// waiting (see [`EventSink::publish`]); it goes to the build log, not
+    /// the worker's.
+    pub fn build_log(&self, line: String, attempt: u32, n: u64) {
+        let kind = EventKind::BuildLog { line };
+        let id = Event::id(&self.job.push.delivery, &kind, Some((attempt, n)));
+        self.services.events.publish(&self.event(id, kind));
+    }
+
+    fn event(&self, id: String, kind: EventKind) -> Event {
         let p = &self.job.push;
         Event {
             schema_version: EVENT_SCHEMA_VERSION,
+            id,
             project: self.job.repo.project.clone(),
             environment: self.job.env.name.clone(),
             branch: p.branch.clone(),
@@ -174,7 +187,10 @@ impl Run<'_> {
         self.record.reason = reason;
         self.record.finished_at = now_rfc3339();
         match self.write(serving).await {
-            Ok(()) => ended,
+            Ok(()) => {
+                self.emitter.ended(&self.record).await;
+                ended
+            }
             Err(other) => other,
         }
     }
@@ -227,6 +243,7 @@ pub async fn run(
                     ),
                 })
                 .await;
+            emitter.ended(r).await;
             return Ended::Skipped;
         }
         Some(r) => r.attempts,
@@ -237,13 +254,7 @@ pub async fn run(
         held,
         record: Record {
             attempts: attempts + 1,
-            ..Record::start(
-                project,
-                env,
-                &job.push.delivery,
-                &job.push.branch,
-                &job.push.sha,
-            )
+            ..Record::for_push(project, env, &job.push)
         },
     };
     if attempts >= services.config.max_attempts {
@@ -280,6 +291,7 @@ pub async fn run(
     let _ = tokio::fs::remove_dir_all(&checkout).await;
     let ended = match (&job.push.action, job.push.deleted) {
         (Action::Rollback, _) => roll_back_on_request(&mut run, &checkout).await,
+        (Action::Promote { from }, _) => promote(&mut run, &checkout, from).await,
         (Action::Destroy, _) | (Action::Push, true) => destroy_preview(&mut run, &checkout).await,
         (Action::Push, false) => build_and_deploy(&mut run, &checkout, stop).await,
     };
@@ -371,6 +383,7 @@ async fn build_and_deploy(
             &mut stop,
             crate::build_log::capture(
                 &run.emitter,
+                run.record.attempts,
                 images.build(&image, checkout, &job.repo.dockerfile),
             ),
         ))
@@ -485,29 +498,9 @@ pub async fn end_with(run: &mut Run<'_>, deployed: Deployed) -> Ended {
 async fn roll_back_on_request(run: &mut Run<'_>, checkout: &Path) -> Ended {
     let services = run.emitter.services;
     let job = run.emitter.job;
-    let records = &services.deployments;
-    let history = match transient("reading the environment's history", || {
-        records.history(&job.repo.project, &job.env.name)
-    })
-    .await
-    {
-        Ok(h) => h,
-        Err(e) => return Ended::Retry(e.to_string()),
-    };
-    let Some(good) = history
-        .into_iter()
-        .filter(|r| r.sha == job.push.sha && r.outcome == Outcome::Succeeded)
-        .max_by(|a, b| a.finished_at.cmp(&b.finished_at))
-    else {
-        return run
-            .failed(format!(
-                "cannot roll back to {}: it never deployed successfully to {}",
-                job.push.sha, job.env.name
-            ))
-            .await;
-    };
-    run.record.image = good.image.clone();
-    run.record.digest = good.digest.clone();
+    if let Err(ended) = take_image_from(run, &job.env.name, "roll back to").await {
+        return ended;
+    }
     if let Err(reason) = fetch(job, &job.push.sha, checkout).await {
         return Ended::Retry(reason);
     }
@@ -517,6 +510,58 @@ async fn roll_back_on_request(run: &mut Run<'_>, checkout: &Path) -> Ended {
     };
     let deployed = deploy::deploy(run, &stack).await;
     end_with(run, deployed).await
+}
+
+/// `dumcel-pipeline promote`: runs production on the image the push's SHA
+/// deployed in the preview `from`, with the default branch's stack as it is
+/// now (the preview's own stack is the branch's, not trusted for production).
+async fn promote(run: &mut Run<'_>, checkout: &Path, from: &str) -> Ended {
+    let job = run.emitter.job;
+    if job.env.preview || !from.starts_with("preview-") {
+        return run
+            .failed(format!(
+                "only a preview is promoted, and only to production: not {from} to {}",
+                job.env.name
+            ))
+            .await;
+    }
+    if let Err(ended) = take_image_from(run, from, "promote").await {
+        return ended;
+    }
+    let stack = match StackSource::default_branch(job, checkout).await {
+        Ok(s) => s,
+        Err(reason) => return Ended::Retry(reason),
+    };
+    let deployed = deploy::deploy(run, &stack).await;
+    end_with(run, deployed).await
+}
+
+/// Sets the run's image to the one the push's SHA last deployed
+/// successfully in `environment`; `Err` with how the run ended when it never
+/// did (`verb` says what the run was asked to do).
+async fn take_image_from(run: &mut Run<'_>, environment: &str, verb: &str) -> Result<(), Ended> {
+    let job = run.emitter.job;
+    let records = &run.emitter.services.deployments;
+    let history = transient("reading the environment's history", || {
+        records.history(&job.repo.project, environment)
+    })
+    .await
+    .map_err(|e| Ended::Retry(e.to_string()))?;
+    let Some(good) = history
+        .into_iter()
+        .filter(|r| r.sha == job.push.sha && r.outcome == Outcome::Succeeded)
+        .max_by(|a, b| a.finished_at.cmp(&b.finished_at))
+    else {
+        return Err(run
+            .failed(format!(
+                "cannot {verb} {}: it never deployed successfully to {environment}",
+                job.push.sha
+            ))
+            .await);
+    };
+    run.record.image = good.image;
+    run.record.digest = good.digest;
+    Ok(())
 }
 
 /// Destroys the preview environment of a deleted branch, or of one a person

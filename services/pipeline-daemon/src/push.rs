@@ -49,6 +49,10 @@ pub enum Action {
     /// branch still exists (`dumcel-pipeline destroy`, the API); a later push
     /// to the branch makes it again.
     Destroy,
+    /// Run production (the message's branch is the default branch) on the
+    /// image `sha` deployed in the preview environment `from`, with the
+    /// default branch's stack (`dumcel-pipeline promote`, the API): no build.
+    Promote { from: String },
 }
 
 /// One push to one branch of one repository.
@@ -67,6 +71,15 @@ pub struct Push {
     pub deleted: bool,
     #[serde(default)]
     pub action: Action,
+    /// The first line of the pushed commit's message (see [`summary`]);
+    /// empty for a deleted branch and for a command.
+    #[serde(default)]
+    pub message: String,
+    /// Who asked, as a principal: `user:<login>` for a push (GitHub's
+    /// `pusher.name`), `token:<name>` for the API, `cli:<$USER>` for a
+    /// command.
+    #[serde(default)]
+    pub pusher: String,
 }
 
 #[derive(Deserialize)]
@@ -78,11 +91,56 @@ struct GithubPush {
     #[serde(default)]
     deleted: bool,
     repository: Option<GithubRepository>,
+    head_commit: Option<GithubCommit>,
+    pusher: Option<GithubPusher>,
 }
 
 #[derive(Deserialize)]
 struct GithubRepository {
     full_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubCommit {
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubPusher {
+    name: Option<String>,
+}
+
+/// The longest commit message summary kept.
+pub const SUMMARY_CHARS: usize = 200;
+
+/// A commit message's first line, without control characters, at most
+/// [`SUMMARY_CHARS`] characters: it is shown in lists and chat messages, and
+/// comes from whoever pushed.
+pub fn summary(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default().trim();
+    let mut out: String = line
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(SUMMARY_CHARS + 1)
+        .collect();
+    if out.chars().count() > SUMMARY_CHARS {
+        out = out.chars().take(SUMMARY_CHARS - 1).collect();
+        out.push('…');
+    }
+    out
+}
+
+/// A GitHub login as a principal; anything that could not be a login is
+/// left out.
+fn pusher_of(name: &str) -> String {
+    let login = !name.is_empty()
+        && name.len() <= 39
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if login {
+        format!("user:{name}")
+    } else {
+        String::new()
+    }
 }
 
 fn is_sha(s: &str) -> bool {
@@ -115,6 +173,10 @@ impl Push {
         if !is_sha(&sha) {
             return Err(PushError::Field(if deleted { "before" } else { "after" }));
         }
+        let message = match (deleted, p.head_commit) {
+            (false, Some(c)) => summary(&c.message.unwrap_or_default()),
+            _ => String::new(),
+        };
         Ok(Push {
             schema_version: PUSH_SCHEMA_VERSION,
             delivery: delivery.to_owned(),
@@ -123,6 +185,12 @@ impl Push {
             sha: sha.to_ascii_lowercase(),
             deleted,
             action: Action::Push,
+            message,
+            pusher: p
+                .pusher
+                .and_then(|p| p.name)
+                .map(|n| pusher_of(&n))
+                .unwrap_or_default(),
         })
     }
 
@@ -157,7 +225,12 @@ impl Push {
         if !valid_delivery(&p.delivery) {
             return Err(PushError::Field("delivery"));
         }
-        Ok(p)
+        // Signed by the webhook, but cut to size again all the same.
+        Ok(Push {
+            message: summary(&p.message),
+            pusher: p.pusher.chars().take(100).collect(),
+            ..p
+        })
     }
 
     /// The message and its signature header under `key`.
@@ -203,7 +276,9 @@ mod tests {
     fn body(git_ref: &str, after: &str, deleted: bool) -> Vec<u8> {
         serde_json::json!({
             "ref": git_ref, "before": SHA, "after": after, "deleted": deleted,
-            "repository": {"full_name": "octo/app", "clone_url": "file:///srv/git/app.git"}
+            "repository": {"full_name": "octo/app", "clone_url": "file:///srv/git/app.git"},
+            "head_commit": {"message": "Fix the header\n\nLonger text."},
+            "pusher": {"name": "octocat", "email": "octocat@example.com"}
         })
         .to_string()
         .into_bytes()
@@ -217,6 +292,8 @@ mod tests {
         assert_eq!(p.branch, "feature/x");
         assert_eq!(p.sha, other);
         assert!(!p.deleted);
+        assert_eq!(p.message, "Fix the header");
+        assert_eq!(p.pusher, "user:octocat");
         let key = b"0123456789abcdef";
         let (payload, signature) = p.signed_message(key);
         assert_eq!(
@@ -249,6 +326,28 @@ mod tests {
         let p = Push::from_github(&body("refs/heads/x", NULL_SHA, true), "d").unwrap();
         assert!(p.deleted);
         assert_eq!(p.sha, SHA);
+        assert_eq!(
+            p.message, "",
+            "a deleted branch's head_commit is not the deleted commit"
+        );
+    }
+
+    #[test]
+    fn a_commit_summary_is_one_short_line_of_text() {
+        assert_eq!(summary("  One line  \nmore"), "One line");
+        assert_eq!(summary("bell\u{7} and\ttab"), "bell andtab");
+        assert_eq!(summary(""), "");
+        let long = "é".repeat(500);
+        let s = summary(&long);
+        assert_eq!(s.chars().count(), SUMMARY_CHARS);
+        assert!(s.ends_with('…'));
+        assert_eq!(
+            summary(&"x".repeat(SUMMARY_CHARS)),
+            "x".repeat(SUMMARY_CHARS)
+        );
+        assert_eq!(pusher_of("octo-cat"), "user:octo-cat");
+        assert_eq!(pusher_of("evil\nname"), "");
+        assert_eq!(pusher_of("a:b"), "");
     }
 
     #[test]

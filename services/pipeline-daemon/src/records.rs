@@ -95,6 +95,10 @@ pub struct Record {
     /// How many times a worker started on it: written before the work, so a
     /// push that kills its worker is counted too.
     pub attempts: u32,
+    /// The commit message's first line (see [`crate::push::Push::message`]).
+    pub message: String,
+    /// Who pushed or asked (see [`crate::push::Push::pusher`]).
+    pub pusher: String,
 }
 
 impl Record {
@@ -119,6 +123,23 @@ impl Record {
             outcome: Outcome::InProgress,
             reason: String::new(),
             attempts: 0,
+            message: String::new(),
+            pusher: String::new(),
+        }
+    }
+
+    /// The record of `push` starting now in `environment` of `project`.
+    pub fn for_push(project: &str, environment: &str, push: &crate::push::Push) -> Record {
+        Record {
+            message: push.message.clone(),
+            pusher: push.pusher.clone(),
+            ..Record::start(
+                project,
+                environment,
+                &push.delivery,
+                &push.branch,
+                &push.sha,
+            )
         }
     }
 }
@@ -268,6 +289,8 @@ pub mod contract {
             outcome,
             finished_at: finished_at.into(),
             image: format!("127.0.0.1:5000/shop:{sha}"),
+            message: format!("Ship {sha} — with “quotes”"),
+            pusher: "user:octocat".into(),
             ..Record::start("shop", "production", delivery, "main", sha)
         }
     }

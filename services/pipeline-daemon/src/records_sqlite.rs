@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS pushes (
     outcome     TEXT NOT NULL,
     reason      TEXT NOT NULL,
     attempts    INTEGER NOT NULL,
+    message     TEXT NOT NULL DEFAULT '',
+    pusher      TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (project, environment, delivery)
 );
 CREATE TABLE IF NOT EXISTS environments (
@@ -58,7 +60,14 @@ CREATE TABLE IF NOT EXISTS approvals (
     PRIMARY KEY (project, sha)
 )";
 
-const COLUMNS: &str = "project, environment, delivery, branch, sha, image, digest, started_at, finished_at, outcome, reason, attempts";
+const COLUMNS: &str = "project, environment, delivery, branch, sha, image, digest, started_at, finished_at, outcome, reason, attempts, message, pusher";
+
+/// Columns added since `pushes` was first made, with their definitions:
+/// added to a file an earlier version created.
+const ADDED: [(&str, &str); 2] = [
+    ("message", "TEXT NOT NULL DEFAULT ''"),
+    ("pusher", "TEXT NOT NULL DEFAULT ''"),
+];
 
 impl SqliteRecords {
     /// Opens (creating when missing) the records file at `path`.
@@ -128,6 +137,8 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Record>> {
         outcome,
         reason: row.get(10)?,
         attempts: row.get(11)?,
+        message: row.get(12)?,
+        pusher: row.get(13)?,
     }))
 }
 
@@ -151,7 +162,19 @@ fn get_record(
 #[async_trait]
 impl Records for SqliteRecords {
     async fn ensure(&self) -> Result<(), RecordError> {
-        self.with("CREATE TABLE", |c| c.execute_batch(SCHEMA)).await
+        self.with("CREATE TABLE", |c| {
+            c.execute_batch(SCHEMA)?;
+            let mut has = c.prepare("SELECT 1 FROM pragma_table_info('pushes') WHERE name = ?1")?;
+            for (column, definition) in ADDED {
+                if !has.exists([column])? {
+                    c.execute_batch(&format!(
+                        "ALTER TABLE pushes ADD COLUMN {column} {definition}"
+                    ))?;
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn get(
@@ -274,7 +297,7 @@ impl Records for SqliteRecords {
             tx.execute(
                 &format!(
                     "INSERT OR REPLACE INTO pushes ({COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 ),
                 params![
                     r.project,
@@ -288,7 +311,9 @@ impl Records for SqliteRecords {
                     r.finished_at,
                     r.outcome.as_str(),
                     r.reason,
-                    r.attempts
+                    r.attempts,
+                    r.message,
+                    r.pusher
                 ],
             )?;
             let now = match &serving {
@@ -399,6 +424,31 @@ mod tests {
         let store = SqliteRecords::open(&path).unwrap();
         store.ensure().await.unwrap();
         assert_eq!(store.history("shop", "production").await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_messages_and_pushers_gets_their_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipeline.sqlite3");
+        let old_schema = SCHEMA.replace(
+            "    message     TEXT NOT NULL DEFAULT '',\n    pusher      TEXT NOT NULL DEFAULT '',\n",
+            "",
+        );
+        assert_ne!(old_schema, SCHEMA);
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&old_schema).unwrap();
+        old.execute(
+            "INSERT INTO pushes VALUES ('old', 'production', 'd0', 'main', 'aaa', 'i', 'sha256:x', 't0', 't1', 'succeeded', '', 1)",
+            [],
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteRecords::open(&path).unwrap();
+        store.ensure().await.unwrap();
+        store.ensure().await.unwrap();
+        let kept = store.get("old", "production", "d0").await.unwrap().unwrap();
+        assert_eq!((kept.sha.as_str(), kept.message.as_str()), ("aaa", ""));
+        crate::records::contract::leases_fence_and_records_only_move_forward(&store).await;
     }
 
     #[tokio::test]

@@ -181,6 +181,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         .map_err(anyhow::Error::msg)?;
     let producer = producer(&config.kafka).map_err(anyhow::Error::msg)?;
     let services = Arc::new(services(config.clone(), producer.clone()).await?);
+    crate::notify::spawn(config.clone()).map_err(anyhow::Error::msg)?;
 
     let mut client = ClientConfig::new();
     client

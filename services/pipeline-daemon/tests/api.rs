@@ -165,7 +165,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
     let (status, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 12, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 13, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, item) in paths {
         let path = path
             .replace("{project}", &project)
@@ -241,7 +241,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
     assert_eq!(projects["projects"][0]["name"], project.as_str());
     assert_eq!(projects["projects"][0]["can_deploy"], false);
     for token in [VIEWER, OUTSIDER] {
-        for action in ["rollback", "redeploy", "destroy"] {
+        for action in ["rollback", "redeploy", "destroy", "promote"] {
             let (status, body) = api
                 .post(
                     &format!("{p}/environments/production/{action}"),
@@ -426,6 +426,24 @@ async fn every_route_answers_only_whom_access_lets_in() {
             404,
             "preview-gone",
         ),
+        (
+            format!("{p}/environments/production/promote"),
+            "",
+            409,
+            "only previews are promoted",
+        ),
+        (
+            format!("{p}/environments/preview-gone/promote"),
+            "",
+            404,
+            "preview-gone",
+        ),
+        (
+            format!("{p}/environments/preview-feature/promote"),
+            "{\"to\": \"production\"}",
+            400,
+            "to",
+        ),
     ];
     for (path, body, want, mentions) in bad_actions {
         let (status, answer) = api.post(&path, CI, body).await;
@@ -471,6 +489,32 @@ async fn every_route_answers_only_whom_access_lets_in() {
         (destroy["branch"].as_str(), destroy["sha"].as_str()),
         (Some("feature"), Some(seeded[25].sha.as_str()))
     );
+    // Promoting the preview: production, on the image the preview serves.
+    let (status, promote) = api
+        .post(&format!("{p}/environments/preview-feature/promote"), CI, "")
+        .await;
+    assert_eq!(status, 202, "{promote}");
+    assert_eq!(
+        (
+            promote["environment"].as_str(),
+            promote["branch"].as_str(),
+            promote["sha"].as_str(),
+            promote["image"].as_str()
+        ),
+        (
+            Some("production"),
+            Some("main"),
+            Some(seeded[24].sha.as_str()),
+            Some(seeded[24].image.as_str())
+        ),
+        "the newest good deployment of the preview, d24, is what it serves"
+    );
+    let promoted = h.queued_pushes().pop().unwrap();
+    assert_eq!(
+        promoted["action"],
+        json!({"kind": "promote", "from": "preview-feature"})
+    );
+    assert_eq!(promoted["pusher"], "token:ci");
     let queued: Vec<(String, String, String)> = h
         .queued_pushes()
         .iter()
@@ -487,6 +531,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
         (&previous, "rollback"),
         (&redeploy, "push"),
         (&destroy, "destroy"),
+        (&promote, "promote"),
     ]
     .iter()
     .map(|(a, kind)| {
@@ -534,6 +579,7 @@ async fn publish(h: &Harness, project: &str, delivery: &str, kind: EventKind) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let event = Event {
         schema_version: 1,
+        id: Event::id(delivery, &kind, None),
         project: project.into(),
         environment: "production".into(),
         branch: "main".into(),

@@ -220,7 +220,7 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
     );
 
     // No commit was deployed twice.
-    let events: Vec<Value> = a.all_events();
+    let events: Vec<Value> = a.all_steps();
     let mut succeeded: BTreeMap<String, usize> = BTreeMap::new();
     for e in events.iter().filter(|e| e["event"] == "deploy_succeeded") {
         *succeeded
@@ -353,7 +353,7 @@ async fn first_deploys_on_ecs_end_once_through_kills() {
         }
         assert_eq!(h.running_image(environment).await.0, h.image(sha));
     }
-    let events = a.all_events();
+    let events = a.all_steps();
     let succeeded: Vec<String> = events
         .iter()
         .filter(|e| e["event"] == "deploy_succeeded")

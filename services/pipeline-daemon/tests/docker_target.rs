@@ -10,6 +10,7 @@ mod common;
 #[path = "../../../tests/docker_support/mod.rs"]
 mod docker_support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::harness::{Daemon, Harness, Target, deliver, free_port, wait_for_port};
@@ -42,16 +43,63 @@ impl Drop for Leftovers {
     }
 }
 
+/// An HTTP endpoint on loopback standing in for a Slack incoming webhook:
+/// it keeps the JSON bodies posted to it.
+struct Hook {
+    url: String,
+    posted: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Hook {
+    async fn start() -> Hook {
+        let posted: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let keep = posted.clone();
+        let app = axum::Router::new().route(
+            "/services/T0/B0/secret-part",
+            axum::routing::post(move |body: String| async move {
+                let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                keep.lock().unwrap().push(value);
+                "ok"
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/services/T0/B0/secret-part",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Hook { url, posted }
+    }
+
+    /// The texts posted, once `n` have arrived (or after a minute).
+    fn texts(&self, n: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let posted = self.posted.lock().unwrap().clone();
+            if posted.len() >= n || std::time::Instant::now() > deadline {
+                return posted
+                    .iter()
+                    .map(|p| p["text"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
 struct Site {
     h: Harness,
     port: u16,
     worker: Daemon,
     _webhook: Daemon,
     deliveries: usize,
+    hook: Hook,
 }
 
 impl Site {
-    fn start() -> Site {
+    /// The webhook and a worker on the Docker host, the repository telling
+    /// `Hook` how its pushes end.
+    async fn start() -> Site {
         require_docker();
         let port = free_port();
         let mut h = Harness::on(
@@ -60,15 +108,28 @@ impl Site {
                 "webhook {{\n  listen = \"127.0.0.1:{port}\"\n  secret_env = \"E2E_SECRET\"\n}}"
             ),
         );
+        h.edit_config(
+            "  previews  = true\n",
+            "  previews  = true\n  notify {\n    url_env = \"E2E_NOTIFY_URL\"\n    on = [\"succeeded\", \"rolled_back\", \"destroyed\"]\n  }\n",
+        );
+        let hook = Hook::start().await;
         let mut webhook = h.daemon("webhook", &[("E2E_SECRET", SECRET)]);
         wait_for_port(port, &mut webhook);
-        let worker = h.worker();
+        let worker = h.daemon("worker", &[("E2E_NOTIFY_URL", &hook.url)]);
+        // The notifier starts at the events topic's end: no push before it
+        // follows the topic.
+        let deadline = std::time::Instant::now() + MINUTES;
+        while !worker.log().contains("notifier following the events topic") {
+            assert!(std::time::Instant::now() < deadline, "{}", worker.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
         Site {
             h,
             port,
             worker,
             _webhook: webhook,
             deliveries: 0,
+            hook,
         }
     }
 
@@ -146,7 +207,7 @@ fn page(h: &Harness, branch: &str, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_push_goes_live_without_a_failed_request_and_a_sick_one_never_does() {
-    let mut site = Site::start();
+    let mut site = Site::start().await;
     let _leftovers = Leftovers(site.h.project.clone());
     let host = site.production();
 
@@ -291,4 +352,65 @@ async fn every_push_goes_live_without_a_failed_request_and_a_sick_one_never_does
         ])
         .collect();
     assert_eq!(records.lines().collect::<Vec<_>>(), expected, "{records}");
+    // Each with the commit message and pusher of GitHub's delivery.
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; print(sorted(set(f'{r[0]} / {r[1]}' for r in sqlite3.connect(sys.argv[1]).execute(\"select message, pusher from pushes where outcome != 'destroyed'\"))))",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['Initial commit / user:Codertocat']"
+    );
+
+    // The repository's webhook was told how each push ended, once each, for
+    // the outcomes it asked for; the URL (a secret) is in no log or event.
+    let p = &site.h.project;
+    let short = |sha: &str| sha[..7].to_owned();
+    let link = format!("<https://{host}/|{host}>");
+    let mut expected: Vec<String> = shas[..3]
+        .iter()
+        .map(|s| format!("*{p}* production: deployed `{}` (main) {link}", short(s)))
+        .collect();
+    expected.push(format!(
+        "*{p}* production: rolled back from `{}` (main)\n> ",
+        short(&sick)
+    ));
+    expected.push(format!(
+        "*{p}* production: deployed `{}` (main) {link}",
+        short(&shas[3])
+    ));
+    expected.push(format!(
+        "*{p}* preview-feature: deployed `{}` (feature) <https://{preview_host}/|{preview_host}>",
+        short(&preview)
+    ));
+    expected.push(format!(
+        "*{p}* preview-feature: destroyed the preview at `{}` (feature)",
+        short(&preview)
+    ));
+    let mut texts = site.hook.texts(expected.len());
+    // The rollback's reason is the container's log: only its start is fixed.
+    if let Some(t) = texts.get_mut(3)
+        && let Some(at) = t.find("\n> ")
+    {
+        assert!(t[at..].contains("is unhealthy"), "{t}");
+        t.truncate(at + 3);
+    }
+    assert_eq!(texts, expected);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        site.hook.texts(0).len(),
+        expected.len(),
+        "nothing posted twice"
+    );
+    let secret = "secret-part";
+    assert!(!site.worker.log().contains(secret));
+    assert!(
+        !serde_json::to_string(&site.h.all_events())
+            .unwrap()
+            .contains(secret)
+    );
 }

@@ -303,7 +303,8 @@ async fn production_moves_forward_or_on_purpose_force_push_rollback_redeploy_and
 /// push's build output and events followed live and its build log kept; a
 /// rollback to a chosen deployment run in the environment's lane like a
 /// push, the site serving that release again and the API showing it; a
-/// preview destroyed on request.
+/// preview promoted to production without a build, then destroyed on
+/// request.
 #[tokio::test(flavor = "multi_thread")]
 async fn following_and_steering_a_project_through_the_api() {
     require_docker();
@@ -421,6 +422,7 @@ async fn following_and_steering_a_project_through_the_api() {
     assert_eq!(production["url"], format!("https://{host}/"));
     let rollback = get(format!("{api}/deployments/{delivery}")).await;
     assert_eq!(rollback["trigger"], "rollback");
+    assert_eq!(rollback["pusher"], "token:ci", "who asked");
     assert_eq!(rollback["outcome"], "succeeded");
     // Its events, as the worker published them on the events topic.
     let events = get(format!("{api}/deployments/{delivery}/events")).await;
@@ -430,7 +432,11 @@ async fn following_and_steering_a_project_through_the_api() {
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .collect();
-    assert_eq!(names.last(), Some(&"deploy_succeeded"), "{events}");
+    assert_eq!(
+        names[names.len().saturating_sub(2)..],
+        ["deploy_succeeded", "ended"],
+        "{events}"
+    );
     let history = get(format!("{api}/deployments")).await;
     let deliveries: Vec<&str> = history["deployments"]
         .as_array()
@@ -451,6 +457,35 @@ async fn following_and_steering_a_project_through_the_api() {
     );
     assert_eq!(served(&preview_host), "a preview");
     settled(&h, "preview-feature");
+
+    // The preview promoted: production runs its image, built once.
+    let response = http
+        .post(format!("{api}/environments/preview-feature/promote"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let queued: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let delivery = queued["delivery"].as_str().unwrap().to_owned();
+    let steps = ended(&h, &worker, &delivery);
+    assert_eq!(steps, ["deploy_started", "deploy_succeeded"], "no build");
+    assert_eq!(served(&host), "a preview");
+    settled(&h, "production");
+    let promoted = get(format!("{api}/deployments/{delivery}")).await;
+    assert_eq!(
+        (
+            promoted["trigger"].as_str(),
+            promoted["sha"].as_str(),
+            promoted["image"].as_str()
+        ),
+        (
+            Some("promote"),
+            Some(f.as_str()),
+            Some(h.image(&f).as_str())
+        )
+    );
+
     let response = http
         .post(format!("{api}/environments/preview-feature/destroy"))
         .bearer_auth(token)
@@ -465,5 +500,5 @@ async fn following_and_steering_a_project_through_the_api() {
         "preview_destroyed"
     );
     assert_eq!(routed_get(&preview_host).map(|r| r.status).ok(), Some(404));
-    assert_eq!(served(&host), "release a");
+    assert_eq!(served(&host), "a preview", "production untouched");
 }

@@ -111,6 +111,26 @@ async fn a_signed_push_is_built_pushed_and_rolled_out_once() {
     );
     assert_eq!(h.running_image("production").await.1, td, "no new revision");
     assert_eq!(h.records("production").await.len(), 1);
+    // Each time the push is seen its end is published, from its record and
+    // under one id: a consumer keeping one event per id sees it once.
+    let deadline = std::time::Instant::now() + MINUTES;
+    let ends = loop {
+        let ends: Vec<Value> = h
+            .all_events()
+            .into_iter()
+            .filter(|e| e["event"] == "ended" && e["delivery"] == "first")
+            .collect();
+        if ends.len() >= 2 || std::time::Instant::now() > deadline {
+            break ends;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(ends.len(), 2, "{ends:?}");
+    for end in &ends {
+        assert_eq!(end["id"], "first:ended");
+        assert_eq!(end["outcome"], "succeeded");
+        assert_eq!(end["image"], h.image(&sha));
+    }
 
     // SIGTERM: a clean stop of both.
     let mut worker = worker;

@@ -14,7 +14,7 @@ use super::projects::allowed;
 use super::views::QueuedView;
 use super::{ApiError, ApiState};
 use crate::access::{Caller, Permission};
-use crate::commands::{self, Queued, RollbackTo};
+use crate::commands::{self, Queued, RollbackTo, Steering};
 
 /// A rollback's body: at most one of the two; neither means the newest
 /// good deployment before the one the environment serves.
@@ -33,6 +33,16 @@ fn body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, Ap
         return Ok(T::default());
     }
     serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("the request body: {e}")))
+}
+
+/// The commands' context for `caller`'s request.
+fn steering<'a>(state: &'a ApiState, caller: &'a Caller) -> Steering<'a> {
+    Steering {
+        config: &state.config,
+        records: state.records.as_ref(),
+        outbox: &state.outbox,
+        by: &caller.name,
+    }
 }
 
 /// 202 with the queued message, logged with who asked.
@@ -64,19 +74,11 @@ pub async fn rollback(
         }
         (None, None) => RollbackTo::Previous,
     };
-    let queued = commands::rollback(
-        &state.config,
-        state.records.as_ref(),
-        &state.outbox,
-        &project,
-        &environment,
-        to,
-    )
-    .await?;
+    let queued = commands::rollback(&steering(&state, &caller), &project, &environment, to).await?;
     Ok(accepted(&caller, queued))
 }
 
-/// Redeploy and destroy take no options: `{}` or an empty body.
+/// Redeploy, destroy and promote take no options: `{}` or an empty body.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct NoOptions {}
@@ -99,10 +101,20 @@ pub async fn destroy(
     without_options(Plain::Destroy, state, caller, path, bytes).await
 }
 
+pub async fn promote(
+    state: State<Arc<ApiState>>,
+    caller: Caller,
+    path: Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<QueuedView>), ApiError> {
+    without_options(Plain::Promote, state, caller, path, bytes).await
+}
+
 /// The actions that take no options.
 enum Plain {
     Redeploy,
     Destroy,
+    Promote,
 }
 
 async fn without_options(
@@ -114,14 +126,11 @@ async fn without_options(
 ) -> Result<(StatusCode, Json<QueuedView>), ApiError> {
     allowed(&state, &caller, &project, Permission::Deploy)?;
     let NoOptions {} = body(&bytes)?;
-    let (config, records, outbox) = (&state.config, state.records.as_ref(), &state.outbox);
+    let steering = steering(&state, &caller);
     let queued = match action {
-        Plain::Redeploy => {
-            commands::redeploy(config, records, outbox, &project, &environment).await?
-        }
-        Plain::Destroy => {
-            commands::destroy(config, records, outbox, &project, &environment).await?
-        }
+        Plain::Redeploy => commands::redeploy(&steering, &project, &environment).await?,
+        Plain::Destroy => commands::destroy(&steering, &project, &environment).await?,
+        Plain::Promote => commands::promote(&steering, &project, &environment).await?,
     };
     Ok(accepted(&caller, queued))
 }

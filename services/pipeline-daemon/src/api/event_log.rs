@@ -6,9 +6,11 @@
 //!
 //! Events are untrusted input: a message that is not a JSON object naming
 //! its project, delivery and event is skipped. They are shown only to
-//! callers who may see the project they name.
+//! callers who may see the project they name. Events are at-least-once: one
+//! whose `id` was seen before (the same step of the same push published
+//! again) is dropped here, so each step shows once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,9 +37,20 @@ pub struct Entry {
     pub event: Value,
 }
 
+/// What [`EventLog::ingest`] made of a message.
+#[derive(Debug)]
+pub enum Ingested {
+    Added(Arc<Entry>),
+    /// An event whose id is already kept.
+    Repeat,
+    NotAnEvent,
+}
+
 #[derive(Default)]
 struct Stored {
     seq: u64,
+    /// The worker's ids of the kept events.
+    ids: HashSet<String>,
     by_delivery: HashMap<(String, String), VecDeque<Arc<Entry>>>,
     order: VecDeque<Arc<Entry>>,
 }
@@ -68,12 +81,23 @@ impl EventLog {
         self.stored.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds one message of the events topic; `None` when it is not an event.
-    pub fn ingest(&self, payload: &[u8]) -> Option<Arc<Entry>> {
-        let event: Value = serde_json::from_slice(payload).ok()?;
+    /// Adds one message of the events topic.
+    pub fn ingest(&self, payload: &[u8]) -> Ingested {
+        let Ok(event) = serde_json::from_slice::<Value>(payload) else {
+            return Ingested::NotAnEvent;
+        };
         let field = |name: &str| event.get(name)?.as_str().map(str::to_owned);
-        let (project, delivery, name) = (field("project")?, field("delivery")?, field("event")?);
+        let (Some(project), Some(delivery), Some(name)) =
+            (field("project"), field("delivery"), field("event"))
+        else {
+            return Ingested::NotAnEvent;
+        };
         let mut stored = self.stored();
+        if let Some(id) = field("id")
+            && !stored.ids.insert(id)
+        {
+            return Ingested::Repeat;
+        }
         stored.seq += 1;
         let entry = Arc::new(Entry {
             seq: stored.seq,
@@ -93,6 +117,9 @@ impl EventLog {
             let Some(old) = stored.order.pop_front() else {
                 break;
             };
+            if let Some(id) = old.event.get("id").and_then(Value::as_str) {
+                stored.ids.remove(id);
+            }
             let key = (old.project.clone(), old.delivery.clone());
             if let Some(list) = stored.by_delivery.get_mut(&key) {
                 list.pop_front();
@@ -104,7 +131,7 @@ impl EventLog {
         drop(stored);
         // Nobody listening is fine.
         let _ = self.live.send(entry.clone());
-        Some(entry)
+        Ingested::Added(entry)
     }
 
     /// The events of one deployment, in order.
@@ -173,7 +200,8 @@ pub async fn follow_topic(log: Arc<EventLog>, kafka: Kafka) -> Result<(), String
         loop {
             match consumer.recv().await {
                 Ok(message) => {
-                    if message.payload().and_then(|p| log.ingest(p)).is_none() {
+                    let ingested = message.payload().map(|p| log.ingest(p));
+                    if matches!(ingested, None | Some(Ingested::NotAnEvent)) {
                         tracing::warn!(
                             topic = message.topic(),
                             offset = message.offset(),
@@ -201,21 +229,51 @@ mod tests {
             .into_bytes()
     }
 
+    fn added(log: &EventLog, payload: &[u8]) -> Arc<Entry> {
+        match log.ingest(payload) {
+            Ingested::Added(entry) => entry,
+            other => panic!("not added: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_step_published_again_shows_once() {
+        let log = EventLog::new(2);
+        let step = |id: &str, at: &str| {
+            serde_json::json!({"id": id, "project": "p", "delivery": "d1",
+                "event": "deploy_succeeded", "at": at})
+            .to_string()
+            .into_bytes()
+        };
+        added(&log, &step("d1:deploy_succeeded", "10:00"));
+        assert!(matches!(
+            log.ingest(&step("d1:deploy_succeeded", "10:01")),
+            Ingested::Repeat
+        ));
+        let kept = log.of_deployment("p", "d1");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].event["at"], "10:00");
+        // Once the first is dropped past the bound, its id is forgotten.
+        added(&log, &event("p", "d2", "cloned"));
+        added(&log, &event("p", "d3", "cloned"));
+        added(&log, &step("d1:deploy_succeeded", "10:02"));
+    }
+
     #[test]
     fn keeps_each_deployments_events_in_order_within_the_bound() {
         let log = EventLog::new(3);
-        assert!(log.ingest(b"not json").is_none());
-        assert!(
-            log.ingest(br#"{"project": "p", "event": "cloned"}"#)
-                .is_none()
-        );
+        assert!(matches!(log.ingest(b"not json"), Ingested::NotAnEvent));
+        assert!(matches!(
+            log.ingest(br#"{"project": "p", "event": "cloned"}"#),
+            Ingested::NotAnEvent
+        ));
         for name in [
             "cloned",
             "build_started",
             "build_succeeded",
             "deploy_started",
         ] {
-            log.ingest(&event("p", "d1", name)).unwrap();
+            added(&log, &event("p", "d1", name));
         }
         let names: Vec<String> = log
             .of_deployment("p", "d1")
@@ -232,9 +290,9 @@ mod tests {
     #[test]
     fn a_follower_resumes_after_its_last_id_and_only_its_project() {
         let log = EventLog::new(100);
-        let first = log.ingest(&event("p", "d1", "cloned")).unwrap();
-        log.ingest(&event("q", "d2", "cloned")).unwrap();
-        log.ingest(&event("p", "d1", "build_started")).unwrap();
+        let first = added(&log, &event("p", "d1", "cloned"));
+        added(&log, &event("q", "d2", "cloned"));
+        added(&log, &event("p", "d1", "build_started"));
         let (_, replay, last) = log.follow("p", Some(&log.id(&first)));
         assert_eq!(
             replay.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
@@ -244,7 +302,7 @@ mod tests {
         assert!(log.follow("p", Some("other.1")).1.is_empty());
         assert!(log.follow("p", None).1.is_empty());
         let (mut live, _, _) = log.follow("p", None);
-        log.ingest(&event("p", "d1", "build_succeeded")).unwrap();
+        added(&log, &event("p", "d1", "build_succeeded"));
         assert_eq!(live.try_recv().unwrap().name, "build_succeeded");
     }
 }

@@ -78,6 +78,10 @@ pub fn router(state: ApiState) -> Router {
             "/api/v1/projects/{project}/environments/{environment}/destroy",
             post(actions::destroy),
         )
+        .route(
+            "/api/v1/projects/{project}/environments/{environment}/promote",
+            post(actions::promote),
+        )
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(Arc::new(state))

@@ -42,10 +42,15 @@ pub struct Deployment {
     pub delivery: String,
     pub project: String,
     pub environment: String,
-    /// `push`, `rollback`, `redeploy` or `destroy`: what started it.
+    /// `push`, `rollback`, `redeploy`, `destroy` or `promote`: what
+    /// started it.
     pub trigger: &'static str,
     pub branch: Option<String>,
     pub sha: String,
+    /// The commit message's first line.
+    pub message: Option<String>,
+    /// Who pushed or asked: `user:<login>`, `token:<name>`, `cli:<user>`.
+    pub pusher: Option<String>,
     pub image: Option<String>,
     pub digest: Option<String>,
     pub started_at: Option<String>,
@@ -60,7 +65,7 @@ pub struct Deployment {
 impl From<&Record> for Deployment {
     fn from(r: &Record) -> Deployment {
         // Commands name their messages `<verb>-<uuid>`; GitHub's are UUIDs.
-        let trigger = ["rollback", "redeploy", "destroy"]
+        let trigger = ["rollback", "redeploy", "destroy", "promote"]
             .into_iter()
             .find(|verb| {
                 r.delivery
@@ -75,6 +80,8 @@ impl From<&Record> for Deployment {
             trigger,
             branch: non_empty(&r.branch),
             sha: r.sha.clone(),
+            message: non_empty(&r.message),
+            pusher: non_empty(&r.pusher),
             image: non_empty(&r.image),
             digest: non_empty(&r.digest),
             started_at: non_empty(&r.started_at),

@@ -395,6 +395,8 @@ repository "{repository}" {{
             sha: sha.to_owned(),
             deleted,
             action: Action::Push,
+            message: "a test's push".to_owned(),
+            pusher: "user:dumcel-test".to_owned(),
         }
     }
 
@@ -563,8 +565,9 @@ repository "{repository}" {{
     }
 
     /// Polls the events topic until `done` holds for this project's events
-    /// (its steps: `build_log` lines are left out); panics with the events
-    /// and `daemon`'s log after `timeout`.
+    /// (its steps: `build_log` lines and the `ended` summary that follows
+    /// a push's last step are left out); panics with the events and
+    /// `daemon`'s log after `timeout`.
     pub fn events_until(
         &self,
         daemon: &Daemon,
@@ -576,7 +579,11 @@ repository "{repository}" {{
             let events: Vec<Value> = self
                 .read_all(&format!("{}.events", self.topic))
                 .into_iter()
-                .filter(|e| e["project"] == self.project.as_str() && e["event"] != "build_log")
+                .filter(|e| {
+                    e["project"] == self.project.as_str()
+                        && e["event"] != "build_log"
+                        && e["event"] != "ended"
+                })
                 .collect();
             if done(&events) {
                 return events;
@@ -598,6 +605,17 @@ repository "{repository}" {{
     /// Every event of every project on this daemon's events topic.
     pub fn all_events(&self) -> Vec<Value> {
         self.read_all(&format!("{}.events", self.topic))
+    }
+
+    /// The steps on the events topic: its events, the first of each id.
+    /// Events are at-least-once (a push redone after its worker died
+    /// publishes its steps again, under the same ids).
+    pub fn all_steps(&self) -> Vec<Value> {
+        let mut seen = std::collections::HashSet::new();
+        self.all_events()
+            .into_iter()
+            .filter(|e| seen.insert(e["id"].as_str().unwrap_or_default().to_owned()))
+            .collect()
     }
 
     /// Every message on this daemon's push topic.
