@@ -21,6 +21,7 @@
 //! target            = "docker"                # or "ecs"; docker is the default
 //! domain            = "apps.example.com"      # <project>.<domain>, previews <branch>--<project>.<domain>
 //! deployments_table = "dumcel-deployments"    # ecs: DynamoDB; docker keeps records in work_dir
+//! build_logs_bucket = "acme-build-logs"       # also keep build logs in S3 (workers elsewhere than `serve`)
 //! rollout_timeout   = "10m"
 //! lease_ttl         = "30s"                   # how long a dead worker holds an environment
 //! max_attempts      = 3                       # then a push goes to the dead-letter topic
@@ -79,6 +80,9 @@ pub struct Config {
     pub webhook: Webhook,
     /// The DynamoDB table holding deployment records.
     pub deployments_table: String,
+    /// An S3 bucket the worker also puts each build log in (see
+    /// [`crate::build_log`]), for a `serve` on another machine.
+    pub build_logs_bucket: Option<String>,
     /// Production is served at `<project>.<domain>`, a preview at
     /// `<branch>--<project>.<domain>`.
     pub domain: Option<String>,
@@ -209,6 +213,7 @@ struct Raw {
     kafka: Option<RawKafka>,
     webhook: Option<RawWebhook>,
     deployments_table: Option<String>,
+    build_logs_bucket: Option<String>,
     domain: Option<String>,
     rollout_timeout: Option<String>,
     registry_endpoint: Option<String>,
@@ -404,6 +409,17 @@ impl Config {
         if max_in_flight == 0 {
             return Err(at("max_in_flight", "max_in_flight must be above 0".into()));
         }
+        let build_logs_bucket = raw.build_logs_bucket;
+        if let Some(bucket) = &build_logs_bucket
+            && !is_bucket_name(bucket)
+        {
+            return Err(at(
+                "build_logs_bucket",
+                format!(
+                    "build_logs_bucket {bucket:?} is not an S3 bucket name: 3 to 63 lowercase letters, digits, - and ."
+                ),
+            ));
+        }
         let roles = parse_roles(raw.roles, "roles", &at)?;
         let api = raw.api.map(|a| a.parse(&at)).transpose()?;
         if raw.repository.is_empty() {
@@ -550,6 +566,7 @@ impl Config {
             deployments_table: raw
                 .deployments_table
                 .unwrap_or_else(|| "dumcel-deployments".into()),
+            build_logs_bucket,
             domain: raw.domain,
             rollout_timeout,
             registry_endpoint: raw.registry_endpoint,
@@ -695,6 +712,14 @@ fn is_role_arn(arn: &str) -> bool {
 }
 
 /// The 1-based line of the first occurrence of `needle` (1 when absent).
+/// S3's rule for a bucket name, less its rarer limits.
+fn is_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
 fn line_of(text: &str, needle: &str) -> usize {
     if needle.is_empty() {
         return 1;
@@ -768,6 +793,17 @@ repository "octo/app" {
             "previews = true\n  ecr_repository = \"App\"",
         ));
         assert!(e.contains("ecr_repository \"App\""), "{e}");
+        let e = error(&format!("{GOOD}build_logs_bucket = \"Logs_Bucket\"\n"));
+        assert!(
+            e.starts_with("d.hcl:11: build_logs_bucket \"Logs_Bucket\" is not an S3 bucket name"),
+            "{e}"
+        );
+        let c = Config::parse(
+            "d.hcl",
+            &format!("{GOOD}build_logs_bucket = \"acme-logs\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.build_logs_bucket.as_deref(), Some("acme-logs"));
     }
 
     #[test]

@@ -325,12 +325,14 @@ async fn serve(config: &std::path::Path) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", api.listen))?;
     tracing::info!("api listening on {}", listener.local_addr()?);
+    let build_logs = dumcel_pipeline::build_log::Bucket::of(&c).await;
     let app = api::router(ApiState {
         config: c,
         api,
         records,
         outbox,
         events,
+        build_logs,
         stop,
     });
     let stopped = async move {

@@ -33,6 +33,8 @@ pub struct Services {
     pub registry: Registry,
     /// This worker's name in leases: `host:pid:random`.
     pub owner: String,
+    /// Where build logs are also kept (`build_logs_bucket`).
+    pub build_logs: Option<crate::build_log::Bucket>,
 }
 
 /// One push, with the repository's configuration and the environment it

@@ -91,6 +91,7 @@ async fn services(config: Arc<Config>, producer: FutureProducer) -> Result<Servi
         registry,
         events,
         owner: owner_name(),
+        build_logs: crate::build_log::Bucket::of(&config).await,
         config,
     })
 }

@@ -126,6 +126,12 @@ async fn seed(h: &Harness) -> Vec<Record> {
     all
 }
 
+/// A new bucket in moto's S3 for build logs.
+async fn build_logs_bucket() -> dumcel_pipeline::build_log::Bucket {
+    let (s3, name) = common::harness::new_bucket("logs").await;
+    dumcel_pipeline::build_log::Bucket { s3, name }
+}
+
 fn api_block(port: u16) -> String {
     let token = |name: &str, t: &str| {
         format!(
@@ -145,7 +151,15 @@ fn api_block(port: u16) -> String {
 async fn every_route_answers_only_whom_access_lets_in() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
-    let mut h = Harness::on(Target::Docker, &api_block(port));
+    let bucket = build_logs_bucket().await;
+    let mut h = Harness::on(
+        Target::Docker,
+        &format!(
+            "{}build_logs_bucket = \"{}\"\n",
+            api_block(port),
+            bucket.name
+        ),
+    );
     h.edit_config(
         "  previews  = true\n",
         "  previews  = true\n  access {\n    view   = [\"token:viewer\"]\n    deploy = [\"token:ci\"]\n  }\n",
@@ -348,6 +362,28 @@ async fn every_route_answers_only_whom_access_lets_in() {
     assert_eq!(
         response.text().await.unwrap(),
         "Step 1/3 : FROM busybox\nStep 2/3 : COPY www /www\n"
+    );
+    // A log only in the bucket (its worker ran elsewhere) is read from there.
+    bucket
+        .s3
+        .put_object()
+        .bucket(&bucket.name)
+        .key(format!("build-logs/{project}/d02.log"))
+        .body(b"Step 1/3 : FROM busybox\n(from S3)\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.http
+            .get(format!("{}{p}/deployments/d02/log", api.base))
+            .bearer_auth(VIEWER)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Step 1/3 : FROM busybox\n(from S3)\n"
     );
     let (status, body) = api.get(&format!("{p}/deployments/d01/log"), VIEWER).await;
     assert_eq!(status, 404);
@@ -623,7 +659,15 @@ async fn read_until(response: &mut reqwest::Response, until: &str) -> String {
 async fn events_are_served_per_deployment_and_live_per_project() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
-    let mut h = Harness::on(Target::Docker, &api_block(port));
+    let bucket = build_logs_bucket().await;
+    let mut h = Harness::on(
+        Target::Docker,
+        &format!(
+            "{}build_logs_bucket = \"{}\"\n",
+            api_block(port),
+            bucket.name
+        ),
+    );
     h.edit_config(
         "  previews  = true\n",
         "  previews  = true\n  access {\n    view   = [\"token:viewer\"]\n    deploy = [\"token:ci\"]\n  }\n",

@@ -43,8 +43,9 @@ async fn registry_digest(project: &str, tag: &str) -> Option<String> {
 async fn a_signed_push_is_built_pushed_and_rolled_out_once() {
     let port = free_port();
     let secret = "worker-e2e-secret";
+    let (s3, logs) = common::harness::new_bucket("logs").await;
     let mut h = Harness::new(&format!(
-        "webhook {{\n  listen = \"127.0.0.1:{port}\"\n  secret_env = \"E2E_SECRET\"\n}}"
+        "webhook {{\n  listen = \"127.0.0.1:{port}\"\n  secret_env = \"E2E_SECRET\"\n}}\nbuild_logs_bucket = \"{logs}\"\n"
     ));
     let mut webhook = h.daemon("webhook", &[("E2E_SECRET", secret)]);
     wait_for_port(port, &mut webhook);
@@ -89,6 +90,17 @@ async fn a_signed_push_is_built_pushed_and_rolled_out_once() {
         h.records("production").await,
         [(sha.clone(), "succeeded".to_owned(), h.image(&sha))]
     );
+    // The build's output is kept in the bucket, for a `serve` elsewhere.
+    let log = s3
+        .get_object()
+        .bucket(&logs)
+        .key(format!("build-logs/{}/first.log", h.project))
+        .send()
+        .await
+        .expect("the build log in S3");
+    let log = log.body.collect().await.unwrap().into_bytes();
+    let log = String::from_utf8_lossy(&log);
+    assert!(log.contains("COPY"), "{log}");
 
     // GitHub delivers again (a retry, with the same delivery id): the
     // webhook remembers it and queues nothing.

@@ -39,6 +39,8 @@ pub struct ApiState {
     pub records: Arc<dyn Records>,
     pub outbox: Outbox,
     pub events: Arc<event_log::EventLog>,
+    /// Where build logs are also kept (`build_logs_bucket`).
+    pub build_logs: Option<crate::build_log::Bucket>,
     /// Turns true when the server stops: live streams end then.
     pub stop: watch::Receiver<bool>,
 }

@@ -57,27 +57,35 @@ pub async fn build_log(
     let (_, repo) = allowed(&state, &caller, &name, Permission::View)?;
     let no_deployment =
         || ApiError::not_found(format!("project {name} has no deployment {delivery:?}"));
-    let path = build_log::path(&state.config.work_dir, &repo.project, &delivery)
-        .ok_or_else(no_deployment)?;
-    match tokio::fs::read(&path).await {
-        Ok(text) => Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if find_deployment(&state, &repo.project, &delivery)
-                .await?
-                .is_none()
-            {
-                return Err(no_deployment());
-            }
-            Err(ApiError::not_found(format!(
-                "deployment {delivery} has no build log here: it built no image, or its worker kept the log on another machine"
-            )))
-        }
-        Err(e) => Err(ApiError::new(
+    let key = build_log::key(&repo.project, &delivery).ok_or_else(no_deployment)?;
+    let unavailable = |e: String| {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             format!("reading the build log of {delivery}: {e}"),
-        )),
+        )
+    };
+    // This machine's disk first (a worker beside `serve`), then the bucket.
+    let text = match tokio::fs::read(state.config.work_dir.join(&key)).await {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match &state.build_logs {
+            Some(bucket) => bucket.get(&key).await.map_err(unavailable)?,
+            None => None,
+        },
+        Err(e) => return Err(unavailable(e.to_string())),
+    };
+    if let Some(text) = text {
+        return Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response());
     }
+    if find_deployment(&state, &repo.project, &delivery)
+        .await?
+        .is_none()
+    {
+        return Err(no_deployment());
+    }
+    Err(ApiError::not_found(format!(
+        "deployment {delivery} has no build log: it built no image, or its worker kept the log on another machine (set build_logs_bucket to share them)"
+    )))
 }
 
 enum Update {

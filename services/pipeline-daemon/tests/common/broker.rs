@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::{free_port, unique};
+use super::harness::{free_port, new_bucket};
 
 pub struct Broker {
     pub addr: String,
@@ -29,19 +29,7 @@ fn tansu() -> PathBuf {
 impl Broker {
     /// Starts a broker on a free loopback port with a new bucket.
     pub async fn start(log: PathBuf) -> Broker {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-        assert!(
-            endpoint.starts_with("http://127."),
-            "AWS_ENDPOINT_URL must point at moto on loopback (dev/test.sh sets it): {endpoint:?}"
-        );
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&aws)
-                .force_path_style(true)
-                .build(),
-        );
-        let bucket = unique("tansu").to_ascii_lowercase();
-        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        let (_, bucket) = new_bucket("tansu").await;
         let mut broker = Broker {
             addr: format!("127.0.0.1:{}", free_port()),
             bucket,

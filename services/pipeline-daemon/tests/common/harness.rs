@@ -58,6 +58,24 @@ pub fn broker() -> String {
     addr
 }
 
+/// A new bucket (named after `prefix`) in moto's S3, and a client for it.
+pub async fn new_bucket(prefix: &str) -> (aws_sdk_s3::Client, String) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127."),
+        "AWS_ENDPOINT_URL must point at moto on loopback (dev/test.sh sets it): {endpoint:?}"
+    );
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique(prefix).to_ascii_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    (s3, bucket)
+}
+
 pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
