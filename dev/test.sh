@@ -31,7 +31,9 @@ export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 prepare_wait broker
 DUMCEL_KAFKA="$(bash dev/services/kafka.sh)"
 DUMCEL_GITHUB_EXAMPLES="$(bash dev/fixtures/github-examples.sh)"
-export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES
+# The API's sign-in tests: a real OpenID Connect provider (oidc-provider).
+DUMCEL_OIDC_SERVER="$(bash dev/services/oidc.sh)"
+export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES DUMCEL_OIDC_SERVER
 # A real Terraform (1.0.3 and the null provider) writes the states that
 # tests/terraform_state.rs takes over.
 DUMCEL_TERRAFORM_103="$(bash dev/install-terraform.sh)"

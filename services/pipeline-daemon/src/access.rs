@@ -34,6 +34,9 @@ pub struct Caller {
     /// The first principal, shown in logs and records (`token:ci`).
     pub name: String,
     pub principals: Vec<String>,
+    /// A signed-in person's CSRF token (see `api::signin`); `None` for a
+    /// machine's API token.
+    pub csrf: Option<String>,
 }
 
 impl Caller {
@@ -42,6 +45,7 @@ impl Caller {
         Caller {
             name: principal.clone(),
             principals: vec![principal],
+            csrf: None,
         }
     }
 }

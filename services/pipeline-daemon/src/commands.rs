@@ -429,23 +429,18 @@ pub async fn destroy(
     project: &str,
     environment: &str,
 ) -> Result<Queued, CommandError> {
-    let (repository, repo) = repository(steering.config, project)?;
-    let here = EnvironmentRef::new(project, environment);
-    let history = steering.records.history(project, environment).await?;
-    let Some(last) = newest(&history) else {
-        return Err(CommandError::UnknownEnvironment(here));
-    };
-    if environment == PRODUCTION || last.branch == repo.default_branch {
-        return Err(CommandError::NotAPreview(here, "destroyed"));
-    }
+    let (repository, _, last) = preview(steering, project, environment, "destroyed").await?;
     if last.outcome == Outcome::Destroyed {
-        return Err(CommandError::AlreadyDestroyed(here));
+        return Err(CommandError::AlreadyDestroyed(EnvironmentRef::new(
+            project,
+            environment,
+        )));
     }
     let push = steering.push(repository, &last.branch, &last.sha, Action::Destroy);
     steering.outbox.send(&push).await?;
     Ok(Queued {
         image: String::new(),
-        ..queued("destroy", push, last)
+        ..queued("destroy", push, &last)
     })
 }
 
@@ -457,17 +452,12 @@ pub async fn promote(
     project: &str,
     environment: &str,
 ) -> Result<Queued, CommandError> {
-    let (repository, repo) = repository(steering.config, project)?;
-    let here = EnvironmentRef::new(project, environment);
-    let history = steering.records.history(project, environment).await?;
-    let Some(last) = newest(&history) else {
-        return Err(CommandError::UnknownEnvironment(here));
-    };
-    if environment == PRODUCTION || last.branch == repo.default_branch {
-        return Err(CommandError::NotAPreview(here, "promoted"));
-    }
+    let (repository, repo, _) = preview(steering, project, environment, "promoted").await?;
     let Some(runs) = serving(steering.records, project, environment).await? else {
-        return Err(CommandError::NothingServed(here));
+        return Err(CommandError::NothingServed(EnvironmentRef::new(
+            project,
+            environment,
+        )));
     };
     let push = steering.push(
         repository,
@@ -487,6 +477,27 @@ pub async fn promote(
         sha: push.sha,
         image: runs.image,
     })
+}
+
+/// The repository of `project` and the last push of its preview
+/// `environment`; an error when it has none or is not a preview (`done` says
+/// what is done only to previews).
+async fn preview<'a>(
+    steering: &Steering<'a>,
+    project: &str,
+    environment: &str,
+    done: &'static str,
+) -> Result<(&'a str, &'a Repository, Record), CommandError> {
+    let (repository, repo) = repository(steering.config, project)?;
+    let here = EnvironmentRef::new(project, environment);
+    let history = steering.records.history(project, environment).await?;
+    let Some(last) = newest(&history).cloned() else {
+        return Err(CommandError::UnknownEnvironment(here));
+    };
+    if environment == PRODUCTION || last.branch == repo.default_branch {
+        return Err(CommandError::NotAPreview(here, done));
+    }
+    Ok((repository, repo, last))
 }
 
 /// What `environment` of `project` serves now.

@@ -11,6 +11,7 @@
 //!   token "ci" {                          # `dumcel-pipeline token ci` makes one
 //!     sha256 = "<64 hex digits>"          # the token's SHA-256, never the token
 //!   }
+//!   sign_in { ... }                       # people: see crate::config_signin
 //! }
 //! ```
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::{ConfigError, duration, listen};
+use crate::config_signin::{RawSignIn, SignIn};
 
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -32,6 +34,8 @@ pub struct Api {
     pub request_timeout: Duration,
     /// Token name by the SHA-256 of the token.
     tokens: BTreeMap<[u8; 32], String>,
+    /// How people sign in; without it, only API tokens get in.
+    pub sign_in: Option<SignIn>,
 }
 
 impl Api {
@@ -60,6 +64,7 @@ pub(crate) struct RawApi {
     request_timeout: Option<String>,
     #[serde(default)]
     token: BTreeMap<String, RawToken>,
+    sign_in: Option<RawSignIn>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +137,7 @@ impl RawApi {
             header_timeout: duration(at, "header_timeout", self.header_timeout, 10)?,
             request_timeout: duration(at, "request_timeout", self.request_timeout, 30)?,
             tokens,
+            sign_in: self.sign_in.map(|s| s.parse(at)).transpose()?,
         })
     }
 }

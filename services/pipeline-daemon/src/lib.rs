@@ -8,6 +8,7 @@ pub mod build_log;
 pub mod commands;
 pub mod config;
 pub(crate) mod config_api;
+pub mod config_signin;
 pub mod deploy;
 pub mod deployments;
 pub mod environment;

@@ -194,9 +194,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .as_deref()
                 .map_or(RollbackTo::Previous, RollbackTo::Commit);
             let local = Local::open(&config).await?;
-            let queued = commands::rollback(&local.steering(), &project, &environment, to).await?;
-            print!("{queued}");
-            Ok(())
+            print_queued(commands::rollback(&local.steering(), &project, &environment, to).await)
         }
         Command::Redeploy {
             config,
@@ -204,11 +202,7 @@ async fn run(cli: Cli) -> Result<()> {
             environment,
         } => {
             let local = Local::open(&config).await?;
-            print!(
-                "{}",
-                commands::redeploy(&local.steering(), &project, &environment).await?
-            );
-            Ok(())
+            print_queued(commands::redeploy(&local.steering(), &project, &environment).await)
         }
         Command::Destroy {
             config,
@@ -216,11 +210,7 @@ async fn run(cli: Cli) -> Result<()> {
             environment,
         } => {
             let local = Local::open(&config).await?;
-            print!(
-                "{}",
-                commands::destroy(&local.steering(), &project, &environment).await?
-            );
-            Ok(())
+            print_queued(commands::destroy(&local.steering(), &project, &environment).await)
         }
         Command::Promote {
             config,
@@ -228,11 +218,7 @@ async fn run(cli: Cli) -> Result<()> {
             environment,
         } => {
             let local = Local::open(&config).await?;
-            print!(
-                "{}",
-                commands::promote(&local.steering(), &project, &environment).await?
-            );
-            Ok(())
+            print_queued(commands::promote(&local.steering(), &project, &environment).await)
         }
         Command::Serve { config } => serve(&config).await,
         Command::Token { name } => {
@@ -262,6 +248,12 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// What a steering command queued, as it tells the person who ran it.
+fn print_queued(queued: Result<commands::Queued, commands::CommandError>) -> Result<()> {
+    print!("{}", queued?);
+    Ok(())
 }
 
 /// Who runs this command: $USER.
@@ -326,6 +318,14 @@ async fn serve(config: &std::path::Path) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", api.listen))?;
     tracing::info!("api listening on {}", listener.local_addr()?);
     let build_logs = dumcel_pipeline::build_log::Bucket::of(&c).await;
+    let sign_in = match api.sign_in.clone() {
+        Some(settings) => Some(Arc::new(
+            api::signin::SignInService::start(settings)
+                .await
+                .map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
     let app = api::router(ApiState {
         config: c,
         api,
@@ -333,6 +333,7 @@ async fn serve(config: &std::path::Path) -> Result<()> {
         outbox,
         events,
         build_logs,
+        sign_in,
         stop,
     });
     let stopped = async move {

@@ -1,16 +1,21 @@
 //! Who is calling. Machines send an API token, `Authorization: Bearer
 //! dcp_...`; the configuration holds only its SHA-256, so reading the file
-//! gives no one a token. (People sign in through OIDC: not yet.)
+//! gives no one a token. People sign in (see [`super::signin`]) and send
+//! their session cookie, with the session's CSRF token on every action.
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, ApiState};
+use super::{ApiError, ApiState, signin};
 use crate::access::Caller;
+
+/// The header an action made with a session carries its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// What every token starts with, so that secret scanners can find a leaked one.
 pub const TOKEN_PREFIX: &str = "dcp_";
@@ -34,27 +39,56 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
         parts: &mut Parts,
         state: &Arc<ApiState>,
     ) -> Result<Caller, ApiError> {
-        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            return by_token(value, state);
+        }
+        let session = state.sign_in.as_ref().and_then(|service| {
+            signin::cookie(&parts.headers, signin::SESSION_COOKIE).and_then(|t| service.session(t))
+        });
+        let Some(session) = session else {
             return Err(ApiError::unauthorized(
-                "sign in: send an API token as `Authorization: Bearer <token>`",
+                "sign in: at /auth/login in a browser, or send an API token as `Authorization: Bearer <token>`",
             ));
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-            })?;
-        // Looked up by hash: the comparison never touches the token itself.
-        match state.api.token_named(&token_hash(token)) {
-            Some(name) => Ok(Caller::token(name)),
-            None => Err(ApiError::unauthorized(
-                "that API token is not one of the configuration's: make one with `dumcel-pipeline token NAME`",
-            )),
+        // A browser sends the cookie by itself, whatever page makes the
+        // request: an action must also show the token only serve's pages know.
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(HeaderValue::as_bytes)
+                .unwrap_or_default();
+            // Compared as hashes: how long the comparison takes says
+            // nothing about the token.
+            if Sha256::digest(sent) != Sha256::digest(session.csrf.as_bytes()) {
+                return Err(ApiError::forbidden(
+                    "an action with a session needs its CSRF token in X-CSRF-Token (from GET /api/v1/me)",
+                ));
+            }
         }
+        Ok(Caller {
+            csrf: Some(session.csrf),
+            ..session.caller
+        })
+    }
+}
+
+fn by_token(value: &HeaderValue, state: &ApiState) -> Result<Caller, ApiError> {
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+        })?;
+    // Looked up by hash: the comparison never touches the token itself.
+    match state.api.token_named(&token_hash(token)) {
+        Some(name) => Ok(Caller::token(name)),
+        None => Err(ApiError::unauthorized(
+            "that API token is not one of the configuration's: make one with `dumcel-pipeline token NAME`",
+        )),
     }
 }
 

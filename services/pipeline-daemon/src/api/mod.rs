@@ -13,6 +13,7 @@ mod error;
 pub mod event_log;
 mod page;
 mod projects;
+pub mod signin;
 mod stream;
 mod views;
 
@@ -41,6 +42,8 @@ pub struct ApiState {
     pub events: Arc<event_log::EventLog>,
     /// Where build logs are also kept (`build_logs_bucket`).
     pub build_logs: Option<crate::build_log::Bucket>,
+    /// People's sign-in, when the api block has a `sign_in` block.
+    pub sign_in: Option<Arc<signin::SignInService>>,
     /// Turns true when the server stops: live streams end then.
     pub stop: watch::Receiver<bool>,
 }
@@ -49,6 +52,9 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/me", get(projects::me))
+        .route("/auth/login", get(signin::login))
+        .route("/auth/callback", get(signin::callback))
+        .route("/auth/logout", post(signin::logout))
         .route("/api/v1/projects", get(projects::list))
         .route("/api/v1/projects/{project}", get(projects::one))
         .route(

@@ -41,7 +41,12 @@ pub fn allowed<'a>(
 }
 
 pub async fn me(caller: Caller) -> Json<Value> {
-    Json(json!({"name": caller.name, "principals": caller.principals}))
+    let mut me = json!({"name": caller.name, "principals": caller.principals});
+    // A signed-in person's page reads the token its actions must carry.
+    if let Some(csrf) = caller.csrf {
+        me["csrf_token"] = json!(csrf);
+    }
+    Json(me)
 }
 
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> Json<Value> {
