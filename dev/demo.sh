@@ -244,7 +244,7 @@ show "branch feature deleted: the preview goes away"
 git -C "$PIPELINE_WORK/app" push --quiet origin :feature
 pipeline_deliver feature "$preview" deleted
 wait_event preview_destroyed
-events "$preview" | tail -n 1
+events "$preview" | tail -n 2
 pipeline_stop
 elapsed "finished"
 echo; echo "Demo finished: the local stack on Docker, the AWS stack on the emulator, and pushes deployed by the pipeline daemon to this Docker host (live at their URLs) and to ECS on the emulator."
