@@ -73,6 +73,22 @@ async fn push(h: &Harness, branch: &str, sha: &str) -> String {
     push.delivery
 }
 
+/// POSTs an action with `body` as `token`: its 202 answer.
+async fn act(http: &reqwest::Client, token: &str, url: String, body: Value) -> Value {
+    let response = http
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 202, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
 /// The delivery id a command printed (`... as <id>`).
 fn queued_as(output: &str) -> String {
     output
@@ -387,16 +403,13 @@ async fn following_and_steering_a_project_through_the_api() {
     );
     assert_eq!(served(&host), "release b");
     settled(&h, "production");
-    let response = http
-        .post(format!("{api}/environments/production/rollback"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(serde_json::json!({ "deployment": first }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let queued: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let queued = act(
+        &http,
+        token,
+        format!("{api}/environments/production/rollback"),
+        serde_json::json!({ "deployment": first }),
+    )
+    .await;
     let delivery = queued["delivery"].as_str().unwrap().to_owned();
     assert_eq!(queued["sha"], a.as_str());
     assert_eq!(
@@ -459,14 +472,13 @@ async fn following_and_steering_a_project_through_the_api() {
     settled(&h, "preview-feature");
 
     // The preview promoted: production runs its image, built once.
-    let response = http
-        .post(format!("{api}/environments/preview-feature/promote"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let queued: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let queued = act(
+        &http,
+        token,
+        format!("{api}/environments/preview-feature/promote"),
+        serde_json::json!({}),
+    )
+    .await;
     let delivery = queued["delivery"].as_str().unwrap().to_owned();
     let steps = ended(&h, &worker, &delivery);
     assert_eq!(steps, ["deploy_started", "deploy_succeeded"], "no build");
@@ -486,14 +498,13 @@ async fn following_and_steering_a_project_through_the_api() {
         )
     );
 
-    let response = http
-        .post(format!("{api}/environments/preview-feature/destroy"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let queued: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let queued = act(
+        &http,
+        token,
+        format!("{api}/environments/preview-feature/destroy"),
+        serde_json::json!({}),
+    )
+    .await;
     let delivery = queued["delivery"].as_str().unwrap().to_owned();
     assert_eq!(
         ended(&h, &worker, &delivery).last().unwrap(),
