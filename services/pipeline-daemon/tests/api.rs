@@ -659,15 +659,7 @@ async fn read_until(response: &mut reqwest::Response, until: &str) -> String {
 async fn events_are_served_per_deployment_and_live_per_project() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
-    let bucket = build_logs_bucket().await;
-    let mut h = Harness::on(
-        Target::Docker,
-        &format!(
-            "{}build_logs_bucket = \"{}\"\n",
-            api_block(port),
-            bucket.name
-        ),
-    );
+    let mut h = Harness::on(Target::Docker, &api_block(port));
     h.edit_config(
         "  previews  = true\n",
         "  previews  = true\n  access {\n    view   = [\"token:viewer\"]\n    deploy = [\"token:ci\"]\n  }\n",
