@@ -33,7 +33,9 @@ DUMCEL_KAFKA="$(bash dev/services/kafka.sh)"
 DUMCEL_GITHUB_EXAMPLES="$(bash dev/fixtures/github-examples.sh)"
 # The API's sign-in tests: a real OpenID Connect provider (oidc-provider).
 DUMCEL_OIDC_SERVER="$(bash dev/services/oidc.sh)"
-export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES DUMCEL_OIDC_SERVER
+# The dashboard's end-to-end tests: Debian's chromium and Playwright.
+DUMCEL_PLAYWRIGHT="$(bash dev/services/browser.sh)"
+export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES DUMCEL_OIDC_SERVER DUMCEL_PLAYWRIGHT
 # A real Terraform (1.0.3 and the null provider) writes the states that
 # tests/terraform_state.rs takes over.
 DUMCEL_TERRAFORM_103="$(bash dev/install-terraform.sh)"

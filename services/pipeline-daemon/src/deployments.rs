@@ -8,7 +8,7 @@
 //!   `lease_expires_ms`, `lease_token`) and what it serves (`serving_*`);
 //! - `push#<delivery>`: one push's record (`branch`, `sha`, `image`,
 //!   `digest`, `started_at`, `finished_at`, `outcome`, `reason`, `attempts`,
-//!   `message`, `pusher`).
+//!   `message`, `pusher`, `built_at`).
 //!
 //! Approvals live under `environment_key` = `approval/<project>`, entry
 //! `sha#<sha>`. A lease is taken with a conditional UpdateItem that bumps the
@@ -497,6 +497,7 @@ fn to_item(r: &Record) -> Item {
         ("attempts".to_owned(), n(r.attempts)),
         ("message".to_owned(), s(&r.message)),
         ("pusher".to_owned(), s(&r.pusher)),
+        ("built_at".to_owned(), s(&r.built_at)),
     ])
 }
 
@@ -529,6 +530,7 @@ fn from_item(item: &Item) -> Option<Record> {
         attempts: number(item, "attempts").unwrap_or(0),
         message: t("message").unwrap_or_default(),
         pusher: t("pusher").unwrap_or_default(),
+        built_at: t("built_at").unwrap_or_default(),
     })
 }
 
@@ -564,6 +566,7 @@ mod tests {
             finished_at: "2026-11-23T10:01:00Z".into(),
             outcome: Outcome::Succeeded,
             attempts: 2,
+            built_at: "2026-11-23T10:00:40Z".into(),
             ..Record::start("shop", "production", "d-1", "main", &"a".repeat(40))
         };
         assert_eq!(from_item(&to_item(&r)), Some(r.clone()));

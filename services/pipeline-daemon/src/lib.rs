@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub(crate) mod config_api;
 pub mod config_signin;
+pub mod dashboard;
 pub mod deploy;
 pub mod deployments;
 pub mod environment;

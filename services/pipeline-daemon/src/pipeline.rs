@@ -431,6 +431,7 @@ async fn build_and_deploy(
         Ok(Err(e)) => return Ended::Retry(format!("pushing {image}: {e}")),
         Ok(Ok(digest)) => {
             run.record.digest = digest.clone();
+            run.record.built_at = now_rfc3339();
             run.emitter
                 .emit(EventKind::ImagePushed {
                     image: image.clone(),

@@ -99,6 +99,10 @@ pub struct Record {
     pub message: String,
     /// Who pushed or asked (see [`crate::push::Push::pusher`]).
     pub pusher: String,
+    /// When its image was built and pushed; empty when it built none.
+    /// Build time is `built_at - started_at`, deploy time
+    /// `finished_at - built_at`.
+    pub built_at: String,
 }
 
 impl Record {
@@ -125,6 +129,7 @@ impl Record {
             attempts: 0,
             message: String::new(),
             pusher: String::new(),
+            built_at: String::new(),
         }
     }
 
@@ -291,6 +296,7 @@ pub mod contract {
             image: format!("127.0.0.1:5000/shop:{sha}"),
             message: format!("Ship {sha} — with “quotes”"),
             pusher: "user:octocat".into(),
+            built_at: "2026-11-23T10:00:30Z".into(),
             ..Record::start("shop", "production", delivery, "main", sha)
         }
     }

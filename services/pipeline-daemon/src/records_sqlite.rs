@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS pushes (
     attempts    INTEGER NOT NULL,
     message     TEXT NOT NULL DEFAULT '',
     pusher      TEXT NOT NULL DEFAULT '',
+    built_at    TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (project, environment, delivery)
 );
 CREATE TABLE IF NOT EXISTS environments (
@@ -60,13 +61,14 @@ CREATE TABLE IF NOT EXISTS approvals (
     PRIMARY KEY (project, sha)
 )";
 
-const COLUMNS: &str = "project, environment, delivery, branch, sha, image, digest, started_at, finished_at, outcome, reason, attempts, message, pusher";
+const COLUMNS: &str = "project, environment, delivery, branch, sha, image, digest, started_at, finished_at, outcome, reason, attempts, message, pusher, built_at";
 
 /// Columns added since `pushes` was first made, with their definitions:
 /// added to a file an earlier version created.
-const ADDED: [(&str, &str); 2] = [
+const ADDED: [(&str, &str); 3] = [
     ("message", "TEXT NOT NULL DEFAULT ''"),
     ("pusher", "TEXT NOT NULL DEFAULT ''"),
+    ("built_at", "TEXT NOT NULL DEFAULT ''"),
 ];
 
 impl SqliteRecords {
@@ -139,6 +141,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Record>> {
         attempts: row.get(11)?,
         message: row.get(12)?,
         pusher: row.get(13)?,
+        built_at: row.get(14)?,
     }))
 }
 
@@ -297,7 +300,7 @@ impl Records for SqliteRecords {
             tx.execute(
                 &format!(
                     "INSERT OR REPLACE INTO pushes ({COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
                 ),
                 params![
                     r.project,
@@ -313,7 +316,8 @@ impl Records for SqliteRecords {
                     r.reason,
                     r.attempts,
                     r.message,
-                    r.pusher
+                    r.pusher,
+                    r.built_at
                 ],
             )?;
             let now = match &serving {
@@ -427,11 +431,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_file_from_before_messages_and_pushers_gets_their_columns() {
+    async fn a_file_from_before_messages_pushers_and_build_times_gets_their_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pipeline.sqlite3");
         let old_schema = SCHEMA.replace(
-            "    message     TEXT NOT NULL DEFAULT '',\n    pusher      TEXT NOT NULL DEFAULT '',\n",
+            "    message     TEXT NOT NULL DEFAULT '',\n    pusher      TEXT NOT NULL DEFAULT '',\n    built_at    TEXT NOT NULL DEFAULT '',\n",
             "",
         );
         assert_ne!(old_schema, SCHEMA);

@@ -9,56 +9,13 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::harness::{Daemon, Harness, Target, free_port, wait_for_port};
+use common::oidc::Provider;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
-const SECRET: &str = "signin-test-client-secret";
-
-/// oidc-provider on a port of its own, for one client: serve.
-struct Provider {
-    child: Child,
-    port: u16,
-}
-
-impl Provider {
-    fn start(callback: &str, log: &std::path::Path) -> Provider {
-        let script = std::env::var("DUMCEL_OIDC_SERVER").unwrap_or_else(|_| {
-            panic!("DUMCEL_OIDC_SERVER is not set: dev/test.sh sets it from dev/services/oidc.sh")
-        });
-        let port = free_port();
-        let child = Command::new("node")
-            .arg(script)
-            .env("OIDC_PORT", port.to_string())
-            .env("OIDC_CLIENT_ID", "dumcel")
-            .env("OIDC_CLIENT_SECRET", SECRET)
-            .env("OIDC_REDIRECT_URIS", callback)
-            .env(
-                "OIDC_GROUPS",
-                r#"{"alice": ["octo", "ops"], "bob": ["elsewhere"]}"#,
-            )
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "oidc-provider did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Provider { child, port }
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+const SECRET: &str = common::oidc::CLIENT_SECRET;
 
 /// What a browser keeps: cookies per host and port.
 #[derive(Default)]
@@ -193,15 +150,10 @@ async fn people_sign_in_and_see_and_steer_what_their_groups_allow() {
     let logs = tempfile::tempdir().unwrap();
     let provider = Provider::start(
         &format!("{serve_url}/auth/callback"),
+        r#"{"alice": ["octo", "ops"], "bob": ["elsewhere"]}"#,
         &logs.path().join("oidc.log"),
     );
-    let mut h = Harness::on(
-        Target::Docker,
-        &format!(
-            "api {{\n  listen = \"127.0.0.1:{port}\"\n  sign_in {{\n    provider = \"oidc\"\n    issuer = \"http://127.0.0.1:{}\"\n    client_id = \"dumcel\"\n    client_secret_env = \"E2E_SIGNIN_SECRET\"\n    public_url = \"{serve_url}\"\n  }}\n}}\n",
-            provider.port
-        ),
-    );
+    let mut h = Harness::on(Target::Docker, &provider.api_block(port));
     h.edit_config(
         "  previews  = true\n",
         "  previews  = true\n  access {\n    view   = [\"group:octo\"]\n    deploy = [\"user:alice\"]\n  }\n",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ApiState, signin};
@@ -42,10 +42,7 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
         if let Some(value) = parts.headers.get(AUTHORIZATION) {
             return by_token(value, state);
         }
-        let session = state.sign_in.as_ref().and_then(|service| {
-            signin::cookie(&parts.headers, signin::SESSION_COOKIE).and_then(|t| service.session(t))
-        });
-        let Some(session) = session else {
+        let Some(caller) = signed_in(&parts.headers, state) else {
             return Err(ApiError::unauthorized(
                 "sign in: at /auth/login in a browser, or send an API token as `Authorization: Bearer <token>`",
             ));
@@ -58,19 +55,27 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
                 .get(CSRF_HEADER)
                 .map(HeaderValue::as_bytes)
                 .unwrap_or_default();
+            let expected = caller.csrf.as_deref().unwrap_or_default().as_bytes();
             // Compared as hashes: how long the comparison takes says
             // nothing about the token.
-            if Sha256::digest(sent) != Sha256::digest(session.csrf.as_bytes()) {
+            if Sha256::digest(sent) != Sha256::digest(expected) {
                 return Err(ApiError::forbidden(
                     "an action with a session needs its CSRF token in X-CSRF-Token (from GET /api/v1/me)",
                 ));
             }
         }
-        Ok(Caller {
-            csrf: Some(session.csrf),
-            ..session.caller
-        })
+        Ok(caller)
     }
+}
+
+/// The person whose session cookie `headers` carry, with their CSRF token.
+pub fn signed_in(headers: &HeaderMap, state: &ApiState) -> Option<Caller> {
+    let service = state.sign_in.as_ref()?;
+    let session = service.session(signin::cookie(headers, signin::SESSION_COOKIE)?)?;
+    Some(Caller {
+        csrf: Some(session.csrf),
+        ..session.caller
+    })
 }
 
 fn by_token(value: &HeaderValue, state: &ApiState) -> Result<Caller, ApiError> {

@@ -6,16 +6,17 @@
 //!
 //! Every route but the OpenAPI document needs a caller (an API token, see
 //! [`auth`]); each project answers only callers its `access` block lists.
+//! The same server renders the dashboard's pages (see [`crate::dashboard`]).
 
 mod actions;
 pub mod auth;
 mod error;
 pub mod event_log;
-mod page;
-mod projects;
+pub(crate) mod page;
+pub(crate) mod projects;
 pub mod signin;
-mod stream;
-mod views;
+pub(crate) mod stream;
+pub(crate) mod views;
 
 use std::sync::Arc;
 
@@ -90,6 +91,7 @@ pub fn router(state: ApiState) -> Router {
             "/api/v1/projects/{project}/environments/{environment}/promote",
             post(actions::promote),
         )
+        .merge(crate::dashboard::routes())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(Arc::new(state))

@@ -61,7 +61,7 @@ pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> Json<Va
 }
 
 /// Every record of `project`, over all its environments (or only `only`).
-async fn history(
+pub async fn history(
     state: &ApiState,
     project: &str,
     only: Option<&str>,
@@ -81,6 +81,17 @@ pub async fn one(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (repository, repo) = allowed(&state, &caller, &name, Permission::View)?;
+    Ok(Json(json!({
+        "project": Project::of(repository, repo, &caller),
+        "environments": environments_of(&state, repo).await?,
+    })))
+}
+
+/// `repo`'s environments, by name.
+pub async fn environments_of(
+    state: &ApiState,
+    repo: &Repository,
+) -> Result<Vec<Environment>, ApiError> {
     let now = now_ms();
     let mut environments = Vec::new();
     for status in state.records.environments().await? {
@@ -102,10 +113,7 @@ pub async fn one(
         ));
     }
     environments.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Json(json!({
-        "project": Project::of(repository, repo, &caller),
-        "environments": environments,
-    })))
+    Ok(environments)
 }
 
 #[derive(Deserialize)]

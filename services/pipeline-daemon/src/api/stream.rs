@@ -55,9 +55,20 @@ pub async fn build_log(
     Path((name, delivery)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (_, repo) = allowed(&state, &caller, &name, Permission::View)?;
+    let text = kept_build_log(&state, &repo.project, &delivery).await?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// The build log the workers kept of `delivery`; a 404 naming why when
+/// there is none.
+pub async fn kept_build_log(
+    state: &ApiState,
+    project: &str,
+    delivery: &str,
+) -> Result<Vec<u8>, ApiError> {
     let no_deployment =
-        || ApiError::not_found(format!("project {name} has no deployment {delivery:?}"));
-    let key = build_log::key(&repo.project, &delivery).ok_or_else(no_deployment)?;
+        || ApiError::not_found(format!("project {project} has no deployment {delivery:?}"));
+    let key = build_log::key(project, delivery).ok_or_else(no_deployment)?;
     let unavailable = |e: String| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -75,12 +86,9 @@ pub async fn build_log(
         Err(e) => return Err(unavailable(e.to_string())),
     };
     if let Some(text) = text {
-        return Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response());
+        return Ok(text);
     }
-    if find_deployment(&state, &repo.project, &delivery)
-        .await?
-        .is_none()
-    {
+    if find_deployment(state, project, delivery).await?.is_none() {
         return Err(no_deployment());
     }
     Err(ApiError::not_found(format!(

@@ -54,6 +54,8 @@ pub struct Deployment {
     pub image: Option<String>,
     pub digest: Option<String>,
     pub started_at: Option<String>,
+    /// When its image was built and pushed.
+    pub built_at: Option<String>,
     pub finished_at: Option<String>,
     /// `in_progress`, `succeeded`, `build_failed`, `deploy_failed`,
     /// `rolled_back`, `superseded`, `destroyed` or `skipped`.
@@ -85,6 +87,7 @@ impl From<&Record> for Deployment {
             image: non_empty(&r.image),
             digest: non_empty(&r.digest),
             started_at: non_empty(&r.started_at),
+            built_at: non_empty(&r.built_at),
             finished_at: non_empty(&r.finished_at),
             outcome: r.outcome.as_str(),
             reason: non_empty(&r.reason),

@@ -5,6 +5,7 @@
 
 pub mod broker;
 pub mod harness;
+pub mod oidc;
 
 use std::path::PathBuf;
 
