@@ -25,6 +25,9 @@ use crate::{AwsRole, LockOptions, Recovery, SessionError, base_state_path, open_
 pub enum Operation {
     Apply,
     Destroy,
+    /// Plans as an apply would and changes nothing: the plan, as `dumcel
+    /// plan` prints it, is in [`Applied::plan`].
+    Plan,
 }
 
 pub struct Request<'a> {
@@ -63,6 +66,9 @@ pub struct Applied {
     pub state: State,
     /// An earlier run's cut-off apply, recovered first.
     pub recovered: Option<Recovery>,
+    /// For [`Operation::Plan`]: the plan as `dumcel plan` prints it, without
+    /// colours.
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +129,11 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
     let stack = Arc::new(stack);
 
     let destroy = req.operation == Operation::Destroy;
-    let verb = if destroy { "destroy" } else { "apply" };
+    let verb = match req.operation {
+        Operation::Apply => "apply",
+        Operation::Destroy => "destroy",
+        Operation::Plan => "plan",
+    };
     let lock = LockOptions {
         lock: true,
         timeout: req.lock_timeout,
@@ -151,7 +161,13 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
     let planned = crate::planning::make_plan(&stack, &mut locked.state, &opts, &Silent)
         .await
         .map_err(|d| config(d, &stack.sources))?;
-    if !planned.plan.has_changes() {
+    if req.operation == Operation::Plan || !planned.plan.has_changes() {
+        let plan = (req.operation == Operation::Plan).then(|| {
+            dumcel_planner::render::human_plan(
+                &planned.plan,
+                &dumcel_planner::render::RenderOptions { color: false },
+            )
+        });
         let state = locked.state.clone();
         release(locked).await;
         return Ok(Applied {
@@ -160,6 +176,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
             destroyed: 0,
             state,
             recovered,
+            plan,
         });
     }
     let journal = locked.open_journal(verb)?;
@@ -194,6 +211,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
         destroyed: report.destroyed,
         state,
         recovered,
+        plan: None,
     })
 }
 

@@ -528,7 +528,9 @@ pub async fn approve(
         return Err(CommandError::NotFullSha(sha.to_owned()));
     }
     let sha = sha.to_ascii_lowercase();
-    records.approve(project, &sha, by).await?;
+    records
+        .decide(project, &sha, &crate::records::Decision::now(true, by))
+        .await?;
     Ok(format!(
         "approved: {project} at {} may deploy its preview with its own stack (push it again or `dumcel-pipeline redeploy` to use it)\n",
         short(&sha)

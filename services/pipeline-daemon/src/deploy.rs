@@ -132,6 +132,19 @@ async fn roll_back(run: &Run<'_>, stack: &StackSource, reason: String) -> Deploy
     }
 }
 
+/// The plan of applying `stack` with `image`, as `dumcel plan` prints it;
+/// nothing is changed.
+pub async fn plan(
+    emitter: &Emitter<'_>,
+    stack: &StackSource,
+    image: &str,
+) -> Result<String, String> {
+    apply(emitter, stack, image, Operation::Plan)
+        .await
+        .map(|planned| planned.plan.unwrap_or_default())
+        .map_err(|e| e.to_string())
+}
+
 /// Destroys the environment's resources with `stack`.
 pub async fn destroy(
     emitter: &Emitter<'_>,

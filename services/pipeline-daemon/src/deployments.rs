@@ -11,8 +11,8 @@
 //!   `message`, `pusher`, `built_at`).
 //!
 //! Approvals live under `environment_key` = `approval/<project>`, entry
-//! `sha#<sha>`. A lease is taken with a conditional UpdateItem that bumps the
-//! token; a record is written in one TransactWriteItems with a condition on
+//! `sha#<sha>`; rejections beside them, entry `rejected#<sha>`. A lease
+//! is taken with a conditional UpdateItem that bumps the token; a record is written in one TransactWriteItems with a condition on
 //! the environment item's token, so no fenced-out worker ever writes.
 
 use std::collections::HashMap;
@@ -29,8 +29,8 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::records::{
-    EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving, ServingChange,
-    Written, now_ms,
+    Decision, EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving,
+    ServingChange, Written, newest_decision, now_ms,
 };
 
 pub struct Deployments {
@@ -447,32 +447,57 @@ impl Records for Deployments {
         Ok(all)
     }
 
-    async fn approve(&self, project: &str, sha: &str, by: &str) -> Result<(), RecordError> {
+    async fn decide(
+        &self,
+        project: &str,
+        sha: &str,
+        decision: &Decision,
+    ) -> Result<(), RecordError> {
+        // Approvals keep the entries earlier versions made
+        // (`sha#`, `approved_by`); rejections have entries of their own.
+        let (entry, by, at) = if decision.approved {
+            ("sha", "approved_by", "approved_at")
+        } else {
+            ("rejected", "rejected_by", "rejected_at")
+        };
         self.client
             .put_item()
             .table_name(&self.table)
             .item("environment_key", s(format!("approval/{project}")))
-            .item("entry", s(format!("sha#{sha}")))
-            .item("approved_by", s(by))
-            .item("approved_at", s(crate::events::now_rfc3339()))
+            .item("entry", s(format!("{entry}#{sha}")))
+            .item(by, s(&decision.by))
+            .item(at, s(&decision.at))
             .send()
             .await
             .map_err(|e| self.error("PutItem", e))?;
         Ok(())
     }
 
-    async fn approved(&self, project: &str, sha: &str) -> Result<bool, RecordError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("environment_key", s(format!("approval/{project}")))
-            .key("entry", s(format!("sha#{sha}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.error("GetItem", e))?;
-        Ok(out.item().is_some())
+    async fn decision(&self, project: &str, sha: &str) -> Result<Option<Decision>, RecordError> {
+        let mut decisions = Vec::new();
+        for (approved, entry, by, at) in [
+            (true, "sha", "approved_by", "approved_at"),
+            (false, "rejected", "rejected_by", "rejected_at"),
+        ] {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("environment_key", s(format!("approval/{project}")))
+                .key("entry", s(format!("{entry}#{sha}")))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| self.error("GetItem", e))?;
+            if let Some(item) = out.item() {
+                decisions.push(Decision {
+                    approved,
+                    by: text(item, by).unwrap_or_default(),
+                    at: text(item, at).unwrap_or_default(),
+                });
+            }
+        }
+        Ok(newest_decision(decisions))
     }
 }
 

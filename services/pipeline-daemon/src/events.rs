@@ -81,6 +81,11 @@ pub enum EventKind {
     Skipped {
         reason: String,
     },
+    /// The branch changes the stack: its plan waits for a person's approval.
+    AwaitingApproval {
+        /// The plan's summary line (`Plan: 1 to add, ...`).
+        summary: String,
+    },
     /// The push's last event, published once its record holds the outcome
     /// (and again, under the same id, whenever the push is seen after, so
     /// that a worker dying between the two loses nothing).
@@ -110,6 +115,7 @@ impl EventKind {
             EventKind::PreviewDestroyed => "preview_destroyed",
             EventKind::Superseded { .. } => "superseded",
             EventKind::Skipped { .. } => "skipped",
+            EventKind::AwaitingApproval { .. } => "awaiting_approval",
             EventKind::Ended { .. } => "ended",
         }
     }

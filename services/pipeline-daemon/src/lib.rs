@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod api;
+pub mod approval;
 pub mod build_log;
 pub mod commands;
 pub mod config;

@@ -5,7 +5,7 @@
 //! repository "octo/app" {
 //!   notify {
 //!     url_env = "DUMCEL_NOTIFY_APP"   # the variable holding the webhook URL (a secret)
-//!     on      = ["succeeded", "build_failed", "deploy_failed", "rolled_back"]   # the default
+//!     on      = ["succeeded", "build_failed", "deploy_failed", "rolled_back", "awaiting_approval"]   # the default
 //!   }
 //! }
 //! ```
@@ -34,16 +34,23 @@ use crate::config::Config;
 
 /// The outcomes a `notify` block may name (a record's, see
 /// [`crate::records::Outcome`]).
-pub const OUTCOMES: [&str; 6] = [
+pub const OUTCOMES: [&str; 7] = [
     "succeeded",
     "build_failed",
     "deploy_failed",
     "rolled_back",
     "superseded",
     "destroyed",
+    "awaiting_approval",
 ];
 
-const DEFAULT_ON: [&str; 4] = ["succeeded", "build_failed", "deploy_failed", "rolled_back"];
+const DEFAULT_ON: [&str; 5] = [
+    "succeeded",
+    "build_failed",
+    "deploy_failed",
+    "rolled_back",
+    "awaiting_approval",
+];
 
 /// How long one post may take, and how many tries it gets.
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -117,6 +124,7 @@ pub fn message(config: &Config, event: &Value) -> Option<(String, Value)> {
         "rolled_back" => "rolled back from",
         "superseded" => "superseded",
         "destroyed" => "destroyed the preview at",
+        "awaiting_approval" => "a stack change waits for approval at",
         _ => outcome,
     };
     let mut text = format!("*{project}* {environment}: {what} `{sha}` ({branch})");
@@ -325,7 +333,7 @@ mod tests {
         // SAFETY: no other test reads or writes this variable.
         unsafe { std::env::set_var(var, "http://127.0.0.1:9/hook") };
         let c = config(&format!(
-            "  notify {{\n    url_env = \"{var}\"\n    on = [\"succeeded\", \"rolled_back\"]\n  }}\n"
+            "  notify {{\n    url_env = \"{var}\"\n    on = [\"succeeded\", \"rolled_back\", \"awaiting_approval\"]\n  }}\n"
         ))
         .unwrap();
         let (url, body) = message(&c, &ended("succeeded", "main", "production")).unwrap();
@@ -339,6 +347,18 @@ mod tests {
         assert_eq!(
             body["text"],
             "*app* preview-feature-x: rolled back from `0123456` (feature/x)\n> health check failed\n> exit 1"
+        );
+        let (_, body) = message(
+            &c,
+            &ended("awaiting_approval", "feature/x", "preview-feature-x"),
+        )
+        .unwrap();
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("*app* preview-feature-x: a stack change waits for approval at `0123456` (feature/x)"),
+            "{body}"
         );
         assert!(message(&c, &ended("deploy_failed", "main", "production")).is_none());
         let mut other = ended("succeeded", "main", "production");

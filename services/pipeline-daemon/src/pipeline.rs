@@ -23,7 +23,7 @@ use crate::push::{Action, Push};
 use crate::records::{Outcome, Record, Records, Serving, ServingChange, Written};
 use crate::registry::Registry;
 use crate::retry::transient;
-use crate::stack_source::StackSource;
+use crate::stack_source::{Choice, StackSource};
 
 /// What the worker's clients and settings are, shared by every pipeline.
 pub struct Services {
@@ -73,6 +73,8 @@ pub enum Ended {
     DeployFailed,
     RolledBack,
     Destroyed,
+    /// The branch changes the stack: planned, waiting for a person.
+    AwaitingApproval,
     /// Stopped for a shutdown or a revoked partition: not finished, its
     /// offset must not be committed.
     Abandoned,
@@ -449,7 +451,11 @@ async fn build_and_deploy(
         return ended;
     }
     let stack = match StackSource::for_push(services, job, checkout).await {
-        Ok(s) => s,
+        Ok(Choice::Ready(s)) => s,
+        Ok(Choice::Unapproved { branch, .. }) => {
+            clock.report(job);
+            return crate::approval::wait_for_approval(run, &branch).await;
+        }
         Err(reason) => return run.failed(reason).await,
     };
     clock.report(job);
@@ -507,8 +513,9 @@ async fn roll_back_on_request(run: &mut Run<'_>, checkout: &Path) -> Ended {
     if let Err(reason) = fetch(job, &job.push.sha, checkout).await {
         return Ended::Retry(reason);
     }
+    // Back to an image it ran: with its branch's stack only if approved.
     let stack = match StackSource::for_push(services, job, checkout).await {
-        Ok(s) => s,
+        Ok(Choice::Ready(s) | Choice::Unapproved { trusted: s, .. }) => s,
         Err(reason) => return run.failed(reason).await,
     };
     let deployed = deploy::deploy(run, &stack).await;

@@ -41,6 +41,9 @@ pub enum Outcome {
     Destroyed,
     /// Seen before: a duplicate of a push that had ended.
     Skipped,
+    /// A preview push whose branch changes the stack: planned, not applied,
+    /// until a person approves the plan (which deploys it anew).
+    AwaitingApproval,
 }
 
 impl Outcome {
@@ -54,6 +57,7 @@ impl Outcome {
             Outcome::Superseded => "superseded",
             Outcome::Destroyed => "destroyed",
             Outcome::Skipped => "skipped",
+            Outcome::AwaitingApproval => "awaiting_approval",
         }
     }
 
@@ -67,6 +71,7 @@ impl Outcome {
             Outcome::Superseded,
             Outcome::Destroyed,
             Outcome::Skipped,
+            Outcome::AwaitingApproval,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)
@@ -254,11 +259,43 @@ pub trait Records: Send + Sync {
     /// Every environment the store knows.
     async fn environments(&self) -> Result<Vec<EnvironmentStatus>, RecordError>;
 
-    /// Records that a person approved `sha` of `project` for deploying with
-    /// its own stack (see `dumcel-pipeline approve`).
-    async fn approve(&self, project: &str, sha: &str, by: &str) -> Result<(), RecordError>;
+    /// Records that a person approved (or rejected) `sha` of `project`
+    /// deploying its previews with its own stack (see `dumcel-pipeline
+    /// approve` and the API's approve and reject). The newest decision counts.
+    async fn decide(
+        &self,
+        project: &str,
+        sha: &str,
+        decision: &Decision,
+    ) -> Result<(), RecordError>;
 
-    async fn approved(&self, project: &str, sha: &str) -> Result<bool, RecordError>;
+    /// The newest decision on `sha` of `project`, when there is one.
+    async fn decision(&self, project: &str, sha: &str) -> Result<Option<Decision>, RecordError>;
+}
+
+/// A person's decision on a commit's stack change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub approved: bool,
+    /// Who decided (a principal: `user:alice`).
+    pub by: String,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+impl Decision {
+    pub fn now(approved: bool, by: &str) -> Decision {
+        Decision {
+            approved,
+            by: by.to_owned(),
+            at: crate::events::now_rfc3339(),
+        }
+    }
+}
+
+/// The newest of `decisions`.
+pub fn newest_decision(decisions: Vec<Decision>) -> Option<Decision> {
+    decisions.into_iter().max_by(|a, b| a.at.cmp(&b.at))
 }
 
 /// The push that started last (of two in the same second, the greater
@@ -430,9 +467,22 @@ pub mod contract {
         let envs = store.environments().await.unwrap();
         assert!(envs.iter().all(|e| e.lease_owner.is_none()), "{envs:?}");
 
-        assert!(!store.approved("shop", "ccc").await.unwrap());
-        store.approve("shop", "ccc", "alice").await.unwrap();
-        assert!(store.approved("shop", "ccc").await.unwrap());
-        assert!(!store.approved("other", "ccc").await.unwrap());
+        assert_eq!(store.decision("shop", "ccc").await.unwrap(), None);
+        let rejected = Decision {
+            approved: false,
+            by: "user:bob".into(),
+            at: "2026-12-01T10:00:00Z".into(),
+        };
+        store.decide("shop", "ccc", &rejected).await.unwrap();
+        assert_eq!(store.decision("shop", "ccc").await.unwrap(), Some(rejected));
+        // Approved after: the newer decision counts.
+        let approved = Decision {
+            approved: true,
+            by: "user:alice".into(),
+            at: "2026-12-01T10:05:00Z".into(),
+        };
+        store.decide("shop", "ccc", &approved).await.unwrap();
+        assert_eq!(store.decision("shop", "ccc").await.unwrap(), Some(approved));
+        assert_eq!(store.decision("other", "ccc").await.unwrap(), None);
     }
 }

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::records::{
-    EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving, ServingChange,
-    Written, may_write, now_ms,
+    Decision, EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving,
+    ServingChange, Written, may_write, newest_decision, now_ms,
 };
 
 pub struct SqliteRecords {
@@ -58,6 +58,13 @@ CREATE TABLE IF NOT EXISTS approvals (
     sha         TEXT NOT NULL,
     approved_by TEXT NOT NULL,
     approved_at TEXT NOT NULL,
+    PRIMARY KEY (project, sha)
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    project     TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    rejected_by TEXT NOT NULL,
+    rejected_at TEXT NOT NULL,
     PRIMARY KEY (project, sha)
 )";
 
@@ -386,29 +393,52 @@ impl Records for SqliteRecords {
         .await
     }
 
-    async fn approve(&self, project: &str, sha: &str, by: &str) -> Result<(), RecordError> {
-        let row = (project.to_owned(), sha.to_owned(), by.to_owned());
+    async fn decide(
+        &self,
+        project: &str,
+        sha: &str,
+        decision: &Decision,
+    ) -> Result<(), RecordError> {
+        // Approvals keep the table earlier versions made; rejections have
+        // one of their own.
+        let sql = if decision.approved {
+            "INSERT OR REPLACE INTO approvals (project, sha, approved_by, approved_at) VALUES (?1, ?2, ?3, ?4)"
+        } else {
+            "INSERT OR REPLACE INTO rejections (project, sha, rejected_by, rejected_at) VALUES (?1, ?2, ?3, ?4)"
+        };
+        let row = (
+            project.to_owned(),
+            sha.to_owned(),
+            decision.by.clone(),
+            decision.at.clone(),
+        );
         self.with("INSERT", move |c| {
-            c.execute(
-                "INSERT OR REPLACE INTO approvals (project, sha, approved_by, approved_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![row.0, row.1, row.2, crate::events::now_rfc3339()],
-            )
-            .map(|_| ())
+            c.execute(sql, params![row.0, row.1, row.2, row.3])
+                .map(|_| ())
         })
         .await
     }
 
-    async fn approved(&self, project: &str, sha: &str) -> Result<bool, RecordError> {
+    async fn decision(&self, project: &str, sha: &str) -> Result<Option<Decision>, RecordError> {
         let key = (project.to_owned(), sha.to_owned());
         self.with("SELECT", move |c| {
-            c.query_row(
-                "SELECT 1 FROM approvals WHERE project = ?1 AND sha = ?2",
-                params![key.0, key.1],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|found| found.is_some())
+            let mut decisions = Vec::new();
+            for (approved, sql) in [
+                (true, "SELECT approved_by, approved_at FROM approvals WHERE project = ?1 AND sha = ?2"),
+                (false, "SELECT rejected_by, rejected_at FROM rejections WHERE project = ?1 AND sha = ?2"),
+            ] {
+                let found = c
+                    .query_row(sql, params![key.0, key.1], |row| {
+                        Ok(Decision {
+                            approved,
+                            by: row.get(0)?,
+                            at: row.get(1)?,
+                        })
+                    })
+                    .optional()?;
+                decisions.extend(found);
+            }
+            Ok(newest_decision(decisions))
         })
         .await
     }

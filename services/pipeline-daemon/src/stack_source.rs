@@ -1,8 +1,8 @@
 //! Which stack a pipeline run applies, and with what fences. The stack is
 //! code that runs with the worker's credentials, so a branch does not get to
-//! choose it: previews deploy with the default branch's stack unless the
-//! repository trusts branch stacks or a person approved the commit
-//! (`dumcel-pipeline approve`). Every run is sandboxed (see
+//! choose it: a preview whose branch changes the stack waits for a person to
+//! approve the change (as Atlantis does for pull requests), unless the
+//! repository trusts branch stacks. Every run is sandboxed (see
 //! `dumcel_session::Sandbox`): file functions read only the checkout, and
 //! the backend must be the default branch's.
 
@@ -11,6 +11,45 @@ use std::path::{Path, PathBuf};
 use crate::pipeline::{Job, Services, fetch, sibling};
 use crate::retry::transient;
 
+/// What a preview may deploy with.
+pub enum Choice {
+    Ready(StackSource),
+    /// The branch changes the stack and no one approved the change.
+    Unapproved {
+        branch: StackSource,
+        trusted: StackSource,
+    },
+}
+
+/// Whether the directories `a` and `b` hold the same files, byte for byte.
+fn same_files(a: &Path, b: &Path) -> Result<bool, String> {
+    fn files(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+        let mut files = Vec::new();
+        let walk = walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git");
+        for entry in walk {
+            let entry = entry.map_err(|e| format!("reading the stack: {e}"))?;
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            // Symbolic links are compared as what they point at, by name.
+            let content = if entry.path_is_symlink() {
+                std::fs::read_link(entry.path()).map(|p| p.into_os_string().into_encoded_bytes())
+            } else {
+                std::fs::read(entry.path())
+            }
+            .map_err(|e| format!("reading {}: {e}", entry.path().display()))?;
+            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            files.push((relative.to_owned(), content));
+        }
+        Ok(files)
+    }
+    Ok(files(a)? == files(b)?)
+}
+
+#[derive(Clone)]
 pub struct StackSource {
     /// The checkout the stack's files come from: the sandbox's root.
     pub checkout: PathBuf,
@@ -44,26 +83,28 @@ impl StackSource {
         services: &Services,
         job: &Job,
         checkout: &Path,
-    ) -> Result<StackSource, String> {
+    ) -> Result<Choice, String> {
         if !job.env.preview {
-            return StackSource::at(checkout, job);
+            return StackSource::at(checkout, job).map(Choice::Ready);
         }
         let trusted = StackSource::default_branch(job, checkout).await?;
-        let approved = job.repo.trust_branch_stacks
-            || transient("reading approvals", || {
-                services
-                    .deployments
-                    .approved(&job.repo.project, &job.push.sha)
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        if !approved {
-            tracing::info!(project = %job.repo.project, sha = %job.push.sha, "deploying the preview with the default branch's stack (the branch's own is not trusted)");
-            return Ok(trusted);
-        }
-        Ok(StackSource {
-            backend: trusted.backend,
+        let branch = StackSource {
+            backend: trusted.backend.clone(),
             ..StackSource::at(checkout, job)?
+        };
+        if job.repo.trust_branch_stacks || same_files(&trusted.dir, &branch.dir)? {
+            return Ok(Choice::Ready(branch));
+        }
+        let decision = transient("reading approvals", || {
+            services
+                .deployments
+                .decision(&job.repo.project, &job.push.sha)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(match decision {
+            Some(d) if d.approved => Choice::Ready(branch),
+            _ => Choice::Unapproved { branch, trusted },
         })
     }
 

@@ -123,8 +123,14 @@ async fn seed(h: &Harness) -> Vec<Record> {
         "Step 1/3 : FROM busybox\nStep 2/3 : COPY www /www\n",
     )
     .unwrap();
+    // And a plan, as a stack change waiting for approval would keep it.
+    let plans = h.dir.path().join(format!("daemon/plans/{}", h.project));
+    std::fs::create_dir_all(&plans).unwrap();
+    std::fs::write(plans.join("d00.txt"), PLAN).unwrap();
     all
 }
+
+const PLAN: &str = "Plan: 1 to add, 0 to change, 0 to destroy.\n";
 
 /// A new bucket in moto's S3 for build logs.
 async fn build_logs_bucket() -> dumcel_pipeline::build_log::Bucket {
@@ -162,7 +168,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
     );
     h.edit_config(
         "  previews  = true\n",
-        "  previews  = true\n  access {\n    view   = [\"token:viewer\"]\n    deploy = [\"token:ci\"]\n  }\n",
+        "  previews  = true\n  access {\n    view    = [\"token:viewer\"]\n    deploy  = [\"token:ci\"]\n    approve = [\"token:ci\"]\n  }\n",
     );
     let seeded = seed(&h).await;
     let mut serve = h.daemon("serve", &[]);
@@ -179,7 +185,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
     let (status, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 13, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 16, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, item) in paths {
         let path = path
             .replace("{project}", &project)
@@ -337,6 +343,55 @@ async fn every_route_answers_only_whom_access_lets_in() {
     ];
     for (path, want, mentions) in bad_reads {
         let (status, body) = api.get(&path, CI).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(mentions),
+            "{path}: {body}"
+        );
+    }
+    // Approving or rejecting: only a deployment that waits for approval,
+    // only by whom the access block lets approve; nothing is queued.
+    let decisions = [
+        (
+            format!("{p}/deployments/d05/approve"),
+            CI,
+            409,
+            "does not wait",
+        ),
+        (
+            format!("{p}/deployments/d05/reject"),
+            CI,
+            409,
+            "does not wait",
+        ),
+        (format!("{p}/deployments/nope/approve"), CI, 404, "nope"),
+        (
+            format!("{p}/deployments/d05/approve"),
+            VIEWER,
+            403,
+            "approve",
+        ),
+        (format!("{p}/deployments/d05/plan"), CI, 404, "no plan"),
+    ];
+    let plan = api
+        .http
+        .get(format!("{}{p}/deployments/d00/plan", api.base))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plan.status(), 200);
+    assert_eq!(plan.text().await.unwrap(), PLAN);
+    for (path, token, want, mentions) in decisions {
+        let method = if path.ends_with("plan") {
+            "GET"
+        } else {
+            "POST"
+        };
+        let (status, body) = api.call(method, &path, Some(token), None).await;
         assert_eq!(status, want, "{path}: {body}");
         assert!(
             body["error"]["message"]

@@ -3,7 +3,9 @@
 //! Docker-host target and a real OpenID Connect provider: a person signs
 //! in, sees a push appear live, follows its build log, rolls production
 //! back from the dashboard (the site serves the previous release again,
-//! checked through the router) and signs out; a person without access sees
+//! checked through the router), approves a branch's stack change shown as
+//! its plan (the preview then serves the branch) and signs out; a person
+//! without access sees
 //! neither the project nor its actions, and the API refuses them (403).
 
 mod common;
@@ -30,9 +32,13 @@ impl Drop for Leftovers {
                 let _ = docker(&["rm", "-f", id]);
             }
         }
-        let host = format!("{}.localhost", self.0);
-        if routed_get(&host).is_ok_and(|r| r.status != 404) {
-            remove_route(&host);
+        for host in [
+            format!("{}.localhost", self.0),
+            format!("feature--{}.localhost", self.0),
+        ] {
+            if routed_get(&host).is_ok_and(|r| r.status != 404) {
+                remove_route(&host);
+            }
         }
     }
 }
@@ -100,7 +106,7 @@ async fn people_watch_and_steer_deployments_in_the_dashboard() {
     let mut h = Harness::on(Target::Docker, &provider.api_block(port));
     h.edit_config(
         "  previews  = true\n",
-        "  previews  = true\n  access {\n    view   = [\"group:octo\"]\n    deploy = [\"user:alice\"]\n  }\n",
+        "  previews  = true\n  access {\n    view    = [\"group:octo\"]\n    deploy  = [\"user:alice\"]\n    approve = [\"user:alice\"]\n  }\n",
     );
     let host = format!("{}.localhost", h.project);
     let _leftovers = Leftovers(h.project.clone());
@@ -155,6 +161,31 @@ async fn people_watch_and_steer_deployments_in_the_dashboard() {
             // again, as the router answers.
             Some("rolled-back") => {
                 assert_eq!(serves(&host, "release 1"), "release 1");
+                "ok".into()
+            }
+            // A branch that changes the stack (an output) and its page.
+            Some("stack-change") => {
+                let stack = format!(
+                    "{}\noutput \"note\" {{\n  value = \"a reviewed change\"\n}}\n",
+                    h.stack_text()
+                );
+                let feature = h.commit_files(
+                    "feature",
+                    &[
+                        ("deploy/stack.hcl", &stack),
+                        ("www/index.html", "feature 1\n"),
+                    ],
+                    &[],
+                );
+                let push = h.push_of("feature", &feature, false);
+                h.produce(&Message::signed(&push, SIGNING_KEY.as_bytes()))
+                    .await;
+                feature
+            }
+            // Approved on the dashboard: the preview serves the branch.
+            Some("approved") => {
+                let preview = format!("feature--{}.localhost", h.project);
+                assert_eq!(serves(&preview, "feature 1"), "feature 1");
                 "ok".into()
             }
             Some(other) => panic!("the script asked {other:?}"),

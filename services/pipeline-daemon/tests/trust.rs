@@ -177,19 +177,35 @@ output "linked" {
         &[("deploy/leak", &canary_file)],
     );
 
-    // Not trusted: the preview deploys with the default branch's stack.
+    // The branch changes the stack, so it is only planned, waiting for
+    // approval, and the sandbox refuses even that before anything is read:
+    // nothing is deployed.
     let delivery = push(&h, "evil", &sha).await;
-    let names = ended(&h, &worker, &delivery);
-    assert_eq!(
-        names.last().map(String::as_str),
-        Some("deploy_succeeded"),
-        "{names:?}"
+    let events = h.events_until(&worker, MINUTES, |e| {
+        e.iter()
+            .any(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
+    });
+    let failed = events
+        .iter()
+        .find(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
+        .unwrap();
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("planning the branch's stack"),
+        "{reason}"
     );
-    assert_eq!(served(&preview_host), "evil preview");
+    assert!(reason.contains("is outside the checkout"), "{reason}");
+    assert!(
+        !events
+            .iter()
+            .any(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_started"),
+        "{events:?}"
+    );
+    assert_ne!(served(&preview_host), "evil preview");
     settled(&h, "preview-evil");
 
-    // Approved by a person: its own stack is used, and the sandbox refuses
-    // it before anything is read or applied.
+    // Approved by a person: its own stack is applied, and the sandbox
+    // refuses it before anything is read or applied.
     let (ok, out) = h.command("approve", &[&h.project, &sha]);
     assert!(ok, "{out}");
     let (ok, out) = h.command("redeploy", &[&h.project, "preview-evil"]);
@@ -209,10 +225,10 @@ output "linked" {
         reason.contains("stack.hcl"),
         "the message names the file: {reason}"
     );
-    assert_eq!(
+    assert_ne!(
         served(&preview_host),
         "evil preview",
-        "the preview was left as it was"
+        "nothing was deployed"
     );
 
     // The canary is nowhere: not in any event, dead letter, log line,

@@ -28,7 +28,7 @@ struct RollbackBody {
 }
 
 /// A JSON object, or nothing at all (an empty body means no options).
-fn body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, ApiError> {
+pub fn body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -36,7 +36,7 @@ fn body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, Ap
 }
 
 /// The commands' context for `caller`'s request.
-fn steering<'a>(state: &'a ApiState, caller: &'a Caller) -> Steering<'a> {
+pub fn steering<'a>(state: &'a ApiState, caller: &'a Caller) -> Steering<'a> {
     Steering {
         config: &state.config,
         records: state.records.as_ref(),
@@ -46,7 +46,7 @@ fn steering<'a>(state: &'a ApiState, caller: &'a Caller) -> Steering<'a> {
 }
 
 /// 202 with the queued message, logged with who asked.
-fn accepted(caller: &Caller, queued: Queued) -> (StatusCode, Json<QueuedView>) {
+pub fn accepted(caller: &Caller, queued: Queued) -> (StatusCode, Json<QueuedView>) {
     tracing::info!(caller = %caller.name, delivery = %queued.delivery, "api: {}", queued.to_string().trim_end());
     (StatusCode::ACCEPTED, Json(queued.into()))
 }
@@ -81,7 +81,7 @@ pub async fn rollback(
 /// Redeploy, destroy and promote take no options: `{}` or an empty body.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct NoOptions {}
+pub struct NoOptions {}
 
 pub async fn redeploy(
     state: State<Arc<ApiState>>,

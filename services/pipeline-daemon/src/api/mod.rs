@@ -9,6 +9,7 @@
 //! The same server renders the dashboard's pages (see [`crate::dashboard`]).
 
 mod actions;
+pub(crate) mod approvals;
 pub mod auth;
 mod error;
 pub mod event_log;
@@ -73,6 +74,18 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/api/v1/projects/{project}/deployments/{delivery}/log",
             get(stream::build_log),
+        )
+        .route(
+            "/api/v1/projects/{project}/deployments/{delivery}/plan",
+            get(approvals::plan),
+        )
+        .route(
+            "/api/v1/projects/{project}/deployments/{delivery}/approve",
+            post(approvals::approve),
+        )
+        .route(
+            "/api/v1/projects/{project}/deployments/{delivery}/reject",
+            post(approvals::reject),
         )
         .route("/api/v1/projects/{project}/events", get(stream::live))
         .route(

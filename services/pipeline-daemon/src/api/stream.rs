@@ -69,23 +69,7 @@ pub async fn kept_build_log(
     let no_deployment =
         || ApiError::not_found(format!("project {project} has no deployment {delivery:?}"));
     let key = build_log::key(project, delivery).ok_or_else(no_deployment)?;
-    let unavailable = |e: String| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            format!("reading the build log of {delivery}: {e}"),
-        )
-    };
-    // This machine's disk first (a worker beside `serve`), then the bucket.
-    let text = match tokio::fs::read(state.config.work_dir.join(&key)).await {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match &state.build_logs {
-            Some(bucket) => bucket.get(&key).await.map_err(unavailable)?,
-            None => None,
-        },
-        Err(e) => return Err(unavailable(e.to_string())),
-    };
-    if let Some(text) = text {
+    if let Some(text) = kept(state, &key, "build log").await? {
         return Ok(text);
     }
     if find_deployment(state, project, delivery).await?.is_none() {
@@ -94,6 +78,26 @@ pub async fn kept_build_log(
     Err(ApiError::not_found(format!(
         "deployment {delivery} has no build log: it built no image, or its worker kept the log on another machine (set build_logs_bucket to share them)"
     )))
+}
+
+/// What the workers kept under `key` (`what`: a build log, a plan), from
+/// this machine's disk (a worker beside `serve`) or else the bucket.
+pub async fn kept(state: &ApiState, key: &str, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    let unavailable = |e: String| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("reading the {what} {key}: {e}"),
+        )
+    };
+    match tokio::fs::read(state.config.work_dir.join(key)).await {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match &state.build_logs {
+            Some(bucket) => bucket.get(key).await.map_err(unavailable),
+            None => Ok(None),
+        },
+        Err(e) => Err(unavailable(e.to_string())),
+    }
 }
 
 enum Update {

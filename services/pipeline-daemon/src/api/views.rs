@@ -58,7 +58,8 @@ pub struct Deployment {
     pub built_at: Option<String>,
     pub finished_at: Option<String>,
     /// `in_progress`, `succeeded`, `build_failed`, `deploy_failed`,
-    /// `rolled_back`, `superseded`, `destroyed` or `skipped`.
+    /// `rolled_back`, `superseded`, `destroyed`, `skipped` or
+    /// `awaiting_approval`.
     pub outcome: &'static str,
     pub reason: Option<String>,
     pub attempts: u32,

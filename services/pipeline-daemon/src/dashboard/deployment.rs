@@ -12,6 +12,7 @@ use super::layout::{self, commit, outcome, when};
 use super::projects::{link, rollback_link};
 use super::{PageError, secured, viewer};
 use crate::access::Permission;
+use crate::api::approvals::kept_plan;
 use crate::api::projects::{allowed, environments_of, find_deployment};
 use crate::api::stream::kept_build_log;
 use crate::api::views::{Deployment, Project};
@@ -58,6 +59,21 @@ pub async fn page(
             .map_err(|e| e.message);
         (Vec::new(), kept)
     };
+    // A stack change waiting: its plan, and whether someone decided.
+    let approval = if record.outcome == Outcome::AwaitingApproval {
+        let plan = kept_plan(&state, &repo.project, &delivery)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|e| e.message);
+        let decision = state
+            .records
+            .decision(&repo.project, &record.sha)
+            .await
+            .map_err(ApiError::from)?;
+        Some((plan, decision))
+    } else {
+        None
+    };
     let environments = environments_of(&state, repo).await?;
     let d = Deployment::from(&record);
     let field = |label: &str, value: Option<&str>| {
@@ -72,6 +88,33 @@ pub async fn page(
         p { (outcome(d.outcome)) " " (d.trigger) " to " strong { (d.environment) } }
         @if let Some(href) = rollback_link(&project, &record, &environments) {
             p.actions { a.button href=(href) { "Roll back to this" } }
+        }
+        @if let Some((plan, decision)) = &approval {
+            section.approval {
+                h2 { "Stack change" }
+                p { "This branch changes the stack. What applying the branch's stack would do:" }
+                @match plan {
+                    Ok(text) => pre #plan { (text) },
+                    Err(why) => p.muted { (why) },
+                }
+                @match decision {
+                    Some(decided) => p.decision data-approved=(decided.approved) {
+                        (if decided.approved { "Approved" } else { "Rejected" }) " by " (decided.by) " at " (when(&decided.at))
+                    },
+                    None if project.can_approve => p.actions {
+                        form.inline data-api=(format!("/api/v1{}/approve", link(&[&project.name, "deployments", &d.delivery]))) data-then=(link(&[&project.name])) {
+                            button.primary type="submit" { "Approve and deploy" }
+                            p.error role="alert" hidden {}
+                        }
+                        " "
+                        form.inline data-api=(format!("/api/v1{}/reject", link(&[&project.name, "deployments", &d.delivery]))) data-then=(link(&[&project.name, "deployments", &d.delivery])) {
+                            button.danger type="submit" { "Reject" }
+                            p.error role="alert" hidden {}
+                        }
+                    },
+                    None => p.muted { "Waiting for a person the project lets approve." },
+                }
+            }
         }
         dl.fields {
             (field("Branch", d.branch.as_deref()))

@@ -60,6 +60,7 @@ pub fn outcome(outcome: &str) -> Markup {
         "succeeded" => "good",
         "in_progress" => "busy",
         "build_failed" | "deploy_failed" | "rolled_back" => "bad",
+        "awaiting_approval" => "busy",
         _ => "quiet",
     };
     html! { span class={"badge " (kind)} data-outcome=(outcome) { (outcome.replace('_', " ")) } }

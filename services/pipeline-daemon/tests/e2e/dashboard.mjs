@@ -97,6 +97,22 @@ async function main(browser) {
   await shot(page, "project");
   await ask("rolled-back");
 
+  // A branch that changes the stack waits for approval: the dashboard
+  // shows its plan, alice approves it there, and it deploys.
+  const feature = await ask("stack-change");
+  const waiting = page.locator(`tr[data-sha="${feature}"]`);
+  await waiting.locator('[data-outcome="awaiting_approval"]').waitFor({ timeout: 3 * MINUTE });
+  await Promise.all([page.waitForNavigation(), waiting.locator('a:text("Details")').click()]);
+  const plan = await page.locator("#plan").textContent();
+  check(/Plan: \d+ to add/.test(plan) && plan.includes("a reviewed change"), `the plan:\n${plan}`);
+  await shot(page, "approval");
+  await Promise.all([page.waitForNavigation(), page.click('button:text("Approve and deploy")')]);
+  check(page.url() === projectPage, `after approving: ${page.url()}`);
+  await page
+    .locator(`tr[data-sha="${feature}"]:has(td:text-is("redeploy")) [data-outcome="succeeded"]`)
+    .waitFor({ timeout: 3 * MINUTE });
+  await ask("approved");
+
   // Signing out ends the session: the project's page asks to sign in again.
   await Promise.all([page.waitForNavigation(), page.click('.bar button:text("Sign out")')]);
   const after = await page.request.get(`${serve}/api/v1/projects/${project}`);
@@ -117,6 +133,8 @@ async function main(browser) {
   check((await bob.locator(".error").textContent()).includes("may not see"), "the 403 page says why");
   const confirm = await bob.goto(`${projectPage}/environments/production/redeploy`);
   check(confirm.status() === 403, `bob's confirmation page: ${confirm.status()}`);
+  const deployment = await bob.goto(`${projectPage}/deployments/any`);
+  check(deployment.status() === 403, `bob's deployment page: ${deployment.status()}`);
   const me = await (await bob.request.get(`${serve}/api/v1/me`)).json();
   const api = await bob.request.post(`${serve}/api/v1/projects/${project}/environments/production/redeploy`, {
     headers: { "x-csrf-token": me.csrf_token },

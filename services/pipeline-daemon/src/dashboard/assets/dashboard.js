@@ -66,7 +66,8 @@ function follow(project, onEvent) {
   const names = [
     "cloned", "build_started", "build_log", "build_succeeded", "build_failed",
     "image_pushed", "deploy_started", "deploy_succeeded", "deploy_failed",
-    "rolled_back", "preview_destroyed", "superseded", "skipped", "ended", "lagged",
+    "rolled_back", "preview_destroyed", "superseded", "skipped", "awaiting_approval",
+    "ended", "lagged",
   ];
   for (const name of names) {
     source.addEventListener(name, (message) => {
