@@ -33,7 +33,7 @@ repository "octo/shop" {
   stack          = "deploy"
   default_branch = "main"
   previews       = true
-  # Previews deploy with the main branch's stack; `dumcel-pipeline approve`
-  # lets one commit's own stack deploy its preview.
+  # A preview push that changes the stack is planned and waits until a
+  # person approves it (on the dashboard, the API or `dumcel-pipeline approve`).
   trust_branch_stacks = false
 }

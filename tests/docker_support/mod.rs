@@ -254,6 +254,31 @@ pub fn remove_route(host: &str) {
 }
 
 /// Hosts the router serves whose name starts with `prefix`.
+/// A pipeline project's containers (by their `dumcel.project` label) and
+/// routes (`<project>.localhost` and every preview's `<branch>--<project>.localhost`),
+/// removed when dropped, so that a failing pipeline test leaves nothing behind.
+pub struct ProjectLeftovers(pub Vec<String>);
+
+impl Drop for ProjectLeftovers {
+    fn drop(&mut self) {
+        for project in &self.0 {
+            let filter = format!("label=dumcel.project={project}");
+            if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
+                for id in ids.lines() {
+                    let _ = docker(&["rm", "-f", id]);
+                }
+            }
+            let production = format!("{project}.localhost");
+            let preview = format!("--{project}.localhost");
+            for host in routes_of("") {
+                if host == production || host.ends_with(&preview) {
+                    remove_route(&host);
+                }
+            }
+        }
+    }
+}
+
 fn routes_of(prefix: &str) -> Vec<String> {
     if TcpStream::connect(ROUTER_ADMIN).is_err() {
         return Vec::new();

@@ -35,7 +35,7 @@
 //!   stack          = "deploy"
 //!   default_branch = "main"
 //!   previews       = true
-//!   trust_branch_stacks = false # branches deploy with the default branch's stack
+//!   trust_branch_stacks = false # a branch that changes the stack waits for approval
 //!   roles {                     # this repository's own, over the top-level ones
 //!     production = "arn:aws:iam::210987654321:role/app-production"
 //!   }
@@ -194,9 +194,9 @@ pub struct Repository {
     pub dockerfile: String,
     /// The ECR repository the images go to (created when missing).
     pub ecr_repository: String,
-    /// Whether a branch's own stack deploys its preview. When false (the
-    /// default), previews deploy with the default branch's stack unless a
-    /// person approved the commit (`dumcel-pipeline approve`).
+    /// Whether a branch's own stack deploys its preview at once. When false
+    /// (the default), a preview push that changes the stack is planned and
+    /// waits for a person to approve the commit (see [`crate::approval`]).
     pub trust_branch_stacks: bool,
     /// The roles its runs assume: its own `roles` block over the top-level one.
     pub roles: Roles,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::broker::Broker;
 use common::harness::{Daemon, Harness, Target};
-use docker_support::{docker, remove_route, require_docker, routed_get};
+use docker_support::{ProjectLeftovers, docker, require_docker, routed_get};
 use serde_json::Value;
 
 /// A small seeded generator (xorshift64*): the same seed, the same schedule.
@@ -44,30 +44,6 @@ fn env_number(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Containers and routes of the test's projects, removed whatever happens.
-struct Leftovers(Vec<String>);
-
-impl Drop for Leftovers {
-    fn drop(&mut self) {
-        for project in &self.0 {
-            let filter = format!("label=dumcel.project={project}");
-            if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
-                for id in ids.lines() {
-                    let _ = docker(&["rm", "-f", id]);
-                }
-            }
-            for host in [
-                format!("{project}.localhost"),
-                format!("feature--{project}.localhost"),
-            ] {
-                if routed_get(&host).is_ok_and(|r| r.status != 404) {
-                    remove_route(&host);
-                }
-            }
-        }
-    }
 }
 
 /// The rows of the records file, as a person would read them with sqlite3:
@@ -123,7 +99,7 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
     let c = Harness::sharing(&a, Target::Docker);
     a.add_repository(&b);
     a.add_repository(&c);
-    let _leftovers = Leftovers(vec![
+    let _leftovers = ProjectLeftovers(vec![
         a.project.clone(),
         b.project.clone(),
         c.project.clone(),
@@ -246,7 +222,7 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
 async fn a_push_that_kills_its_worker_each_time_is_dead_lettered_after_max_attempts() {
     require_docker();
     let mut h = Harness::on(Target::Docker, "max_attempts = 2");
-    let _leftovers = Leftovers(vec![h.project.clone()]);
+    let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let sha = h.commit_slow_build(60);
     let push = h.push_of("main", &sha, false);
     h.produce(&common::harness::Message::signed(
@@ -391,7 +367,7 @@ async fn a_frozen_worker_that_lost_its_lease_touches_nothing_when_it_wakes() {
         "kafka {",
         "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n  }",
     );
-    let _leftovers = Leftovers(vec![h.project.clone()]);
+    let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let sha = h.commit_slow_build(15);
     h.produce(&h.push("main", &sha, false)).await;
     let frozen = h.worker();

@@ -18,30 +18,8 @@ use std::time::Duration;
 
 use common::harness::{Daemon, Harness, Message, SIGNING_KEY, Target, free_port, wait_for_port};
 use common::oidc::{CLIENT_SECRET, Provider};
-use docker_support::{docker, remove_route, require_docker, routed_get};
+use docker_support::{ProjectLeftovers, require_docker, routed_get};
 use serde_json::Value;
-
-/// Containers and routes of a project, removed whatever happens.
-struct Leftovers(String);
-
-impl Drop for Leftovers {
-    fn drop(&mut self) {
-        let filter = format!("label=dumcel.project={}", self.0);
-        if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
-            for id in ids.lines() {
-                let _ = docker(&["rm", "-f", id]);
-            }
-        }
-        for host in [
-            format!("{}.localhost", self.0),
-            format!("feature--{}.localhost", self.0),
-        ] {
-            if routed_get(&host).is_ok_and(|r| r.status != 404) {
-                remove_route(&host);
-            }
-        }
-    }
-}
 
 /// Queues a push of `sha` to main as the webhook would, and waits for its
 /// deploy to succeed.
@@ -109,7 +87,7 @@ async fn people_watch_and_steer_deployments_in_the_dashboard() {
         "  previews  = true\n  access {\n    view    = [\"group:octo\"]\n    deploy  = [\"user:alice\"]\n    approve = [\"user:alice\"]\n  }\n",
     );
     let host = format!("{}.localhost", h.project);
-    let _leftovers = Leftovers(h.project.clone());
+    let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let worker = h.worker();
     let mut serve = h.daemon("serve", &[("E2E_SIGNIN_SECRET", CLIENT_SECRET)]);
     wait_for_port(port, &mut serve);

@@ -15,33 +15,11 @@ use std::time::Duration;
 
 use common::harness::{Daemon, Harness, Target, deliver, free_port, wait_for_port};
 use docker_support::load::Load;
-use docker_support::{docker, remove_route, require_docker, routed_get};
+use docker_support::{ProjectLeftovers, docker, require_docker, routed_get};
 use serde_json::Value;
 
 const MINUTES: Duration = Duration::from_secs(300);
 const SECRET: &str = "docker-target-secret";
-
-/// What the test made on Docker and the router, removed whatever happens.
-struct Leftovers(String);
-
-impl Drop for Leftovers {
-    fn drop(&mut self) {
-        let filter = format!("label=dumcel.project={}", self.0);
-        if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
-            for id in ids.lines() {
-                let _ = docker(&["rm", "-f", id]);
-            }
-        }
-        for host in [
-            format!("{}.localhost", self.0),
-            format!("feature--{}.localhost", self.0),
-        ] {
-            if routed_get(&host).is_ok_and(|r| r.status != 404) {
-                remove_route(&host);
-            }
-        }
-    }
-}
 
 /// An HTTP endpoint on loopback standing in for a Slack incoming webhook:
 /// it keeps the JSON bodies posted to it.
@@ -208,7 +186,7 @@ fn page(h: &Harness, branch: &str, text: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_push_goes_live_without_a_failed_request_and_a_sick_one_never_does() {
     let mut site = Site::start().await;
-    let _leftovers = Leftovers(site.h.project.clone());
+    let _leftovers = ProjectLeftovers(vec![site.h.project.clone()]);
     let host = site.production();
 
     let first = page(&site.h, "main", "release 1");

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::harness::{Daemon, Harness, Message, SIGNING_KEY, Target};
-use docker_support::{docker, remove_route, require_docker, routed_get};
+use docker_support::{ProjectLeftovers, docker, require_docker, routed_get};
 use dumcel_pipeline::push::Push;
 use serde_json::Value;
 
@@ -30,25 +30,6 @@ const ENDS: [&str; 7] = [
     "deploy_failed",
 ];
 
-/// Containers and routes of a project, removed whatever happens.
-struct Leftovers(String, Vec<String>);
-
-impl Drop for Leftovers {
-    fn drop(&mut self) {
-        let filter = format!("label=dumcel.project={}", self.0);
-        if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
-            for id in ids.lines() {
-                let _ = docker(&["rm", "-f", id]);
-            }
-        }
-        for host in &self.1 {
-            if routed_get(host).is_ok_and(|r| r.status != 404) {
-                remove_route(host);
-            }
-        }
-    }
-}
-
 /// The events of `delivery` once its pipeline ended.
 fn ended(h: &Harness, worker: &Daemon, delivery: &str) -> Vec<String> {
     let of = |e: &[Value]| -> Vec<String> {
@@ -63,6 +44,17 @@ fn ended(h: &Harness, worker: &Daemon, delivery: &str) -> Vec<String> {
             .is_some_and(|last| ENDS.contains(&last.as_str()))
     });
     of(&events)
+}
+
+/// Waits for `delivery`'s `deploy_failed`: its reason, and every event seen.
+fn deploy_failed(h: &Harness, worker: &Daemon, delivery: &str) -> (String, Vec<Value>) {
+    let failed = |ev: &&Value| ev["delivery"] == delivery && ev["event"] == "deploy_failed";
+    let events = h.events_until(worker, MINUTES, |e| e.iter().any(|ev| failed(&ev)));
+    let reason = events.iter().find(failed).unwrap()["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (reason, events)
 }
 
 /// Queues a push of `sha` to `branch` as the webhook would; its delivery id.
@@ -148,7 +140,7 @@ async fn a_hostile_branch_stack_reads_nothing_and_no_secret_leaves_the_worker() 
     require_docker();
     let mut h = Harness::on(Target::Docker, "");
     let preview_host = format!("evil--{}.localhost", h.project);
-    let _leftovers = Leftovers(h.project.clone(), vec![preview_host.clone()]);
+    let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let canary = format!("canary-{}", common::harness::unique("secret"));
     let canary_file = h.dir.path().join("worker-secret.txt");
     std::fs::write(&canary_file, format!("FILE_{canary}\n")).unwrap();
@@ -181,15 +173,7 @@ output "linked" {
     // approval, and the sandbox refuses even that before anything is read:
     // nothing is deployed.
     let delivery = push(&h, "evil", &sha).await;
-    let events = h.events_until(&worker, MINUTES, |e| {
-        e.iter()
-            .any(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
-    });
-    let failed = events
-        .iter()
-        .find(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
-        .unwrap();
-    let reason = failed["reason"].as_str().unwrap();
+    let (reason, events) = deploy_failed(&h, &worker, &delivery);
     assert!(
         reason.starts_with("planning the branch's stack"),
         "{reason}"
@@ -211,15 +195,7 @@ output "linked" {
     let (ok, out) = h.command("redeploy", &[&h.project, "preview-evil"]);
     assert!(ok, "{out}");
     let delivery = queued_as(&out);
-    let events = h.events_until(&worker, MINUTES, |e| {
-        e.iter()
-            .any(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
-    });
-    let failed = events
-        .iter()
-        .find(|ev| ev["delivery"] == delivery.as_str() && ev["event"] == "deploy_failed")
-        .unwrap();
-    let reason = failed["reason"].as_str().unwrap();
+    let (reason, _) = deploy_failed(&h, &worker, &delivery);
     assert!(reason.contains("is outside the checkout"), "{reason}");
     assert!(
         reason.contains("stack.hcl"),
@@ -251,7 +227,7 @@ async fn production_moves_forward_or_on_purpose_force_push_rollback_redeploy_and
     require_docker();
     let mut h = Harness::on(Target::Docker, "");
     let host = format!("{}.localhost", h.project);
-    let _leftovers = Leftovers(h.project.clone(), vec![host.clone()]);
+    let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let worker = h.worker();
 
     let a = h.commit("main", "www/index.html", "release a\n");
@@ -356,7 +332,7 @@ async fn following_and_steering_a_project_through_the_api() {
     );
     let host = format!("{}.localhost", h.project);
     let preview_host = format!("feature--{}.localhost", h.project);
-    let _leftovers = Leftovers(h.project.clone(), vec![host.clone(), preview_host.clone()]);
+    let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let worker = h.worker();
     let mut serve = h.daemon("serve", &[]);
     common::harness::wait_for_port(port, &mut serve);

@@ -8,15 +8,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use axum::body::Bytes;
 
 use super::actions::{NoOptions, accepted, body, steering};
 use super::projects::{allowed, find_deployment};
-use super::stream::kept;
+use super::stream::{kept_of, plain_text};
 use super::views::QueuedView;
 use super::{ApiError, ApiState};
 use crate::access::{Caller, Permission};
@@ -32,7 +31,7 @@ pub async fn plan(
 ) -> Result<Response, ApiError> {
     let (_, repo) = allowed(&state, &caller, &name, Permission::View)?;
     let text = kept_plan(&state, &repo.project, &delivery).await?;
-    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+    Ok(plain_text(text))
 }
 
 /// The plan the worker kept of `delivery`; a 404 naming why when there is none.
@@ -41,18 +40,15 @@ pub async fn kept_plan(
     project: &str,
     delivery: &str,
 ) -> Result<Vec<u8>, ApiError> {
-    let no_deployment =
-        || ApiError::not_found(format!("project {project} has no deployment {delivery:?}"));
-    let key = plan_key(project, delivery).ok_or_else(no_deployment)?;
-    if let Some(text) = kept(state, &key, "plan").await? {
-        return Ok(text);
-    }
-    if find_deployment(state, project, delivery).await?.is_none() {
-        return Err(no_deployment());
-    }
-    Err(ApiError::not_found(format!(
-        "deployment {delivery} has no plan: only a preview push that changes the stack waits with one"
-    )))
+    kept_of(
+        state,
+        project,
+        delivery,
+        plan_key(project, delivery),
+        "plan",
+        "only a preview push that changes the stack waits with one",
+    )
+    .await
 }
 
 /// The deployment `delivery`, when it waits for approval.
@@ -75,25 +71,36 @@ async fn waiting(state: &ApiState, project: &str, delivery: &str) -> Result<Reco
     Ok(record)
 }
 
+/// Records `caller`'s decision on the stack change `delivery` waits with:
+/// its record.
+async fn decide(
+    state: &ApiState,
+    caller: &Caller,
+    (name, delivery): (String, String),
+    bytes: &Bytes,
+    approved: bool,
+) -> Result<Record, ApiError> {
+    let (_, repo) = allowed(state, caller, &name, Permission::Approve)?;
+    let NoOptions {} = body(bytes)?;
+    let record = waiting(state, &repo.project, &delivery).await?;
+    let decision = Decision::now(approved, &caller.name);
+    state
+        .records
+        .decide(&record.project, &record.sha, &decision)
+        .await?;
+    let verb = if approved { "approved" } else { "rejected" };
+    tracing::info!(caller = %caller.name, sha = %record.sha, "api: {verb} the stack change of {delivery}");
+    Ok(record)
+}
+
 /// `POST .../deployments/{delivery}/approve`: 202 with the queued redeploy.
 pub async fn approve(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path((name, delivery)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<QueuedView>), ApiError> {
-    let (_, repo) = allowed(&state, &caller, &name, Permission::Approve)?;
-    let NoOptions {} = body(&bytes)?;
-    let record = waiting(&state, &repo.project, &delivery).await?;
-    state
-        .records
-        .decide(
-            &record.project,
-            &record.sha,
-            &Decision::now(true, &caller.name),
-        )
-        .await?;
-    tracing::info!(caller = %caller.name, sha = %record.sha, "api: approved the stack change of {delivery}");
+    let record = decide(&state, &caller, path, &bytes, true).await?;
     let queued = commands::redeploy(
         &steering(&state, &caller),
         &record.project,
@@ -107,24 +114,13 @@ pub async fn approve(
 pub async fn reject(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path((name, delivery)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, repo) = allowed(&state, &caller, &name, Permission::Approve)?;
-    let NoOptions {} = body(&bytes)?;
-    let record = waiting(&state, &repo.project, &delivery).await?;
-    state
-        .records
-        .decide(
-            &record.project,
-            &record.sha,
-            &Decision::now(false, &caller.name),
-        )
-        .await?;
-    tracing::info!(caller = %caller.name, sha = %record.sha, "api: rejected the stack change of {delivery}");
+    let record = decide(&state, &caller, path, &bytes, false).await?;
     Ok(Json(json!({
         "rejected": true,
-        "delivery": delivery,
+        "delivery": record.delivery,
         "sha": record.sha,
         "by": caller.name,
     })))

@@ -50,14 +50,18 @@ pub async fn me(caller: Caller) -> Json<Value> {
 }
 
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> Json<Value> {
-    let projects: Vec<Project> = state
+    Json(json!({ "projects": visible(&state, &caller) }))
+}
+
+/// The projects `caller` may see.
+pub fn visible(state: &ApiState, caller: &Caller) -> Vec<Project> {
+    state
         .config
         .repositories
         .iter()
-        .filter(|(_, r)| r.access.allows(&caller, Permission::View))
-        .map(|(name, r)| Project::of(name, r, &caller))
-        .collect();
-    Json(json!({ "projects": projects }))
+        .filter(|(_, r)| r.access.allows(caller, Permission::View))
+        .map(|(name, r)| Project::of(name, r, caller))
+        .collect()
 }
 
 /// Every record of `project`, over all its environments (or only `only`).

@@ -56,7 +56,12 @@ pub async fn build_log(
 ) -> Result<Response, ApiError> {
     let (_, repo) = allowed(&state, &caller, &name, Permission::View)?;
     let text = kept_build_log(&state, &repo.project, &delivery).await?;
-    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+    Ok(plain_text(text))
+}
+
+/// A text answer as the workers kept it.
+pub fn plain_text(text: Vec<u8>) -> Response {
+    ([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
 /// The build log the workers kept of `delivery`; a 404 naming why when
@@ -66,23 +71,45 @@ pub async fn kept_build_log(
     project: &str,
     delivery: &str,
 ) -> Result<Vec<u8>, ApiError> {
+    kept_of(
+        state,
+        project,
+        delivery,
+        build_log::key(project, delivery),
+        "build log",
+        "it built no image, or its worker kept the log on another machine (set build_logs_bucket to share them)",
+    )
+    .await
+}
+
+/// What the workers kept of `delivery` under `key` (`None`: an id that
+/// cannot be a key), or a 404 saying which: no such deployment, or no
+/// `what` for it (`why` says why).
+pub async fn kept_of(
+    state: &ApiState,
+    project: &str,
+    delivery: &str,
+    key: Option<String>,
+    what: &str,
+    why: &str,
+) -> Result<Vec<u8>, ApiError> {
     let no_deployment =
         || ApiError::not_found(format!("project {project} has no deployment {delivery:?}"));
-    let key = build_log::key(project, delivery).ok_or_else(no_deployment)?;
-    if let Some(text) = kept(state, &key, "build log").await? {
+    let key = key.ok_or_else(no_deployment)?;
+    if let Some(text) = kept(state, &key, what).await? {
         return Ok(text);
     }
     if find_deployment(state, project, delivery).await?.is_none() {
         return Err(no_deployment());
     }
     Err(ApiError::not_found(format!(
-        "deployment {delivery} has no build log: it built no image, or its worker kept the log on another machine (set build_logs_bucket to share them)"
+        "deployment {delivery} has no {what}: {why}"
     )))
 }
 
 /// What the workers kept under `key` (`what`: a build log, a plan), from
 /// this machine's disk (a worker beside `serve`) or else the bucket.
-pub async fn kept(state: &ApiState, key: &str, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
+async fn kept(state: &ApiState, key: &str, what: &str) -> Result<Option<Vec<u8>>, ApiError> {
     let unavailable = |e: String| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -15,7 +15,7 @@ use super::layout::{self, commit, duration, outcome, when};
 use super::{PageError, secured, viewer};
 use crate::access::Permission;
 use crate::api::ApiState;
-use crate::api::projects::{allowed, environments_of, history};
+use crate::api::projects::{allowed, environments_of, history, visible};
 use crate::api::views::{Deployment, Environment, Project};
 use crate::records::{Outcome, Record};
 
@@ -39,13 +39,7 @@ pub async fn home(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Res
         }
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    let projects: Vec<Project> = state
-        .config
-        .repositories
-        .iter()
-        .filter(|(_, r)| r.access.allows(&viewer, Permission::View))
-        .map(|(name, r)| Project::of(name, r, &viewer))
-        .collect();
+    let projects = visible(&state, &viewer);
     let body = html! {
         h1 { "Projects" }
         @if projects.is_empty() {
