@@ -24,13 +24,13 @@ use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType,
-    Put, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
+    KeyType, Put, ReturnValue, ScalarAttributeType, TransactWriteItem, Update,
 };
 
 use crate::records::{
     Decision, EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving,
-    ServingChange, Written, newest_decision, now_ms,
+    ServingChange, Written, now_ms,
 };
 
 pub struct Deployments {
@@ -454,22 +454,37 @@ impl Records for Deployments {
         decision: &Decision,
     ) -> Result<(), RecordError> {
         // Approvals keep the entries earlier versions made
-        // (`sha#`, `approved_by`); rejections have entries of their own.
-        let (entry, by, at) = if decision.approved {
-            ("sha", "approved_by", "approved_at")
+        // (`sha#`, `approved_by`); rejections have entries of their own. The
+        // other kind's entry goes in the same transaction: one decision
+        // stands, whatever the clocks say.
+        let ((entry, by, at), other) = if decision.approved {
+            (("sha", "approved_by", "approved_at"), "rejected")
         } else {
-            ("rejected", "rejected_by", "rejected_at")
+            (("rejected", "rejected_by", "rejected_at"), "sha")
         };
-        self.client
-            .put_item()
+        let invalid = |e| self.invalid("TransactWriteItems", e);
+        let key = s(format!("approval/{project}"));
+        let put = Put::builder()
             .table_name(&self.table)
-            .item("environment_key", s(format!("approval/{project}")))
+            .item("environment_key", key.clone())
             .item("entry", s(format!("{entry}#{sha}")))
             .item(by, s(&decision.by))
             .item(at, s(&decision.at))
+            .build()
+            .map_err(invalid)?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key("environment_key", key)
+            .key("entry", s(format!("{other}#{sha}")))
+            .build()
+            .map_err(invalid)?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
             .send()
             .await
-            .map_err(|e| self.error("PutItem", e))?;
+            .map_err(|e| self.error("TransactWriteItems", e))?;
         Ok(())
     }
 
@@ -497,7 +512,7 @@ impl Records for Deployments {
                 });
             }
         }
-        Ok(newest_decision(decisions))
+        Ok(decisions.pop())
     }
 }
 

@@ -261,7 +261,8 @@ pub trait Records: Send + Sync {
 
     /// Records that a person approved (or rejected) `sha` of `project`
     /// deploying its previews with its own stack (see `dumcel-pipeline
-    /// approve` and the API's approve and reject). The newest decision counts.
+    /// approve` and the API's approve and reject), in place of any earlier
+    /// decision on it.
     async fn decide(
         &self,
         project: &str,
@@ -269,7 +270,7 @@ pub trait Records: Send + Sync {
         decision: &Decision,
     ) -> Result<(), RecordError>;
 
-    /// The newest decision on `sha` of `project`, when there is one.
+    /// The decision on `sha` of `project`, when there is one.
     async fn decision(&self, project: &str, sha: &str) -> Result<Option<Decision>, RecordError>;
 }
 
@@ -291,11 +292,6 @@ impl Decision {
             at: crate::events::now_rfc3339(),
         }
     }
-}
-
-/// The newest of `decisions`.
-pub fn newest_decision(decisions: Vec<Decision>) -> Option<Decision> {
-    decisions.into_iter().max_by(|a, b| a.at.cmp(&b.at))
 }
 
 /// The push that started last (of two in the same second, the greater
@@ -475,11 +471,11 @@ pub mod contract {
         };
         store.decide("shop", "ccc", &rejected).await.unwrap();
         assert_eq!(store.decision("shop", "ccc").await.unwrap(), Some(rejected));
-        // Approved after: the newer decision counts.
+        // Approved after, in the same second: the later decision stands.
         let approved = Decision {
             approved: true,
             by: "user:alice".into(),
-            at: "2026-12-01T10:05:00Z".into(),
+            at: "2026-12-01T10:00:00Z".into(),
         };
         store.decide("shop", "ccc", &approved).await.unwrap();
         assert_eq!(store.decision("shop", "ccc").await.unwrap(), Some(approved));

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::records::{
     Decision, EnvironmentStatus, Lease, Outcome, Record, RecordError, Records, Serving,
-    ServingChange, Written, may_write, newest_decision, now_ms,
+    ServingChange, Written, may_write, now_ms,
 };
 
 pub struct SqliteRecords {
@@ -400,11 +400,18 @@ impl Records for SqliteRecords {
         decision: &Decision,
     ) -> Result<(), RecordError> {
         // Approvals keep the table earlier versions made; rejections have
-        // one of their own.
-        let sql = if decision.approved {
-            "INSERT OR REPLACE INTO approvals (project, sha, approved_by, approved_at) VALUES (?1, ?2, ?3, ?4)"
+        // one of their own. The other kind's row goes in the same
+        // transaction: one decision stands, whatever the clocks say.
+        let (sql, other) = if decision.approved {
+            (
+                "INSERT OR REPLACE INTO approvals (project, sha, approved_by, approved_at) VALUES (?1, ?2, ?3, ?4)",
+                "DELETE FROM rejections WHERE project = ?1 AND sha = ?2",
+            )
         } else {
-            "INSERT OR REPLACE INTO rejections (project, sha, rejected_by, rejected_at) VALUES (?1, ?2, ?3, ?4)"
+            (
+                "INSERT OR REPLACE INTO rejections (project, sha, rejected_by, rejected_at) VALUES (?1, ?2, ?3, ?4)",
+                "DELETE FROM approvals WHERE project = ?1 AND sha = ?2",
+            )
         };
         let row = (
             project.to_owned(),
@@ -413,8 +420,10 @@ impl Records for SqliteRecords {
             decision.at.clone(),
         );
         self.with("INSERT", move |c| {
-            c.execute(sql, params![row.0, row.1, row.2, row.3])
-                .map(|_| ())
+            let tx = c.transaction()?;
+            tx.execute(sql, params![row.0, row.1, row.2, row.3])?;
+            tx.execute(other, params![row.0, row.1])?;
+            tx.commit()
         })
         .await
     }
@@ -438,7 +447,7 @@ impl Records for SqliteRecords {
                     .optional()?;
                 decisions.extend(found);
             }
-            Ok(newest_decision(decisions))
+            Ok(decisions.pop())
         })
         .await
     }

@@ -76,7 +76,7 @@ fn record(project: &str, environment: &str, i: usize, outcome: Outcome) -> Recor
 }
 
 /// 23 production pushes (the even ones succeeded), production serving the
-/// last good one, and 3 of a preview.
+/// last good one, and 3 of a preview, the last waiting for approval.
 async fn seed(h: &Harness) -> Vec<Record> {
     let records = SqliteRecords::open(&h.dir.path().join("daemon/deployments.sqlite3")).unwrap();
     records.ensure().await.unwrap();
@@ -93,6 +93,9 @@ async fn seed(h: &Harness) -> Vec<Record> {
         for i in range {
             let outcome = if i % 2 == 0 {
                 Outcome::Succeeded
+            } else if i == 25 {
+                // The preview's newest push changed the stack.
+                Outcome::AwaitingApproval
             } else {
                 Outcome::DeployFailed
             };
@@ -606,6 +609,37 @@ async fn every_route_answers_only_whom_access_lets_in() {
         json!({"kind": "promote", "from": "preview-feature"})
     );
     assert_eq!(promoted["pusher"], "token:ci");
+    // The preview's stack change (d25): rejected, then approved, which
+    // records the decision and queues the preview's redeploy at its
+    // branch's head.
+    let feature = h.commit("feature", "www/index.html", "feature\n");
+    let (status, rejected) = api
+        .post(&format!("{p}/deployments/d25/reject"), CI, "")
+        .await;
+    assert_eq!(status, 200, "{rejected}");
+    assert_eq!(
+        (&rejected["rejected"], &rejected["by"], &rejected["sha"]),
+        (&json!(true), &json!("token:ci"), &json!(seeded[25].sha))
+    );
+    let store = SqliteRecords::open(&h.dir.path().join("daemon/deployments.sqlite3")).unwrap();
+    let decided = store.decision(&h.project, &seeded[25].sha).await.unwrap();
+    assert_eq!(
+        decided.map(|d| (d.approved, d.by)),
+        Some((false, "token:ci".into()))
+    );
+    let (status, approved) = api
+        .post(&format!("{p}/deployments/d25/approve"), CI, "{}")
+        .await;
+    assert_eq!(status, 202, "{approved}");
+    assert_eq!(
+        (approved["environment"].as_str(), approved["sha"].as_str()),
+        (Some("preview-feature"), Some(feature.as_str()))
+    );
+    let decided = store.decision(&h.project, &seeded[25].sha).await.unwrap();
+    assert_eq!(
+        decided.map(|d| (d.approved, d.by)),
+        Some((true, "token:ci".into()))
+    );
     let queued: Vec<(String, String, String)> = h
         .queued_pushes()
         .iter()
@@ -623,6 +657,7 @@ async fn every_route_answers_only_whom_access_lets_in() {
         (&redeploy, "push"),
         (&destroy, "destroy"),
         (&promote, "promote"),
+        (&approved, "push"),
     ]
     .iter()
     .map(|(a, kind)| {
