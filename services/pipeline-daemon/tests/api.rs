@@ -50,6 +50,25 @@ impl Client {
         (status, value)
     }
 
+    /// A plain-text route: its status, content type and text.
+    async fn text(&self, path: &str, token: &str) -> (u16, String, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, content_type, response.text().await.unwrap())
+    }
+
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
         self.call("GET", path, Some(token), None).await
     }
@@ -379,15 +398,10 @@ async fn every_route_answers_only_whom_access_lets_in() {
         ),
         (format!("{p}/deployments/d05/plan"), CI, 404, "no plan"),
     ];
-    let plan = api
-        .http
-        .get(format!("{}{p}/deployments/d00/plan", api.base))
-        .bearer_auth(VIEWER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(plan.status(), 200);
-    assert_eq!(plan.text().await.unwrap(), PLAN);
+    assert_eq!(
+        api.text(&format!("{p}/deployments/d00/plan"), VIEWER).await,
+        (200, "text/plain; charset=utf-8".into(), PLAN.into())
+    );
     for (path, token, want, mentions) in decisions {
         let method = if path.ends_with("plan") {
             "GET"
@@ -405,21 +419,13 @@ async fn every_route_answers_only_whom_access_lets_in() {
         );
     }
     // The build log: plain text; none for a deployment that kept none.
-    let response = api
-        .http
-        .get(format!("{}{p}/deployments/d00/log", api.base))
-        .bearer_auth(VIEWER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
     assert_eq!(
-        response.headers()["content-type"],
-        "text/plain; charset=utf-8"
-    );
-    assert_eq!(
-        response.text().await.unwrap(),
-        "Step 1/3 : FROM busybox\nStep 2/3 : COPY www /www\n"
+        api.text(&format!("{p}/deployments/d00/log"), VIEWER).await,
+        (
+            200,
+            "text/plain; charset=utf-8".into(),
+            "Step 1/3 : FROM busybox\nStep 2/3 : COPY www /www\n".into()
+        )
     );
     // A log only in the bucket (its worker ran elsewhere) is read from there.
     bucket
@@ -432,15 +438,9 @@ async fn every_route_answers_only_whom_access_lets_in() {
         .await
         .unwrap();
     assert_eq!(
-        api.http
-            .get(format!("{}{p}/deployments/d02/log", api.base))
-            .bearer_auth(VIEWER)
-            .send()
+        api.text(&format!("{p}/deployments/d02/log"), VIEWER)
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+            .2,
         "Step 1/3 : FROM busybox\n(from S3)\n"
     );
     let (status, body) = api.get(&format!("{p}/deployments/d01/log"), VIEWER).await;
