@@ -341,11 +341,7 @@ pub async fn login(
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, ApiError> {
     let service = service(&state)?;
-    // Only a path of this site: never a redirect elsewhere.
-    let return_to = query
-        .return_to
-        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains('\\'))
-        .unwrap_or_else(|| "/".into());
+    let return_to = return_path(query.return_to);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = service
         .client
@@ -377,6 +373,21 @@ pub async fn login(
     }
     let started = service.cookie(STARTED_COOKIE, state_token.secret(), "/auth", SIGN_IN_TIME);
     Ok(see_other(url.as_str(), vec![started]))
+}
+
+/// Where a sign-in may send the person back: only a path of this site,
+/// never a redirect elsewhere; `/` otherwise. Browsers read `//host` and
+/// `/\\host` as another site, and drop tabs and line breaks from a URL
+/// (so `/<tab>/host` is `//host`): none of those is a path here.
+fn return_path(asked: Option<String>) -> String {
+    asked
+        .filter(|r| {
+            r.starts_with('/')
+                && !r.starts_with("//")
+                && !r.contains('\\')
+                && !r.chars().any(char::is_control)
+        })
+        .unwrap_or_else(|| "/".into())
 }
 
 #[derive(Deserialize)]
@@ -495,6 +506,24 @@ pub async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_returns_only_to_a_path_of_this_site() {
+        let back = |r: &str| return_path(Some(r.to_owned()));
+        assert_eq!(back("/projects/shop?x=1"), "/projects/shop?x=1");
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+            "evil.example",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "",
+        ] {
+            assert_eq!(back(elsewhere), "/", "{elsewhere:?}");
+        }
+        assert_eq!(return_path(None), "/");
+    }
 
     #[test]
     fn cookies_are_read_by_name_and_names_checked() {
