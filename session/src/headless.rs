@@ -25,8 +25,10 @@ use crate::{AwsRole, LockOptions, Recovery, SessionError, base_state_path, open_
 pub enum Operation {
     Apply,
     Destroy,
-    /// Plans as an apply would and changes nothing: the plan, as `dumcel
-    /// plan` prints it, is in [`Applied::plan`].
+    /// Plans as an apply would and applies nothing: the plan, as `dumcel
+    /// plan` prints it, is in [`Applied::plan`]. Like an apply it takes the
+    /// lock and first recovers an earlier run's cut-off apply, so that the
+    /// plan is made against the world as it is.
     Plan,
 }
 

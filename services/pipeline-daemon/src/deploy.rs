@@ -133,7 +133,7 @@ async fn roll_back(run: &Run<'_>, stack: &StackSource, reason: String) -> Deploy
 }
 
 /// The plan of applying `stack` with `image`, as `dumcel plan` prints it;
-/// nothing is changed.
+/// nothing is applied.
 pub async fn plan(
     emitter: &Emitter<'_>,
     stack: &StackSource,

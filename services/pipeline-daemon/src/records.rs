@@ -296,9 +296,9 @@ impl Decision {
 
 /// The push that started last (of two in the same second, the greater
 /// delivery id): what an environment's "last push" is everywhere.
-pub fn newest(records: &[Record]) -> Option<&Record> {
+pub fn newest<'a>(records: impl IntoIterator<Item = &'a Record>) -> Option<&'a Record> {
     records
-        .iter()
+        .into_iter()
         .max_by(|a, b| (&a.started_at, &a.delivery).cmp(&(&b.started_at, &b.delivery)))
 }
 

@@ -85,16 +85,19 @@ pub async fn one(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (repository, repo) = allowed(&state, &caller, &name, Permission::View)?;
+    let records = history(&state, &repo.project, None).await?;
     Ok(Json(json!({
         "project": Project::of(repository, repo, &caller),
-        "environments": environments_of(&state, repo).await?,
+        "environments": environments_of(&state, repo, &records).await?,
     })))
 }
 
-/// `repo`'s environments, by name.
+/// `repo`'s environments, by name; `records` is its history (from
+/// [`history`]), which the caller has read already.
 pub async fn environments_of(
     state: &ApiState,
     repo: &Repository,
+    records: &[Record],
 ) -> Result<Vec<Environment>, ApiError> {
     let now = now_ms();
     let mut environments = Vec::new();
@@ -102,11 +105,11 @@ pub async fn environments_of(
         if status.project != repo.project {
             continue;
         }
-        let history = state
-            .records
-            .history(&status.project, &status.environment)
-            .await?;
-        let last = newest(&history);
+        let last = newest(
+            records
+                .iter()
+                .filter(|r| r.environment == status.environment),
+        );
         environments.push(Environment::of(
             &state.config,
             &state.api,

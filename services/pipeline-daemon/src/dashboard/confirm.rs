@@ -14,7 +14,7 @@ use super::layout::{self, commit};
 use super::projects::link;
 use super::{PageError, secured, viewer};
 use crate::access::Permission;
-use crate::api::projects::{allowed, environments_of, find_deployment};
+use crate::api::projects::{allowed, environments_of, history};
 use crate::api::{ApiError, ApiState};
 use crate::environment::PRODUCTION;
 use crate::records::Outcome;
@@ -38,7 +38,8 @@ pub async fn page(
         .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
     let viewer = viewer(&state, &headers, &return_to)?;
     let (_, repo) = allowed(&state, &viewer, &name, Permission::Deploy)?;
-    let env = environments_of(&state, repo)
+    let records = history(&state, &repo.project, None).await?;
+    let env = environments_of(&state, repo, &records)
         .await?
         .into_iter()
         .find(|e| e.name == environment)
@@ -69,8 +70,9 @@ pub async fn page(
             let delivery = query.deployment.ok_or_else(|| {
                 ApiError::invalid("say which deployment to roll back to: ?deployment=<delivery>")
             })?;
-            let to = find_deployment(&state, &repo.project, &delivery)
-                .await?
+            let to = records
+                .iter()
+                .find(|r| r.delivery == delivery)
                 .filter(|r| r.environment == environment && r.outcome == Outcome::Succeeded)
                 .ok_or_else(|| {
                     ApiError::not_found(format!(

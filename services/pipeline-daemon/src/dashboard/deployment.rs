@@ -13,7 +13,7 @@ use super::projects::{link, rollback_link};
 use super::{PageError, secured, viewer};
 use crate::access::Permission;
 use crate::api::approvals::kept_plan;
-use crate::api::projects::{allowed, environments_of, find_deployment};
+use crate::api::projects::{allowed, environments_of, history};
 use crate::api::stream::kept_build_log;
 use crate::api::views::{Deployment, Project};
 use crate::api::{ApiError, ApiState};
@@ -29,8 +29,11 @@ pub async fn page(
     let viewer = viewer(&state, &headers, uri.path())?;
     let (repository, repo) = allowed(&state, &viewer, &name, Permission::View)?;
     let project = Project::of(repository, repo, &viewer);
-    let record = find_deployment(&state, &repo.project, &delivery)
-        .await?
+    let records = history(&state, &repo.project, None).await?;
+    let record = records
+        .iter()
+        .find(|r| r.delivery == delivery)
+        .cloned()
         .ok_or_else(|| {
             ApiError::not_found(format!(
                 "project {name} has no deployment {delivery:?} (yet: a queued one appears when a worker takes it)"
@@ -74,7 +77,7 @@ pub async fn page(
     } else {
         None
     };
-    let environments = environments_of(&state, repo).await?;
+    let environments = environments_of(&state, repo, &records).await?;
     let d = Deployment::from(&record);
     let field = |label: &str, value: Option<&str>| {
         html! { @if let Some(v) = value { div { dt { (label) } dd { (v) } } } }

@@ -70,8 +70,8 @@ pub async fn project(
     let viewer = viewer(&state, &headers, uri.path())?;
     let (repository, repo) = allowed(&state, &viewer, &name, Permission::View)?;
     let project = Project::of(repository, repo, &viewer);
-    let environments = environments_of(&state, repo).await?;
     let records = history(&state, &repo.project, None).await?;
+    let environments = environments_of(&state, repo, &records).await?;
     let analytics = Analytics::of(&records);
     let (timeline, _) = crate::api::page::page(records, None, TIMELINE)?;
     let by_delivery: HashMap<&str, &Record> =
