@@ -10,6 +10,11 @@ mod ui;
 mod workspaces;
 
 use std::path::PathBuf;
+
+/// jemalloc: a plan is mostly small, short-lived strings and values, where
+/// glibc's malloc spent a third of the instructions (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -88,9 +88,11 @@ pub struct PlanFlags {
 }
 
 impl PlanFlags {
-    pub fn options(&self, destroy: bool) -> PlanOptions {
+    /// `json_documents`: whether the plan is printed as JSON or saved.
+    pub fn options(&self, destroy: bool, json_documents: bool) -> PlanOptions {
         PlanOptions {
             destroy,
+            json_documents,
             refresh: self.refresh,
             parallelism: self.parallelism,
             replace: self.replace.clone(),

@@ -32,6 +32,11 @@ pub struct PlanOptions {
     pub targets: Vec<String>,
     /// `-exclude=ADDR`: plan all but these and what depends on them.
     pub excludes: Vec<String>,
+    /// Keep in the plan what only Terraform's plan JSON shows: the
+    /// configuration and the prior state, each a copy of the stack's size.
+    /// `plan -json` and a saved plan (`show -json` reads it) need them; a
+    /// plan printed for people or applied at once does not.
+    pub json_documents: bool,
 }
 
 impl Default for PlanOptions {
@@ -43,6 +48,7 @@ impl Default for PlanOptions {
             replace: Vec::new(),
             targets: Vec::new(),
             excludes: Vec::new(),
+            json_documents: true,
         }
     }
 }
@@ -333,8 +339,12 @@ pub async fn plan(
         outputs,
         moved: Vec::new(),
         forgotten: Vec::new(),
-        prior_state: Some(crate::plan_json::refreshed_state(state, &refreshed.current)),
-        configuration: Some(crate::plan_json::configuration(stack)),
+        prior_state: opts
+            .json_documents
+            .then(|| crate::plan_json::refreshed_state(state, &refreshed.current)),
+        configuration: opts
+            .json_documents
+            .then(|| crate::plan_json::configuration(stack)),
         timestamp: Some(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         ),

@@ -54,8 +54,8 @@ pub struct Node {
 }
 
 pub struct Stack {
-    /// The root module.
-    pub module: Module,
+    /// The root module, shared with `modules[""]`.
+    pub module: Arc<Module>,
     /// Every module by static prefix; the root is `""`.
     pub modules: BTreeMap<String, ModuleNode>,
     pub sources: SourceMap,
@@ -186,9 +186,9 @@ impl Stack {
         variables: Map,
         workspace: &str,
     ) -> Result<Stack, Diagnostics> {
-        let root = Arc::new(module.clone());
+        let module = Arc::new(module);
         let mut modules = BTreeMap::new();
-        flatten(&root, String::new(), None, None, &mut modules);
+        flatten(&module, String::new(), None, None, &mut modules);
 
         let mut diags = Diagnostics::new();
         let available = available_sources(&registry);

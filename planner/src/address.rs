@@ -73,13 +73,20 @@ impl ResourceAddr {
 
 impl fmt::Display for ResourceAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Pieces, not `write!`: addresses are formatted thousands of times a
+        // plan, and format arguments cost more than the copying.
         for step in &self.module {
-            write!(f, "module.{}{}.", step.name, step.key)?;
+            f.write_str("module.")?;
+            f.write_str(&step.name)?;
+            fmt::Display::fmt(&step.key, f)?;
+            f.write_str(".")?;
         }
         if self.mode == Mode::Data {
             f.write_str("data.")?;
         }
-        write!(f, "{}.{}", self.resource_type, self.name)
+        f.write_str(&self.resource_type)?;
+        f.write_str(".")?;
+        f.write_str(&self.name)
     }
 }
 
@@ -92,7 +99,8 @@ pub struct InstanceAddr {
 
 impl fmt::Display for InstanceAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.resource, self.key)
+        fmt::Display::fmt(&self.resource, f)?;
+        fmt::Display::fmt(&self.key, f)
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod diff;
 pub mod graph;
+pub mod map;
 pub mod plan;
 pub mod render;
 pub mod schema;

@@ -6,12 +6,11 @@
 //! touches it). State stores only known values, as JSON, so the conversions to
 //! and from `serde_json::Value` live here too.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Objects and maps share one representation. Keys are kept sorted, which is
 /// the iteration order Terraform users expect from `keys()`, `for` and `for_each`.
-pub type Map = BTreeMap<String, Value>;
+pub use crate::map::Map;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {

@@ -86,7 +86,7 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         }
     }
     let hooks = Arc::new(ProgressHooks { quiet: false });
-    let opts = args.planning.options(args.destroy);
+    let opts = args.planning.options(args.destroy, false);
     if !opts.targets.is_empty() {
         eprintln!(
             "Warning: resource targeting is in effect: the plan covers only {} and what they depend on. Use it for exceptional cases, not routinely.",

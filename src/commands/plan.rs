@@ -44,7 +44,9 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
     if args.planning.refresh_only {
         super::refresh_only::check_flags(args.planning.refresh, args.destroy)?;
     }
-    let opts = args.planning.options(args.destroy);
+    let opts = args
+        .planning
+        .options(args.destroy, args.json || args.out.is_some());
     if !opts.targets.is_empty() {
         eprintln!(
             "Warning: resource targeting is in effect: the plan covers only {} and what they depend on. Use it for exceptional cases, not routinely.",

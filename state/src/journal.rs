@@ -10,8 +10,9 @@
 //! 1. `intent(..).await` BEFORE calling the provider: once it returns, a
 //!    crash cannot lose the fact that the operation may have happened; the
 //!    next load reports it as in flight so it can be read back.
-//! 2. `done(seq, ..)` after the provider returns: queued, durable with the
-//!    next group fsync, never blocks.
+//! 2. `done(seq, ..)` after the provider returns: queued and written soon,
+//!    durable with the next fsync something waits for (an intent, `sync`,
+//!    the last handle's drop); never blocks.
 //! 3. At the end: `sync().await` (or drop every handle), then `persist`.
 
 use std::fmt;
@@ -157,8 +158,8 @@ impl Journal {
 
     /// Record an intent without waiting for it to be durable: queued like an
     /// outcome. Only for an operation that makes nothing outside the state
-    /// (a `null_resource`, a `random_id`): a crash before the next group
-    /// fsync then loses no object, only a value no run has reported yet.
+    /// (a `null_resource`, a `random_id`): a crash before the next fsync
+    /// then loses no object, only a value no run has reported yet.
     pub fn intent_queued(
         &self,
         address: &str,
@@ -187,8 +188,9 @@ impl Journal {
         Ok(seq)
     }
 
-    /// Record the outcome of intent `seq`. Queued: durable with the next
-    /// group fsync (or [`Journal::sync`]); never blocks on I/O.
+    /// Record the outcome of intent `seq`. Queued: written soon, durable with
+    /// the next fsync something waits for (or [`Journal::sync`]); never
+    /// blocks on I/O.
     pub fn done(&self, seq: u64, address: &str, outcome: Outcome) -> Result<(), StateError> {
         self.check_failed()?;
         let put = match &outcome {

@@ -1,10 +1,20 @@
 //! The journal's group-commit thread.
 //!
 //! One thread owns the file. It blocks for a message, then drains whatever
-//! else is already queued, writes the whole batch with one `write`, and
-//! makes it durable with one `sync_data`. Under load, N concurrent intents
-//! therefore cost far fewer than N fsyncs, while a lone intent still pays
-//! only one fsync and no added latency (there is no batching timer).
+//! else is already queued and writes the whole batch with one `write`. A
+//! batch somebody waits on (an intent, a `sync`) is then made durable with
+//! one `sync_data`, which also covers every batch written before it. Under
+//! load, N concurrent intents therefore cost far fewer than N fsyncs, while a
+//! lone intent still pays only one fsync and no added latency (there is no
+//! batching timer).
+//!
+//! Batches nobody waits on (outcomes, queued intents) are written at once,
+//! so a killed process leaves them in the file, but their fsync (and their
+//! copy to the remote backend) waits for the next batch that needs one, or
+//! for the last handle's drop. The protocol never needs them durable sooner:
+//! an outcome lost to a power cut leaves its intent in flight, to be read
+//! back. An apply of 1,000 `null_resource`s thus pays one fsync, not one per
+//! batch.
 //!
 //! A write or fsync failure poisons the journal: after a failed fsync the
 //! kernel may have dropped the dirty pages, so nothing written before can be
@@ -76,22 +86,18 @@ pub(crate) fn spawn(
     Ok((tx, handle))
 }
 
-/// Runs until every sender is dropped; each batch is already durable when
-/// its waiters are told, so there is nothing left to flush on exit.
+/// Runs until every sender is dropped, then makes what is still written but
+/// not durable durable.
 fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>, Ship)>) {
-    let mut buf = Vec::new();
-    let mut batches = 0u64;
     let mut ship = ship.and_then(|(header, mut ship)| match ship(0, &header) {
         Ok(()) => Some(ship),
         Err(e) => {
-            tracing::error!(error = %e, "copying the state journal failed; the journal is now unusable");
-            shared.failure.get_or_init(|| Failure {
-                kind: e.kind(),
-                message: format!("writing the state journal failed: {e}"),
-            });
+            poison(shared, &e);
             None
         }
     });
+    let mut pending = Pending::default();
+    let mut buf = Vec::new();
     let mut waiters = Vec::new();
     while let Ok(first) = rx.recv() {
         buf.clear();
@@ -109,39 +115,85 @@ fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>
             take(msg);
         }
 
-        let result = match shared.failure.get() {
+        let written = match shared.failure.get() {
             Some(failure) => Err(failure.clone()),
-            // A batch of only `Sync`s: earlier batches were each fsynced.
             None if buf.is_empty() => Ok(()),
-            None => commit(&mut file, &buf, shared)
-                .and_then(|()| match ship.as_mut() {
-                    Some(ship) => {
-                        batches += 1;
-                        ship(batches, &buf)
-                    }
-                    None => Ok(()),
-                })
-                .map_err(|e| {
-                tracing::error!(error = %e, "state journal write failed; the journal is now unusable");
-                let failure = Failure {
-                    kind: e.kind(),
-                    message: format!("writing the state journal failed: {e}"),
-                };
-                shared.failure.get_or_init(|| failure).clone()
-            }),
+            None => file.write_all(&buf).map_err(|e| poison(shared, &e)),
         };
-        if result.is_ok() {
-            shared.records.fetch_add(records, Ordering::Relaxed);
+        if written.is_ok() && !buf.is_empty() {
+            pending.add(&buf, records, ship.is_some());
         }
+        if waiters.is_empty() {
+            continue;
+        }
+        let result = written.and_then(|()| pending.commit(&mut file, ship.as_mut(), shared));
         for waiter in waiters.drain(..) {
             // A waiter whose future was dropped no longer cares.
             let _ = waiter.send(result.clone());
         }
     }
+    if shared.failure.get().is_none() {
+        let _ = pending.commit(&mut file, ship.as_mut(), shared);
+    }
 }
 
-fn commit(file: &mut File, buf: &[u8], shared: &Shared) -> io::Result<()> {
-    file.write_all(buf)?;
-    shared.fsyncs.fetch_add(1, Ordering::Relaxed);
-    file.sync_data()
+/// What is written to the file but not yet durable, nor shipped.
+#[derive(Default)]
+struct Pending {
+    records: u64,
+    /// The bytes to ship, kept only when there is a shipper.
+    unshipped: Vec<u8>,
+    /// Batches shipped so far; the header was batch 0.
+    shipped: u64,
+}
+
+impl Pending {
+    fn add(&mut self, batch: &[u8], records: u64, shipping: bool) {
+        self.records += records;
+        if shipping {
+            self.unshipped.extend_from_slice(batch);
+        }
+    }
+
+    /// Fsyncs the file, then ships what was pending as one batch.
+    fn commit(
+        &mut self,
+        file: &mut File,
+        ship: Option<&mut Ship>,
+        shared: &Shared,
+    ) -> Result<(), Failure> {
+        if let Some(failure) = shared.failure.get() {
+            return Err(failure.clone());
+        }
+        // Nothing written since the last commit, which covered everything.
+        if self.records == 0 {
+            return Ok(());
+        }
+        shared.fsyncs.fetch_add(1, Ordering::Relaxed);
+        file.sync_data()
+            .and_then(|()| match ship {
+                Some(ship) => {
+                    self.shipped += 1;
+                    ship(self.shipped, &self.unshipped)
+                }
+                None => Ok(()),
+            })
+            .map_err(|e| poison(shared, &e))?;
+        shared.records.fetch_add(self.records, Ordering::Relaxed);
+        self.records = 0;
+        self.unshipped.clear();
+        Ok(())
+    }
+}
+
+/// Remembers the first failure: every later call fails with it.
+fn poison(shared: &Shared, e: &io::Error) -> Failure {
+    tracing::error!(error = %e, "state journal write failed; the journal is now unusable");
+    shared
+        .failure
+        .get_or_init(|| Failure {
+            kind: e.kind(),
+            message: format!("writing the state journal failed: {e}"),
+        })
+        .clone()
 }

@@ -464,3 +464,52 @@ fn a_burst_of_intents_costs_a_handful_of_fsyncs() {
     assert_eq!(loaded.in_flight.len() as u64, TOTAL);
     assert_eq!(loaded.replayed, 0);
 }
+
+#[test]
+fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
+    let (_dir, backend) = backend();
+    let lock = backend.lock("apply", NO_WAIT).expect("lock");
+    let journal = backend
+        .open_journal(&lock, &State::new(), "apply")
+        .expect("journal");
+    const TOTAL: usize = 1000;
+    for i in 0..TOTAL {
+        let address = format!("null_resource.q[{i}]");
+        let seq = journal
+            .intent_queued(
+                &address,
+                "null_resource",
+                "builtin",
+                Operation::Create,
+                None,
+            )
+            .expect("intent");
+        journal
+            .done(seq, &address, Outcome::Put(instance("q")))
+            .expect("done");
+    }
+    // Written without waiting for anyone (a killed process leaves them in
+    // the file), but not fsynced: nothing asked for durability yet.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let header_and_records = 1 + 2 * TOTAL;
+    while fs::read_to_string(backend.journal_path())
+        .expect("read")
+        .lines()
+        .count()
+        < header_and_records
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the records never reached the file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(journal.fsyncs(), 0);
+    runtime().block_on(journal.sync()).expect("sync");
+    assert_eq!(journal.fsyncs(), 1);
+    assert_eq!(journal.records_written(), 2 * TOTAL as u64);
+    drop(journal);
+    let loaded = backend.load(&lock).expect("load");
+    assert!(loaded.in_flight.is_empty());
+    assert_eq!(loaded.state.expect("state").resources.len(), TOTAL);
+}

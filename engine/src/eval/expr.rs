@@ -447,21 +447,16 @@ impl Evaluator<'_> {
                 if f.grouping {
                     groups.entry(key).or_default().push(value);
                 } else {
-                    match map.entry(key) {
-                        std::collections::btree_map::Entry::Occupied(e) => {
-                            return Err(EvalError::new(
-                                "Duplicate object key",
-                                format!(
-                                    "Two elements produce the key \"{}\"; add `...` after the value expression to group them into lists.",
-                                    e.key()
-                                ),
-                                span,
-                            ));
-                        }
-                        std::collections::btree_map::Entry::Vacant(e) => {
-                            e.insert(value);
-                        }
+                    if map.contains_key(&key) {
+                        return Err(EvalError::new(
+                            "Duplicate object key",
+                            format!(
+                                "Two elements produce the key \"{key}\"; add `...` after the value expression to group them into lists."
+                            ),
+                            span,
+                        ));
                     }
+                    map.insert(key, value);
                 }
             }
         }

@@ -367,7 +367,8 @@ fn arb_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
-            prop::collection::btree_map("[a-c]{1,2}", inner.clone(), 0..3).prop_map(Value::Map),
+            prop::collection::btree_map("[a-c]{1,2}", inner.clone(), 0..3)
+                .prop_map(|m| Value::Map(m.into_iter().collect())),
             inner.prop_map(Value::sensitive),
         ]
     })

@@ -1149,7 +1149,7 @@ mod leak {
                     inner.clone(),
                     0..4
                 )
-                .prop_map(Value::Map),
+                .prop_map(|m| Value::Map(m.into_iter().collect())),
                 prop::collection::vec(inner, 0..3).prop_map(|items| Value::List(items).sensitive()),
             ]
         })
@@ -1162,7 +1162,7 @@ mod leak {
             value(),
             0..5,
         )
-        .prop_map(Value::Map)
+        .prop_map(|m| Value::Map(m.into_iter().collect()))
     }
 
     proptest! {

@@ -6,7 +6,6 @@
 //! place; the listener replaces it. Without a priority, the next free one
 //! after the listener's highest is taken.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,7 +125,7 @@ fn conditions_value(prior: &[Value], actual: &[RuleCondition]) -> Value {
                 .get(i)
                 .and_then(|p| kind.and_then(|k| block(p, k)))
                 .and_then(|b| b.get("values"));
-            let mut m = BTreeMap::new();
+            let mut m = dumcel_planner::Map::new();
             for (name, _) in CONDITIONS {
                 let inner = if Some(*name) == kind {
                     vec![obj([("values", set_like(prior_values, values.clone()))])]

@@ -3,7 +3,6 @@
 //! skip, without one), and `find` for every type, the registry at
 //! 127.0.0.1:5000 included. Results are checked with the docker CLI.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ fn obj(pairs: &[(&str, Value)]) -> Value {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect(),
     )
 }
 

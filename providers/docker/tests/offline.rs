@@ -2,7 +2,6 @@
 //! not connect, an unreachable engine is a clear error at first use, and the
 //! plan hook hashes a build context.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dumcel_engine::provider::{Provider, ResourceType};
@@ -14,7 +13,7 @@ fn obj(pairs: &[(&str, Value)]) -> Value {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect(),
     )
 }
 
