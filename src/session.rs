@@ -88,11 +88,12 @@ pub struct PlanFlags {
 }
 
 impl PlanFlags {
-    /// `json_documents`: whether the plan is printed as JSON or saved.
-    pub fn options(&self, destroy: bool, json_documents: bool) -> PlanOptions {
+    /// `saved_or_json`: whether the plan is printed as JSON or saved
+    /// (see [`PlanOptions::saved_or_json`]).
+    pub fn options(&self, destroy: bool, saved_or_json: bool) -> PlanOptions {
         PlanOptions {
             destroy,
-            json_documents,
+            saved_or_json,
             refresh: self.refresh,
             parallelism: self.parallelism,
             replace: self.replace.clone(),

@@ -32,11 +32,12 @@ pub struct PlanOptions {
     pub targets: Vec<String>,
     /// `-exclude=ADDR`: plan all but these and what depends on them.
     pub excludes: Vec<String>,
-    /// Keep in the plan what only Terraform's plan JSON shows: the
-    /// configuration and the prior state, each a copy of the stack's size.
-    /// `plan -json` and a saved plan (`show -json` reads it) need them; a
-    /// plan printed for people or applied at once does not.
-    pub json_documents: bool,
+    /// Keep in the plan what only a plan that leaves the process needs: the
+    /// configuration and the prior state that Terraform's plan JSON shows
+    /// (each a copy of the stack's size), and the configuration's hash that
+    /// `apply FILE` checks. `plan -json` and `plan -out` need them; a plan
+    /// printed for people or applied at once does not.
+    pub saved_or_json: bool,
 }
 
 impl Default for PlanOptions {
@@ -48,7 +49,7 @@ impl Default for PlanOptions {
             replace: Vec::new(),
             targets: Vec::new(),
             excludes: Vec::new(),
-            json_documents: true,
+            saved_or_json: true,
         }
     }
 }
@@ -332,7 +333,11 @@ pub async fn plan(
         lineage: state.lineage.clone(),
         serial: state.serial,
         destroy: opts.destroy,
-        config_hash: stack.config_hash(),
+        config_hash: if opts.saved_or_json {
+            stack.config_hash()
+        } else {
+            String::new()
+        },
         variables,
         drift: refreshed.drift.clone(),
         changes,
@@ -340,10 +345,10 @@ pub async fn plan(
         moved: Vec::new(),
         forgotten: Vec::new(),
         prior_state: opts
-            .json_documents
+            .saved_or_json
             .then(|| crate::plan_json::refreshed_state(state, &refreshed.current)),
         configuration: opts
-            .json_documents
+            .saved_or_json
             .then(|| crate::plan_json::configuration(stack)),
         timestamp: Some(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -450,26 +455,36 @@ fn expand_call(
 /// Fills each change's `depends_on` with the addresses of the changes of the
 /// resources it depends on.
 fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange]) {
-    let mut by_static: HashMap<String, Vec<String>> = HashMap::new();
-    for c in changes.iter() {
-        if let Ok(a) = c.address.parse::<InstanceAddr>() {
-            by_static
-                .entry(static_key(&a.resource))
-                .or_default()
-                .push(c.address.clone());
+    // Each address parsed once; the changes of a static key by index.
+    let keys: Vec<Option<String>> = changes
+        .iter()
+        .map(|c| {
+            c.address
+                .parse::<InstanceAddr>()
+                .ok()
+                .map(|a| static_key(&a.resource))
+        })
+        .collect();
+    let mut by_static: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            by_static.entry(key).or_default().push(i);
         }
     }
-    for c in changes.iter_mut() {
-        let Ok(a) = c.address.parse::<InstanceAddr>() else {
-            continue;
-        };
-        c.depends_on = stack
-            .resource_deps
-            .get(&static_key(&a.resource))
-            .into_iter()
-            .flatten()
-            .flat_map(|d| by_static.get(d).cloned().unwrap_or_default())
-            .collect();
+    let depends_on: Vec<Vec<String>> = keys
+        .iter()
+        .map(|key| {
+            key.as_ref()
+                .and_then(|k| stack.resource_deps.get(k))
+                .into_iter()
+                .flatten()
+                .flat_map(|d| by_static.get(d.as_str()).into_iter().flatten())
+                .map(|&i| changes[i].address.clone())
+                .collect()
+        })
+        .collect();
+    for (c, deps) in changes.iter_mut().zip(depends_on) {
+        c.depends_on = deps;
     }
 }
 
@@ -710,7 +725,10 @@ async fn plan_resource(
     let mut diags = Diagnostics::new();
     for (ikey, each) in instances {
         let address = addr.instance(ikey.clone()).to_string();
-        values.each.insert(address.clone(), each.clone());
+        // Only for_each instances have one; apply reads a missing one as null.
+        if !each.is_null() {
+            values.each.insert(address.clone(), each.clone());
+        }
         let config = match instance_config(stack, decl, mi, &ikey, &each, values, false) {
             Ok(c) => c,
             Err(d) => {
@@ -945,7 +963,10 @@ async fn plan_data(
     };
     for (ikey, each) in expand(stack, decl, mi, values, false)? {
         let address = addr.instance(ikey.clone()).to_string();
-        values.each.insert(address.clone(), each.clone());
+        // Only for_each instances have one; apply reads a missing one as null.
+        if !each.is_null() {
+            values.each.insert(address.clone(), each.clone());
+        }
         let config = data_config(stack, decl, mi, &ikey, &each, values, false)?;
         let value = if config.is_wholly_known() && !deps_change {
             let read = ds.read(&config.clone().deep_unmark()).await.map_err(|e| {

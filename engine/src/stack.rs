@@ -148,7 +148,7 @@ pub struct Values {
     /// inputs) and `{instance prefix}output.NAME` (module outputs).
     pub named: HashMap<String, Value>,
     /// `{instance prefix}TYPE.NAME`: its instances by key.
-    pub instances: HashMap<String, BTreeMap<InstanceKey, Value>>,
+    pub instances: HashMap<String, dumcel_planner::SortedMap<InstanceKey, Value>>,
     /// Static module prefix: the instances of that module.
     pub modules: HashMap<String, Vec<ModuleInstance>>,
     /// Instance address: its `each.value`.

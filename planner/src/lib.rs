@@ -14,6 +14,7 @@ pub mod value_codec;
 pub use address::{InstanceAddr, InstanceKey, Mode, ModuleStep, ResourceAddr};
 pub use diff::{Planned, diff_resource, diff_resource_with};
 pub use graph::{CycleError, DependencyGraph};
+pub use map::SortedMap;
 pub use plan::{Action, Moved, OutputChange, Plan, PlanFileError, ResourceChange, Summary};
 pub use schema::{Attribute, NestedBlock, Schema};
 pub use value::{Map, Value};

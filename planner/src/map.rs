@@ -14,34 +14,52 @@
 //! changes a feature of a crate the AWS SDK depends on, and with it every SDK
 //! crate's build.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use crate::value::Value;
 
-#[derive(Clone, PartialEq, Default)]
-pub struct Map {
+/// Object and map values.
+pub type Map = SortedMap<String, Value>;
+
+/// A map kept as a vector sorted by key: `BTreeMap`'s behaviour (sorted
+/// iteration, the last of repeated keys wins) at a small map's cost. Also the
+/// engine's instances of a resource by key, most often one.
+#[derive(Clone, PartialEq)]
+pub struct SortedMap<K, V> {
     /// Sorted by key, without repeats.
-    entries: Vec<(String, Value)>,
+    entries: Vec<(K, V)>,
 }
 
-impl Map {
-    pub const fn new() -> Map {
-        Map {
+impl<K, V> Default for SortedMap<K, V> {
+    fn default() -> Self {
+        SortedMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<K: Ord, V> SortedMap<K, V> {
+    pub const fn new() -> Self {
+        SortedMap {
             entries: Vec::new(),
         }
     }
 
-    pub fn with_capacity(capacity: usize) -> Map {
-        Map {
+    pub fn with_capacity(capacity: usize) -> Self {
+        SortedMap {
             entries: Vec::with_capacity(capacity),
         }
     }
 
-    fn find(&self, key: &str) -> Result<usize, usize> {
+    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
         // Appending in order is the common case: check the end first.
         match self.entries.last() {
-            Some((last, _)) if last.as_str() < key => Err(self.entries.len()),
-            _ => self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)),
+            Some((last, _)) if last.borrow() < key => Err(self.entries.len()),
+            _ => self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key)),
         }
     }
 
@@ -53,27 +71,39 @@ impl Map {
         self.entries.is_empty()
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| &self.entries[i].1)
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| &mut self.entries[i].1)
     }
 
-    pub fn get_key_value(&self, key: &str) -> Option<(&String, &Value)> {
+    pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| {
             let (k, v) = &self.entries[i];
             (k, v)
         })
     }
 
-    pub fn contains_key(&self, key: &str) -> bool {
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).is_ok()
     }
 
     /// Returns the value it replaced, as `BTreeMap::insert` does.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
@@ -83,15 +113,21 @@ impl Map {
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }
 
-    pub fn remove_entry(&mut self, key: &str) -> Option<(String, Value)> {
+    pub fn remove_entry<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| self.entries.remove(i))
     }
 
-    pub fn entry(&mut self, key: String) -> Entry<'_> {
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
         match self.find(&key) {
             Ok(index) => Entry::Occupied(OccupiedEntry { map: self, index }),
             Err(index) => Entry::Vacant(VacantEntry {
@@ -102,7 +138,7 @@ impl Map {
         }
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
 
@@ -110,76 +146,77 @@ impl Map {
         self.entries.clear();
     }
 
-    pub fn append(&mut self, other: &mut Map) {
+    pub fn append(&mut self, other: &mut Self) {
         self.extend(std::mem::take(&mut other.entries));
     }
 
-    pub fn first_key_value(&self) -> Option<(&String, &Value)> {
+    pub fn first_key_value(&self) -> Option<(&K, &V)> {
         self.entries.first().map(|(k, v)| (k, v))
     }
 
-    pub fn last_key_value(&self) -> Option<(&String, &Value)> {
+    pub fn last_key_value(&self) -> Option<(&K, &V)> {
         self.entries.last().map(|(k, v)| (k, v))
     }
 
-    pub fn iter(&self) -> Iter<'_> {
+    pub fn iter(&self) -> Iter<'_, K, V> {
         Iter(self.entries.iter())
     }
 
-    pub fn iter_mut(&mut self) -> IterMut<'_> {
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
         IterMut(self.entries.iter_mut())
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator + Clone {
         self.entries.iter().map(|(k, _)| k)
     }
 
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator + Clone {
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator + Clone {
         self.entries.iter().map(|(_, v)| v)
     }
 
-    pub fn values_mut(
-        &mut self,
-    ) -> impl DoubleEndedIterator<Item = &mut Value> + ExactSizeIterator {
+    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
         self.entries.iter_mut().map(|(_, v)| v)
     }
 
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = String> + ExactSizeIterator {
+    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = K> + ExactSizeIterator {
         self.entries.into_iter().map(|(k, _)| k)
     }
 
-    pub fn into_values(self) -> impl DoubleEndedIterator<Item = Value> + ExactSizeIterator {
+    pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> + ExactSizeIterator {
         self.entries.into_iter().map(|(_, v)| v)
     }
 }
 
 /// `BTreeMap`'s entry API, the part the engine uses.
-pub enum Entry<'a> {
-    Occupied(OccupiedEntry<'a>),
-    Vacant(VacantEntry<'a>),
+pub enum Entry<'a, K, V> {
+    Occupied(OccupiedEntry<'a, K, V>),
+    Vacant(VacantEntry<'a, K, V>),
 }
 
-pub struct OccupiedEntry<'a> {
-    map: &'a mut Map,
+pub struct OccupiedEntry<'a, K, V> {
+    map: &'a mut SortedMap<K, V>,
     index: usize,
 }
 
-pub struct VacantEntry<'a> {
-    map: &'a mut Map,
+pub struct VacantEntry<'a, K, V> {
+    map: &'a mut SortedMap<K, V>,
     index: usize,
-    key: String,
+    key: K,
 }
 
-impl<'a> Entry<'a> {
-    pub fn or_insert(self, default: Value) -> &'a mut Value {
+impl<'a, K, V> Entry<'a, K, V> {
+    pub fn or_insert(self, default: V) -> &'a mut V {
         self.or_insert_with(|| default)
     }
 
-    pub fn or_default(self) -> &'a mut Value {
-        self.or_insert_with(Value::default)
+    pub fn or_default(self) -> &'a mut V
+    where
+        V: Default,
+    {
+        self.or_insert_with(V::default)
     }
 
-    pub fn or_insert_with(self, default: impl FnOnce() -> Value) -> &'a mut Value {
+    pub fn or_insert_with(self, default: impl FnOnce() -> V) -> &'a mut V {
         match self {
             Entry::Occupied(OccupiedEntry { map, index }) => &mut map.entries[index].1,
             Entry::Vacant(VacantEntry { map, index, key }) => {
@@ -189,7 +226,7 @@ impl<'a> Entry<'a> {
         }
     }
 
-    pub fn and_modify(self, f: impl FnOnce(&mut Value)) -> Entry<'a> {
+    pub fn and_modify(self, f: impl FnOnce(&mut V)) -> Entry<'a, K, V> {
         match self {
             Entry::Occupied(o) => {
                 f(&mut o.map.entries[o.index].1);
@@ -200,23 +237,25 @@ impl<'a> Entry<'a> {
     }
 }
 
-impl fmt::Debug for Map {
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for SortedMap<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
+impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
     /// Sorts once; of repeated keys the last wins, as with `BTreeMap`.
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Map {
-        let mut map = Map::new();
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut map = SortedMap::new();
         map.extend(iter);
         map
     }
 }
 
-impl Extend<(String, Value)> for Map {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+impl<K: Ord, V> Extend<(K, V)> for SortedMap<K, V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         let sorted_before = self.entries.len();
         self.entries.extend(iter);
         let in_order = self.entries[sorted_before.saturating_sub(1)..]
@@ -227,7 +266,7 @@ impl Extend<(String, Value)> for Map {
         }
         // Stable: of repeated keys, the one added last is last in its run.
         self.entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut deduped: Vec<(String, Value)> = Vec::with_capacity(self.entries.len());
+        let mut deduped: Vec<(K, V)> = Vec::with_capacity(self.entries.len());
         for entry in self.entries.drain(..) {
             match deduped.last_mut() {
                 Some(last) if last.0 == entry.0 => *last = entry,
@@ -238,24 +277,24 @@ impl Extend<(String, Value)> for Map {
     }
 }
 
-impl<const N: usize> From<[(String, Value); N]> for Map {
-    fn from(entries: [(String, Value); N]) -> Map {
+impl<K: Ord, V, const N: usize> From<[(K, V); N]> for SortedMap<K, V> {
+    fn from(entries: [(K, V); N]) -> Self {
         entries.into_iter().collect()
     }
 }
 
-impl std::ops::Index<&str> for Map {
-    type Output = Value;
+impl<K: Ord + Borrow<str>, V> std::ops::Index<&str> for SortedMap<K, V> {
+    type Output = V;
 
-    fn index(&self, key: &str) -> &Value {
+    fn index(&self, key: &str) -> &V {
         self.get(key).expect("no entry found for key")
     }
 }
 
-pub struct Iter<'a>(std::slice::Iter<'a, (String, Value)>);
+pub struct Iter<'a, K, V>(std::slice::Iter<'a, (K, V)>);
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a String, &'a Value);
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (k, v))
@@ -266,24 +305,24 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-impl DoubleEndedIterator for Iter<'_> {
+impl<K, V> DoubleEndedIterator for Iter<'_, K, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.0.next_back().map(|(k, v)| (k, v))
     }
 }
 
-impl ExactSizeIterator for Iter<'_> {}
+impl<K, V> ExactSizeIterator for Iter<'_, K, V> {}
 
-impl Clone for Iter<'_> {
+impl<K, V> Clone for Iter<'_, K, V> {
     fn clone(&self) -> Self {
         Iter(self.0.clone())
     }
 }
 
-pub struct IterMut<'a>(std::slice::IterMut<'a, (String, Value)>);
+pub struct IterMut<'a, K, V>(std::slice::IterMut<'a, (K, V)>);
 
-impl<'a> Iterator for IterMut<'a> {
-    type Item = (&'a String, &'a mut Value);
+impl<'a, K, V> Iterator for IterMut<'a, K, V> {
+    type Item = (&'a K, &'a mut V);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (&*k, v))
@@ -294,35 +333,35 @@ impl<'a> Iterator for IterMut<'a> {
     }
 }
 
-impl DoubleEndedIterator for IterMut<'_> {
+impl<K, V> DoubleEndedIterator for IterMut<'_, K, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.0.next_back().map(|(k, v)| (&*k, v))
     }
 }
 
-impl ExactSizeIterator for IterMut<'_> {}
+impl<K, V> ExactSizeIterator for IterMut<'_, K, V> {}
 
-impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Value);
-    type IntoIter = Iter<'a>;
+impl<'a, K: Ord, V> IntoIterator for &'a SortedMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V>;
 
-    fn into_iter(self) -> Iter<'a> {
+    fn into_iter(self) -> Iter<'a, K, V> {
         self.iter()
     }
 }
 
-impl<'a> IntoIterator for &'a mut Map {
-    type Item = (&'a String, &'a mut Value);
-    type IntoIter = IterMut<'a>;
+impl<'a, K: Ord, V> IntoIterator for &'a mut SortedMap<K, V> {
+    type Item = (&'a K, &'a mut V);
+    type IntoIter = IterMut<'a, K, V>;
 
-    fn into_iter(self) -> IterMut<'a> {
+    fn into_iter(self) -> IterMut<'a, K, V> {
         self.iter_mut()
     }
 }
 
-impl IntoIterator for Map {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+impl<K, V> IntoIterator for SortedMap<K, V> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()

@@ -158,7 +158,7 @@ pub async fn run(req: Request<'_>) -> Result<Applied, RunError> {
         destroy,
         refresh: true,
         parallelism: req.parallelism,
-        json_documents: false,
+        saved_or_json: false,
         ..PlanOptions::default()
     };
     let planned = crate::planning::make_plan(&stack, &mut locked.state, &opts, &Silent)

@@ -60,7 +60,7 @@ async fn check(module: Module, sources: &SourceMap) -> Result<(), Diagnostics> {
     let stack = Stack::new(module, sources.clone(), registry(), vars, "default")?;
     let opts = PlanOptions {
         refresh: false,
-        json_documents: false,
+        saved_or_json: false,
         ..PlanOptions::default()
     };
     plan(&stack, &State::new(), &Refreshed::default(), &opts)

@@ -103,7 +103,7 @@ fn set_in(v: Value, path: &[&str], attr: &str, x: Value) -> Value {
             }
         }
         Some((k, rest)) => {
-            if let Some(Value::List(items)) = m.get_mut(k)
+            if let Some(Value::List(items)) = m.get_mut(*k)
                 && let Some(first) = items.first_mut()
             {
                 *first = set_in(std::mem::replace(first, Value::Null), rest, attr, x);

@@ -140,9 +140,11 @@ pub fn shape_blocks(
                 let had = prior_list.and_then(|l| l.get(i)).and_then(Value::as_map);
                 let mut out: Map = m.clone();
                 for (k, default, computed) in keys {
-                    if out.get(k).is_none_or(Value::is_null) {
+                    if out.get(*k).is_none_or(Value::is_null) {
                         let carried = if *computed {
-                            had.and_then(|h| h.get(k)).filter(|v| !v.is_null()).cloned()
+                            had.and_then(|h| h.get(*k))
+                                .filter(|v| !v.is_null())
+                                .cloned()
                         } else {
                             None
                         };
