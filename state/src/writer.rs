@@ -11,7 +11,8 @@
 //! Batches nobody waits on (outcomes, queued intents) are written at once,
 //! so a killed process leaves them in the file, but their fsync (and their
 //! copy to the remote backend) waits for the next batch that needs one, or
-//! for the last handle's drop. The protocol never needs them durable sooner:
+//! for the last handle's drop (or, when a remote copy is kept, for a
+//! megabyte of them). The protocol never needs them durable sooner:
 //! an outcome lost to a power cut leaves its intent in flight, to be read
 //! back. An apply of 1,000 `null_resource`s thus pays one fsync, not one per
 //! batch.
@@ -123,7 +124,7 @@ fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>
         if written.is_ok() && !buf.is_empty() {
             pending.add(&buf, records, ship.is_some());
         }
-        if waiters.is_empty() {
+        if waiters.is_empty() && pending.unshipped.len() < SHIP_AT {
             continue;
         }
         let result = written.and_then(|()| pending.commit(&mut file, ship.as_mut(), shared));
@@ -136,6 +137,11 @@ fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>
         let _ = pending.commit(&mut file, ship.as_mut(), shared);
     }
 }
+
+/// Bytes waiting for their copy to the remote backend are committed once
+/// they reach this size even when nobody waits, so a long apply of built-in
+/// types keeps at most this much of its journal in memory.
+const SHIP_AT: usize = 1 << 20;
 
 /// What is written to the file but not yet durable, nor shipped.
 #[derive(Default)]

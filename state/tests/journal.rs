@@ -513,3 +513,63 @@ fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
     assert!(loaded.in_flight.is_empty());
     assert_eq!(loaded.state.expect("state").resources.len(), TOTAL);
 }
+
+#[test]
+fn a_megabyte_waiting_for_its_remote_copy_is_shipped_without_a_waiter() {
+    let (_dir, backend) = backend();
+    let lock = backend.lock("apply", NO_WAIT).expect("lock");
+    let shipped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, usize)>::new()));
+    let ship: dumcel_state::Ship = {
+        let shipped = shipped.clone();
+        Box::new(move |n, bytes| {
+            shipped.lock().expect("lock").push((n, bytes.len()));
+            Ok(())
+        })
+    };
+    let journal = backend
+        .open_journal_shipping(&lock, &State::new(), "apply", "j".into(), Some(ship))
+        .expect("journal");
+    // Outcomes large enough that a few hundred make more than a megabyte.
+    let big = json!({"content": "x".repeat(4096)});
+    let mut inst = instance("big");
+    inst.attributes = big;
+    for i in 0..400 {
+        let address = format!("null_resource.m[{i}]");
+        let seq = journal
+            .intent_queued(
+                &address,
+                "null_resource",
+                "builtin",
+                Operation::Create,
+                None,
+            )
+            .expect("intent");
+        journal
+            .done(seq, &address, Outcome::Put(inst.clone()))
+            .expect("done");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while shipped.lock().expect("lock").len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing but the header was shipped: {:?}",
+            shipped.lock().expect("lock")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let batches = shipped.lock().expect("lock").clone();
+    assert_eq!(batches[0].0, 0, "the header first");
+    assert!(
+        batches[1..].iter().all(|&(_, len)| len >= 1 << 20),
+        "{batches:?}"
+    );
+    runtime().block_on(journal.sync()).expect("sync");
+    let shipped_bytes: usize = shipped.lock().expect("lock")[1..].iter().map(|b| b.1).sum();
+    drop(journal);
+    let file = fs::read(backend.journal_path()).expect("read");
+    assert_eq!(
+        shipped_bytes + batches[0].1,
+        file.len(),
+        "every byte shipped once"
+    );
+}
