@@ -7,7 +7,9 @@ use std::fs;
 use std::io::Write;
 
 use common::{NO_WAIT, backend, instance, state_with};
-use dumcel_state::{LocalBackend, Operation, Outcome, State, StateError};
+use dumcel_state::{
+    Journal, LocalBackend, Operation, Outcome, ResourceInstance, State, StateError,
+};
 use serde_json::json;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -465,16 +467,11 @@ fn a_burst_of_intents_costs_a_handful_of_fsyncs() {
     assert_eq!(loaded.replayed, 0);
 }
 
-#[test]
-fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
-    let (_dir, backend) = backend();
-    let lock = backend.lock("apply", NO_WAIT).expect("lock");
-    let journal = backend
-        .open_journal(&lock, &State::new(), "apply")
-        .expect("journal");
-    const TOTAL: usize = 1000;
-    for i in 0..TOTAL {
-        let address = format!("null_resource.q[{i}]");
+/// Queues an intent and its outcome for `count` creates of `inst`, as an
+/// apply of built-in types does; nothing waits for them.
+fn queue_creates(journal: &Journal, name: &str, count: usize, inst: &ResourceInstance) {
+    for i in 0..count {
+        let address = format!("null_resource.{name}[{i}]");
         let seq = journal
             .intent_queued(
                 &address,
@@ -485,25 +482,39 @@ fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
             )
             .expect("intent");
         journal
-            .done(seq, &address, Outcome::Put(instance("q")))
+            .done(seq, &address, Outcome::Put(inst.clone()))
             .expect("done");
     }
-    // Written without waiting for anyone (a killed process leaves them in
-    // the file), but not fsynced: nothing asked for durability yet.
+}
+
+/// Polls `done` for up to ten seconds (the writer thread works on its own).
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let header_and_records = 1 + 2 * TOTAL;
-    while fs::read_to_string(backend.journal_path())
-        .expect("read")
-        .lines()
-        .count()
-        < header_and_records
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the records never reached the file"
-        );
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+#[test]
+fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
+    let (_dir, backend) = backend();
+    let lock = backend.lock("apply", NO_WAIT).expect("lock");
+    let journal = backend
+        .open_journal(&lock, &State::new(), "apply")
+        .expect("journal");
+    const TOTAL: usize = 1000;
+    queue_creates(&journal, "q", TOTAL, &instance("q"));
+    // Written without waiting for anyone (a killed process leaves them in
+    // the file), but not fsynced: nothing asked for durability yet.
+    let header_and_records = 1 + 2 * TOTAL;
+    wait_until("the records never reached the file", || {
+        fs::read_to_string(backend.journal_path())
+            .expect("read")
+            .lines()
+            .count()
+            >= header_and_records
+    });
     assert_eq!(journal.fsyncs(), 0);
     runtime().block_on(journal.sync()).expect("sync");
     assert_eq!(journal.fsyncs(), 1);
@@ -533,30 +544,10 @@ fn a_megabyte_waiting_for_its_remote_copy_is_shipped_without_a_waiter() {
     let big = json!({"content": "x".repeat(4096)});
     let mut inst = instance("big");
     inst.attributes = big;
-    for i in 0..400 {
-        let address = format!("null_resource.m[{i}]");
-        let seq = journal
-            .intent_queued(
-                &address,
-                "null_resource",
-                "builtin",
-                Operation::Create,
-                None,
-            )
-            .expect("intent");
-        journal
-            .done(seq, &address, Outcome::Put(inst.clone()))
-            .expect("done");
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while shipped.lock().expect("lock").len() < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "nothing but the header was shipped: {:?}",
-            shipped.lock().expect("lock")
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    queue_creates(&journal, "m", 400, &inst);
+    wait_until("nothing but the header was shipped", || {
+        shipped.lock().expect("lock").len() >= 2
+    });
     let batches = shipped.lock().expect("lock").clone();
     assert_eq!(batches[0].0, 0, "the header first");
     assert!(
