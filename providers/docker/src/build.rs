@@ -30,15 +30,15 @@ const CACHE_RETRIES: usize = 2;
 /// Builds and tags the image; returns its ID.
 ///
 /// Removing an image prunes its untagged parents, which are also the build
-/// cache: a build that reused one of them at that moment fails with "unknown
-/// parent image ID". Nothing is wrong with the Dockerfile then, so the build
-/// is started again (it rebuilds the missing layer).
+/// cache: a build that reused one of them at that moment fails (see
+/// [`cached_layer_vanished`]). Nothing is wrong with the Dockerfile then, so
+/// the build is started again (it rebuilds the missing layer).
 pub async fn build(shared: &Shared, spec: BuildSpec<'_>) -> Result<String, DockerError> {
     let mut attempt = 0;
     loop {
         match build_once(shared, &spec).await {
             Err(DockerError::Build { message, .. })
-                if attempt < CACHE_RETRIES && message.contains("unknown parent image ID") =>
+                if attempt < CACHE_RETRIES && cached_layer_vanished(&message) =>
             {
                 attempt += 1;
                 dumcel_engine::progress::report(
@@ -49,6 +49,16 @@ pub async fn build(shared: &Shared, spec: BuildSpec<'_>) -> Result<String, Docke
             other => return other,
         }
     }
+}
+
+/// Whether dockerd's build error says a cached layer was removed under it:
+/// "unknown parent image ID" when the step's parent went, "unable to find
+/// image \"sha256:…\"" when the cache hit of the step itself went (named by
+/// its ID; a missing `FROM` image is named as written). A real miss fails the
+/// same way again after the retries.
+fn cached_layer_vanished(message: &str) -> bool {
+    message.contains("unknown parent image ID")
+        || message.contains("unable to find image \"sha256:")
 }
 
 async fn build_once(shared: &Shared, spec: &BuildSpec<'_>) -> Result<String, DockerError> {
@@ -162,6 +172,23 @@ fn strip_ansi(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_vanished_cached_layer_is_told_from_a_broken_dockerfile() {
+        use super::cached_layer_vanished;
+        assert!(cached_layer_vanished(
+            "unknown parent image ID sha256:9bedbc1ae5aa"
+        ));
+        assert!(cached_layer_vanished(
+            r#"unable to find image "sha256:e88adc255984687a36ce057d38d38617b4f799ad33eea9690fb06e5430473f9d""#
+        ));
+        assert!(!cached_layer_vanished(
+            "pull access denied for widgets, repository does not exist"
+        ));
+        assert!(!cached_layer_vanished(
+            "COPY failed: file not found in build context: stat www: file does not exist"
+        ));
+    }
+
     #[test]
     fn colour_escapes_are_stripped() {
         assert_eq!(
