@@ -1,6 +1,7 @@
 //! Making a plan: refresh what state records, evaluate every block in
 //! dependency order, diff each resource instance against its refreshed prior.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use dumcel_state::State;
 
 use crate::body::eval_body;
 use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
+use crate::eval::Scope;
 use crate::hooks::Hooks;
 use crate::lifecycle;
 use crate::provider::{Registry, ResourceType};
@@ -639,13 +641,22 @@ pub fn diff_instance(
     config: &Value,
     force_replace: bool,
 ) -> Result<dumcel_planner::diff::Planned, String> {
-    let prior_plain = prior.cloned().map(Value::deep_unmark);
+    let prior_plain = prior.map(plain);
     diff_resource_with(rt.schema(), prior, config, force_replace, &mut |proposed| {
         // The provider sees plain values; the marks come back on the same attributes.
         let marked = proposed.sensitive_attributes();
-        rt.plan(prior_plain.as_ref(), proposed.deep_unmark())
+        rt.plan(prior_plain.as_deref(), proposed.deep_unmark())
             .map(|v| v.with_sensitive_attributes(&marked))
     })
+}
+
+/// `value` without sensitive marks, copied only when it has some.
+fn plain(value: &Value) -> Cow<'_, Value> {
+    if value.contains_sensitive() {
+        Cow::Owned(value.clone().deep_unmark())
+    } else {
+        Cow::Borrowed(value)
+    }
 }
 
 /// Evaluates one instance's body against its type's schema: the configuration object.
@@ -659,26 +670,45 @@ pub fn instance_config(
     fresh: bool,
 ) -> Result<Value, Diagnostics> {
     let skey = format!("{}{}", mi.static_prefix(), decl.key());
-    let rt = stack
-        .resource_type_for(&skey, &decl.addr.resource_type)
+    let rt = resource_type_of(stack, &skey, decl)?;
+    let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
+    config_in(rt, decl, &scope)
+}
+
+/// The type that serves the managed resource `decl` (at static key `skey`).
+fn resource_type_of<'s>(
+    stack: &'s Stack,
+    skey: &str,
+    decl: &ResourceDecl,
+) -> Result<&'s Arc<dyn ResourceType>, Diagnostics> {
+    stack
+        .resource_type_for(skey, &decl.addr.resource_type)
         .ok_or_else(|| {
-            Diagnostics::from(Diagnostic::error(
+            Diagnostic::error(
                 format!("Unknown resource type \"{}\"", decl.addr.resource_type),
-                "",
+                "No provider offers this type.",
                 Some(decl.span),
-            ))
-        })?;
-    let config = eval_instance_body(
-        stack,
+            )
+            .into()
+        })
+}
+
+/// One instance's configuration object: its body evaluated in `scope` (the
+/// instance's, `count.index` and `each.*` included), checked by its type.
+fn config_in(
+    rt: &Arc<dyn ResourceType>,
+    decl: &ResourceDecl,
+    scope: &Scope,
+) -> Result<Value, Diagnostics> {
+    let config = eval_body(
         rt.schema(),
+        &decl.body,
+        scope,
         &decl.addr.resource_type,
-        decl,
-        (mi, key, each),
-        values,
-        fresh,
+        decl.span,
     )?;
     let mut diags = Diagnostics::new();
-    for (attr, message) in rt.validate(&config.clone().deep_unmark()) {
+    for (attr, message) in rt.validate(&plain(&config)) {
         let span = decl
             .body
             .attributes
@@ -709,19 +739,13 @@ async fn plan_resource(
     let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let key = format!("{}{}", mi.prefix(), decl.key());
     let instances = expand(stack, decl, mi, values, false)?;
-    let Some(rt) = stack.resource_type_for(&skey, &decl.addr.resource_type) else {
-        return Err(Diagnostic::error(
-            format!("Unknown resource type \"{}\"", decl.addr.resource_type),
-            "No provider offers this type.",
-            Some(decl.span),
-        )
-        .into());
-    };
+    let rt = resource_type_of(stack, &skey, decl)?;
     let provider = stack.recorded_provider(&skey, &decl.addr.resource_type);
     let addr = ResourceAddr {
         module: mi.steps.clone(),
         ..decl.addr.clone()
     };
+    let lifecycle = &decl.lifecycle;
     let mut diags = Diagnostics::new();
     for (ikey, each) in instances {
         let address = addr.instance(ikey.clone()).to_string();
@@ -729,8 +753,12 @@ async fn plan_resource(
         if !each.is_null() {
             values.each.insert(address.clone(), each.clone());
         }
-        let config = match instance_config(stack, decl, mi, &ikey, &each, values, false) {
-            Ok(c) => c,
+        // One scope for the body and the conditions: they see the same names.
+        let config = stack
+            .scope_for(stack.refs(&skey), values, mi, Some((&ikey, &each)), false)
+            .and_then(|scope| Ok((config_in(rt, decl, &scope)?, scope)));
+        let (config, scope) = match config {
+            Ok(found) => found,
             Err(d) => {
                 diags.extend(d);
                 continue;
@@ -747,20 +775,15 @@ async fn plan_resource(
                 }
             },
         };
-        let config = lifecycle::ignore_changes(&decl.lifecycle, config, prior.as_ref());
-        let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((&ikey, &each)), false)?;
-        if let Err(d) = lifecycle::check(
-            &decl.lifecycle.preconditions,
-            &scope,
-            "precondition",
-            &address,
-        ) {
+        let config = lifecycle::ignore_changes(lifecycle, config, prior.as_ref());
+        if let Err(d) = lifecycle::check(&lifecycle.preconditions, &scope, "precondition", &address)
+        {
             diags.extend(d);
             continue;
         }
         let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
         let requested = opts.replace.contains(&address);
-        let triggered = lifecycle::replace_trigger(&decl.lifecycle, mi, changes);
+        let triggered = lifecycle::replace_trigger(lifecycle, mi, changes);
         let reason = if tainted {
             Some("tainted".to_owned())
         } else if requested {
@@ -782,11 +805,20 @@ async fn plan_resource(
                 continue;
             }
         };
+        if !lifecycle.postconditions.is_empty() {
+            let mut post = scope;
+            post.set("self", p.after.clone());
+            if let Err(d) =
+                lifecycle::check(&lifecycle.postconditions, &post, "postcondition", &address)
+            {
+                diags.extend(d);
+            }
+        }
         values
             .instances
             .entry(key.clone())
             .or_default()
-            .insert(ikey.clone(), p.after.clone());
+            .insert(ikey, p.after.clone());
         changes.push(ResourceChange {
             address,
             resource_type: decl.addr.resource_type.clone(),
@@ -799,24 +831,6 @@ async fn plan_resource(
             depends_on: Vec::new(),
             importing,
         });
-        let mut post = scope;
-        post.set(
-            "self",
-            values
-                .instances
-                .get(&key)
-                .and_then(|m| m.get(&ikey))
-                .cloned()
-                .unwrap_or(Value::Unknown),
-        );
-        if let Err(d) = lifecycle::check(
-            &decl.lifecycle.postconditions,
-            &post,
-            "postcondition",
-            &addr.instance(ikey).to_string(),
-        ) {
-            diags.extend(d);
-        }
     }
     diags.into_result().map(|_| ())
 }
@@ -903,31 +917,14 @@ pub fn data_config(
                 Some(decl.span),
             ))
         })?;
-    eval_instance_body(
-        stack,
-        ds.schema(),
-        &format!("data \"{}\"", decl.addr.resource_type),
-        decl,
-        (mi, key, each),
-        values,
-        fresh,
-    )
-}
-
-/// One resource or data source instance's body, evaluated in the scope its
-/// references see (`count.index`, `each.*` included) against `schema`.
-fn eval_instance_body(
-    stack: &Stack,
-    schema: &dumcel_planner::Schema,
-    what: &str,
-    decl: &ResourceDecl,
-    (mi, key, each): (&ModuleInstance, &InstanceKey, &Value),
-    values: &Values,
-    fresh: bool,
-) -> Result<Value, Diagnostics> {
-    let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
-    eval_body(schema, &decl.body, &scope, what, decl.span)
+    eval_body(
+        ds.schema(),
+        &decl.body,
+        &scope,
+        &format!("data \"{}\"", decl.addr.resource_type),
+        decl.span,
+    )
 }
 
 /// Reads a data source now when its arguments are known; otherwise plans the

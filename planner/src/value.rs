@@ -64,14 +64,22 @@ impl Value {
     }
 
     /// Removes sensitive marks at every depth.
-    pub fn deep_unmark(self) -> Value {
+    pub fn deep_unmark(mut self) -> Value {
+        self.unmark_in_place();
+        self
+    }
+
+    /// [`Value::deep_unmark`] in place: a value without marks is walked,
+    /// never rebuilt.
+    fn unmark_in_place(&mut self) {
+        while let Value::Sensitive(inner) = self {
+            let unmarked = std::mem::replace(inner.as_mut(), Value::Null);
+            *self = unmarked;
+        }
         match self {
-            Value::Sensitive(inner) => inner.deep_unmark(),
-            Value::List(items) => Value::List(items.into_iter().map(Value::deep_unmark).collect()),
-            Value::Map(map) => {
-                Value::Map(map.into_iter().map(|(k, v)| (k, v.deep_unmark())).collect())
-            }
-            other => other,
+            Value::List(items) => items.iter_mut().for_each(Value::unmark_in_place),
+            Value::Map(map) => map.values_mut().for_each(Value::unmark_in_place),
+            _ => {}
         }
     }
 
@@ -412,5 +420,23 @@ mod tests {
         assert_eq!(names, vec!["a".to_string()]);
         let plain = v.clone().deep_unmark();
         assert_eq!(plain.with_sensitive_attributes(&names), v);
+    }
+
+    #[test]
+    fn deep_unmark_removes_marks_at_every_depth() {
+        let mut inner = Map::new();
+        inner.insert("password".into(), Value::string("hunter2").sensitive());
+        inner.insert("user".into(), Value::string("admin"));
+        let marked = Value::List(vec![
+            Value::Sensitive(Box::new(Value::Map(inner).sensitive())),
+            Value::Number(1.0).sensitive(),
+        ]);
+        let mut plain_inner = Map::new();
+        plain_inner.insert("password".into(), Value::string("hunter2"));
+        plain_inner.insert("user".into(), Value::string("admin"));
+        let plain = Value::List(vec![Value::Map(plain_inner), Value::Number(1.0)]);
+        assert!(marked.contains_sensitive());
+        assert_eq!(marked.deep_unmark(), plain);
+        assert_eq!(plain.clone().deep_unmark(), plain);
     }
 }

@@ -8,7 +8,7 @@ use dumcel_planner::render;
 
 use super::planning::{make_plan, save_plan};
 use crate::session::{
-    LockFlags, PlanFlags, VarFlags, build_stack, load_config, prepare, variables,
+    LockFlags, PlanFlags, VarFlags, build_stack, free_at_exit, load_config, prepare, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -96,9 +96,12 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
             );
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    let code = if args.detailed_exitcode && plan.has_changes() {
         2
     } else {
         0
-    })
+    };
+    drop(locked);
+    free_at_exit((planned, stack));
+    Ok(code)
 }

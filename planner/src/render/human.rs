@@ -1,6 +1,9 @@
 //! The human plan: drift section, legend, one block per change, summary,
 //! changes to outputs.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use super::RenderOptions;
 use super::diff::{Act, Differ, Keys, Opt};
 use super::style::Palette;
@@ -65,8 +68,9 @@ pub(crate) fn plan(plan: &Plan, opts: &RenderOptions) -> String {
             }
         }
         out.push_str("\nDumcel will perform the following actions:\n\n");
+        out.reserve(changes.len() * 256);
         for change in &changes {
-            out.push_str(&change_block(&differ, change, false));
+            change_block(&mut out, &differ, change, false);
             out.push('\n');
         }
         let mut summary = super::summary_line(&plan.summary());
@@ -126,7 +130,7 @@ pub(crate) fn drift(plan: &Plan, opts: &RenderOptions) -> String {
         pal.bold("Note: Objects have changed outside of Dumcel")
     );
     for change in drifted {
-        out.push_str(&change_block(&differ, change, true));
+        change_block(&mut out, &differ, change, true);
         out.push('\n');
     }
     out.push_str(
@@ -186,12 +190,14 @@ fn reason_line(address: &str, reason: &str) -> String {
 
 /// A resource's attributes as a map; a wholly sensitive object becomes a map
 /// of sensitive attributes, and empty lists (absent nested blocks) are null.
-fn attributes(value: Option<&Value>) -> Option<Map> {
+fn attributes(value: Option<&Value>) -> Option<Cow<'_, Map>> {
     let value = value?;
     let (inner, sensitive) = value.unmark();
+    let empty_list = |v: &Value| matches!(v, Value::List(items) if items.is_empty());
     match inner {
         Value::Null => None,
-        Value::Map(map) => Some(
+        Value::Map(map) if !sensitive && !map.values().any(empty_list) => Some(Cow::Borrowed(map)),
+        Value::Map(map) => Some(Cow::Owned(
             map.iter()
                 .map(|(k, v)| {
                     let v = match v {
@@ -201,16 +207,17 @@ fn attributes(value: Option<&Value>) -> Option<Map> {
                     (k.clone(), v.mark_if(sensitive))
                 })
                 .collect(),
-        ),
+        )),
         // Not an object: show it under a pseudo-attribute rather than drop it.
-        other => Some(Map::from([(
+        other => Some(Cow::Owned(Map::from([(
             "value".to_owned(),
             other.clone().mark_if(sensitive),
-        )])),
+        )]))),
     }
 }
 
-fn change_block(differ: &Differ<'_>, change: &ResourceChange, drift: bool) -> String {
+/// Writes one resource's block: its heading, then its attributes' diff.
+fn change_block(out: &mut String, differ: &Differ<'_>, change: &ResourceChange, drift: bool) {
     let pal = differ.pal;
     let address = &change.address;
     let (verb, action) = if drift {
@@ -229,9 +236,9 @@ fn change_block(differ: &Differ<'_>, change: &ResourceChange, drift: bool) -> St
         };
         (verb, change.action)
     };
-    let mut out = format!("  {} {verb}\n", pal.bold(&format!("# {address}")));
+    let _ = writeln!(out, "  {} {verb}", pal.bold(&format!("# {address}")));
     if !drift && let Some(id) = &change.importing {
-        out.push_str(&format!("    # (imported from \"{id}\")\n"));
+        let _ = writeln!(out, "    # (imported from \"{id}\")");
     }
     if !drift && let Some(reason) = &change.reason {
         out.push_str(&reason_line(address, reason));
@@ -245,21 +252,23 @@ fn change_block(differ: &Differ<'_>, change: &ResourceChange, drift: bool) -> St
         Action::Read if before.is_none() => (None, after, Act::Create),
         _ => (before, after, Act::Update),
     };
-    let body = differ.map(
-        before.as_ref(),
-        after.as_ref(),
+    let (keyword, resource_type, name) = names(change);
+    let _ = write!(
+        out,
+        "{} {keyword} \"{resource_type}\" \"{name}\" ",
+        resource_symbol(pal, action)
+    );
+    differ.map(
+        out,
+        before.as_deref(),
+        after.as_deref(),
         act,
         0,
         Opt::TOP,
         Keys::Attr,
         &change.replace_because,
     );
-    let (keyword, resource_type, name) = names(change);
-    out.push_str(&format!(
-        "{} {keyword} \"{resource_type}\" \"{name}\" {body}\n",
-        resource_symbol(pal, action)
-    ));
-    out
+    out.push('\n');
 }
 
 fn output_lines(differ: &Differ<'_>, outputs: &[&OutputChange]) -> String {
@@ -293,12 +302,11 @@ fn output_lines(differ: &Differ<'_>, outputs: &[&OutputChange]) -> String {
             null_suffix: true,
             ..Opt::TOP
         };
-        let value = differ.rhs(&before, &after, act, 0, opt, Keys::Object);
-        out.push_str(&format!(
-            "  {} {:<width$} = {value}\n",
-            differ.sym(act),
-            o.name
-        ));
+        out.push_str("  ");
+        differ.sym(&mut out, act);
+        let _ = write!(out, " {:<width$} = ", o.name);
+        differ.rhs(&mut out, &before, &after, act, 0, opt, Keys::Object);
+        out.push('\n');
     }
     out
 }
