@@ -745,7 +745,7 @@ async fn plan_resource(
         module: mi.steps.clone(),
         ..decl.addr.clone()
     };
-    let lifecycle = &decl.lifecycle;
+    let rules = &decl.lifecycle;
     let mut diags = Diagnostics::new();
     for (ikey, each) in instances {
         let address = addr.instance(ikey.clone()).to_string();
@@ -775,15 +775,14 @@ async fn plan_resource(
                 }
             },
         };
-        let config = lifecycle::ignore_changes(lifecycle, config, prior.as_ref());
-        if let Err(d) = lifecycle::check(&lifecycle.preconditions, &scope, "precondition", &address)
-        {
+        let config = lifecycle::ignore_changes(rules, config, prior.as_ref());
+        if let Err(d) = lifecycle::check(&rules.preconditions, &scope, "precondition", &address) {
             diags.extend(d);
             continue;
         }
         let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
         let requested = opts.replace.contains(&address);
-        let triggered = lifecycle::replace_trigger(lifecycle, mi, changes);
+        let triggered = lifecycle::replace_trigger(rules, mi, changes);
         let reason = if tainted {
             Some("tainted".to_owned())
         } else if requested {
@@ -805,11 +804,11 @@ async fn plan_resource(
                 continue;
             }
         };
-        if !lifecycle.postconditions.is_empty() {
+        if !rules.postconditions.is_empty() {
             let mut post = scope;
             post.set("self", p.after.clone());
             if let Err(d) =
-                lifecycle::check(&lifecycle.postconditions, &post, "postcondition", &address)
+                lifecycle::check(&rules.postconditions, &post, "postcondition", &address)
             {
                 diags.extend(d);
             }

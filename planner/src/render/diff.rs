@@ -243,6 +243,12 @@ impl Differ<'_> {
         } else {
             o
         };
+        // A part of this value's text: its suffixes belong to the whole.
+        let bare = Opt {
+            null_suffix: false,
+            replace: false,
+            ..o
+        };
         // The mark is checked before anything looks inside the value.
         if b.is_sensitive() || a.is_sensitive() {
             out.push_str(SENSITIVE);
@@ -257,12 +263,7 @@ impl Differ<'_> {
         }
         if matches!(a, Value::Unknown) {
             if !matches!(b, Value::Null) {
-                let before_opt = Opt {
-                    null_suffix: false,
-                    replace: false,
-                    ..o
-                };
-                self.rhs(out, b, &NULL, Act::Delete, depth, before_opt, keys);
+                self.rhs(out, b, &NULL, Act::Delete, depth, bare, keys);
                 out.push_str(" -> ");
             }
             out.push_str(UNKNOWN);
@@ -286,14 +287,9 @@ impl Differ<'_> {
             _ if is_scalar(b) && is_scalar(a) => self.primitive(out, b, a, act, depth, o),
             _ => {
                 // A change of type: the old value removed, then the new one.
-                let inner = Opt {
-                    null_suffix: false,
-                    replace: false,
-                    ..o
-                };
-                self.rhs(out, b, &NULL, Act::Delete, depth, inner, keys);
+                self.rhs(out, b, &NULL, Act::Delete, depth, bare, keys);
                 out.push_str(" -> ");
-                self.rhs(out, &NULL, a, Act::Create, depth, inner, keys);
+                self.rhs(out, &NULL, a, Act::Create, depth, bare, keys);
                 self.rep(out, o.replace);
             }
         }
