@@ -444,7 +444,6 @@ impl Differ<'_> {
         self.null_suffix(out, act, o);
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn primitive(&self, out: &mut String, b: &Value, a: &Value, act: Act, depth: usize, o: Opt) {
         let str_or_null = |v: &Value| matches!(v, Value::String(_) | Value::Null);
         if str_or_null(b) && str_or_null(a) && (b.as_str().is_some() || a.as_str().is_some()) {
@@ -465,7 +464,6 @@ impl Differ<'_> {
         self.rep(out, o.replace);
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn string(
         &self,
         out: &mut String,
@@ -558,7 +556,6 @@ impl Differ<'_> {
         self.null_suffix(out, act, o);
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn json(
         &self,
         out: &mut String,
