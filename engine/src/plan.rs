@@ -2,9 +2,10 @@
 //! dependency order, diff each resource instance against its refreshed prior.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hashbrown::{HashMap, HashSet};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 

@@ -8,8 +8,7 @@
 //! constant given to a sensitive attribute are left out, the expression kept
 //! only as its references (none).
 
-use std::collections::HashMap;
-
+use hashbrown::HashMap;
 use serde_json::{Map as JsonMap, Value as Json, json};
 
 use dumcel_planner::{Schema, Value};

@@ -7,9 +7,10 @@
 //! `module.web` for the call itself). Values are kept per *module instance*
 //! (`module.web["blue"].`), see [`Values`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hashbrown::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use dumcel_planner::{DependencyGraph, InstanceKey, Map, Mode, ModuleStep, ResourceAddr, Value};

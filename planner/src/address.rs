@@ -81,12 +81,22 @@ impl fmt::Display for ResourceAddr {
             fmt::Display::fmt(&step.key, f)?;
             f.write_str(".")?;
         }
-        if self.mode == Mode::Data {
-            f.write_str("data.")?;
+        // The rest in one write: `to_string` then allocates once, where a
+        // write per piece grew the string twice (most of an address's cost).
+        let mode = if self.mode == Mode::Data { "data." } else { "" };
+        let pieces = [mode, &self.resource_type, ".", &self.name];
+        let mut buf = [0u8; 128];
+        let mut len = 0;
+        for piece in pieces {
+            let Some(slot) = buf.get_mut(len..len + piece.len()) else {
+                // Longer than the buffer: piece by piece.
+                return pieces.iter().try_for_each(|p| f.write_str(p));
+            };
+            slot.copy_from_slice(piece.as_bytes());
+            len += piece.len();
         }
-        f.write_str(&self.resource_type)?;
-        f.write_str(".")?;
-        f.write_str(&self.name)
+        // Whole `str`s joined end to end: always UTF-8.
+        f.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -233,6 +243,19 @@ mod tests {
             "local_file.f[\"x y\"]",
             "data.local_file.cfg",
             "module.web[\"blue\"].module.db.aws_s3_bucket.b[0]",
+        ] {
+            let addr: InstanceAddr = text.parse().unwrap();
+            assert_eq!(addr.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn names_longer_than_the_formatting_buffer_round_trip() {
+        let long = "n".repeat(200);
+        for text in [
+            format!("null_resource.{long}"),
+            format!("data.local_file.{long}[\"k\"]"),
+            format!("module.m.{long}_type.x"),
         ] {
             let addr: InstanceAddr = text.parse().unwrap();
             assert_eq!(addr.to_string(), text);

@@ -1,10 +1,10 @@
 //! A dependency graph over any node type, with cycle reporting that names every
 //! member of the cycle.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
 
+use hashbrown::HashMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 

@@ -1,10 +1,10 @@
 //! What names mean while evaluating: the roots (`var`, `local`, `count`, `each`,
 //! `path`, `terraform`, resource types, `data`) as values.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use dumcel_planner::Value;
+use hashbrown::HashMap;
 
 use crate::functions::Clock;
 

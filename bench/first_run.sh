@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# A fresh machine's first run, measured: dev/demo.sh from a new clone of this
+# repository's HEAD with every cache empty and no service running:
+#   - no cargo registry (a CARGO_HOME of its own, so every crate downloads),
+#   - no build directory (CARGO_TARGET_DIR of its own),
+#   - no DUMCEL_CACHE (moto's venv, tansu's build, the registries' storage),
+#   - no pip cache,
+#   - no Docker image, container, volume or build cache, and no dockerd,
+#     registry, router, moto or tansu running.
+# What it does not undo: the Debian packages already installed (on a new
+# machine dev/services/docker.sh installs them in the background while cargo
+# builds; that is mostly network time) and the Rust toolchain.
+#
+#   bench/first_run.sh --prune-docker [WORKDIR]
+#
+# --prune-docker is required because the run stops the services the dev/
+# scripts started on this machine and deletes every Docker image, container,
+# volume and build cache. WORKDIR (default: a new temporary directory) holds
+# the clone, the caches and demo.log. Prints a Markdown table of the
+# milestones, in minutes from the start, to stdout; the demo's output goes
+# to WORKDIR/demo.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" != --prune-docker ]; then
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+  echo "error: pass --prune-docker to confirm" >&2
+  exit 2
+fi
+repo="$PWD"
+work="${2:-$(mktemp -d)}"
+mkdir -p "$work"
+[ -z "$(ls -A "$work")" ] || { echo "error: $work is not empty" >&2; exit 2; }
+
+. dev/env.sh
+say() { printf '%s\n' "$*" >&2; }
+
+say "stopping the services the dev/ scripts started (cache $DUMCEL_CACHE)"
+bash dev/services/kafka.sh stop || true
+bash dev/services/moto.sh stop || true
+bash dev/services/router.sh stop || true
+export DOCKER_HOST=unix:///var/run/docker.sock
+if docker info >/dev/null 2>&1; then
+  say "deleting every Docker image, container, volume and build cache"
+  docker ps -aq | xargs -r docker rm -f >/dev/null
+  docker system prune -af --volumes >/dev/null
+fi
+for name in dockerd registry registry-auth; do
+  pidfile="$DUMCEL_CACHE/$name.pid"
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+done
+for _ in $(seq 1 30); do
+  docker info >/dev/null 2>&1 || break
+  sleep 1
+done
+
+git clone -q "$repo" "$work/clone"
+say "dev/demo.sh in $work/clone, output in $work/demo.log"
+start=$(date +%s)
+set +e
+(
+  cd "$work/clone"
+  export CARGO_HOME="$work/cargo-home" CARGO_TARGET_DIR="$work/target" \
+    DUMCEL_CACHE="$work/cache" PIP_CACHE_DIR="$work/pip-cache"
+  bash dev/demo.sh
+) >"$work/demo.log" 2>&1
+rc=$?
+set -e
+total=$(($(date +%s) - start))
+
+minutes() { awk -v s="$1" 'BEGIN { printf "%.1f", s / 60 }'; }
+# The demo prints "(<step>: <seconds> s since the demo started)".
+milestone() {
+  sed -n "s/^($1: \([0-9]*\) s since the demo started)$/\1/p" "$work/demo.log" | tail -n 1
+}
+broker_log="$work/cache/prepare/broker.log"
+
+echo "| step | minutes from the start |"
+echo "| --- | ---: |"
+for step in "dumcel and dumcel-pipeline built" "services ready" "engine part done" \
+  "broker ready" "finished"; do
+  s=$(milestone "$step")
+  [ -n "$s" ] && echo "| $step | $(minutes "$s") |"
+done
+if grep -q "Installed package" "$broker_log" 2>/dev/null; then
+  echo "| tansu built (its log's last write) | $(minutes $(($(stat -c %Y "$broker_log") - start))) |"
+fi
+echo "| dev/demo.sh exited with $rc | $(minutes "$total") |"
+exit "$rc"
