@@ -77,7 +77,7 @@ fn from_file(name: &str, text: &str) -> Result<BTreeMap<String, serde_json::Valu
                 "{name}: a backend settings file holds only `key = value` lines"
             )));
         };
-        let expr = Lowerer { file: 0 }.expr(&a.value);
+        let expr = Lowerer::new(0).expr(&a.value);
         let json = eval(&expr, &Scope::default())
             .ok()
             .and_then(|v| v.to_json())

@@ -254,7 +254,7 @@ fn read_var_file(
             return;
         }
     };
-    let lower = Lowerer { file };
+    let lower = Lowerer::new(file);
     for s in body.iter() {
         let Structure::Attribute(a) = s else {
             diags.error(
@@ -361,7 +361,7 @@ fn parse_raw(v: Value, t: &TypeConstraint, scope: &Scope) -> Result<Value, Strin
         _ => {
             let expr = hcl_edit::parser::parse_expr(text)
                 .map_err(|e| format!("{text:?} is not a valid HCL value: {}", e.message()))?;
-            let lowered = Lowerer { file: u32::MAX }.expr(&expr);
+            let lowered = Lowerer::new(u32::MAX).expr(&expr);
             eval(&lowered, scope).map_err(|e| format!("{}: {}", e.summary, e.detail))
         }
     }

@@ -37,13 +37,13 @@ fn scope() -> Scope {
 
 fn ev(src: &str) -> Value {
     let expr = hcl_edit::parser::parse_expr(src).unwrap_or_else(|e| panic!("{src}: {e}"));
-    let lowered = Lowerer { file: 0 }.expr(&expr);
+    let lowered = Lowerer::new(0).expr(&expr);
     eval(&lowered, &scope()).unwrap_or_else(|e| panic!("{src}: {} {}", e.summary, e.detail))
 }
 
 fn err(src: &str) -> String {
     let expr = hcl_edit::parser::parse_expr(src).unwrap();
-    let lowered = Lowerer { file: 0 }.expr(&expr);
+    let lowered = Lowerer::new(0).expr(&expr);
     let e = eval(&lowered, &scope()).expect_err(src);
     format!("{} {}", e.summary, e.detail)
 }

@@ -87,7 +87,7 @@ pub async fn run(ui: &Ui, args: ConsoleArgs) -> Result<u8> {
                 Diagnostic::error(format!("Invalid expression: {}", e.message()), "", None).into()
             })
             .and_then(|parsed| {
-                let expr = Lowerer { file }.expr(&parsed);
+                let expr = Lowerer::new(file).expr(&parsed);
                 let scope = stack.scope_for(
                     &expr.references(),
                     &values,

@@ -68,15 +68,31 @@ fn display_name(dir: &Path, path: &Path) -> String {
 
 /// Parses one file's text. On a syntax error, the diagnostic points at it.
 pub fn parse_file(sources: &SourceMap, file: u32) -> Result<Body, Diagnostic> {
-    let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
-    super::repeated_keys::parse_allowing_repeats(text).map_err(|e| {
-        let offset = e.location().offset().min(text.len());
-        Diagnostic::error(
-            format!("Invalid HCL syntax: {}", first_line(e.message())),
-            "Fix the syntax at the marked position; `dumcel validate` checks a stack without touching anything.",
-            Some(Span::new(file, offset..offset.saturating_add(1).min(text.len()))),
-        )
-    })
+    let text = file_text(sources, file);
+    super::repeated_keys::parse_allowing_repeats(text).map_err(|e| syntax_error(file, text, &e))
+}
+
+/// Like [`parse_file`], but a large file is parsed in two parts at once:
+/// each part with the offset of its text in the file.
+fn parse_file_in_parts(sources: &SourceMap, file: u32) -> Result<Vec<(usize, Body)>, Diagnostic> {
+    let text = file_text(sources, file);
+    super::parse_in_halves::parse(text).map_err(|e| syntax_error(file, text, &e))
+}
+
+fn file_text(sources: &SourceMap, file: u32) -> &str {
+    sources.get(file).map(|f| f.text.as_str()).unwrap_or("")
+}
+
+fn syntax_error(file: u32, text: &str, e: &hcl_edit::parser::Error) -> Diagnostic {
+    let offset = e.location().offset().min(text.len());
+    Diagnostic::error(
+        format!("Invalid HCL syntax: {}", first_line(e.message())),
+        "Fix the syntax at the marked position; `dumcel validate` checks a stack without touching anything.",
+        Some(Span::new(
+            file,
+            offset..offset.saturating_add(1).min(text.len()),
+        )),
+    )
 }
 
 fn first_line(s: &str) -> &str {
@@ -262,17 +278,19 @@ pub fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnosti
         let file = sources.add(&path, display_name(dir, &path), text);
         let json = super::json_syntax::is_json_config(&path.to_string_lossy());
         let parsed = if json {
-            super::json_syntax::parse_file(sources, file)
+            super::json_syntax::parse_file(sources, file).map(|body| vec![(0, body)])
         } else {
-            parse_file(sources, file).map_err(Diagnostics::from)
+            parse_file_in_parts(sources, file).map_err(Diagnostics::from)
         };
         match parsed {
-            Ok(body) => {
-                let mut loader = FileLoader {
-                    lower: Lowerer { file },
-                    diags: &mut diags,
-                };
-                loader.body(&body, &mut module);
+            Ok(parts) => {
+                for (offset, body) in parts {
+                    let mut loader = FileLoader {
+                        lower: Lowerer { file, offset },
+                        diags: &mut diags,
+                    };
+                    loader.body(&body, &mut module);
+                }
                 if json {
                     super::json_syntax::mark_from_json(&mut module, file);
                 }

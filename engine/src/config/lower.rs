@@ -14,11 +14,19 @@ use super::source::Span;
 /// Lowers expressions of one file.
 pub struct Lowerer {
     pub file: u32,
+    /// Where the parsed text starts in the file: spans are relative to it
+    /// (a large file is parsed in two parts, see `parse_in_halves`).
+    pub offset: usize,
 }
 
 impl Lowerer {
+    pub fn new(file: u32) -> Lowerer {
+        Lowerer { file, offset: 0 }
+    }
+
     pub fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
-        Span::new(self.file, range.unwrap_or(0..0))
+        let range = range.map_or(0..0, |r| r.start + self.offset..r.end + self.offset);
+        Span::new(self.file, range)
     }
 
     pub fn expr(&self, e: &Expression) -> Expr {

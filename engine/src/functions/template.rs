@@ -79,7 +79,7 @@ fn render(source: &str, text: &str, vars: &Value, ctx: &FuncContext<'_>) -> Resu
     })?;
     let heredoc = HeredocTemplate::new(Ident::new("EOT"), template);
     // Spans point into `text`; the file number is not in any source map.
-    let expr = Lowerer { file: u32::MAX }.expr(&Expression::HeredocTemplate(Box::new(heredoc)));
+    let expr = Lowerer::new(u32::MAX).expr(&Expression::HeredocTemplate(Box::new(heredoc)));
     refuse_recursion(&expr, source, text)?;
     let mut scope = Scope::new(ctx.base_dir).confined_to(ctx.confine_files);
     scope.clock = ctx.clock;

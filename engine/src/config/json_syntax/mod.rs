@@ -658,7 +658,7 @@ mod tests {
         )
         .expect("parses");
         let locals = blocks(&body)[0];
-        let lower = Lowerer { file: 0 };
+        let lower = Lowerer::new(0);
         let a = lower.expr(&locals.body.get_attribute("a").unwrap().value);
         assert!(matches!(a.kind, ExprKind::Template(_)), "{a:?}");
         let b = lower.expr(&locals.body.get_attribute("b").unwrap().value);
