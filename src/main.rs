@@ -10,6 +10,12 @@ mod ui;
 mod workspaces;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::*;
+use ui::{Reported, Ui};
 
 /// jemalloc: a plan is mostly small, short-lived strings and values, where
 /// glibc's malloc spent a third of the instructions (bench/README.md).
@@ -20,17 +26,12 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// freed by one thread is reused by the others. With an arena per thread, a
 /// large file's half parsed on a second thread (engine/src/config/
 /// parse_in_halves.rs) stayed in that thread's arena after the parse, and the
-/// 10,000-resource no-op plan peaked at 118 MB instead of 92 (bench/README.md).
+/// 10,000-resource no-op plan peaked at 118 MB instead of 90 (bench/README.md).
 /// The allocation paths are the same: each thread still has its own cache.
 #[used]
 #[unsafe(export_name = "_rjem_malloc_conf")]
+// The pointer is to a static C string literal, valid for the whole program.
 static MALLOC_CONF: Option<&std::ffi::c_char> = Some(unsafe { &*c"narenas:1".as_ptr() });
-use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
-
-use commands::*;
-use ui::{Reported, Ui};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -69,3 +69,28 @@ fn errors_in_either_half_point_at_their_line() {
         );
     }
 }
+
+#[test]
+fn deep_nesting_in_the_second_half_is_parsed_or_refused_as_in_a_whole_file() {
+    for (depth, loads) in [(60, true), (200, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = big_stack();
+        let nested = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        text.push_str(&format!("locals {{\n  x = {nested}\n}}\n"));
+        std::fs::write(dir.path().join("main.hcl"), &text).unwrap();
+        let mut sources = SourceMap::default();
+        match load_module(dir.path(), &mut sources) {
+            Ok(module) => {
+                assert!(loads, "depth {depth} loaded");
+                assert_eq!(module.resources.len(), 1000);
+                assert!(module.locals.contains_key("x"));
+            }
+            Err(diags) => {
+                assert!(!loads, "depth {depth}: {diags:?}");
+                let first = diags.0.first().expect("a diagnostic");
+                let (line, _) = sources.line_col(first.span.unwrap()).unwrap();
+                assert_eq!(line, line_of(&text, "  x = "), "{first:?}");
+            }
+        }
+    }
+}

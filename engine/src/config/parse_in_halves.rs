@@ -16,6 +16,11 @@ use super::repeated_keys::parse_allowing_repeats;
 /// Smaller files are parsed whole: a second thread costs more than it saves.
 const MIN_SPLIT_LEN: usize = 64 * 1024;
 
+/// The parsing thread's stack: the main thread's on Linux, not a spawned
+/// thread's default 2 MiB, since the parser recurses once per nesting level
+/// and the half it parses must not fail where the whole file would not.
+const PARSER_STACK: usize = 8 << 20;
+
 /// The file's top-level body, as one or two parts, each with the offset of
 /// its text in the file (spans in a part are relative to that offset).
 pub fn parse(text: &str) -> Result<Vec<(usize, Body)>, hcl_edit::parser::Error> {
@@ -25,14 +30,21 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Body)>, hcl_edit::parser::Error> 
     let Some(cut) = cut else {
         return parse_allowing_repeats(text).map(|body| vec![(0, body)]);
     };
-    let (first, second) = text.split_at(cut);
+    let (first_text, second_text) = text.split_at(cut);
     let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| parse_allowing_repeats(second));
-        let first = parse_allowing_repeats(first);
-        // A panic in the parser is the parser's; it is not swallowed here.
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let helper = std::thread::Builder::new()
+            .name("parse".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(s, || parse_allowing_repeats(second_text));
+        let first = parse_allowing_repeats(first_text);
+        let second = match helper {
+            // A panic in the parser is the parser's; it is not swallowed here.
+            Ok(helper) => helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: this one parses both.
+            Err(_) => parse_allowing_repeats(second_text),
+        };
         (first, second)
     });
     match (first, second) {
