@@ -3,13 +3,15 @@
 # repository's HEAD with every cache empty and no service running:
 #   - no cargo registry (a CARGO_HOME of its own, so every crate downloads),
 #   - no build directory (CARGO_TARGET_DIR of its own),
-#   - no DUMCEL_CACHE (moto's venv, tansu's build, the registries' storage),
+#   - no DUMCEL_CACHE (moto's venv, tansu's build),
 #   - no pip cache,
 #   - no Docker image, container, volume or build cache, and no dockerd,
 #     registry, router, moto or tansu running.
 # What it does not undo: the Debian packages already installed (on a new
 # machine dev/services/docker.sh installs them in the background while cargo
-# builds; that is mostly network time) and the Rust toolchain.
+# builds; that is mostly network time), the Rust toolchain, and the images in
+# the local registries (dev/services/docker.sh keeps their storage under
+# ~/.cache/dumcel; the demo pushes its own).
 #
 #   bench/first_run.sh --prune-docker [WORKDIR]
 #
@@ -45,13 +47,19 @@ if docker info >/dev/null 2>&1; then
   docker ps -aq | xargs -r docker rm -f >/dev/null
   docker system prune -af --volumes >/dev/null
 fi
+# dev/services/docker.sh keeps dockerd's and the registries' pid files under
+# ~/.cache/dumcel whatever DUMCEL_CACHE says. Wait for each to exit: a dockerd
+# still shutting down keeps its pid file, and the demo's dockerd would refuse
+# to start.
 for name in dockerd registry registry-auth; do
-  pidfile="$DUMCEL_CACHE/$name.pid"
-  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
-done
-for _ in $(seq 1 30); do
-  docker info >/dev/null 2>&1 || break
-  sleep 1
+  pidfile="$HOME/.cache/dumcel/$name.pid"
+  [ -f "$pidfile" ] || continue
+  pid="$(cat "$pidfile")"
+  kill "$pid" 2>/dev/null || continue
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
 done
 
 git clone -q "$repo" "$work/clone"

@@ -26,7 +26,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// freed by one thread is reused by the others. With an arena per thread, a
 /// large file's half parsed on a second thread (engine/src/config/
 /// parse_in_halves.rs) stayed in that thread's arena after the parse, and the
-/// 10,000-resource no-op plan peaked at 118 MB instead of 90 (bench/README.md).
+/// 10,000-resource no-op plan peaked at 116 MiB instead of 88 (bench/README.md).
 /// The allocation paths are the same: each thread still has its own cache.
 #[used]
 #[unsafe(export_name = "_rjem_malloc_conf")]
