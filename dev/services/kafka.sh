@@ -31,16 +31,37 @@ if [ "${1:-}" = stop ]; then
     exit 0
 fi
 
-# How tansu is built; a binary built otherwise (an older version, or the
-# opt-level 1 of earlier scripts) is built again.
-BUILD="tansu@$VERSION --features dynostore, opt-level 0, no debug info"
+# How tansu is built; a binary built otherwise (an older version, unmended,
+# or the opt-level 1 of earlier scripts) is built again.
+BUILD="tansu@$VERSION --features dynostore, broker mended by dev/services/tansu/patch_broker.py (1), opt-level 0, no debug info"
 STAMP="$DUMCEL_CACHE/tansu.built"
+
+# Unpacks tansu and tansu-broker from cargo's download cache into $1 (cargo
+# info downloads a crate without building anything), mends the broker, and
+# points tansu's build at the mended copy.
+mended_sources() {
+    local dir="$1" crate archive
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    for crate in tansu tansu-broker; do
+        cargo info --quiet "$crate@$VERSION" >/dev/null
+        archive="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"$crate-$VERSION.crate" | head -n 1)"
+        tar -xzf "$archive" -C "$dir"
+    done
+    python3 dev/services/tansu/patch_broker.py "$dir/tansu-broker-$VERSION"
+    printf '\n[patch.crates-io]\ntansu-broker = { path = "../tansu-broker-%s" }\n' "$VERSION" \
+        >>"$dir/tansu-$VERSION/Cargo.toml"
+    # The lock file shipped with tansu, with only tansu-broker's source moved.
+    cargo metadata --quiet --format-version 1 --manifest-path "$dir/tansu-$VERSION/Cargo.toml" >/dev/null
+}
 
 install_tansu() {
     if [ -x "$TANSU" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$BUILD" ]; then
         return 0
     fi
     echo "building $BUILD (once)" >&2
+    local sources="$DUMCEL_CACHE/tansu-src"
+    mended_sources "$sources"
     # Only what the tests use: the default features are the broker itself,
     # and dynostore is the one storage engine that has memory://.
     # opt-level 0 and no debug info: a broker for a test suite's few messages
@@ -49,7 +70,7 @@ install_tansu() {
     # builds never wait on it, and an interrupted build resumes.
     CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
         CARGO_PROFILE_RELEASE_INCREMENTAL=false \
-        cargo install --locked --force "tansu@$VERSION" --features dynostore \
+        cargo install --locked --force --path "$sources/tansu-$VERSION" --features dynostore \
         --target-dir "$DUMCEL_CACHE/tansu-build" >&2
     echo "$BUILD" >"$STAMP"
 }

@@ -16,9 +16,13 @@ pub struct Broker {
     child: Option<Child>,
 }
 
+/// Where dev/services/kafka.sh installs it: cargo's bin directory.
 fn tansu() -> PathBuf {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let path = PathBuf::from(home).join(".cargo/bin/tansu");
+    let cargo_home = std::env::var_os("CARGO_HOME").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        PathBuf::from,
+    );
+    let path = cargo_home.join("bin/tansu");
     assert!(
         path.exists(),
         "tansu is not installed: dev/services/kafka.sh builds it (dev/test.sh runs it)"
