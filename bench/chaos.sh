@@ -8,6 +8,7 @@
 #
 #   bench/chaos.sh                 # seeds 1..5, 80 pushes each
 #   SEEDS="11 12" PUSHES=120 bench/chaos.sh
+#   LOAD=1 SEEDS="7 11 13" PUSHES=30 bench/chaos.sh   # all at once, on a busy machine
 #
 # Needs what dev/test.sh starts: dockerd, the registry, the router, moto,
 # tansu (its binary; each run starts a broker of its own).
@@ -22,17 +23,42 @@ export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 DUMCEL_KAFKA="$(bash dev/services/kafka.sh)"
 export DUMCEL_KAFKA
 cargo test --workspace --no-run >/dev/null 2>&1 || cargo test --workspace --no-run
-failed=0
-for seed in ${SEEDS:-1 2 3 4 5}; do
+# One seed's run; its line of the summary on stdout, its status as exit code.
+run_seed() {
+  local seed="$1" start log="${TMPDIR:-/tmp}/dumcel-chaos-$1.log"
   start=$(date +%s)
   if DUMCEL_CHAOS_SEED="$seed" DUMCEL_CHAOS_PUSHES="${PUSHES:-80}" \
       cargo test --workspace --test chaos -- --exact \
       every_push_ends_once_and_every_environment_on_its_last_commit_through_kills --nocapture \
-      >"${TMPDIR:-/tmp}/dumcel-chaos-$seed.log" 2>&1; then
-    echo "seed $seed: ok in $(( $(date +%s) - start )) s ($(grep -c 'kill -9' "${TMPDIR:-/tmp}/dumcel-chaos-$seed.log") kills)"
+      >"$log" 2>&1; then
+    echo "seed $seed: ok in $(( $(date +%s) - start )) s ($(grep -c 'kill -9' "$log") kills)"
   else
-    echo "seed $seed: FAILED, see ${TMPDIR:-/tmp}/dumcel-chaos-$seed.log"
-    failed=1
+    echo "seed $seed: FAILED, see $log"
+    return 1
   fi
-done
+}
+
+failed=0
+if [ -n "${LOAD:-}" ]; then
+  # A loaded machine: every seed at once, and two busy loops beside them.
+  # This is how tansu's group coordinator bug showed (README, tests/chaos.rs).
+  burners=()
+  for _ in 1 2; do
+    nice -n 5 sh -c 'while :; do :; done' &
+    burners+=($!)
+  done
+  trap 'kill "${burners[@]}" 2>/dev/null' EXIT
+  runs=()
+  for seed in ${SEEDS:-1 2 3 4 5}; do
+    run_seed "$seed" &
+    runs+=($!)
+  done
+  for run in "${runs[@]}"; do
+    wait "$run" || failed=1
+  done
+else
+  for seed in ${SEEDS:-1 2 3 4 5}; do
+    run_seed "$seed" || failed=1
+  done
+fi
 exit "$failed"
