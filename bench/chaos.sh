@@ -41,7 +41,8 @@ run_seed() {
 failed=0
 if [ -n "${LOAD:-}" ]; then
   # A loaded machine: every seed at once, and two busy loops beside them.
-  # This is how tansu's group coordinator bug showed (README, tests/chaos.rs).
+  # This is how tansu's group coordinator bug showed (bench/README.md,
+  # "Pipeline chaos, the long schedule").
   burners=()
   for _ in 1 2; do
     nice -n 5 sh -c 'while :; do :; done' &

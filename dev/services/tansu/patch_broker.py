@@ -7,9 +7,9 @@ first member to rejoin becomes leader and hands out an assignment that the
 members which already synced that generation never receive: their heartbeats
 still answer "no error", so a killed worker's partitions can stay with nobody
 (services/pipeline-daemon/tests/chaos.rs caught it once in CI, and in one of
-three runs on a loaded machine). Upstream fixed it after 0.6.0 (commit 50e5666, "fix group
-coordinator generation_id"), in releases that need a newer Rust than this
-project's.
+three runs on a loaded machine). Upstream fixed it after 0.6.0 (commit
+50e5666, "fix group coordinator generation_id"), in releases that need a
+newer Rust than this project's.
 
     dev/services/tansu/patch_broker.py TANSU_BROKER_SOURCE_DIR
 """
