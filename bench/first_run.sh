@@ -104,6 +104,9 @@ if grep -q "Installed package" "$broker_log" 2>/dev/null; then
   echo "| tansu built (its log's last write) | $(minutes $(($(stat -c %Y "$broker_log") - start))) |"
 fi
 if [ "$job" = ci ]; then
+  # dev/test.sh prints "== <step> (<seconds> s since the test run started)".
+  sed -n 's/^== \(.*\) (\([0-9]*\) s since the test run started)$/\1|\2/p' "$log" |
+    while IFS='|' read -r name s; do echo "| $name starts | $(minutes "$s") |"; done
   # cargo test prints one "test result" line per test binary.
   grep '^test result' "$log" | awk '{ p += $4; f += $6 } END { printf "| tests: %d passed, %d failed | |\n", p, f }'
 fi

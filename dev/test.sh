@@ -10,13 +10,16 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # The services install and the broker builds while cargo checks and builds.
 . dev/services/prepare.sh
 prepare_start
+# Each step's start, in seconds since this script started (bench/first_run.sh
+# reads them to say where a run's time went).
+step() { echo "== $* ($SECONDS s since the test run started)"; }
 
 bash dev/prune-target.sh
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== services"
+step "services"
 prepare_wait services
 bash dev/services/docker.sh
 # The Docker-host target's router (HAProxy) on 127.0.0.1:8480, runtime API :8481.
@@ -40,5 +43,5 @@ export DUMCEL_KAFKA DUMCEL_GITHUB_EXAMPLES DUMCEL_OIDC_SERVER DUMCEL_PLAYWRIGHT
 # tests/terraform_state.rs takes over.
 DUMCEL_TERRAFORM_103="$(bash dev/install-terraform.sh)"
 export DUMCEL_TERRAFORM_103
-echo "== cargo test"
+step "cargo test"
 cargo test --workspace --no-fail-fast
