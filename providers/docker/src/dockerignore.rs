@@ -482,7 +482,13 @@ mod tests {
             let text = lines.join("\n");
             let ignore = Ignore::parse(&text, "Dockerfile").unwrap();
             for path in &paths {
-                if path == "Dockerfile" || path == ".dockerignore" {
+                // A walk of the context never yields a `.` or `..` entry
+                // (the reference, which cleans nothing, would match `*.`
+                // against `..`).
+                if path == "Dockerfile"
+                    || path == ".dockerignore"
+                    || path.split('/').any(|s| s == "." || s == "..")
+                {
                     continue;
                 }
                 prop_assert_eq!(

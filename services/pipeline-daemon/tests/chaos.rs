@@ -95,6 +95,7 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
     let logs = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(logs.path().join("tansu.log")).await;
     let mut a = Harness::on_broker(Target::Docker, "max_attempts = 5", &broker.addr);
+    a.expire_members_quickly();
     let b = Harness::sharing(&a, Target::Docker);
     let c = Harness::sharing(&a, Target::Docker);
     a.add_repository(&b);
@@ -222,6 +223,7 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
 async fn a_push_that_kills_its_worker_each_time_is_dead_lettered_after_max_attempts() {
     require_docker();
     let mut h = Harness::on(Target::Docker, "max_attempts = 2");
+    h.expire_members_quickly();
     let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let sha = h.commit_slow_build(60);
     let push = h.push_of("main", &sha, false);
@@ -277,6 +279,7 @@ async fn first_deploys_on_ecs_end_once_through_kills() {
     let logs = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(logs.path().join("tansu.log")).await;
     let mut a = Harness::on_broker(Target::Ecs, "max_attempts = 5", &broker.addr);
+    a.expire_members_quickly();
     let b = Harness::sharing(&a, Target::Ecs);
     let c = Harness::sharing(&a, Target::Ecs);
     a.add_repository(&b);
@@ -363,10 +366,7 @@ async fn first_deploys_on_ecs_end_once_through_kills() {
 async fn a_frozen_worker_that_lost_its_lease_touches_nothing_when_it_wakes() {
     require_docker();
     let mut h = Harness::on(Target::Docker, "");
-    h.edit_config(
-        "kafka {",
-        "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n  }",
-    );
+    h.expire_members_quickly();
     let _leftovers = ProjectLeftovers(vec![h.project.clone()]);
     let sha = h.commit_slow_build(15);
     h.produce(&h.push("main", &sha, false)).await;

@@ -376,6 +376,16 @@ repository "{repository}" {{
         std::fs::write(&self.config, text.replace(from, to)).unwrap();
     }
 
+    /// Makes the broker expire a silent worker's membership after 6 s instead
+    /// of librdkafka's 45: a killed or frozen worker's partitions move on
+    /// sooner. The same kills, rebalances and fencing happen, in less time.
+    pub fn expire_members_quickly(&self) {
+        self.edit_config(
+            "kafka {",
+            "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n  }",
+        );
+    }
+
     /// Commits to main a Dockerfile with a step that takes `seconds`, never
     /// served from the build cache of an earlier run (the project name is in
     /// it); its SHA.
