@@ -2,6 +2,8 @@
 //! workers in one group, pushes to three projects (production and a preview
 //! each), workers killed with -9 and started again on a seeded schedule, and
 //! the broker (tansu, its log in moto's S3) restarted once in the middle.
+//! The broker expires a silent worker's membership after 6 s (librdkafka's
+//! default is 45), so a killed worker's partitions move within the test.
 //! At the end, read from the world and from the records file:
 //! - every environment serves its last pushed commit (through the router)
 //!   and runs that commit's image (Docker's API);
