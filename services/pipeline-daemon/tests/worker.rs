@@ -423,10 +423,11 @@ async fn a_rollout_that_does_not_complete_fails_and_the_last_good_image_is_put_b
 #[tokio::test(flavor = "multi_thread")]
 async fn a_build_longer_than_the_poll_interval_keeps_the_worker_in_its_group() {
     let mut h = Harness::new("");
-    h.edit_config(
-        "kafka {",
-        "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n    \"max.poll.interval.ms\" = \"7000\"\n  }",
-    );
+    h.set_consumer_properties(&[
+        ("session.timeout.ms", "6000"),
+        ("heartbeat.interval.ms", "1000"),
+        ("max.poll.interval.ms", "7000"),
+    ]);
     let sha = h.commit_slow_build(12);
     h.produce(&h.push("main", &sha, false)).await;
     let worker = h.worker();

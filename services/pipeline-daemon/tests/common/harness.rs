@@ -380,9 +380,21 @@ repository "{repository}" {{
     /// of librdkafka's 45: a killed or frozen worker's partitions move on
     /// sooner. The same kills, rebalances and fencing happen, in less time.
     pub fn expire_members_quickly(&self) {
+        self.set_consumer_properties(&[
+            ("session.timeout.ms", "6000"),
+            ("heartbeat.interval.ms", "1000"),
+        ]);
+    }
+
+    /// Sets the daemon's `kafka { consumer_properties = { ... } }`.
+    pub fn set_consumer_properties(&self, properties: &[(&str, &str)]) {
+        let lines: String = properties
+            .iter()
+            .map(|(k, v)| format!("\n    \"{k}\" = \"{v}\""))
+            .collect();
         self.edit_config(
             "kafka {",
-            "kafka {\n  consumer_properties = {\n    \"session.timeout.ms\" = \"6000\"\n    \"heartbeat.interval.ms\" = \"1000\"\n  }",
+            &format!("kafka {{\n  consumer_properties = {{{lines}\n  }}"),
         );
     }
 
