@@ -136,7 +136,12 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    // One worker: the command runs on it, and the tasks it spawns mostly wake
+    // each other there, without waking a second thread through a futex. The
+    // runtime stays multi-threaded because the S3 lock's release blocks in
+    // place (block_in_place needs a multi-thread runtime).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {
@@ -151,11 +156,22 @@ fn main() -> ExitCode {
             eprintln!("Error: cannot listen for interrupts: {e}");
             return Ok(1);
         }
-        let command = run(&ui, cli.command);
+        // On the worker, not on this thread: block_on's thread is not one of
+        // the runtime's, and every wake-up between the two costs a futex.
+        let mut command = tokio::spawn(async move { run(&ui, cli.command).await });
         tokio::select! {
-            result = command => result,
-            // Dropping the command releases its locks on the way out.
-            () = interrupt::cancelled() => Ok(1),
+            joined = &mut command => match joined {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => Err(anyhow::anyhow!("the command stopped: {e}")),
+            },
+            () = interrupt::cancelled() => {
+                // Dropping the command releases its locks on the way out;
+                // wait for that before the process exits.
+                command.abort();
+                let _ = command.await;
+                Ok(1)
+            }
         }
     });
     match result {

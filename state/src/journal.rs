@@ -10,9 +10,9 @@
 //! 1. `intent(..).await` BEFORE calling the provider: once it returns, a
 //!    crash cannot lose the fact that the operation may have happened; the
 //!    next load reports it as in flight so it can be read back.
-//! 2. `done(seq, ..)` after the provider returns: queued and written soon,
+//! 2. `done(seq, ..)` after the provider returns: written at once,
 //!    durable with the next fsync something waits for (an intent, `sync`,
-//!    the last handle's drop); never blocks.
+//!    the last handle's drop); never waits for a disk flush.
 //! 3. At the end: `sync().await` (or drop every handle), then `persist`.
 
 use std::fmt;
@@ -24,6 +24,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
+use tokio::runtime::RuntimeFlavor;
 use tokio::sync::oneshot;
 
 use crate::error::StateError;
@@ -84,10 +85,22 @@ impl Drop for Inner {
     fn drop(&mut self) {
         drop(self.tx.take());
         if let Some(thread) = self.thread.take() {
-            // Joining makes "dropped" mean "everything queued is durable",
+            // Joining makes "dropped" mean "everything recorded is durable",
             // which callers (and crash tests) rely on. The writer does not
             // panic; if it somehow did, there is nothing left to do here.
-            let _ = thread.join();
+            let join = || {
+                let _ = thread.join();
+            };
+            // The last commit may ship to the remote backend, whose upload
+            // the runtime's workers drive: a worker waiting here must hand
+            // its work to another thread first, or a one-worker runtime
+            // would wait for itself.
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                    tokio::task::block_in_place(join);
+                }
+                _ => join(),
+            }
         }
     }
 }
@@ -115,9 +128,8 @@ impl Journal {
         // fsynced intents could vanish with it.
         sync_dir(parent_dir(&path))?;
 
-        let shared = Arc::new(Shared::default());
         let ship = ship.map(|ship| (header, ship));
-        let (tx, thread) = writer::spawn(file, Arc::clone(&shared), ship).map_err(io)?;
+        let (shared, tx, thread) = writer::spawn(file, ship).map_err(io)?;
         tracing::debug!(journal = %path.display(), base_serial = begin.base_serial, "state journal opened");
         Ok(Journal {
             inner: Arc::new(Inner {
@@ -156,8 +168,8 @@ impl Journal {
         Ok(seq)
     }
 
-    /// Record an intent without waiting for it to be durable: queued like an
-    /// outcome. Only for an operation that makes nothing outside the state
+    /// Record an intent without waiting for it to be durable: written at
+    /// once like an outcome. Only for an operation that makes nothing outside the state
     /// (a `null_resource`, a `random_id`): a crash before the next fsync
     /// then loses no object, only a value no run has reported yet.
     pub fn intent_queued(
@@ -184,13 +196,16 @@ impl Journal {
         let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
         let line = record::encode_intent(seq, address, resource_type, provider, operation, planned)
             .map_err(|e| self.io_error(e.into()))?;
-        self.send(Msg::Record { line, waiter })?;
+        match waiter {
+            Some(waiter) => self.send(Msg::Record { line, waiter })?,
+            None => self.append(&line)?,
+        }
         Ok(seq)
     }
 
-    /// Record the outcome of intent `seq`. Queued: written soon, durable with
-    /// the next fsync something waits for (or [`Journal::sync`]); never
-    /// blocks on I/O.
+    /// Record the outcome of intent `seq`. Written before this returns (one
+    /// `write` to the page cache), durable with the next fsync something
+    /// waits for (or [`Journal::sync`]); never waits for a disk flush.
     pub fn done(&self, seq: u64, address: &str, outcome: Outcome) -> Result<(), StateError> {
         self.check_failed()?;
         let put = match &outcome {
@@ -198,14 +213,14 @@ impl Journal {
             Outcome::Remove => None,
         };
         let line = record::encode_done(seq, address, put).map_err(|e| self.io_error(e.into()))?;
-        self.send(Msg::Record { line, waiter: None })
+        self.append(&line)
     }
 
-    /// Wait until everything queued so far is durable.
+    /// Wait until everything recorded so far is durable.
     pub async fn sync(&self) -> Result<(), StateError> {
         self.check_failed()?;
         let (tx, rx) = oneshot::channel();
-        self.send(Msg::Sync(tx))?;
+        self.send(Msg::Sync(Some(tx)))?;
         self.wait(rx).await
     }
 
@@ -228,6 +243,16 @@ impl Journal {
         match self.inner.shared.failure.get() {
             Some(failure) => Err(self.failure_error(failure)),
             None => Ok(()),
+        }
+    }
+
+    /// Appends a record nobody waits for from this thread; asks the writer
+    /// thread to commit when the remote copy's backlog is full.
+    fn append(&self, line: &[u8]) -> Result<(), StateError> {
+        match self.inner.shared.append(line, 1) {
+            Ok(false) => Ok(()),
+            Ok(true) => self.send(Msg::Sync(None)),
+            Err(failure) => Err(self.failure_error(&failure)),
         }
     }
 

@@ -1,21 +1,24 @@
-//! The journal's group-commit thread.
+//! The journal's file: appends from the handles, group commits from one
+//! thread.
 //!
-//! One thread owns the file. It blocks for a message, then drains whatever
-//! else is already queued and writes the whole batch with one `write`. A
-//! batch somebody waits on (an intent, a `sync`) is then made durable with
-//! one `sync_data`, which also covers every batch written before it. Under
-//! load, N concurrent intents therefore cost far fewer than N fsyncs, while a
-//! lone intent still pays only one fsync and no added latency (there is no
-//! batching timer).
+//! A record nobody waits on (an outcome, a queued intent) is appended by the
+//! caller itself, one `write` under the log's mutex: a write to the page
+//! cache costs less than waking another thread, and a killed process still
+//! leaves the record in the file. Its fsync (and its copy to the remote
+//! backend) waits for the next commit something needs, or for the last
+//! handle's drop (or, when a remote copy is kept, for a megabyte of them).
+//! The protocol never needs them durable sooner: an outcome lost to a power
+//! cut leaves its intent in flight, to be read back. An apply of 1,000
+//! `null_resource`s thus pays one fsync and no thread hand-off per record.
 //!
-//! Batches nobody waits on (outcomes, queued intents) are written at once,
-//! so a killed process leaves them in the file, but their fsync (and their
-//! copy to the remote backend) waits for the next batch that needs one, or
-//! for the last handle's drop (or, when a remote copy is kept, for a
-//! megabyte of them). The protocol never needs them durable sooner:
-//! an outcome lost to a power cut leaves its intent in flight, to be read
-//! back. An apply of 1,000 `null_resource`s thus pays one fsync, not one per
-//! batch.
+//! A record somebody waits on (an intent, a `sync`) goes to the writer
+//! thread. It blocks for a message, drains whatever else is already queued,
+//! writes the batch with one `write`, then commits: one `sync_data`, which
+//! covers every record appended before it, whoever appended it. Under load,
+//! N concurrent intents therefore cost far fewer than N fsyncs, while a lone
+//! intent still pays only one fsync and no added latency (there is no
+//! batching timer). The fsync and the remote copy run outside the mutex, so
+//! an append never waits for a disk flush or the network.
 //!
 //! A write or fsync failure poisons the journal: after a failed fsync the
 //! kernel may have dropped the dirty pages, so nothing written before can be
@@ -23,9 +26,10 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::mem;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -45,25 +49,56 @@ impl Failure {
 }
 
 /// State shared between the handles and the writer thread.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Shared {
     pub failure: OnceLock<Failure>,
     /// Records (not counting the header) written and fsynced.
     pub records: AtomicU64,
     /// `sync_data` calls made by the writer thread.
     pub fsyncs: AtomicU64,
+    /// Written only under `pending`'s lock, so records are whole and in the
+    /// order `pending` counts them; fsynced without it.
+    file: File,
+    pending: Mutex<Pending>,
+    /// Whether a remote copy is kept (the writer has a shipper).
+    shipping: bool,
+}
+
+impl Shared {
+    /// Appends `bytes`, `records` whole records, to the file. Returns whether
+    /// the bytes waiting for their remote copy reached [`SHIP_AT`]: the
+    /// writer should then commit although nobody waits.
+    pub fn append(&self, bytes: &[u8], records: u64) -> Result<bool, Failure> {
+        let mut pending = self.pending();
+        if let Some(failure) = self.failure.get() {
+            return Err(failure.clone());
+        }
+        (&self.file)
+            .write_all(bytes)
+            .map_err(|e| poison(self, &e))?;
+        pending.records += records;
+        if self.shipping {
+            pending.unshipped.extend_from_slice(bytes);
+        }
+        Ok(pending.unshipped.len() >= SHIP_AT)
+    }
+
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        // Nothing under the lock panics; were it to, the counts would still
+        // describe what the file holds, because a failed write poisons the
+        // journal before any count changes.
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 pub(crate) type Waiter = oneshot::Sender<Result<(), Failure>>;
 
 pub(crate) enum Msg {
     /// An encoded line; `waiter` is told once it is durable.
-    Record {
-        line: Vec<u8>,
-        waiter: Option<Waiter>,
-    },
-    /// Told once everything queued before it is durable.
-    Sync(Waiter),
+    Record { line: Vec<u8>, waiter: Waiter },
+    /// Commit everything appended before it, and tell the waiter if any
+    /// (there is none when the remote copy's backlog reached [`SHIP_AT`]).
+    Sync(Option<Waiter>),
 }
 
 /// Copies each group commit somewhere a second machine can read it (the
@@ -72,32 +107,42 @@ pub(crate) enum Msg {
 /// copies hold it. An error poisons the journal like a failed fsync.
 pub type Ship = Box<dyn FnMut(u64, &[u8]) -> io::Result<()> + Send>;
 
-/// `ship`: the shipper, with the journal's header, which it ships first (as
-/// batch 0) from the writer thread: a shipper may block on async I/O, which
-/// the caller's (async) thread must not.
+/// `file` holds the journal's durable header. `ship`: the shipper, with that
+/// header, which it ships first (as batch 0) from the writer thread: a
+/// shipper may block on async I/O, which the caller's (async) thread must
+/// not.
 pub(crate) fn spawn(
     file: File,
-    shared: Arc<Shared>,
     ship: Option<(Vec<u8>, Ship)>,
-) -> io::Result<(Sender<Msg>, JoinHandle<()>)> {
+) -> io::Result<(Arc<Shared>, Sender<Msg>, JoinHandle<()>)> {
+    let shared = Arc::new(Shared {
+        failure: OnceLock::new(),
+        records: AtomicU64::new(0),
+        fsyncs: AtomicU64::new(0),
+        file,
+        pending: Mutex::default(),
+        shipping: ship.is_some(),
+    });
     let (tx, rx) = std::sync::mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("dumcel-journal".into())
-        .spawn(move || run(file, rx, &shared, ship))?;
-    Ok((tx, handle))
+        .spawn({
+            let shared = Arc::clone(&shared);
+            move || run(&rx, &shared, ship)
+        })?;
+    Ok((shared, tx, handle))
 }
 
 /// Runs until every sender is dropped, then makes what is still written but
 /// not durable durable.
-fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>, Ship)>) {
+fn run(rx: &Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>, Ship)>) {
     let mut ship = ship.and_then(|(header, mut ship)| match ship(0, &header) {
-        Ok(()) => Some(ship),
+        Ok(()) => Some(Shipper { ship, shipped: 0 }),
         Err(e) => {
             poison(shared, &e);
             None
         }
     });
-    let mut pending = Pending::default();
     let mut buf = Vec::new();
     let mut waiters = Vec::new();
     while let Ok(first) = rx.recv() {
@@ -107,34 +152,27 @@ fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>
             Msg::Record { line, waiter } => {
                 buf.extend_from_slice(&line);
                 records += 1;
-                waiters.extend(waiter);
+                waiters.push(waiter);
             }
-            Msg::Sync(waiter) => waiters.push(waiter),
+            Msg::Sync(waiter) => waiters.extend(waiter),
         };
         take(first);
         while let Ok(msg) = rx.try_recv() {
             take(msg);
         }
 
-        let written = match shared.failure.get() {
-            Some(failure) => Err(failure.clone()),
-            None if buf.is_empty() => Ok(()),
-            None => file.write_all(&buf).map_err(|e| poison(shared, &e)),
-        };
-        if written.is_ok() && !buf.is_empty() {
-            pending.add(&buf, records, ship.is_some());
-        }
-        if waiters.is_empty() && pending.unshipped.len() < SHIP_AT {
-            continue;
-        }
-        let result = written.and_then(|()| pending.commit(&mut file, ship.as_mut(), shared));
+        // Every message asks for a commit: a record or a sync has a waiter,
+        // a sync without one comes from a full backlog.
+        let result = shared
+            .append(&buf, records)
+            .and_then(|_backlog_full| commit(shared, ship.as_mut()));
         for waiter in waiters.drain(..) {
             // A waiter whose future was dropped no longer cares.
             let _ = waiter.send(result.clone());
         }
     }
     if shared.failure.get().is_none() {
-        let _ = pending.commit(&mut file, ship.as_mut(), shared);
+        let _ = commit(shared, ship.as_mut());
     }
 }
 
@@ -144,52 +182,47 @@ fn run(mut file: File, rx: Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>
 const SHIP_AT: usize = 1 << 20;
 
 /// What is written to the file but not yet durable, nor shipped.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Pending {
     records: u64,
     /// The bytes to ship, kept only when there is a shipper.
     unshipped: Vec<u8>,
+}
+
+struct Shipper {
+    ship: Ship,
     /// Batches shipped so far; the header was batch 0.
     shipped: u64,
 }
 
-impl Pending {
-    fn add(&mut self, batch: &[u8], records: u64, shipping: bool) {
-        self.records += records;
-        if shipping {
-            self.unshipped.extend_from_slice(batch);
-        }
-    }
-
-    /// Fsyncs the file, then ships what was pending as one batch.
-    fn commit(
-        &mut self,
-        file: &mut File,
-        ship: Option<&mut Ship>,
-        shared: &Shared,
-    ) -> Result<(), Failure> {
+/// Fsyncs the file, which covers every record appended so far, then ships
+/// what was pending when it started as one batch.
+fn commit(shared: &Shared, ship: Option<&mut Shipper>) -> Result<(), Failure> {
+    let Pending { records, unshipped } = {
+        let mut pending = shared.pending();
         if let Some(failure) = shared.failure.get() {
             return Err(failure.clone());
         }
-        // Nothing written since the last commit, which covered everything.
-        if self.records == 0 {
-            return Ok(());
-        }
-        shared.fsyncs.fetch_add(1, Ordering::Relaxed);
-        file.sync_data()
-            .and_then(|()| match ship {
-                Some(ship) => {
-                    self.shipped += 1;
-                    ship(self.shipped, &self.unshipped)
-                }
-                None => Ok(()),
-            })
-            .map_err(|e| poison(shared, &e))?;
-        shared.records.fetch_add(self.records, Ordering::Relaxed);
-        self.records = 0;
-        self.unshipped.clear();
-        Ok(())
+        mem::take(&mut *pending)
+    };
+    // Nothing written since the last commit, which covered everything.
+    if records == 0 {
+        return Ok(());
     }
+    shared.fsyncs.fetch_add(1, Ordering::Relaxed);
+    shared
+        .file
+        .sync_data()
+        .and_then(|()| match ship {
+            Some(shipper) => {
+                shipper.shipped += 1;
+                (shipper.ship)(shipper.shipped, &unshipped)
+            }
+            None => Ok(()),
+        })
+        .map_err(|e| poison(shared, &e))?;
+    shared.records.fetch_add(records, Ordering::Relaxed);
+    Ok(())
 }
 
 /// Remembers the first failure: every later call fails with it.

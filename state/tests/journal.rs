@@ -487,7 +487,7 @@ fn queue_creates(journal: &Journal, name: &str, count: usize, inst: &ResourceIns
     }
 }
 
-/// Polls `done` for up to ten seconds (the writer thread works on its own).
+/// Polls `done` for up to ten seconds (the writer thread commits on its own).
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !done() {
@@ -505,16 +505,13 @@ fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
         .expect("journal");
     const TOTAL: usize = 1000;
     queue_creates(&journal, "q", TOTAL, &instance("q"));
-    // Written without waiting for anyone (a killed process leaves them in
-    // the file), but not fsynced: nothing asked for durability yet.
-    let header_and_records = 1 + 2 * TOTAL;
-    wait_until("the records never reached the file", || {
-        fs::read_to_string(backend.journal_path())
-            .expect("read")
-            .lines()
-            .count()
-            >= header_and_records
-    });
+    // In the file when the calls return (a killed process leaves them
+    // there), but not fsynced: nothing asked for durability yet.
+    let lines = fs::read_to_string(backend.journal_path())
+        .expect("read")
+        .lines()
+        .count();
+    assert_eq!(lines, 1 + 2 * TOTAL, "the header and every record");
     assert_eq!(journal.fsyncs(), 0);
     runtime().block_on(journal.sync()).expect("sync");
     assert_eq!(journal.fsyncs(), 1);
@@ -562,5 +559,53 @@ fn a_megabyte_waiting_for_its_remote_copy_is_shipped_without_a_waiter() {
         shipped_bytes + batches[0].1,
         file.len(),
         "every byte shipped once"
+    );
+}
+
+/// The CLI runs its command on a runtime with one worker. A journal dropped
+/// there with records still to ship must not wait for itself: the upload
+/// needs the runtime's drivers, which only a worker turns.
+#[test]
+fn a_journal_dropped_on_a_one_worker_runtime_ships_its_last_batch() {
+    let (_dir, backend) = backend();
+    let lock = backend.lock("apply", NO_WAIT).expect("lock");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let shipped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let ship: dumcel_state::Ship = {
+        let shipped = shipped.clone();
+        let handle = runtime.handle().clone();
+        // Like the S3 shipper: async I/O driven from the writer thread.
+        Box::new(move |n, _bytes| {
+            handle
+                .block_on(async { tokio::time::sleep(std::time::Duration::from_millis(5)).await });
+            shipped.lock().expect("lock").push(n);
+            Ok(())
+        })
+    };
+    let journal = backend
+        .open_journal_shipping(&lock, &State::new(), "apply", "j".into(), Some(ship))
+        .expect("journal");
+    let (finished, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            tokio::spawn(async move {
+                queue_creates(&journal, "w", 3, &instance("w"));
+                drop(journal);
+            })
+            .await
+            .expect("task");
+        });
+        let _ = finished.send(());
+    });
+    wait.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("dropping the journal on the only worker never finished");
+    assert_eq!(
+        *shipped.lock().expect("lock"),
+        [0, 1],
+        "the header, then the records"
     );
 }
