@@ -24,8 +24,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options, read at its start. One arena for all threads: memory
 /// freed by one thread is reused by the others. With an arena per thread, a
-/// large file's half parsed on a second thread (engine/src/config/
-/// parse_in_halves.rs) stayed in that thread's arena after the parse, and the
+/// large file's part parsed on a second thread (engine/src/config/
+/// parse_in_parts.rs) stayed in that thread's arena after the parse, and the
 /// 10,000-resource no-op plan peaked at 116 MiB instead of 88 (bench/README.md).
 /// The allocation paths are the same: each thread still has its own cache.
 #[used]
@@ -142,6 +142,9 @@ fn main() -> ExitCode {
     // place (block_in_place needs a multi-thread runtime).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        // The main thread's stack on Linux, which the command ran on before:
+        // parsing and evaluation recurse once per nesting level.
+        .thread_stack_size(8 << 20)
         .enable_all()
         .build()
     {

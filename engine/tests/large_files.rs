@@ -1,7 +1,7 @@
-//! A large stack file is parsed in two halves at once (config/parse_in_halves.rs).
-//! Whoever reads the loaded stack must not be able to tell: every block is
-//! there, in order, at its own line, and errors in either half point at the
-//! line that holds them.
+//! A large stack file is parsed in parts, two at once, each lowered as soon
+//! as it is parsed (config/parse_in_parts.rs). Whoever reads the loaded stack
+//! must not be able to tell: every block is there, in order, at its own line,
+//! and errors in either half point at the line that holds them.
 
 use dumcel_engine::config::SourceMap;
 use dumcel_engine::config::load::load_module;
@@ -54,8 +54,8 @@ fn errors_in_either_half_point_at_their_line() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut text = big_stack();
-        let offset = text.find(&format!("\"r{at:03}\"")).unwrap();
-        let offset = text[..offset].rfind("resource").unwrap();
+        let header = format!("resource \"null_resource\" \"r{at:03}\"");
+        let offset = text.find(&header).unwrap();
         text.insert_str(offset, broken);
         std::fs::write(dir.path().join("main.hcl"), &text).unwrap();
         let mut sources = SourceMap::default();
@@ -68,6 +68,25 @@ fn errors_in_either_half_point_at_their_line() {
             "{broken:?} before r{at:03}: {first:?}"
         );
     }
+}
+
+/// A syntax error is reported alone, as for a file parsed whole, although
+/// the parts before it were lowered (and found wanting) first.
+#[test]
+fn a_syntax_error_late_in_the_file_is_the_only_error_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = big_stack();
+    let late = text.find("resource \"null_resource\" \"r900\"").unwrap();
+    let syntax = "resource \"null_resource\" \"bad\" { x = }\n";
+    text.insert_str(late, syntax);
+    let early = text.find("resource \"null_resource\" \"r100\"").unwrap();
+    text.insert_str(early, "resource \"null_resource\" \"r000\" {}\n");
+    std::fs::write(dir.path().join("main.hcl"), &text).unwrap();
+    let mut sources = SourceMap::default();
+    let diags = load_module(dir.path(), &mut sources).unwrap_err();
+    assert_eq!(diags.0.len(), 1, "{diags:?}");
+    let (line, _) = sources.line_col(diags.0[0].span.unwrap()).unwrap();
+    assert_eq!(line, line_of(&text, syntax));
 }
 
 #[test]

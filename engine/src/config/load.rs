@@ -72,13 +72,6 @@ pub fn parse_file(sources: &SourceMap, file: u32) -> Result<Body, Diagnostic> {
     super::repeated_keys::parse_allowing_repeats(text).map_err(|e| syntax_error(file, text, &e))
 }
 
-/// Like [`parse_file`], but a large file is parsed in two parts at once:
-/// each part with the offset of its text in the file.
-fn parse_file_in_parts(sources: &SourceMap, file: u32) -> Result<Vec<(usize, Body)>, Diagnostic> {
-    let text = file_text(sources, file);
-    super::parse_in_halves::parse(text).map_err(|e| syntax_error(file, text, &e))
-}
-
 fn file_text(sources: &SourceMap, file: u32) -> &str {
     sources.get(file).map(|f| f.text.as_str()).unwrap_or("")
 }
@@ -277,24 +270,29 @@ pub fn load_one(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnosti
         };
         let file = sources.add(&path, display_name(dir, &path), text);
         let json = super::json_syntax::is_json_config(&path.to_string_lossy());
+        let before = diags.0.len();
+        let mut lower = |offset, body: hcl_edit::structure::Body| {
+            let mut loader = FileLoader {
+                lower: Lowerer { file, offset },
+                diags: &mut diags,
+            };
+            loader.body(&body, &mut module);
+        };
         let parsed = if json {
-            super::json_syntax::parse_file(sources, file).map(|body| vec![(0, body)])
+            super::json_syntax::parse_file(sources, file).map(|body| lower(0, body))
         } else {
-            parse_file_in_parts(sources, file).map_err(Diagnostics::from)
+            // A large file is lowered part by part as it is parsed; on a
+            // syntax error only the error is reported, as for a file parsed
+            // whole, and the module (which then fails to load) is dropped.
+            let text = file_text(sources, file);
+            super::parse_in_parts::parse_each(text, &mut lower).map_err(|e| {
+                diags.0.truncate(before);
+                Diagnostics::from(syntax_error(file, text, &e))
+            })
         };
         match parsed {
-            Ok(parts) => {
-                for (offset, body) in parts {
-                    let mut loader = FileLoader {
-                        lower: Lowerer { file, offset },
-                        diags: &mut diags,
-                    };
-                    loader.body(&body, &mut module);
-                }
-                if json {
-                    super::json_syntax::mark_from_json(&mut module, file);
-                }
-            }
+            Ok(()) if json => super::json_syntax::mark_from_json(&mut module, file),
+            Ok(()) => {}
             Err(d) => diags.extend(d),
         }
     }

@@ -15,7 +15,7 @@ use super::source::Span;
 pub struct Lowerer {
     pub file: u32,
     /// Where the parsed text starts in the file: spans are relative to it
-    /// (a large file is parsed in two parts, see `parse_in_halves`).
+    /// (a large file is parsed in parts, see `parse_in_parts`).
     pub offset: usize,
 }
 

@@ -9,7 +9,7 @@ pub mod lower;
 pub mod model;
 pub mod module_manifest;
 pub mod module_source;
-mod parse_in_halves;
+mod parse_in_parts;
 mod repeated_keys;
 pub mod requirements;
 pub mod source;
