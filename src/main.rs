@@ -138,8 +138,9 @@ fn main() -> ExitCode {
     }
     // One worker: the command runs on it, and the tasks it spawns mostly wake
     // each other there, without waking a second thread through a futex. The
-    // runtime stays multi-threaded because the S3 lock's release blocks in
-    // place (block_in_place needs a multi-thread runtime).
+    // runtime stays multi-threaded because two drops block in place (the S3
+    // lock's release, the journal's last commit), and block_in_place needs a
+    // multi-thread runtime.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         // The main thread's stack on Linux, which the command ran on before:

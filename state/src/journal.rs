@@ -169,9 +169,10 @@ impl Journal {
     }
 
     /// Record an intent without waiting for it to be durable: written at
-    /// once like an outcome. Only for an operation that makes nothing outside the state
-    /// (a `null_resource`, a `random_id`): a crash before the next fsync
-    /// then loses no object, only a value no run has reported yet.
+    /// once like an outcome. Only for an operation that makes nothing
+    /// outside the state (a `null_resource`, a `random_id`): a crash before
+    /// the next fsync then loses no object, only a value no run has reported
+    /// yet.
     pub fn intent_queued(
         &self,
         address: &str,
