@@ -19,6 +19,7 @@ use ui::{Reported, Ui};
 
 /// jemalloc: a plan is mostly small, short-lived strings and values, where
 /// glibc's malloc spent a third of the instructions (bench/README.md).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

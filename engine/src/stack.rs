@@ -81,6 +81,27 @@ pub struct Stack {
     graph: DependencyGraph<String>,
 }
 
+/// A block added to the graph whose references are not resolved yet.
+struct Pending<'a> {
+    key: String,
+    /// The static prefix of the module the block is in.
+    prefix: &'a str,
+    /// The static prefix of the module its references are resolved in.
+    ns: &'a str,
+    refs: Vec<Reference>,
+    counted: bool,
+    each: bool,
+}
+
+/// Where a block's references are resolved.
+#[derive(Clone, Copy)]
+enum RefsIn {
+    /// The module the block is in.
+    Own,
+    /// The module that calls it: a module's variable is the call's argument.
+    Caller,
+}
+
 /// One instance of a module: its path with instance keys.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ModuleInstance {
@@ -206,19 +227,22 @@ impl Stack {
             }
         }
         let mut graph = DependencyGraph::new();
-        let mut refs: HashMap<String, Vec<Reference>> = HashMap::new();
         let mut nodes: HashMap<String, Node> = HashMap::new();
-        // (node, the namespace its references are in, counted, for_each)
-        let mut pending: Vec<(String, String, bool, bool)> = Vec::new();
+        // Every node with its references, resolved once all nodes are known.
+        let mut pending: Vec<Pending> = Vec::new();
 
         for (p, node) in &modules {
             let m = &node.module;
             let mut add = |key: String,
                            kind: NodeKind,
-                           r: Vec<Reference>,
-                           ns: &str,
+                           refs: Vec<Reference>,
+                           refs_in: RefsIn,
                            counted: bool,
                            each: bool| {
+                let ns = match refs_in {
+                    RefsIn::Own => p.as_str(),
+                    RefsIn::Caller => node.parent.as_deref().unwrap_or_default(),
+                };
                 graph.add_node(key.clone());
                 nodes.insert(
                     key.clone(),
@@ -227,28 +251,34 @@ impl Stack {
                         kind,
                     },
                 );
-                refs.insert(key.clone(), r);
-                pending.push((key, ns.to_owned(), counted, each));
+                pending.push(Pending {
+                    key,
+                    prefix: p,
+                    ns,
+                    refs,
+                    counted,
+                    each,
+                });
             };
             for name in m.variables.keys() {
                 // A child's variable is its caller's argument, evaluated where the call is.
-                let (r, ns, counted, each) = match &node.call {
+                let (r, refs_in, counted, each) = match &node.call {
                     Some(call) => (
                         call.inputs
                             .get(name)
                             .map(|a| a.expr.references())
                             .unwrap_or_default(),
-                        node.parent.clone().unwrap_or_default(),
+                        RefsIn::Caller,
                         call.count.is_some(),
                         call.for_each.is_some(),
                     ),
-                    None => (Vec::new(), p.clone(), false, false),
+                    None => (Vec::new(), RefsIn::Own, false, false),
                 };
                 add(
                     format!("{p}var.{name}"),
                     NodeKind::Var(name.clone()),
                     r,
-                    &ns,
+                    refs_in,
                     counted,
                     each,
                 );
@@ -258,7 +288,7 @@ impl Stack {
                     format!("{p}local.{name}"),
                     NodeKind::Local(name.clone()),
                     local.expr.references(),
-                    p,
+                    RefsIn::Own,
                     false,
                     false,
                 );
@@ -271,7 +301,7 @@ impl Stack {
                     format!("{p}{key}"),
                     NodeKind::Resource(key.clone()),
                     r,
-                    p,
+                    RefsIn::Own,
                     decl.count.is_some(),
                     decl.for_each.is_some(),
                 );
@@ -283,7 +313,7 @@ impl Stack {
                     format!("{p}output.{name}"),
                     NodeKind::Output(name.clone()),
                     r,
-                    p,
+                    RefsIn::Own,
                     false,
                     false,
                 );
@@ -299,7 +329,7 @@ impl Stack {
                     format!("{p}check.{name}"),
                     NodeKind::Check(name.clone()),
                     r,
-                    p,
+                    RefsIn::Own,
                     false,
                     false,
                 );
@@ -317,7 +347,7 @@ impl Stack {
                     format!("{p}module.{name}"),
                     NodeKind::Call(name.clone()),
                     r,
-                    p,
+                    RefsIn::Own,
                     false,
                     false,
                 );
@@ -349,7 +379,7 @@ impl Stack {
                         format!("provider.{name}"),
                         NodeKind::Provider(name.clone()),
                         r,
-                        p,
+                        RefsIn::Own,
                         false,
                         false,
                     );
@@ -357,13 +387,23 @@ impl Stack {
             }
         }
 
-        for (key, ns, counted, each) in &pending {
+        let mut refs: HashMap<String, Vec<Reference>> = HashMap::with_capacity(pending.len());
+        for Pending {
+            key,
+            prefix,
+            ns,
+            refs: node_refs,
+            counted,
+            each,
+        } in pending
+        {
             let Some(node) = modules.get(ns) else {
+                refs.insert(key, node_refs);
                 continue;
             };
-            for r in refs.get(key).map(Vec::as_slice).unwrap_or(&[]) {
-                for target in targets_of(r, &node.module, ns, *counted, *each, &mut diags) {
-                    if &target == key {
+            for r in &node_refs {
+                for target in targets_of(r, &node.module, ns, counted, each, &mut diags) {
+                    if target == key {
                         diags.push(Diagnostic::error(
                             "Self-referential block",
                             format!(
@@ -372,19 +412,19 @@ impl Stack {
                             Some(r.span),
                         ));
                     } else {
-                        graph.add_dependency(key, &target);
+                        graph.add_dependency(&key, &target);
                     }
                 }
             }
             // Everything inside a module waits for the call that makes its instances.
-            let inner = nodes.get(key).map(|n| n.prefix.clone()).unwrap_or_default();
             if let Some(call_key) = modules
-                .get(&inner)
+                .get(prefix)
                 .and_then(|m| m.parent.as_ref().zip(m.call.as_ref()))
                 .map(|(parent, call)| format!("{parent}module.{}", call.name))
             {
-                graph.add_dependency(key, &call_key);
+                graph.add_dependency(&key, &call_key);
             }
+            refs.insert(key, node_refs);
         }
         let resource_providers = provider_uses(&modules, &registry, &mut diags);
         for imp in &module.imports {

@@ -236,6 +236,56 @@ fn deep_nesting() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// A file large enough to be parsed in parts (engine/src/config/
+/// parse_in_parts.rs: two halves from 64 KiB, parts of 256 KiB from
+/// 512 KiB), valid blocks with soup blocks and token soup put in at block
+/// boundaries or anywhere, so that a cut lands in or next to broken text.
+fn large_file() -> impl Strategy<Value = Vec<u8>> {
+    (
+        // 1,300 to 12,000 blocks of about 60 bytes: 70 KiB to 700 KiB.
+        1_300usize..12_000,
+        prop::collection::vec(
+            (
+                any::<prop::sample::Index>(),
+                any::<bool>(),
+                prop_oneof![
+                    block_soup(),
+                    harness::token_soup(TOKENS.to_vec(), 1..12)
+                ],
+            ),
+            1..4,
+        ),
+    )
+        .prop_map(|(blocks, insertions)| {
+            let mut starts = Vec::with_capacity(blocks);
+            let mut out = Vec::with_capacity(blocks * 64);
+            for i in 0..blocks {
+                starts.push(out.len());
+                out.extend(
+                    format!("resource \"null_resource\" \"r{i}\" {{\n  triggers = {{ i = \"{i}\" }}\n}}\n\n")
+                        .into_bytes(),
+                );
+            }
+            // From the end, so earlier offsets stay where they were.
+            let mut at: Vec<(usize, Vec<u8>)> = insertions
+                .into_iter()
+                .map(|(i, on_boundary, text)| {
+                    let offset = if on_boundary {
+                        starts[i.index(starts.len())]
+                    } else {
+                        i.index(out.len())
+                    };
+                    (offset, text)
+                })
+                .collect();
+            at.sort_by_key(|(offset, _)| std::cmp::Reverse(*offset));
+            for (offset, text) in at {
+                out.splice(offset..offset, text);
+            }
+            out
+        })
+}
+
 #[test]
 fn fuzz_hcl() {
     // A stack directory one level down, so `source = "../"` stays in the
@@ -243,10 +293,13 @@ fn fuzz_hcl() {
     let scratch = tempfile::tempdir().expect("tempdir");
     let dir = scratch.path().join("stack");
     std::fs::create_dir(&dir).expect("stack dir");
+    // Large files are a few cases in each run: each is a parse of up to
+    // 700 KiB.
     let structured = prop_oneof![
-        harness::token_soup(TOKENS.to_vec(), 0..96),
-        block_soup(),
-        deep_nesting(),
+        5 => harness::token_soup(TOKENS.to_vec(), 0..96),
+        5 => block_soup(),
+        5 => deep_nesting(),
+        1 => large_file(),
     ];
     harness::run(TARGET, TOKENS.to_vec(), structured, |bytes| {
         check(&dir, bytes)

@@ -46,9 +46,19 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
 
     /// `node` depends on `dependency`.
     pub fn add_dependency(&mut self, node: &N, dependency: &N) {
-        let a = self.add_node(node.clone());
-        let b = self.add_node(dependency.clone());
+        let a = self.index_of(node);
+        let b = self.index_of(dependency);
         self.graph.update_edge(a, b, ());
+    }
+
+    /// A node's index, adding it if it is new. Copies the node only then: a
+    /// stack's edges are mostly between nodes already added, and a copy of
+    /// each end was two allocations per edge.
+    fn index_of(&mut self, node: &N) -> NodeIndex {
+        match self.index.get(node) {
+            Some(&ix) => ix,
+            None => self.add_node(node.clone()),
+        }
     }
 
     pub fn contains(&self, node: &N) -> bool {

@@ -16,6 +16,7 @@ pub mod lock;
 pub mod model;
 mod record;
 mod replay;
+mod sorted_map;
 pub mod terraform_v4;
 mod writer;
 

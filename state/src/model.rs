@@ -26,7 +26,7 @@ pub struct State {
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputValue>,
     /// Keyed by instance address, e.g. `null_resource.a[0]`, `local_file.f["x"]`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sorted_map::deserialize")]
     pub resources: BTreeMap<String, ResourceInstance>,
     /// Operations an interrupted command left in flight whose result could
     /// not be read back yet (the provider did not answer): the object may or

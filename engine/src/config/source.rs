@@ -2,6 +2,7 @@
 //! show the line.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A byte range in one loaded file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -30,7 +31,10 @@ pub struct SourceFile {
     /// The path as shown to the user (relative to the working directory when possible).
     pub name: String,
     pub path: PathBuf,
-    pub text: String,
+    /// Shared: a stack keeps its sources for its diagnostics, and the command
+    /// keeps them too for errors raised before the stack exists. An 11 MB
+    /// file was copied for that (bench/README.md).
+    pub text: Arc<str>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,7 +47,7 @@ impl SourceMap {
         self.files.push(SourceFile {
             name,
             path: path.to_path_buf(),
-            text,
+            text: text.into(),
         });
         (self.files.len() - 1) as u32
     }

@@ -52,7 +52,7 @@ pub fn is_json_config(name: &str) -> bool {
 /// Parses one `.tf.json` file into the body its native-syntax twin would
 /// have.
 pub fn parse_file(sources: &SourceMap, file: u32) -> Result<Body, Diagnostics> {
-    let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
+    let text = sources.get(file).map(|f| &*f.text).unwrap_or("");
     let at = |range: Range<usize>| Some(Span::new(file, range));
     // One character at a byte offset, for errors that point at a position.
     let point = |offset: usize| {
