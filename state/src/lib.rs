@@ -7,6 +7,7 @@
 //! is made durable before each provider call, so an operation cut off by a
 //! crash is reported as [`InFlight`] instead of being silently lost.
 
+mod compact;
 pub mod error;
 mod fsutil;
 mod identity;

@@ -95,7 +95,7 @@ impl State {
             found,
             supported: FORMAT_VERSION,
         };
-        let state: State = match serde_json::from_slice(bytes) {
+        let mut state: State = match serde_json::from_slice(bytes) {
             Ok(state) => state,
             Err(err) => {
                 // Another format version may be laid out differently; saying
@@ -111,6 +111,9 @@ impl State {
         }
         if state.lineage.trim().is_empty() {
             return Err(corrupt("lineage is empty".to_string()));
+        }
+        for resource in state.resources.values_mut() {
+            crate::compact::shrink(&mut resource.attributes);
         }
         Ok(state)
     }

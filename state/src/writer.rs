@@ -83,6 +83,10 @@ impl Shared {
         Ok(pending.unshipped.len() >= SHIP_AT)
     }
 
+    fn backlog_full(&self) -> bool {
+        self.pending().unshipped.len() >= SHIP_AT
+    }
+
     fn pending(&self) -> MutexGuard<'_, Pending> {
         // Nothing under the lock panics; were it to, the counts would still
         // describe what the file holds, because a failed write poisons the
@@ -160,9 +164,13 @@ fn run(rx: &Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>, Ship)>) {
         while let Ok(msg) = rx.try_recv() {
             take(msg);
         }
-
         // Every message asks for a commit: a record or a sync has a waiter,
-        // a sync without one comes from a full backlog.
+        // a sync without one comes from a full backlog. Each append past
+        // the limit sends one, so some arrive after the commit that shipped
+        // the backlog: those find it below the limit again and wait.
+        if waiters.is_empty() && records == 0 && !shared.backlog_full() {
+            continue;
+        }
         let result = shared
             .append(&buf, records)
             .and_then(|_backlog_full| commit(shared, ship.as_mut()));
@@ -235,4 +243,61 @@ fn poison(shared: &Shared, e: &io::Error) -> Failure {
             message: format!("writing the state journal failed: {e}"),
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer's batches as the shipper saw them: (number, length).
+    type Shipped = Arc<Mutex<Vec<(u64, usize)>>>;
+
+    fn writer() -> (Arc<Shared>, Sender<Msg>, JoinHandle<()>, Shipped) {
+        let file = tempfile::tempfile().expect("temporary file");
+        let shipped = Shipped::default();
+        let ship: Ship = {
+            let shipped = Arc::clone(&shipped);
+            Box::new(move |n, bytes| {
+                shipped.lock().expect("lock").push((n, bytes.len()));
+                Ok(())
+            })
+        };
+        let (shared, tx, handle) = spawn(file, Some((b"header\n".to_vec(), ship))).expect("spawn");
+        (shared, tx, handle, shipped)
+    }
+
+    fn batches(shipped: &Shipped) -> Vec<(u64, usize)> {
+        shipped.lock().expect("lock").clone()
+    }
+
+    /// A caller sends a sync for every record it appends past the limit, so
+    /// one can arrive after the commit that shipped the backlog (CI saw a
+    /// 40 KB batch shipped that way). It must not ship what came since.
+    #[test]
+    fn a_sync_for_a_backlog_already_shipped_ships_nothing() {
+        let (shared, tx, handle, shipped) = writer();
+        let full = shared.append(&vec![b'x'; SHIP_AT], 1).expect("append");
+        assert!(full, "a megabyte fills the backlog");
+        tx.send(Msg::Sync(None)).expect("send");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while batches(&shipped).len() < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the backlog was never shipped"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // A record appended after that commit, then a late sync of its own.
+        assert!(!shared.append(b"late\n", 1).expect("append"));
+        tx.send(Msg::Sync(None)).expect("send");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(batches(&shipped), [(0, 7), (1, SHIP_AT)]);
+        // A waiter's sync still ships it.
+        let (waiter, told) = oneshot::channel();
+        tx.send(Msg::Sync(Some(waiter))).expect("send");
+        assert!(told.blocking_recv().expect("told").is_ok());
+        assert_eq!(batches(&shipped), [(0, 7), (1, SHIP_AT), (2, 5)]);
+        drop(tx);
+        handle.join().expect("writer");
+    }
 }
