@@ -80,11 +80,7 @@ impl Shared {
         if self.shipping {
             pending.unshipped.extend_from_slice(bytes);
         }
-        Ok(pending.unshipped.len() >= SHIP_AT)
-    }
-
-    fn backlog_full(&self) -> bool {
-        self.pending().unshipped.len() >= SHIP_AT
+        Ok(pending.backlog_full())
     }
 
     fn pending(&self) -> MutexGuard<'_, Pending> {
@@ -168,7 +164,7 @@ fn run(rx: &Receiver<Msg>, shared: &Shared, ship: Option<(Vec<u8>, Ship)>) {
         // a sync without one comes from a full backlog. Each append past
         // the limit sends one, so some arrive after the commit that shipped
         // the backlog: those find it below the limit again and wait.
-        if waiters.is_empty() && records == 0 && !shared.backlog_full() {
+        if waiters.is_empty() && records == 0 && !shared.pending().backlog_full() {
             continue;
         }
         let result = shared
@@ -195,6 +191,12 @@ struct Pending {
     records: u64,
     /// The bytes to ship, kept only when there is a shipper.
     unshipped: Vec<u8>,
+}
+
+impl Pending {
+    fn backlog_full(&self) -> bool {
+        self.unshipped.len() >= SHIP_AT
+    }
 }
 
 struct Shipper {
