@@ -42,6 +42,7 @@ pub async fn remote(module: Option<&Module>) -> anyhow::Result<Option<S3Remote>>
 }
 
 /// Locks and loads the selected workspace's state from whichever backend holds it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_state(
     module: Option<&Module>,
     operation: &str,

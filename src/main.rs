@@ -125,6 +125,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "off".into()),
         )
         .with_writer(std::io::stderr)
+        // A span's close line carries its time: `DUMCEL_LOG=dumcel=debug`
+        // shows where a command's time goes (configuration, state, plan).
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .init();
     let cli = Cli::parse_from(normalise_args(std::env::args()));
     let ui = Ui::new(cli.no_color);

@@ -107,6 +107,7 @@ pub use dumcel_session::registry;
 
 /// The stack's configuration, loaded; diagnostics printed on failure.
 /// The backend values `init -backend-config` saved are put into its block.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn load_config(ui: &Ui) -> anyhow::Result<(Module, SourceMap)> {
     let mut sources = SourceMap::default();
     match load_module(Path::new("."), &mut sources) {
@@ -200,6 +201,7 @@ pub fn variables(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn build_stack(
     ui: &Ui,
     module: Module,
@@ -225,6 +227,7 @@ pub fn quiet_module() -> Option<Module> {
 
 /// Configures the stack's providers, then reconciles what an interrupted
 /// apply left in flight (reading each object back) and records the recovery.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn prepare(ui: &Ui, stack: &Stack, locked: &mut Locked) -> anyhow::Result<()> {
     if let Err(d) = configure_providers(stack, &locked.state).await {
         return Err(ui.fail(&stack.sources, &d));

@@ -17,7 +17,7 @@ use crate::stack::{ModuleInstance, Stack, Values};
 /// uses. One that state records but no block declares any more (an alias) is
 /// left alone: refresh and plan say it is missing, naming the address.
 pub async fn configure_providers(stack: &Stack, state: &State) -> Result<(), Diagnostics> {
-    let mut used: BTreeSet<ProviderRef> = stack.resource_providers.values().cloned().collect();
+    let mut used: BTreeSet<ProviderRef> = stack.providers_in_use().cloned().collect();
     used.extend(
         state
             .resources

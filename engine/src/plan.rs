@@ -20,8 +20,8 @@ use crate::config::{Diagnostic, Diagnostics, ResourceDecl};
 use crate::eval::Scope;
 use crate::hooks::Hooks;
 use crate::lifecycle;
-use crate::provider::{Registry, ResourceType};
-use crate::stack::{ModuleInstance, NodeKind, Stack, Values, static_key};
+use crate::provider::{ProviderRef, Registry, ResourceType};
+use crate::stack::{ModuleInstance, Node, NodeKind, Stack, Values, static_key};
 use dumcel_planner::{Mode, ResourceAddr};
 
 #[derive(Debug, Clone)]
@@ -62,6 +62,62 @@ pub fn state_value(inst: &dumcel_state::ResourceInstance) -> Value {
     Value::from_json(&inst.attributes).with_sensitive_attributes(&inst.sensitive_attributes)
 }
 
+/// What each recorded instance was before the plan, by address.
+struct Priors<'a> {
+    state: &'a State,
+    refreshed: &'a Refreshed,
+    /// The state's instances by hash, when refresh did not read them: a
+    /// lookup in the state's BTreeMap compares the address against a key on
+    /// every level, and in a large state each of those keys is a cache miss.
+    recorded: HashMap<&'a str, &'a dumcel_state::ResourceInstance>,
+    /// The addresses of tainted instances (most often none).
+    tainted: HashSet<&'a str>,
+}
+
+impl<'a> Priors<'a> {
+    fn new(state: &'a State, refreshed: &'a Refreshed) -> Self {
+        let recorded = if refreshed.current.is_empty() {
+            state
+                .resources
+                .iter()
+                .map(|(address, inst)| (address.as_str(), inst))
+                .collect()
+        } else {
+            // A refresh that succeeded read every recorded instance.
+            HashMap::new()
+        };
+        Priors {
+            state,
+            refreshed,
+            recorded,
+            tainted: state
+                .resources
+                .iter()
+                .filter(|(_, inst)| inst.tainted)
+                .map(|(address, _)| address.as_str())
+                .collect(),
+        }
+    }
+
+    /// The instance's value: as refresh read it (`None`: gone), or as
+    /// recorded when it was not refreshed.
+    fn value(&self, address: &str) -> Option<Value> {
+        match self.refreshed.current.get(address) {
+            Some(current) => current.clone(),
+            None if self.refreshed.current.is_empty() => {
+                self.recorded.get(address).map(|inst| state_value(inst))
+            }
+            // Not recorded, or recorded and not refreshed: neither is the
+            // common case after a refresh.
+            None => self.state.resources.get(address).map(state_value),
+        }
+    }
+
+    fn tainted(&self, address: &str) -> bool {
+        self.tainted.contains(address)
+    }
+}
+
 /// A plan with what apply needs to carry it out: the planned value of every
 /// instance and what refresh found.
 pub struct Planned {
@@ -85,13 +141,17 @@ type Recorded = (String, Value);
 /// calls at once. Instances are read in batches of their type's
 /// [`ResourceType::read_batch_size`], so an API that describes many objects
 /// in one call is asked once per batch instead of once per object.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(
     registry: &Registry,
     state: &State,
     parallelism: usize,
     hooks: &dyn Hooks,
 ) -> Result<Refreshed, Diagnostics> {
-    let mut out = Refreshed::default();
+    let mut out = Refreshed {
+        current: HashMap::with_capacity(state.resources.len()),
+        drift: Vec::new(),
+    };
     let mut diags = Diagnostics::new();
     // By the configured type that reads them (one per provider configuration).
     let mut groups: Vec<(Arc<dyn ResourceType>, Vec<Recorded>)> = Vec::new();
@@ -178,12 +238,13 @@ fn drift_of(
     prior: &Value,
     current: Option<&Value>,
 ) -> Option<ResourceChange> {
-    let inst = state.resources.get(address)?;
     let action = match current {
         None => Action::Delete,
         Some(now) if dumcel_planner::diff::same(now, prior) => return None,
         Some(_) => Action::Update,
     };
+    // Looked up only for a drift: in a large state each lookup is costly.
+    let inst = state.resources.get(address)?;
     Some(ResourceChange {
         address: address.to_owned(),
         resource_type: inst.resource_type.clone(),
@@ -199,6 +260,7 @@ fn drift_of(
 }
 
 /// Makes the plan. Returns it with the planned values of every instance.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn plan(
     stack: &Stack,
     state: &State,
@@ -208,32 +270,27 @@ pub async fn plan(
     let mut values = Values::default();
     let mut changes = Vec::new();
     let mut diags = Diagnostics::new();
-    let prior_of = |address: &str| -> Option<Value> {
-        match refreshed.current.get(address) {
-            Some(current) => current.clone(),
-            None => state.resources.get(address).map(state_value),
-        }
-    };
+    let priors = Priors::new(state, refreshed);
 
     if !opts.destroy {
         // Blocks that failed, or depend on one that did: they are not
         // evaluated (they would only repeat the error), but every block
         // independent of them still is, so one run reports every error.
-        let mut failed: HashSet<&str> = HashSet::new();
-        for key in &stack.order {
-            if stack
-                .direct_dependencies(key)
-                .iter()
-                .any(|d| failed.contains(d.as_str()))
-            {
-                failed.insert(key);
+        // By block id: every id is in the order.
+        let mut failed = vec![false; stack.order().len()];
+        for &id in stack.order() {
+            if stack.dependency_ids(id).any(|d| failed[d]) {
+                failed[id] = true;
                 continue;
             }
+            let Some(node) = stack.node_at(id) else {
+                continue;
+            };
             if let Err(d) = plan_node(
                 stack,
-                key,
-                &prior_of,
-                state,
+                stack.key_of(id),
+                node,
+                &priors,
                 opts,
                 &mut values,
                 &mut changes,
@@ -241,7 +298,7 @@ pub async fn plan(
             .await
             {
                 if d.has_errors() {
-                    failed.insert(key);
+                    failed[id] = true;
                 }
                 diags.extend(d);
             }
@@ -253,9 +310,10 @@ pub async fn plan(
     }
 
     // What state records and the configuration no longer declares is deleted.
-    let planned_addrs: HashSet<String> = changes.iter().map(|c| c.address.clone()).collect();
+    let planned: HashSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
+    let mut orphans = Vec::new();
     for (address, inst) in &state.resources {
-        if planned_addrs.contains(address) {
+        if planned.contains(address.as_str()) {
             continue;
         }
         let reason = if opts.destroy {
@@ -263,7 +321,7 @@ pub async fn plan(
         } else {
             Some(orphan_reason(stack, address))
         };
-        let before = prior_of(address);
+        let before = priors.value(address);
         if before.is_none() && !opts.destroy {
             // Already gone outside dumcel: refresh shows it, nothing to do.
             continue;
@@ -277,7 +335,7 @@ pub async fn plan(
             diags.error(summary, detail, None);
             continue;
         }
-        changes.push(ResourceChange {
+        orphans.push(ResourceChange {
             address: address.clone(),
             resource_type: inst.resource_type.clone(),
             provider: inst.provider.clone(),
@@ -294,6 +352,8 @@ pub async fn plan(
             importing: None,
         });
     }
+    drop(planned);
+    changes.extend(orphans);
 
     if !opts.targets.is_empty() {
         changes = restrict_to_targets(stack, changes, &opts.targets);
@@ -365,15 +425,12 @@ pub async fn plan(
 async fn plan_node(
     stack: &Stack,
     key: &str,
-    prior_of: &(dyn Fn(&str) -> Option<Value> + Sync),
-    state: &State,
+    node: &Node,
+    priors: &Priors<'_>,
     opts: &PlanOptions,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
-    let Some(node) = stack.node(key) else {
-        return Ok(());
-    };
     let Some(module) = stack.modules.get(&node.prefix).map(|m| m.module.clone()) else {
         return Ok(());
     };
@@ -408,14 +465,14 @@ async fn plan_node(
                         .extend(children);
                 }
             }
-            NodeKind::Resource(local) => {
-                let Some(decl) = module.resources.get(local) else {
+            NodeKind::Resource(_) => {
+                let Some((_, decl)) = module.resources.get_index(node.index) else {
                     continue;
                 };
                 if decl.addr.mode == Mode::Data {
                     plan_data(stack, decl, &mi, values, changes).await?;
                 } else {
-                    plan_resource(stack, decl, &mi, prior_of, state, opts, values, changes).await?;
+                    plan_resource(stack, node, decl, &mi, priors, opts, values, changes).await?;
                 }
             }
             NodeKind::Var(_) | NodeKind::Output(_) | NodeKind::Provider(_) | NodeKind::Check(_) => {
@@ -671,19 +728,22 @@ pub fn instance_config(
     fresh: bool,
 ) -> Result<Value, Diagnostics> {
     let skey = format!("{}{}", mi.static_prefix(), decl.key());
-    let rt = resource_type_of(stack, &skey, decl)?;
+    let uses = stack.provider_for(&skey, &decl.addr.resource_type);
+    let rt = resource_type_of(stack, &uses, decl)?;
     let scope = stack.scope_for(stack.refs(&skey), values, mi, Some((key, each)), fresh)?;
     config_in(rt, decl, &scope)
 }
 
-/// The type that serves the managed resource `decl` (at static key `skey`).
+/// The type that serves the managed resource `decl`, from the provider
+/// configuration it uses.
 fn resource_type_of<'s>(
     stack: &'s Stack,
-    skey: &str,
+    uses: &ProviderRef,
     decl: &ResourceDecl,
 ) -> Result<&'s Arc<dyn ResourceType>, Diagnostics> {
     stack
-        .resource_type_for(skey, &decl.addr.resource_type)
+        .registry
+        .resource_type(uses, &decl.addr.resource_type)
         .ok_or_else(|| {
             Diagnostic::error(
                 format!("Unknown resource type \"{}\"", decl.addr.resource_type),
@@ -729,19 +789,19 @@ fn config_in(
 #[allow(clippy::too_many_arguments)] // the walk's state, passed explicitly
 async fn plan_resource(
     stack: &Stack,
+    node: &Node,
     decl: &ResourceDecl,
     mi: &ModuleInstance,
-    prior_of: &(dyn Fn(&str) -> Option<Value> + Sync),
-    state: &State,
+    priors: &Priors<'_>,
     opts: &PlanOptions,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
-    let skey = format!("{}{}", mi.static_prefix(), decl.key());
     let key = format!("{}{}", mi.prefix(), decl.key());
     let instances = expand(stack, decl, mi, values, false)?;
-    let rt = resource_type_of(stack, &skey, decl)?;
-    let provider = stack.recorded_provider(&skey, &decl.addr.resource_type);
+    let uses = stack.provider_of(Some(node), &decl.addr.resource_type);
+    let rt = resource_type_of(stack, &uses, decl)?;
+    let provider = stack.registry.recorded(&uses);
     let addr = ResourceAddr {
         module: mi.steps.clone(),
         ..decl.addr.clone()
@@ -756,7 +816,7 @@ async fn plan_resource(
         }
         // One scope for the body and the conditions: they see the same names.
         let config = stack
-            .scope_for(stack.refs(&skey), values, mi, Some((&ikey, &each)), false)
+            .scope_for(&node.refs, values, mi, Some((&ikey, &each)), false)
             .and_then(|scope| Ok((config_in(rt, decl, &scope)?, scope)));
         let (config, scope) = match config {
             Ok(found) => found,
@@ -765,7 +825,7 @@ async fn plan_resource(
                 continue;
             }
         };
-        let (prior, importing) = match prior_of(&address) {
+        let (prior, importing) = match priors.value(&address) {
             Some(p) => (Some(p), None),
             None => match import_for(stack, rt, &address, values).await {
                 Ok(Some((found, id))) => (Some(found), Some(id)),
@@ -781,7 +841,7 @@ async fn plan_resource(
             diags.extend(d);
             continue;
         }
-        let tainted = state.resources.get(&address).is_some_and(|r| r.tainted);
+        let tainted = priors.tainted(&address);
         let requested = opts.replace.contains(&address);
         let triggered = lifecycle::replace_trigger(rules, mi, changes);
         let reason = if tainted {

@@ -67,9 +67,11 @@ pub trait ResourceType: Send + Sync {
     async fn read(&self, prior: &Value) -> ProviderResult<Option<Value>>;
 
     /// How many recorded objects one [`read_many`](Self::read_many) call
-    /// takes at refresh; 1 (the default) reads them one by one.
+    /// takes at refresh; 1 reads them one by one. The default is 1 for a type
+    /// with objects outside the state, and 256 for one without: its read
+    /// copies the prior, so a task per object would be all overhead.
     fn read_batch_size(&self) -> usize {
-        1
+        if self.makes_outside_objects() { 1 } else { 256 }
     }
 
     /// Reads several recorded objects at once, one result per prior, in

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 
 use dumcel_planner::{DependencyGraph, InstanceKey, Map, Mode, ModuleStep, ResourceAddr, Value};
@@ -52,6 +52,15 @@ pub struct Node {
     /// The static prefix of the module the node is in.
     pub prefix: String,
     pub kind: NodeKind,
+    /// What the block's expressions refer to.
+    pub refs: Vec<Reference>,
+    /// The block's position in its module's map of blocks of its kind
+    /// (`Module::resources` for a resource): found there without hashing.
+    pub index: usize,
+    /// For a resource or data source: the root module's provider
+    /// configuration it uses, through `provider =` and modules' `providers`
+    /// (`None` when that is wrong, which validation reports).
+    pub provider: Option<ProviderRef>,
 }
 
 pub struct Stack {
@@ -68,22 +77,23 @@ pub struct Stack {
     /// runs a stack it does not trust (the pipeline, for a branch), after
     /// [`Stack::new`]; `None` (as Terraform) otherwise.
     pub confine_files: Option<std::path::PathBuf>,
-    /// Static keys, dependencies first.
-    pub order: Vec<String>,
+    /// Block ids (see [`Stack::key_of`]), dependencies first.
+    order: Vec<usize>,
     /// Per static resource key: the static resource keys it depends on,
     /// directly or through locals, variables, outputs and module calls.
     pub resource_deps: HashMap<String, Vec<String>>,
-    /// Per static resource (and data source) key: the root module's provider
-    /// configuration it uses, through `provider =` and modules' `providers`.
-    pub resource_providers: HashMap<String, ProviderRef>,
-    nodes: HashMap<String, Node>,
-    refs: HashMap<String, Vec<Reference>>,
+    /// Every block by id: its index in `graph`. Blocks are looked up by id
+    /// on the walk, so a large stack is not a hash lookup by string key per
+    /// block and question (one cache miss on the table, one on the key).
+    /// `graph` may hold more nodes than this: a reference to a block that
+    /// is not declared, which validation reports.
+    nodes: Vec<Node>,
     graph: DependencyGraph<String>,
 }
 
 /// A block added to the graph whose references are not resolved yet.
 struct Pending<'a> {
-    key: String,
+    id: usize,
     /// The static prefix of the module the block is in.
     prefix: &'a str,
     /// The static prefix of the module its references are resolved in.
@@ -226,15 +236,17 @@ impl Stack {
                 }
             }
         }
-        let mut graph = DependencyGraph::new();
-        let mut nodes: HashMap<String, Node> = HashMap::new();
+        let blocks = modules.values().map(|n| block_count(&n.module)).sum();
+        let mut graph = DependencyGraph::with_capacity(blocks);
+        let mut nodes: Vec<Node> = Vec::with_capacity(blocks);
         // Every node with its references, resolved once all nodes are known.
-        let mut pending: Vec<Pending> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::with_capacity(blocks);
 
         for (p, node) in &modules {
             let m = &node.module;
             let mut add = |key: String,
-                           kind: NodeKind,
+                           (kind, index): (NodeKind, usize),
+                           provider: Option<ProviderRef>,
                            refs: Vec<Reference>,
                            refs_in: RefsIn,
                            counted: bool,
@@ -243,16 +255,21 @@ impl Stack {
                     RefsIn::Own => p.as_str(),
                     RefsIn::Caller => node.parent.as_deref().unwrap_or_default(),
                 };
-                graph.add_node(key.clone());
-                nodes.insert(
-                    key.clone(),
-                    Node {
-                        prefix: p.clone(),
-                        kind,
-                    },
-                );
+                let id = graph.add_node(key);
+                let node = Node {
+                    prefix: p.clone(),
+                    kind,
+                    refs: Vec::new(),
+                    index,
+                    provider,
+                };
+                // Keys are unique, so a block is new; a repeat would replace it.
+                match nodes.get_mut(id) {
+                    Some(old) => *old = node,
+                    None => nodes.push(node),
+                }
                 pending.push(Pending {
-                    key,
+                    id,
                     prefix: p,
                     ns,
                     refs,
@@ -260,7 +277,7 @@ impl Stack {
                     each,
                 });
             };
-            for name in m.variables.keys() {
+            for (i, name) in m.variables.keys().enumerate() {
                 // A child's variable is its caller's argument, evaluated where the call is.
                 let (r, refs_in, counted, each) = match &node.call {
                     Some(call) => (
@@ -276,49 +293,53 @@ impl Stack {
                 };
                 add(
                     format!("{p}var.{name}"),
-                    NodeKind::Var(name.clone()),
+                    (NodeKind::Var(name.clone()), i),
+                    None,
                     r,
                     refs_in,
                     counted,
                     each,
                 );
             }
-            for (name, local) in &m.locals {
+            for (i, (name, local)) in m.locals.iter().enumerate() {
                 add(
                     format!("{p}local.{name}"),
-                    NodeKind::Local(name.clone()),
+                    (NodeKind::Local(name.clone()), i),
+                    None,
                     local.expr.references(),
                     RefsIn::Own,
                     false,
                     false,
                 );
             }
-            for (key, decl) in &m.resources {
+            for (i, (key, decl)) in m.resources.iter().enumerate() {
                 check_type(&registry, decl, &mut diags);
                 let mut r = decl.references();
                 r.extend(decl.depends_on.iter().cloned());
                 add(
                     format!("{p}{key}"),
-                    NodeKind::Resource(key.clone()),
+                    (NodeKind::Resource(key.clone()), i),
+                    resource_provider(&modules, &registry, p, key, decl, &mut diags),
                     r,
                     RefsIn::Own,
                     decl.count.is_some(),
                     decl.for_each.is_some(),
                 );
             }
-            for (name, out) in &m.outputs {
+            for (i, (name, out)) in m.outputs.iter().enumerate() {
                 let mut r = out.value.references();
                 r.extend(out.depends_on.iter().cloned());
                 add(
                     format!("{p}output.{name}"),
-                    NodeKind::Output(name.clone()),
+                    (NodeKind::Output(name.clone()), i),
+                    None,
                     r,
                     RefsIn::Own,
                     false,
                     false,
                 );
             }
-            for (name, check) in &m.checks {
+            for (i, (name, check)) in m.checks.iter().enumerate() {
                 let r = check
                     .asserts
                     .iter()
@@ -327,14 +348,15 @@ impl Stack {
                     .collect();
                 add(
                     format!("{p}check.{name}"),
-                    NodeKind::Check(name.clone()),
+                    (NodeKind::Check(name.clone()), i),
+                    None,
                     r,
                     RefsIn::Own,
                     false,
                     false,
                 );
             }
-            for (name, call) in &m.calls {
+            for (i, (name, call)) in m.calls.iter().enumerate() {
                 check_call(call, &mut diags);
                 let mut r: Vec<Reference> = call
                     .count
@@ -345,7 +367,8 @@ impl Stack {
                 r.extend(call.depends_on.iter().cloned());
                 add(
                     format!("{p}module.{name}"),
-                    NodeKind::Call(name.clone()),
+                    (NodeKind::Call(name.clone()), i),
+                    None,
                     r,
                     RefsIn::Own,
                     false,
@@ -353,7 +376,7 @@ impl Stack {
                 );
             }
             if p.is_empty() {
-                for (name, decl) in &m.providers {
+                for (i, (name, decl)) in m.providers.iter().enumerate() {
                     if registry.provider(&decl.name).is_none() {
                         diags.push(Diagnostic::error(
                             format!("Unknown provider \"{}\"", decl.name),
@@ -377,7 +400,8 @@ impl Stack {
                     decl.body.collect_refs(&[], &mut r);
                     add(
                         format!("provider.{name}"),
-                        NodeKind::Provider(name.clone()),
+                        (NodeKind::Provider(name.clone()), i),
+                        None,
                         r,
                         RefsIn::Own,
                         false,
@@ -387,9 +411,8 @@ impl Stack {
             }
         }
 
-        let mut refs: HashMap<String, Vec<Reference>> = HashMap::with_capacity(pending.len());
         for Pending {
-            key,
+            id,
             prefix,
             ns,
             refs: node_refs,
@@ -397,22 +420,27 @@ impl Stack {
             each,
         } in pending
         {
-            let Some(node) = modules.get(ns) else {
-                refs.insert(key, node_refs);
-                continue;
-            };
-            for r in &node_refs {
-                for target in targets_of(r, &node.module, ns, counted, each, &mut diags) {
-                    if target == key {
-                        diags.push(Diagnostic::error(
-                            "Self-referential block",
-                            format!(
-                                "{key} refers to itself; a block cannot depend on its own values."
-                            ),
-                            Some(r.span),
-                        ));
-                    } else {
-                        graph.add_dependency(&key, &target);
+            if let Some(node) = modules.get(ns) {
+                for r in &node_refs {
+                    let targets = Targets {
+                        module: &node.module,
+                        prefix: ns,
+                        counted,
+                        for_each: each,
+                    };
+                    for target in targets.of(r, &mut graph, &nodes, &mut diags) {
+                        if target == id {
+                            diags.push(Diagnostic::error(
+                                "Self-referential block",
+                                format!(
+                                    "{} refers to itself; a block cannot depend on its own values.",
+                                    graph.node_at(id)
+                                ),
+                                Some(r.span),
+                            ));
+                        } else {
+                            graph.add_dependency_at(id, target);
+                        }
                     }
                 }
             }
@@ -422,18 +450,24 @@ impl Stack {
                 .and_then(|m| m.parent.as_ref().zip(m.call.as_ref()))
                 .map(|(parent, call)| format!("{parent}module.{}", call.name))
             {
-                graph.add_dependency(&key, &call_key);
+                let call = graph.add_node(call_key);
+                graph.add_dependency_at(id, call);
             }
-            refs.insert(key, node_refs);
+            if let Some(node) = nodes.get_mut(id) {
+                node.refs = node_refs;
+            }
         }
-        let resource_providers = provider_uses(&modules, &registry, &mut diags);
+        check_provider_passes(&modules, &mut diags);
         for imp in &module.imports {
             let resource = imp
                 .to
                 .parse::<dumcel_planner::InstanceAddr>()
                 .map(|a| static_key(&a.resource))
                 .unwrap_or_default();
-            if !nodes.contains_key(&resource) {
+            if graph
+                .position(resource.as_str())
+                .is_none_or(|id| id >= nodes.len())
+            {
                 diags.push(Diagnostic::error(
                     format!("Import target {} is not in configuration", imp.to),
                     format!("Declare resource {resource} before importing into it; import only adopts objects the configuration describes."),
@@ -444,13 +478,13 @@ impl Stack {
         if diags.has_errors() {
             return Err(diags);
         }
-        let order = match graph.order() {
+        let order = match graph.order_indices() {
             Ok(o) => o,
             Err(cycle) => {
                 let span = cycle
                     .members
                     .first()
-                    .and_then(|m| decl_span(&modules, &nodes, m));
+                    .and_then(|m| decl_span(&modules, &graph, &nodes, m));
                 return Err(Diagnostic::error(
                     format!("Dependency cycle: {}", cycle.members.join(" -> ")),
                     format!(
@@ -473,67 +507,96 @@ impl Stack {
             confine_files: None,
             order,
             resource_deps: HashMap::new(),
-            resource_providers,
             nodes,
-            refs,
             graph,
         };
         stack.resource_deps = stack.compute_resource_deps();
         Ok(stack)
     }
 
-    /// Resource dependencies of every resource, through whatever lies between.
-    /// The blocks `key` refers to directly (static keys).
-    pub fn direct_dependencies(&self, key: &str) -> Vec<&String> {
-        self.graph.dependencies(&key.to_owned())
+    /// Every block's id, dependencies first.
+    pub fn order(&self) -> &[usize] {
+        &self.order
     }
 
+    /// The static key of the block with id `id`.
+    ///
+    /// # Panics
+    /// If `id` is not a block id of this stack (from [`Stack::order`] or
+    /// [`Stack::dependency_ids`]).
+    pub fn key_of(&self, id: usize) -> &str {
+        self.graph.node_at(id)
+    }
+
+    /// The block with id `id`; `None` for a graph node nothing declares.
+    pub fn node_at(&self, id: usize) -> Option<&Node> {
+        self.nodes.get(id)
+    }
+
+    /// The ids of the blocks the block with id `id` refers to directly.
+    pub fn dependency_ids(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph.dependencies_at(id)
+    }
+
+    /// Resource dependencies of every resource, through whatever lies between.
     fn compute_resource_deps(&self) -> HashMap<String, Vec<String>> {
-        let mut out = HashMap::new();
-        for (key, node) in &self.nodes {
-            if !matches!(node.kind, NodeKind::Resource(_)) {
-                continue;
-            }
-            let mut seen = HashSet::new();
-            let mut todo: Vec<String> = self.graph.dependencies(key).into_iter().cloned().collect();
+        let is_resource = |id: usize| {
+            self.nodes
+                .get(id)
+                .is_some_and(|n| matches!(n.kind, NodeKind::Resource(_)))
+        };
+        let mut out = HashMap::with_capacity(self.nodes.len());
+        // The resource whose walk last reached each block: one array for
+        // every walk instead of a set per resource.
+        let mut seen_by = vec![usize::MAX; self.graph.len()];
+        for id in (0..self.nodes.len()).filter(|&id| is_resource(id)) {
+            let mut todo: Vec<usize> = self.dependency_ids(id).collect();
             let mut deps = Vec::new();
             while let Some(dep) = todo.pop() {
-                if !seen.insert(dep.clone()) {
+                if std::mem::replace(&mut seen_by[dep], id) == id {
                     continue;
                 }
-                if matches!(
-                    self.nodes.get(&dep).map(|n| &n.kind),
-                    Some(NodeKind::Resource(_))
-                ) {
-                    deps.push(dep);
+                if is_resource(dep) {
+                    deps.push(self.key_of(dep).to_owned());
                 } else {
-                    todo.extend(self.graph.dependencies(&dep).into_iter().cloned());
+                    todo.extend(self.dependency_ids(dep));
                 }
             }
             deps.sort();
-            out.insert(key.clone(), deps);
+            out.insert(self.key_of(id).to_owned(), deps);
         }
         out
     }
 
     pub fn node(&self, key: &str) -> Option<&Node> {
-        self.nodes.get(key)
+        self.nodes.get(self.graph.position(key)?)
     }
 
     pub fn refs(&self, key: &str) -> &[Reference] {
-        self.refs.get(key).map(Vec::as_slice).unwrap_or(&[])
+        self.node(key).map(|n| n.refs.as_slice()).unwrap_or(&[])
     }
 
     /// The declaration behind a static resource key.
     pub fn resource(&self, static_key: &str) -> Option<&ResourceDecl> {
-        let node = self.nodes.get(static_key)?;
-        let NodeKind::Resource(local) = &node.kind else {
+        let node = self.node(static_key)?;
+        let NodeKind::Resource(_) = &node.kind else {
             return None;
         };
-        self.modules.get(&node.prefix)?.module.resources.get(local)
+        let (_, decl) = self
+            .modules
+            .get(&node.prefix)?
+            .module
+            .resources
+            .get_index(node.index)?;
+        Some(decl)
     }
 
     /// Every resource and data source declaration, with its static key.
+    /// The root provider configurations the resources and data sources use.
+    pub fn providers_in_use(&self) -> impl Iterator<Item = &ProviderRef> {
+        self.nodes.iter().filter_map(|n| n.provider.as_ref())
+    }
+
     pub fn resources(&self) -> impl Iterator<Item = (String, &ResourceDecl)> {
         self.modules.values().flat_map(|m| {
             m.module
@@ -546,12 +609,14 @@ impl Stack {
     /// The provider configuration the resource or data source at
     /// `static_key` uses (its type's provider's default one when unknown).
     pub fn provider_for(&self, static_key: &str, type_name: &str) -> ProviderRef {
-        self.resource_providers
-            .get(static_key)
-            .cloned()
-            .unwrap_or_else(|| {
-                ProviderRef::default_of(self.registry.provider_of(type_name).unwrap_or("builtin"))
-            })
+        self.provider_of(self.node(static_key), type_name)
+    }
+
+    /// [`Stack::provider_for`] the block `node`, already looked up.
+    pub fn provider_of(&self, node: Option<&Node>, type_name: &str) -> ProviderRef {
+        node.and_then(|n| n.provider.clone()).unwrap_or_else(|| {
+            ProviderRef::default_of(self.registry.provider_of(type_name).unwrap_or("builtin"))
+        })
     }
 
     /// The resource type of the managed resource at `static_key`, from the
@@ -628,17 +693,9 @@ fn flatten(
     );
 }
 
-/// The root configuration every resource and data source uses, by static key.
-/// A reference to an alias no block declares, or one a module call does not
-/// pass, is an error at the reference.
-fn provider_uses(
-    modules: &BTreeMap<String, ModuleNode>,
-    registry: &Registry,
-    diags: &mut Diagnostics,
-) -> HashMap<String, ProviderRef> {
-    let mut out = HashMap::new();
+/// What each module call passes as a provider must exist where the call is.
+fn check_provider_passes(modules: &BTreeMap<String, ModuleNode>, diags: &mut Diagnostics) {
     for (prefix, node) in modules {
-        // What each call passes must exist where the call is.
         for call in node.module.calls.values() {
             for pass in &call.providers {
                 if let Err(detail) = resolve_provider(modules, prefix, &pass.parent) {
@@ -653,39 +710,47 @@ fn provider_uses(
                 }
             }
         }
-        for (key, decl) in &node.module.resources {
-            let Some(offering) = registry.provider_of(&decl.addr.resource_type) else {
-                continue; // check_type reports the unknown type
-            };
-            let local = match &decl.provider {
-                Some(u) => u.provider.clone(),
-                None => ProviderRef::default_of(offering),
-            };
-            let span = decl.provider.as_ref().map(|u| u.span).unwrap_or(decl.span);
-            if local.name != offering {
-                diags.push(Diagnostic::error(
-                    format!("Invalid provider for {}{key}", prefix),
-                    format!(
-                        "{} is a type of provider \"{offering}\", so it takes provider = {offering} or provider = {offering}.ALIAS, not {local}.",
-                        decl.addr.resource_type
-                    ),
-                    Some(span),
-                ));
-                continue;
-            }
-            match resolve_provider(modules, prefix, &local) {
-                Ok(root) => {
-                    out.insert(format!("{prefix}{key}"), root);
-                }
-                Err(detail) => diags.push(Diagnostic::error(
-                    format!("Provider configuration not present: {local}"),
-                    format!("{prefix}{key} uses provider = {local}, but {detail}"),
-                    Some(span),
-                )),
-            }
-        }
     }
-    out
+}
+
+/// The root configuration the resource or data source `decl` (at `key` in
+/// the module at `prefix`) uses. A reference to an alias no block declares,
+/// or one a module call does not pass, is an error at the reference.
+fn resource_provider(
+    modules: &BTreeMap<String, ModuleNode>,
+    registry: &Registry,
+    prefix: &str,
+    key: &str,
+    decl: &ResourceDecl,
+    diags: &mut Diagnostics,
+) -> Option<ProviderRef> {
+    // check_type reports an unknown type.
+    let offering = registry.provider_of(&decl.addr.resource_type)?;
+    let local = match &decl.provider {
+        Some(u) => u.provider.clone(),
+        None => ProviderRef::default_of(offering),
+    };
+    let span = decl.provider.as_ref().map(|u| u.span).unwrap_or(decl.span);
+    if local.name != offering {
+        diags.push(Diagnostic::error(
+            format!("Invalid provider for {prefix}{key}"),
+            format!(
+                "{} is a type of provider \"{offering}\", so it takes provider = {offering} or provider = {offering}.ALIAS, not {local}.",
+                decl.addr.resource_type
+            ),
+            Some(span),
+        ));
+        return None;
+    }
+    resolve_provider(modules, prefix, &local)
+        .map_err(|detail| {
+            diags.push(Diagnostic::error(
+                format!("Provider configuration not present: {local}"),
+                format!("{prefix}{key} uses provider = {local}, but {detail}"),
+                Some(span),
+            ))
+        })
+        .ok()
 }
 
 /// The root module's configuration that `local`, as written in the module
@@ -793,26 +858,54 @@ fn check_call(call: &ModuleCallDecl, diags: &mut Diagnostics) {
 
 /// The static keys a reference points at (in the module at `prefix`), or a
 /// diagnostic when it points nowhere.
-fn targets_of(
-    r: &Reference,
-    module: &Module,
-    prefix: &str,
+/// Where a block's references are resolved: the module, and whether the
+/// block has `count` or `for_each`.
+struct Targets<'a> {
+    module: &'a Module,
+    prefix: &'a str,
     counted: bool,
     for_each: bool,
-    diags: &mut Diagnostics,
-) -> Vec<String> {
-    let name = r.name.clone().unwrap_or_default();
-    let mut fail = |summary: String, detail: String| {
-        diags.push(Diagnostic::error(summary, detail, Some(r.span)));
-        Vec::new()
-    };
-    match r.root.as_str() {
-        "var" if module.variables.contains_key(&name) => vec![format!("{prefix}var.{name}")],
+}
+
+impl Targets<'_> {
+    /// The graph ids of the blocks `r` names; none, with a diagnostic, when it
+    /// names nothing declared.
+    fn of(
+        &self,
+        r: &Reference,
+        graph: &mut DependencyGraph<String>,
+        nodes: &[Node],
+        diags: &mut Diagnostics,
+    ) -> Vec<usize> {
+        let Targets {
+            module,
+            prefix,
+            counted,
+            for_each,
+        } = *self;
+        // A declared resource's key is a graph node already: found there, it
+        // costs one hash lookup instead of the module's and then the graph's.
+        let resource = |graph: &DependencyGraph<String>, key: &str| {
+            graph
+                .position(format!("{prefix}{key}").as_str())
+                .filter(|&id| {
+                    nodes
+                        .get(id)
+                        .is_some_and(|n| matches!(n.kind, NodeKind::Resource(_)))
+                })
+        };
+        let name = r.name.clone().unwrap_or_default();
+        let mut fail = |summary: String, detail: String| {
+            diags.push(Diagnostic::error(summary, detail, Some(r.span)));
+            Vec::new()
+        };
+        match r.root.as_str() {
+        "var" if module.variables.contains_key(&name) => vec![graph.add_node(format!("{prefix}var.{name}"))],
         "var" => fail(
             format!("Reference to undeclared input variable \"{name}\""),
             format!("No variable \"{name}\" is declared in this module; declare it with variable \"{name}\" {{}} or fix the name."),
         ),
-        "local" if module.locals.contains_key(&name) => vec![format!("{prefix}local.{name}")],
+        "local" if module.locals.contains_key(&name) => vec![graph.add_node(format!("{prefix}local.{name}"))],
         "local" => fail(
             format!("Reference to undeclared local value \"{name}\""),
             format!("No local value \"{name}\" is declared; add it to a locals block or fix the name."),
@@ -830,8 +923,8 @@ fn targets_of(
         "path" | "terraform" | "dumcel" => Vec::new(),
         "data" => {
             let key = format!("data.{name}.{}", r.data_name.clone().unwrap_or_default());
-            if module.resources.contains_key(&key) {
-                return vec![format!("{prefix}{key}")];
+            if let Some(id) = resource(graph, &key) {
+                return vec![id];
             }
             fail(
                 format!("Reference to undeclared data source \"{key}\""),
@@ -851,7 +944,7 @@ fn targets_of(
             };
             let child = format!("{prefix}module.{name}.");
             match &r.data_name {
-                Some(output) if call.child.outputs.contains_key(output) => vec![format!("{child}output.{output}")],
+                Some(output) if call.child.outputs.contains_key(output) => vec![graph.add_node(format!("{child}output.{output}"))],
                 Some(output) => fail(
                     format!("Unsupported attribute \"{output}\" of module \"{name}\""),
                     format!(
@@ -860,7 +953,7 @@ fn targets_of(
                         call.child.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
                 ),
-                None => call.child.outputs.keys().map(|o| format!("{child}output.{o}")).chain([format!("{prefix}module.{name}")]).collect(),
+                None => call.child.outputs.keys().map(|o| format!("{child}output.{o}")).chain([format!("{prefix}module.{name}")]).map(|k| graph.add_node(k)).collect(),
             }
         }
         "self" => fail(
@@ -875,8 +968,8 @@ fn targets_of(
                 );
             }
             let key = format!("{rtype}.{name}");
-            if module.resources.contains_key(&key) {
-                return vec![format!("{prefix}{key}")];
+            if let Some(id) = resource(graph, &key) {
+                return vec![id];
             }
             let declared: Vec<&str> = module.resources.keys().map(String::as_str).collect();
             fail(
@@ -888,14 +981,26 @@ fn targets_of(
             )
         }
     }
+    }
+}
+
+/// How many graph nodes a module's blocks make (its provider blocks aside).
+fn block_count(m: &Module) -> usize {
+    m.variables.len()
+        + m.locals.len()
+        + m.resources.len()
+        + m.outputs.len()
+        + m.checks.len()
+        + m.calls.len()
 }
 
 fn decl_span(
     modules: &BTreeMap<String, ModuleNode>,
-    nodes: &HashMap<String, Node>,
+    graph: &DependencyGraph<String>,
+    nodes: &[Node],
     key: &str,
 ) -> Option<Span> {
-    let node = nodes.get(key)?;
+    let node = nodes.get(graph.position(key)?)?;
     let m = &modules.get(&node.prefix)?.module;
     match &node.kind {
         NodeKind::Local(n) => m.locals.get(n).map(|l| l.span),

@@ -1,6 +1,7 @@
 //! A dependency graph over any node type, with cycle reporting that names every
 //! member of the cycle.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::hash::Hash;
 
@@ -35,30 +36,66 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
         Self::default()
     }
 
-    pub fn add_node(&mut self, node: N) -> NodeIndex {
+    /// A graph with room for `nodes` nodes, so a large stack's graph is not
+    /// rehashed (every key read again) as it grows.
+    pub fn with_capacity(nodes: usize) -> Self {
+        DependencyGraph {
+            graph: DiGraph::with_capacity(nodes, nodes),
+            index: HashMap::with_capacity(nodes),
+        }
+    }
+
+    /// Adds `node` if it is new. Returns its index: nodes are numbered
+    /// 0, 1, 2... in the order they were first added.
+    pub fn add_node(&mut self, node: N) -> usize {
         if let Some(&ix) = self.index.get(&node) {
-            return ix;
+            return ix.index();
         }
         let ix = self.graph.add_node(node.clone());
         self.index.insert(node, ix);
-        ix
+        ix.index()
     }
 
     /// `node` depends on `dependency`.
     pub fn add_dependency(&mut self, node: &N, dependency: &N) {
         let a = self.index_of(node);
         let b = self.index_of(dependency);
-        self.graph.update_edge(a, b, ());
+        self.add_dependency_at(a, b);
+    }
+
+    /// The node at index `node` depends on the one at `dependency`; both
+    /// indices come from [`add_node`](Self::add_node).
+    pub fn add_dependency_at(&mut self, node: usize, dependency: usize) {
+        self.graph
+            .update_edge(NodeIndex::new(node), NodeIndex::new(dependency), ());
     }
 
     /// A node's index, adding it if it is new. Copies the node only then: a
     /// stack's edges are mostly between nodes already added, and a copy of
     /// each end was two allocations per edge.
-    fn index_of(&mut self, node: &N) -> NodeIndex {
-        match self.index.get(node) {
-            Some(&ix) => ix,
+    fn index_of(&mut self, node: &N) -> usize {
+        match self.position(node) {
+            Some(ix) => ix,
             None => self.add_node(node.clone()),
         }
+    }
+
+    /// The index of `node`, if it is in the graph. Takes what `N` borrows
+    /// as (a `&str` for `String` nodes), so a lookup copies nothing.
+    pub fn position<Q>(&self, node: &Q) -> Option<usize>
+    where
+        N: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.index.get(node).map(|ix| ix.index())
+    }
+
+    /// The node at index `ix`.
+    ///
+    /// # Panics
+    /// If no node has that index: indices come only from this graph.
+    pub fn node_at(&self, ix: usize) -> &N {
+        &self.graph[NodeIndex::new(ix)]
     }
 
     pub fn contains(&self, node: &N) -> bool {
@@ -78,16 +115,33 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
     }
 
     /// What `node` depends on directly.
-    pub fn dependencies(&self, node: &N) -> Vec<&N> {
-        self.index
-            .get(node)
-            .map(|&ix| self.graph.neighbors(ix).map(|d| &self.graph[d]).collect())
+    pub fn dependencies<Q>(&self, node: &Q) -> Vec<&N>
+    where
+        N: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.position(node)
+            .map(|ix| self.dependencies_at(ix).map(|d| self.node_at(d)).collect())
             .unwrap_or_default()
+    }
+
+    /// The indices of what the node at index `ix` depends on directly.
+    pub fn dependencies_at(&self, ix: usize) -> impl Iterator<Item = usize> + '_ {
+        self.graph.neighbors(NodeIndex::new(ix)).map(|d| d.index())
     }
 
     /// Nodes ordered so that every node comes after its dependencies. Ties keep
     /// insertion order, so output is deterministic.
     pub fn order(&self) -> Result<Vec<N>, CycleError> {
+        Ok(self
+            .order_indices()?
+            .into_iter()
+            .map(|ix| self.node_at(ix).clone())
+            .collect())
+    }
+
+    /// [`order`](Self::order) as node indices.
+    pub fn order_indices(&self) -> Result<Vec<usize>, CycleError> {
         if let Some(members) = self.first_cycle() {
             return Err(CycleError { members });
         }
@@ -103,7 +157,7 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
             (0..n).filter(|&i| pending[i] == 0).collect();
         let mut out = Vec::with_capacity(n);
         while let Some(i) = ready.pop_first() {
-            out.push(self.graph[NodeIndex::new(i)].clone());
+            out.push(i);
             for d in &dependents[i] {
                 pending[d.index()] -= 1;
                 if pending[d.index()] == 0 {
@@ -172,6 +226,26 @@ mod tests {
         let pos = |x| order.iter().position(|n| *n == x).unwrap();
         assert!(pos("a") < pos("b") && pos("b") < pos("c"));
         assert_eq!(order.len(), 4);
+    }
+
+    #[test]
+    fn indices_number_nodes_in_the_order_they_were_added() {
+        let mut g = DependencyGraph::with_capacity(3);
+        assert_eq!(g.add_node("a"), 0);
+        assert_eq!(g.add_node("b"), 1);
+        assert_eq!(g.add_node("a"), 0, "adding a node again keeps its index");
+        g.add_dependency_at(1, 0);
+        g.add_dependency(&"c", &"b");
+        assert_eq!(g.position(&"c"), Some(2));
+        assert_eq!(g.node_at(2), &"c");
+        assert_eq!(g.dependencies_at(2).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(g.dependencies(&"b"), vec![&"a"]);
+        assert_eq!(g.order_indices().unwrap(), vec![0, 1, 2]);
+        assert_eq!(
+            g.dependencies_at(7).count(),
+            0,
+            "an unknown index has no dependencies"
+        );
     }
 
     #[test]
