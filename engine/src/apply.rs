@@ -93,6 +93,7 @@ struct Shared {
 /// dumcel), applies every change, evaluates outputs, and returns the new state
 /// with everything that completed recorded. The caller bumps the serial and
 /// persists.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn apply(
     stack: Arc<Stack>,
     planned: Planned,
@@ -421,7 +422,7 @@ async fn adopt_imports(
             provider: c.provider.clone(),
             attributes: found.clone().deep_unmark().to_json_lossy(),
             sensitive_attributes: found.sensitive_attributes(),
-            dependencies: stack.resource_deps.get(&rkey).cloned().unwrap_or_default(),
+            dependencies: stack.resource_deps(&rkey),
             tainted: false,
         };
         if let Some(j) = journal {
@@ -697,7 +698,7 @@ async fn run_node_inner(
             provider: change.provider.clone(),
             attributes: value.deep_unmark().to_json_lossy(),
             sensitive_attributes: sensitive,
-            dependencies: stack.resource_deps.get(&skey).cloned().unwrap_or_default(),
+            dependencies: stack.resource_deps(&skey),
             tainted,
         }
     };

@@ -278,6 +278,8 @@ pub async fn plan(
         // independent of them still is, so one run reports every error.
         // By block id: every id is in the order.
         let mut failed = vec![false; stack.order().len()];
+        // The block each change of the walk is of, by change index.
+        let mut change_blocks = Vec::new();
         for &id in stack.order() {
             if stack.dependency_ids(id).any(|d| failed[d]) {
                 failed[id] = true;
@@ -286,7 +288,7 @@ pub async fn plan(
             let Some(node) = stack.node_at(id) else {
                 continue;
             };
-            if let Err(d) = plan_node(
+            let planned = plan_node(
                 stack,
                 stack.key_of(id),
                 node,
@@ -295,8 +297,9 @@ pub async fn plan(
                 &mut values,
                 &mut changes,
             )
-            .await
-            {
+            .await;
+            change_blocks.resize(changes.len(), id);
+            if let Err(d) = planned {
                 if d.has_errors() {
                     failed[id] = true;
                 }
@@ -306,7 +309,7 @@ pub async fn plan(
         if diags.has_errors() {
             return Err(diags);
         }
-        fill_depends_on(stack, &mut changes);
+        fill_depends_on(stack, &mut changes, &change_blocks);
     }
 
     // What state records and the configuration no longer declares is deleted.
@@ -513,32 +516,22 @@ fn expand_call(
 }
 
 /// Fills each change's `depends_on` with the addresses of the changes of the
-/// resources it depends on.
-fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange]) {
-    // Each address parsed once; the changes of a static key by index.
-    let keys: Vec<Option<String>> = changes
-        .iter()
-        .map(|c| {
-            c.address
-                .parse::<InstanceAddr>()
-                .ok()
-                .map(|a| static_key(&a.resource))
-        })
-        .collect();
-    let mut by_static: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, key) in keys.iter().enumerate() {
-        if let Some(key) = key {
-            by_static.entry(key).or_default().push(i);
-        }
+/// resources it depends on. `blocks` holds the block id of each change.
+fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange], blocks: &[usize]) {
+    // The changes of each block, by block id.
+    let mut of_block: Vec<Vec<usize>> = vec![Vec::new(); stack.order().len()];
+    for (i, &block) in blocks.iter().enumerate() {
+        of_block[block].push(i);
     }
-    let depends_on: Vec<Vec<String>> = keys
+    let depends_on: Vec<Vec<String>> = blocks
         .iter()
-        .map(|key| {
-            key.as_ref()
-                .and_then(|k| stack.resource_deps.get(k))
-                .into_iter()
-                .flatten()
-                .flat_map(|d| by_static.get(d.as_str()).into_iter().flatten())
+        .map(|&block| {
+            stack
+                .node_at(block)
+                .map(|n| n.resource_deps.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|&d| &of_block[d])
                 .map(|&i| changes[i].address.clone())
                 .collect()
         })
@@ -1007,7 +1000,7 @@ async fn plan_data(
     let provider = stack.recorded_provider(&skey, &decl.addr.resource_type);
     // As in Terraform: a data source waits for apply when something it
     // depends on is about to change, even if its arguments look known.
-    let deps = stack.resource_deps.get(&skey).cloned().unwrap_or_default();
+    let deps = stack.resource_deps(&skey);
     let deps_change = changes.iter().any(|c| {
         c.action != Action::NoOp
             && c.address
@@ -1093,10 +1086,17 @@ fn leave_out_excluded(
         .collect();
     loop {
         let more: Vec<String> = stack
-            .resource_deps
-            .iter()
-            .filter(|(k, deps)| !excluded.contains(*k) && deps.iter().any(|d| excluded.contains(d)))
-            .map(|(k, _)| k.clone())
+            .resource_ids()
+            .map(|id| (stack.key_of(id), stack.node_at(id)))
+            .filter(|(k, node)| {
+                !excluded.contains(*k)
+                    && node.is_some_and(|n| {
+                        n.resource_deps
+                            .iter()
+                            .any(|&d| excluded.contains(stack.key_of(d)))
+                    })
+            })
+            .map(|(k, _)| k.to_owned())
             .collect();
         if more.is_empty() {
             break;
@@ -1109,10 +1109,7 @@ fn leave_out_excluded(
             let named = excludes.iter().any(|e| covers(&c.address, e));
             let dependent = static_of(&c.address).is_some_and(|k| {
                 excluded.contains(&k)
-                    && stack
-                        .resource_deps
-                        .get(&k)
-                        .is_some_and(|deps| deps.iter().any(|d| excluded.contains(d)))
+                    && stack.resource_deps(&k).iter().any(|d| excluded.contains(d))
             });
             !named && !dependent
         })
@@ -1139,7 +1136,7 @@ fn restrict_to_targets(
         .collect();
     while let Some(k) = stack_keys.pop() {
         if needed.insert(k.clone()) {
-            stack_keys.extend(stack.resource_deps.get(&k).cloned().unwrap_or_default());
+            stack_keys.extend(stack.resource_deps(&k));
         }
     }
     changes

@@ -61,6 +61,9 @@ pub struct Node {
     /// configuration it uses, through `provider =` and modules' `providers`
     /// (`None` when that is wrong, which validation reports).
     pub provider: Option<ProviderRef>,
+    /// For a resource: the ids of the resources it depends on, directly or
+    /// through locals, variables, outputs and module calls, ordered by key.
+    pub resource_deps: Vec<usize>,
 }
 
 pub struct Stack {
@@ -79,9 +82,6 @@ pub struct Stack {
     pub confine_files: Option<std::path::PathBuf>,
     /// Block ids (see [`Stack::key_of`]), dependencies first.
     order: Vec<usize>,
-    /// Per static resource key: the static resource keys it depends on,
-    /// directly or through locals, variables, outputs and module calls.
-    pub resource_deps: HashMap<String, Vec<String>>,
     /// Every block by id: its index in `graph`. Blocks are looked up by id
     /// on the walk, so a large stack is not a hash lookup by string key per
     /// block and question (one cache miss on the table, one on the key).
@@ -262,6 +262,7 @@ impl Stack {
                     refs: Vec::new(),
                     index,
                     provider,
+                    resource_deps: Vec::new(),
                 };
                 // Keys are unique, so a block is new; a repeat would replace it.
                 match nodes.get_mut(id) {
@@ -506,11 +507,13 @@ impl Stack {
             workspace: workspace.to_owned(),
             confine_files: None,
             order,
-            resource_deps: HashMap::new(),
             nodes,
             graph,
         };
-        stack.resource_deps = stack.compute_resource_deps();
+        let deps = stack.compute_resource_deps();
+        for (node, deps) in stack.nodes.iter_mut().zip(deps) {
+            node.resource_deps = deps;
+        }
         Ok(stack)
     }
 
@@ -538,14 +541,15 @@ impl Stack {
         self.graph.dependencies_at(id)
     }
 
-    /// Resource dependencies of every resource, through whatever lies between.
-    fn compute_resource_deps(&self) -> HashMap<String, Vec<String>> {
+    /// Per block id: the resources a resource depends on, through whatever
+    /// lies between, ordered by key (none for other blocks).
+    fn compute_resource_deps(&self) -> Vec<Vec<usize>> {
         let is_resource = |id: usize| {
             self.nodes
                 .get(id)
                 .is_some_and(|n| matches!(n.kind, NodeKind::Resource(_)))
         };
-        let mut out = HashMap::with_capacity(self.nodes.len());
+        let mut out = vec![Vec::new(); self.nodes.len()];
         // The resource whose walk last reached each block: one array for
         // every walk instead of a set per resource.
         let mut seen_by = vec![usize::MAX; self.graph.len()];
@@ -557,15 +561,33 @@ impl Stack {
                     continue;
                 }
                 if is_resource(dep) {
-                    deps.push(self.key_of(dep).to_owned());
+                    deps.push(dep);
                 } else {
                     todo.extend(self.dependency_ids(dep));
                 }
             }
-            deps.sort();
-            out.insert(self.key_of(id).to_owned(), deps);
+            deps.sort_by_key(|&d| self.key_of(d));
+            out[id] = deps;
         }
         out
+    }
+
+    /// The static keys of the resources the one at `static_key` depends on,
+    /// directly or through locals, variables, outputs and module calls.
+    pub fn resource_deps(&self, static_key: &str) -> Vec<String> {
+        self.node(static_key)
+            .map(|n| self.keys_of(&n.resource_deps))
+            .unwrap_or_default()
+    }
+
+    /// The static keys of the blocks with these ids.
+    pub fn keys_of(&self, ids: &[usize]) -> Vec<String> {
+        ids.iter().map(|&id| self.key_of(id).to_owned()).collect()
+    }
+
+    /// The id of every resource and data source.
+    pub fn resource_ids(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.nodes.len()).filter(|&id| matches!(self.nodes[id].kind, NodeKind::Resource(_)))
     }
 
     pub fn node(&self, key: &str) -> Option<&Node> {

@@ -58,6 +58,7 @@ impl Locked {
     /// backend is configured, and only then drops the journal, so a failed
     /// upload loses nothing (the next command replays the journal onto the
     /// S3 object and uploads again).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn persist(&self, state: &State) -> Result<(), SessionError> {
         let lock = self.lock.as_ref().ok_or(SessionError::NotLocked)?;
         self.backend.write_snapshot(lock, state)?;

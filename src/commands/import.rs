@@ -91,7 +91,7 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
             provider: stack.recorded_provider(&key, &addr.resource.resource_type),
             attributes: found.to_json_lossy(),
             sensitive_attributes: sensitive,
-            dependencies: stack.resource_deps.get(&key).cloned().unwrap_or_default(),
+            dependencies: stack.resource_deps(&key),
             tainted: false,
         },
     );
