@@ -43,6 +43,12 @@ output "input_sha1" {
         "the known read fed the plan: {}",
         plan.all()
     );
+    assert!(
+        plan.stdout
+            .contains("(because it depends on resources with changes pending)"),
+        "{}",
+        plan.all()
+    );
     s.ok(&["apply", "-auto-approve"]);
     assert_eq!(s.read("copy.txt"), "MADE FROM SEED");
     let again = s.run(&["plan", "-detailed-exitcode", "-no-color"]);
@@ -57,6 +63,56 @@ output "input_sha1" {
         r.all()
     );
     assert!(r.stderr.contains("nope.txt"), "{}", r.all());
+}
+
+#[test]
+fn a_data_source_waits_for_apply_only_when_what_it_depends_on_changes() {
+    let stack = |unrelated: &str| {
+        format!(
+            r#"
+resource "null_resource" "dep" {{
+  triggers = {{ v = "1" }}
+}}
+resource "null_resource" "unrelated" {{
+  triggers = {{ v = "{unrelated}" }}
+}}
+data "local_file" "input" {{
+  filename   = "input.txt"
+  depends_on = [null_resource.dep]
+}}
+output "content" {{
+  value = data.local_file.input.content
+}}
+"#
+        )
+    };
+    let s = TestStack::new(&stack("1"));
+    s.write("input.txt", "seed\n");
+    let first = s.ok(&["plan", "-no-color"]);
+    assert!(
+        first
+            .stdout
+            .contains("data.local_file.input will be read during apply"),
+        "its dependency is to be created: {}",
+        first.all()
+    );
+    s.ok(&["apply", "-auto-approve"]);
+
+    // Only the resource it does not depend on changes: it is read now.
+    s.write("main.hcl", &stack("2"));
+    let second = s.ok(&["plan", "-no-color"]);
+    assert!(
+        second
+            .stdout
+            .contains("null_resource.unrelated must be replaced"),
+        "{}",
+        second.all()
+    );
+    assert!(
+        !second.stdout.contains("data.local_file.input will be read"),
+        "{}",
+        second.all()
+    );
 }
 
 #[test]

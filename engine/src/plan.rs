@@ -62,6 +62,15 @@ pub fn state_value(inst: &dumcel_state::ResourceInstance) -> Value {
     Value::from_json(&inst.attributes).with_sensitive_attributes(&inst.sensitive_attributes)
 }
 
+/// What the plan walk's steps read.
+struct Walk<'a> {
+    priors: Priors<'a>,
+    opts: &'a PlanOptions,
+    /// By block id: whether the block planned anything but a no-op so far.
+    /// The walk goes dependencies first, so a block's dependencies are done.
+    changed: Vec<bool>,
+}
+
 /// What each recorded instance was before the plan, by address.
 struct Priors<'a> {
     state: &'a State,
@@ -270,7 +279,11 @@ pub async fn plan(
     let mut values = Values::default();
     let mut changes = Vec::new();
     let mut diags = Diagnostics::new();
-    let priors = Priors::new(state, refreshed);
+    let mut walk = Walk {
+        priors: Priors::new(state, refreshed),
+        opts,
+        changed: vec![false; stack.order().len()],
+    };
 
     if !opts.destroy {
         // Blocks that failed, or depend on one that did: they are not
@@ -292,12 +305,14 @@ pub async fn plan(
                 stack,
                 stack.key_of(id),
                 node,
-                &priors,
-                opts,
+                &walk,
                 &mut values,
                 &mut changes,
             )
             .await;
+            walk.changed[id] = changes[change_blocks.len()..]
+                .iter()
+                .any(|c| c.action != Action::NoOp);
             change_blocks.resize(changes.len(), id);
             if let Err(d) = planned {
                 if d.has_errors() {
@@ -324,7 +339,7 @@ pub async fn plan(
         } else {
             Some(orphan_reason(stack, address))
         };
-        let before = priors.value(address);
+        let before = walk.priors.value(address);
         if before.is_none() && !opts.destroy {
             // Already gone outside dumcel: refresh shows it, nothing to do.
             continue;
@@ -429,8 +444,7 @@ async fn plan_node(
     stack: &Stack,
     key: &str,
     node: &Node,
-    priors: &Priors<'_>,
-    opts: &PlanOptions,
+    walk: &Walk<'_>,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
@@ -473,9 +487,9 @@ async fn plan_node(
                     continue;
                 };
                 if decl.addr.mode == Mode::Data {
-                    plan_data(stack, decl, &mi, values, changes).await?;
+                    plan_data(stack, node, decl, &mi, walk, values, changes).await?;
                 } else {
-                    plan_resource(stack, node, decl, &mi, priors, opts, values, changes).await?;
+                    plan_resource(stack, node, decl, &mi, walk, values, changes).await?;
                 }
             }
             NodeKind::Var(_) | NodeKind::Output(_) | NodeKind::Provider(_) | NodeKind::Check(_) => {
@@ -779,17 +793,16 @@ fn config_in(
     Ok(config)
 }
 
-#[allow(clippy::too_many_arguments)] // the walk's state, passed explicitly
 async fn plan_resource(
     stack: &Stack,
     node: &Node,
     decl: &ResourceDecl,
     mi: &ModuleInstance,
-    priors: &Priors<'_>,
-    opts: &PlanOptions,
+    walk: &Walk<'_>,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
+    let Walk { priors, opts, .. } = walk;
     let key = format!("{}{}", mi.prefix(), decl.key());
     let instances = expand(stack, decl, mi, values, false)?;
     let uses = stack.provider_of(Some(node), &decl.addr.resource_type);
@@ -984,29 +997,26 @@ pub fn data_config(
 /// read for apply, its results unknown until then.
 async fn plan_data(
     stack: &Stack,
+    node: &Node,
     decl: &ResourceDecl,
     mi: &ModuleInstance,
+    walk: &Walk<'_>,
     values: &mut Values,
     changes: &mut Vec<ResourceChange>,
 ) -> Result<(), Diagnostics> {
-    let skey = format!("{}{}", mi.static_prefix(), decl.key());
+    let uses = stack.provider_of(Some(node), &decl.addr.resource_type);
     let Some(ds) = stack
-        .data_source_for(&skey, &decl.addr.resource_type)
+        .registry
+        .data_source_of(&uses, &decl.addr.resource_type)
         .cloned()
     else {
         return Ok(());
     };
     let key = format!("{}{}", mi.prefix(), decl.key());
-    let provider = stack.recorded_provider(&skey, &decl.addr.resource_type);
+    let provider = stack.registry.recorded(&uses);
     // As in Terraform: a data source waits for apply when something it
     // depends on is about to change, even if its arguments look known.
-    let deps = stack.resource_deps(&skey);
-    let deps_change = changes.iter().any(|c| {
-        c.action != Action::NoOp
-            && c.address
-                .parse::<InstanceAddr>()
-                .is_ok_and(|a| deps.contains(&static_key(&a.resource)))
-    });
+    let deps_change = node.resource_deps.iter().any(|&d| walk.changed[d]);
     let addr = ResourceAddr {
         module: mi.steps.clone(),
         ..decl.addr.clone()
