@@ -282,15 +282,15 @@ pub async fn plan(
     let mut walk = Walk {
         priors: Priors::new(state, refreshed),
         opts,
-        changed: vec![false; stack.order().len()],
+        changed: vec![false; stack.id_count()],
     };
 
     if !opts.destroy {
         // Blocks that failed, or depend on one that did: they are not
         // evaluated (they would only repeat the error), but every block
         // independent of them still is, so one run reports every error.
-        // By block id: every id is in the order.
-        let mut failed = vec![false; stack.order().len()];
+        // By block id.
+        let mut failed = vec![false; stack.id_count()];
         // The block each change of the walk is of, by change index.
         let mut change_blocks = Vec::new();
         for &id in stack.order() {
@@ -533,7 +533,7 @@ fn expand_call(
 /// resources it depends on. `blocks` holds the block id of each change.
 fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange], blocks: &[usize]) {
     // The changes of each block, by block id.
-    let mut of_block: Vec<Vec<usize>> = vec![Vec::new(); stack.order().len()];
+    let mut of_block: Vec<Vec<usize>> = vec![Vec::new(); stack.id_count()];
     for (i, &block) in blocks.iter().enumerate() {
         of_block[block].push(i);
     }

@@ -522,6 +522,12 @@ impl Stack {
         &self.order
     }
 
+    /// How many ids there are: they run from 0 up to this, one for every
+    /// graph node (a block, or a reference to one nothing declares).
+    pub fn id_count(&self) -> usize {
+        self.graph.len()
+    }
+
     /// The static key of the block with id `id`.
     ///
     /// # Panics

@@ -98,20 +98,12 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
         &self.graph[NodeIndex::new(ix)]
     }
 
-    pub fn contains(&self, node: &N) -> bool {
-        self.index.contains_key(node)
-    }
-
     pub fn len(&self) -> usize {
         self.graph.node_count()
     }
 
     pub fn is_empty(&self) -> bool {
         self.graph.node_count() == 0
-    }
-
-    pub fn nodes(&self) -> impl Iterator<Item = &N> {
-        self.graph.node_weights()
     }
 
     /// What `node` depends on directly.
