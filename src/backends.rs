@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use dumcel_engine::config::Module;
 pub use dumcel_session::BackendConfig;
-use dumcel_session::Locked;
+use dumcel_session::{Locked, SessionError};
 use dumcel_state::LocalBackend;
 use dumcel_state_s3::S3Remote;
 
@@ -42,12 +42,23 @@ pub async fn remote(module: Option<&Module>) -> anyhow::Result<Option<S3Remote>>
 }
 
 /// Locks and loads the selected workspace's state from whichever backend holds it.
-#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_state(
     module: Option<&Module>,
     operation: &str,
     flags: &LockFlags,
 ) -> anyhow::Result<Locked> {
+    try_open_state(module, operation, flags)
+        .await
+        .map_err(report)
+}
+
+/// `open_state`, leaving the error to the caller to report.
+#[tracing::instrument(name = "open_state", level = "debug", skip_all)]
+pub async fn try_open_state(
+    module: Option<&Module>,
+    operation: &str,
+    flags: &LockFlags,
+) -> Result<Locked, SessionError> {
     dumcel_session::open_state(
         Path::new(ROOT),
         module,
@@ -56,7 +67,6 @@ pub async fn open_state(
         &flags.options(),
     )
     .await
-    .map_err(report)
 }
 
 /// `open_state` for commands that need only the stack's backend, not a plan.

@@ -43,6 +43,35 @@ fn a_second_apply_fails_naming_the_holder() {
 }
 
 #[test]
+fn a_configuration_error_is_reported_alone_while_another_apply_holds_the_lock() {
+    // The stack is built while the state is opened: the lock held by the
+    // first apply must not hide the configuration's error, nor join it.
+    let s = TestStack::new(STACK);
+    let mut first = s.spawn(&["apply", "-auto-approve"]);
+    wait_for_lock_holder(&s);
+    s.write(
+        "main.hcl",
+        &format!("{STACK}\noutput \"typo\" {{\n  value = time_sleep.slwo.id\n}}\n"),
+    );
+    for command in ["plan", "apply"] {
+        let second = s.run(&[command, "-input=false", "-no-color"]);
+        assert_eq!(second.code, 1, "{}", second.all());
+        assert!(
+            second.stderr.contains("time_sleep.slwo"),
+            "{command}: {}",
+            second.all()
+        );
+        assert!(
+            !second.stderr.contains("locked"),
+            "{command} reports the lock as well: {}",
+            second.all()
+        );
+    }
+    assert!(first.wait().unwrap().success());
+    assert_eq!(s.state_addresses(), ["time_sleep.slow"]);
+}
+
+#[test]
 fn a_second_apply_with_a_timeout_waits_its_turn() {
     let s = TestStack::new(STACK);
     let first = s.spawn(&["apply", "-auto-approve"]);

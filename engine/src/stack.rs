@@ -98,7 +98,10 @@ struct Pending<'a> {
     prefix: &'a str,
     /// The static prefix of the module its references are resolved in.
     ns: &'a str,
+    /// What its expressions refer to: kept on its node for its scope.
     refs: Vec<Reference>,
+    /// Its `depends_on`: edges in the graph, never values in its scope.
+    depends_on: &'a [Reference],
     counted: bool,
     each: bool,
 }
@@ -212,13 +215,13 @@ impl Values {
 impl Stack {
     /// Validates references and module calls, and builds the graph.
     pub fn new(
-        module: Module,
+        module: impl Into<Arc<Module>>,
         sources: SourceMap,
         mut registry: Registry,
         variables: Map,
         workspace: &str,
     ) -> Result<Stack, Diagnostics> {
-        let module = Arc::new(module);
+        let module = module.into();
         let mut modules = BTreeMap::new();
         flatten(&module, String::new(), None, None, &mut modules);
 
@@ -248,6 +251,7 @@ impl Stack {
                            (kind, index): (NodeKind, usize),
                            provider: Option<ProviderRef>,
                            refs: Vec<Reference>,
+                           depends_on,
                            refs_in: RefsIn,
                            counted: bool,
                            each: bool| {
@@ -274,6 +278,7 @@ impl Stack {
                     prefix: p,
                     ns,
                     refs,
+                    depends_on,
                     counted,
                     each,
                 });
@@ -297,6 +302,7 @@ impl Stack {
                     (NodeKind::Var(name.clone()), i),
                     None,
                     r,
+                    &[],
                     refs_in,
                     counted,
                     each,
@@ -308,6 +314,7 @@ impl Stack {
                     (NodeKind::Local(name.clone()), i),
                     None,
                     local.expr.references(),
+                    &[],
                     RefsIn::Own,
                     false,
                     false,
@@ -315,26 +322,24 @@ impl Stack {
             }
             for (i, (key, decl)) in m.resources.iter().enumerate() {
                 check_type(&registry, decl, &mut diags);
-                let mut r = decl.references();
-                r.extend(decl.depends_on.iter().cloned());
                 add(
                     format!("{p}{key}"),
                     (NodeKind::Resource(key.clone()), i),
                     resource_provider(&modules, &registry, p, key, decl, &mut diags),
-                    r,
+                    decl.references(),
+                    &decl.depends_on,
                     RefsIn::Own,
                     decl.count.is_some(),
                     decl.for_each.is_some(),
                 );
             }
             for (i, (name, out)) in m.outputs.iter().enumerate() {
-                let mut r = out.value.references();
-                r.extend(out.depends_on.iter().cloned());
                 add(
                     format!("{p}output.{name}"),
                     (NodeKind::Output(name.clone()), i),
                     None,
-                    r,
+                    out.value.references(),
+                    &out.depends_on,
                     RefsIn::Own,
                     false,
                     false,
@@ -352,6 +357,7 @@ impl Stack {
                     (NodeKind::Check(name.clone()), i),
                     None,
                     r,
+                    &[],
                     RefsIn::Own,
                     false,
                     false,
@@ -359,18 +365,18 @@ impl Stack {
             }
             for (i, (name, call)) in m.calls.iter().enumerate() {
                 check_call(call, &mut diags);
-                let mut r: Vec<Reference> = call
+                let r = call
                     .count
                     .iter()
                     .chain(call.for_each.iter())
                     .flat_map(|e| e.references())
                     .collect();
-                r.extend(call.depends_on.iter().cloned());
                 add(
                     format!("{p}module.{name}"),
                     (NodeKind::Call(name.clone()), i),
                     None,
                     r,
+                    &call.depends_on,
                     RefsIn::Own,
                     false,
                     false,
@@ -404,6 +410,7 @@ impl Stack {
                         (NodeKind::Provider(name.clone()), i),
                         None,
                         r,
+                        &[],
                         RefsIn::Own,
                         false,
                         false,
@@ -417,12 +424,13 @@ impl Stack {
             prefix,
             ns,
             refs: node_refs,
+            depends_on,
             counted,
             each,
         } in pending
         {
             if let Some(node) = modules.get(ns) {
-                for r in &node_refs {
+                for r in node_refs.iter().chain(depends_on) {
                     let targets = Targets {
                         module: &node.module,
                         prefix: ns,

@@ -14,8 +14,8 @@ use dumcel_planner::{Plan, render};
 use super::planning::{load_plan, make_plan};
 use crate::interrupt;
 use crate::session::{
-    LockFlags, PlanFlags, VarFlags, build_stack, can_prompt, load_config, prepare, report,
-    variables,
+    LockFlags, PlanFlags, VarFlags, build_stack_and_open_state, can_prompt, load_config, prepare,
+    report, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -62,10 +62,9 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
     }
     let (module, mut sources) = load_config(ui)?;
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
-    let stack = build_stack(ui, module, sources, vars)?;
     let operation = if args.destroy { "destroy" } else { "apply" };
-    let mut locked =
-        crate::backends::open_state(Some(&stack.module), operation, &args.lock).await?;
+    let (stack, mut locked) =
+        build_stack_and_open_state(ui, module, sources, vars, operation, &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
     locked.refuse_pending().map_err(report)?;
     if locked.lock.is_none() {

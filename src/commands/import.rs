@@ -5,7 +5,9 @@ use anyhow::Result;
 use dumcel_planner::{InstanceAddr, InstanceKey};
 use dumcel_state::ResourceInstance;
 
-use crate::session::{LockFlags, VarFlags, build_stack, load_config, prepare, report, variables};
+use crate::session::{
+    LockFlags, VarFlags, build_stack_and_open_state, load_config, prepare, report, variables,
+};
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -23,8 +25,8 @@ pub struct ImportArgs {
 pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
     let (module, mut sources) = load_config(ui)?;
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
-    let stack = build_stack(ui, module, sources, vars)?;
-    let mut locked = crate::backends::open_state(Some(&stack.module), "import", &args.lock).await?;
+    let (stack, mut locked) =
+        build_stack_and_open_state(ui, module, sources, vars, "import", &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
 
     let addr: InstanceAddr = args.address.parse().map_err(report)?;

@@ -8,7 +8,8 @@ use dumcel_planner::render;
 
 use super::planning::{make_plan, save_plan};
 use crate::session::{
-    LockFlags, PlanFlags, VarFlags, build_stack, free_at_exit, load_config, prepare, variables,
+    LockFlags, PlanFlags, VarFlags, build_stack_and_open_state, free_at_exit, load_config, prepare,
+    variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -37,8 +38,8 @@ pub struct PlanArgs {
 pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
     let (module, mut sources) = load_config(ui)?;
     let vars = variables(ui, &module, &mut sources, &args.vars)?;
-    let stack = build_stack(ui, module, sources, vars)?;
-    let mut locked = crate::backends::open_state(Some(&stack.module), "plan", &args.lock).await?;
+    let (stack, mut locked) =
+        build_stack_and_open_state(ui, module, sources, vars, "plan", &args.lock).await?;
     prepare(ui, &stack, &mut locked).await?;
     let hooks = ProgressHooks { quiet: args.json };
     if args.planning.refresh_only {

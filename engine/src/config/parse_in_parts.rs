@@ -3,9 +3,11 @@
 //! runs on one core, and its syntax tree takes some 60 times the text's size
 //! (a 100,000-resource file of 11 MB peaked at 650 MB held whole). A stack's
 //! top-level blocks do not depend on each other's text, so the file is cut
-//! between two of them into parts: this thread parses the even parts, a helper
-//! the odd ones, and each part is lowered, and its tree dropped, in file order
-//! while the next ones are parsed. At most three parts' trees are alive.
+//! between two of them into parts. A helper thread parses parts ahead, in
+//! order, while this thread lowers each part, and drops its tree, in file
+//! order; when the helper falls behind, this thread parses the part it needs
+//! itself. Lowering costs about as much as parsing, so both threads stay busy.
+//! At most three parts' trees are alive.
 //!
 //! The cuts are found by a light scan (strings, templates, heredocs,
 //! comments, brackets). A wrong cut cannot go unnoticed: it would end the
@@ -13,6 +15,8 @@
 //! parse. Whenever a part fails, the whole file is parsed again, so every
 //! syntax error is reported exactly as for a file parsed whole; the caller
 //! drops what it made of the parts before (see `load.rs`).
+
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use hcl_edit::Span as _;
 use hcl_edit::structure::Body;
@@ -49,30 +53,25 @@ pub fn parse_each(
         .zip(ends)
         .map(|(&a, b)| (a, &text[a..b]))
         .collect();
+    let queue = Queue::new(parts.len());
     let failed_at = std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let odd: Vec<&str> = parts.iter().skip(1).step_by(2).map(|p| p.1).collect();
         let helper = std::thread::Builder::new()
             .name("parse".into())
             .stack_size(PARSER_STACK)
-            .spawn_scoped(s, move || {
-                for part in odd {
-                    // The receiver is gone once a part failed: stop there.
-                    if tx.send(parse_allowing_repeats(part)).is_err() {
-                        return;
-                    }
+            .spawn_scoped(s, || {
+                let _gone = HelperGone(&queue);
+                while let Some(i) = queue.claim_ahead() {
+                    queue.deliver(i, parse_allowing_repeats(parts[i].1));
                 }
             });
         let mut failed_at = None;
         for (i, &(offset, part)) in parts.iter().enumerate() {
-            let parsed = match &helper {
-                Ok(_) if i % 2 == 1 => match rx.recv() {
-                    Ok(parsed) => parsed,
-                    // The helper panicked: joined below.
-                    Err(_) => break,
-                },
-                // Even parts, or every part when no thread was to be had.
-                _ => parse_allowing_repeats(part),
+            let parsed = match queue.take(i) {
+                Taken::Parsed(parsed) => parsed,
+                // Unclaimed: the helper is behind (or was never started).
+                Taken::Yours => parse_allowing_repeats(part),
+                // The helper panicked: joined below.
+                Taken::HelperGone => break,
             };
             match parsed {
                 Ok(body) => lower(offset, body),
@@ -81,8 +80,9 @@ pub fn parse_each(
                     break;
                 }
             }
+            queue.lowered(i);
         }
-        drop(rx);
+        queue.stop();
         if let Ok(helper) = helper
             && let Err(panic) = helper.join()
         {
@@ -106,6 +106,125 @@ pub fn parse_each(
             .collect(),
     );
     Ok(())
+}
+
+/// How many parts may be parsed and not yet lowered: each holds its tree.
+const PARTS_ALIVE: usize = 3;
+
+type Parsed = Result<Body, hcl_edit::parser::Error>;
+
+/// The parts shared by the two threads. Parts are claimed in file order by
+/// whichever thread is free: the helper parses ahead, at most
+/// `PARTS_ALIVE` parts past the last one lowered; the lowering thread parses
+/// the part it needs itself when the helper has not claimed it yet, so
+/// neither waits while the other has work it could share.
+struct Queue {
+    state: Mutex<QueueState>,
+    changed: Condvar,
+}
+
+struct QueueState {
+    /// The next part nobody has claimed.
+    next: usize,
+    /// How many parts have been lowered (and their trees dropped).
+    lowered: usize,
+    count: usize,
+    /// Parts the helper parsed, waiting to be lowered.
+    ready: Vec<Option<Parsed>>,
+    /// The lowering thread is done (finished, failed or gave up).
+    stopped: bool,
+    /// The helper ended, by returning or by a panic.
+    helper_gone: bool,
+}
+
+enum Taken {
+    Parsed(Parsed),
+    /// Nobody claimed the part: the caller parses it.
+    Yours,
+    HelperGone,
+}
+
+impl Queue {
+    fn new(count: usize) -> Self {
+        Queue {
+            state: Mutex::new(QueueState {
+                next: 0,
+                lowered: 0,
+                count,
+                ready: (0..count).map(|_| None).collect(),
+                stopped: false,
+                helper_gone: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// The state, even if a thread panicked holding it: every change to it
+    /// is a single assignment, so it is never half made.
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The helper's next part, once it may parse one more; `None`: no part
+    /// is left, or the lowering thread stopped.
+    fn claim_ahead(&self) -> Option<usize> {
+        let mut st = self.lock();
+        loop {
+            if st.stopped || st.next >= st.count {
+                return None;
+            }
+            if st.next < st.lowered + PARTS_ALIVE {
+                st.next += 1;
+                return Some(st.next - 1);
+            }
+            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn deliver(&self, i: usize, parsed: Parsed) {
+        self.lock().ready[i] = Some(parsed);
+        self.changed.notify_all();
+    }
+
+    /// Part `i`, the next to lower: parsed by the helper, or the caller's
+    /// to parse when nobody claimed it.
+    fn take(&self, i: usize) -> Taken {
+        let mut st = self.lock();
+        loop {
+            if let Some(parsed) = st.ready[i].take() {
+                return Taken::Parsed(parsed);
+            }
+            if st.next == i {
+                st.next += 1;
+                return Taken::Yours;
+            }
+            if st.helper_gone {
+                return Taken::HelperGone;
+            }
+            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn lowered(&self, i: usize) {
+        self.lock().lowered = i + 1;
+        self.changed.notify_all();
+    }
+
+    fn stop(&self) {
+        self.lock().stopped = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Marks the helper gone when it ends, a panic included, so the lowering
+/// thread never waits for a part it will not deliver.
+struct HelperGone<'a>(&'a Queue);
+
+impl Drop for HelperGone<'_> {
+    fn drop(&mut self) {
+        self.0.lock().helper_gone = true;
+        self.0.changed.notify_all();
+    }
 }
 
 /// Where each part starts: 0, then the first top-level line after each
@@ -367,5 +486,50 @@ resource "z" "w" { */
     fn a_small_file_is_parsed_whole() {
         let text = stack(10, "");
         assert_eq!(parts(&text).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_helper_parses_at_most_three_parts_ahead_of_the_lowering() {
+        let queue = Queue::new(5);
+        assert_eq!(
+            [
+                queue.claim_ahead(),
+                queue.claim_ahead(),
+                queue.claim_ahead()
+            ],
+            [Some(0), Some(1), Some(2)]
+        );
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let queue = &queue;
+            s.spawn(move || tx.send(queue.claim_ahead()).unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(
+                rx.try_recv().is_err(),
+                "a fourth tree while three are alive"
+            );
+            queue.lowered(0);
+            assert_eq!(rx.recv().unwrap(), Some(3));
+        });
+    }
+
+    #[test]
+    fn the_lowering_thread_parses_a_part_nobody_claimed_and_the_helper_skips_it() {
+        let queue = Queue::new(3);
+        assert!(matches!(queue.take(0), Taken::Yours));
+        assert_eq!(queue.claim_ahead(), Some(1));
+        queue.deliver(1, parse_allowing_repeats("a = 1\n"));
+        queue.lowered(0);
+        assert!(matches!(queue.take(1), Taken::Parsed(Ok(_))));
+        queue.stop();
+        assert_eq!(queue.claim_ahead(), None);
+    }
+
+    #[test]
+    fn a_helper_that_panicked_is_not_waited_for() {
+        let queue = Queue::new(2);
+        assert_eq!(queue.claim_ahead(), Some(0));
+        drop(HelperGone(&queue));
+        assert!(matches!(queue.take(0), Taken::HelperGone));
     }
 }
