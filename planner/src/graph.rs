@@ -6,6 +6,7 @@ use std::fmt;
 use std::hash::Hash;
 
 use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -48,12 +49,14 @@ impl<N: Clone + Eq + Hash + fmt::Display> DependencyGraph<N> {
     /// Adds `node` if it is new. Returns its index: nodes are numbered
     /// 0, 1, 2... in the order they were first added.
     pub fn add_node(&mut self, node: N) -> usize {
-        if let Some(&ix) = self.index.get(&node) {
-            return ix.index();
+        // One probe of the index: in a large stack each is a cache miss.
+        match self.index.entry(node) {
+            Entry::Occupied(found) => found.get().index(),
+            Entry::Vacant(new) => {
+                let ix = self.graph.add_node(new.key().clone());
+                new.insert(ix).index()
+            }
         }
-        let ix = self.graph.add_node(node.clone());
-        self.index.insert(node, ix);
-        ix.index()
     }
 
     /// `node` depends on `dependency`.

@@ -14,8 +14,8 @@ use dumcel_planner::{Plan, render};
 use super::planning::{load_plan, make_plan};
 use crate::interrupt;
 use crate::session::{
-    LockFlags, PlanFlags, VarFlags, build_stack_and_open_state, can_prompt, load_config, prepare,
-    report, variables,
+    LockFlags, PlanFlags, VarFlags, build_stack_and_open_state, can_prompt, free_at_exit,
+    load_config, prepare, report, variables,
 };
 use crate::ui::{ProgressHooks, Ui};
 
@@ -254,6 +254,8 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         );
         super::output::print_all(&state);
     }
+    drop(locked);
+    free_at_exit((state, stack));
     Ok(0)
 }
 
