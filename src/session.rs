@@ -219,8 +219,8 @@ pub fn build_stack(
 /// other, and at 100,000 resources each is over a tenth of a no-op plan
 /// (bench/README.md), so the build runs on a second thread meanwhile. A
 /// configuration error is reported as when the two ran one after the other,
-/// alone and first; the state opened meanwhile is dropped with it, and so is
-/// its lock.
+/// alone and first; the state opened meanwhile (recovered as every opening
+/// recovers it) is dropped with it, and so is its lock.
 pub async fn build_stack_and_open_state(
     ui: &Ui,
     module: Module,
