@@ -64,6 +64,9 @@ pub fn parse_each(
                     queue.deliver(i, parse_allowing_repeats(parts[i].1));
                 }
             });
+        // Stops the helper however this loop ends, a panic in `lower`
+        // included: a helper waiting for room would keep the scope open.
+        let stop = StopOnDrop(&queue);
         let mut failed_at = None;
         for (i, &(offset, part)) in parts.iter().enumerate() {
             let parsed = match queue.take(i) {
@@ -82,7 +85,7 @@ pub fn parse_each(
             }
             queue.lowered(i);
         }
-        queue.stop();
+        drop(stop);
         if let Ok(helper) = helper
             && let Err(panic) = helper.join()
         {
@@ -213,6 +216,16 @@ impl Queue {
     fn stop(&self) {
         self.lock().stopped = true;
         self.changed.notify_all();
+    }
+}
+
+/// Stops the queue when the lowering thread is done with it, by returning or
+/// by a panic.
+struct StopOnDrop<'a>(&'a Queue);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
     }
 }
 
@@ -523,6 +536,22 @@ resource "z" "w" { */
         assert!(matches!(queue.take(1), Taken::Parsed(Ok(_))));
         queue.stop();
         assert_eq!(queue.claim_ahead(), None);
+    }
+
+    #[test]
+    fn a_panic_while_lowering_reaches_the_caller_instead_of_waiting_for_the_helper() {
+        let text = stack(20_000, "");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(|| {
+                parse_each(&text, |_, _| panic!("a bug while lowering")).ok()
+            });
+            let _ = tx.send(outcome.is_err());
+        });
+        let panicked = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("parse_each hung after the panic");
+        assert!(panicked);
     }
 
     #[test]
