@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use dumcel_engine::config::load::load_module;
-use dumcel_engine::config::{Module, SourceMap, VariableDecl};
+use dumcel_engine::config::{Diagnostics, Module, SourceMap, VariableDecl};
 use dumcel_engine::configure::configure_providers;
 use dumcel_engine::plan::PlanOptions;
 use dumcel_engine::stack::Stack;
@@ -208,11 +208,20 @@ pub fn build_stack(
     sources: SourceMap,
     variables: Map,
 ) -> anyhow::Result<Arc<Stack>> {
-    let workspace = crate::workspaces::current();
-    match Stack::new(module, sources.clone(), registry(), variables, &workspace) {
+    match new_stack(module, sources.clone(), variables) {
         Ok(s) => Ok(Arc::new(s)),
         Err(d) => Err(ui.fail(&sources, &d)),
     }
+}
+
+/// The stack of `module` in the selected workspace, with the built-in providers.
+fn new_stack(
+    module: impl Into<Arc<Module>>,
+    sources: SourceMap,
+    variables: Map,
+) -> Result<Stack, Diagnostics> {
+    let workspace = crate::workspaces::current();
+    Stack::new(module, sources, registry(), variables, &workspace)
 }
 
 /// Builds the stack while its state is locked and read: neither needs the
@@ -230,12 +239,11 @@ pub async fn build_stack_and_open_state(
     lock: &LockFlags,
 ) -> anyhow::Result<(Arc<Stack>, Locked)> {
     let module = Arc::new(module);
-    let workspace = crate::workspaces::current();
     let building = tokio::task::spawn_blocking({
         let (module, sources) = (module.clone(), sources.clone());
         move || {
             let _span = tracing::debug_span!("build_stack").entered();
-            Stack::new(module, sources, registry(), variables, &workspace)
+            new_stack(module, sources, variables)
         }
     });
     let opened = crate::backends::try_open_state(Some(&module), operation, lock).await;

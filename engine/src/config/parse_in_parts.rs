@@ -131,8 +131,7 @@ struct QueueState {
     next: usize,
     /// How many parts have been lowered (and their trees dropped).
     lowered: usize,
-    count: usize,
-    /// Parts the helper parsed, waiting to be lowered.
+    /// By part: what the helper parsed, waiting to be lowered.
     ready: Vec<Option<Parsed>>,
     /// The lowering thread is done (finished, failed or gave up).
     stopped: bool,
@@ -153,7 +152,6 @@ impl Queue {
             state: Mutex::new(QueueState {
                 next: 0,
                 lowered: 0,
-                count,
                 ready: (0..count).map(|_| None).collect(),
                 stopped: false,
                 helper_gone: false,
@@ -168,19 +166,24 @@ impl Queue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Waits for the other thread to change the state.
+    fn wait<'a>(&self, st: MutexGuard<'a, QueueState>) -> MutexGuard<'a, QueueState> {
+        self.changed.wait(st).unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The helper's next part, once it may parse one more; `None`: no part
     /// is left, or the lowering thread stopped.
     fn claim_ahead(&self) -> Option<usize> {
         let mut st = self.lock();
         loop {
-            if st.stopped || st.next >= st.count {
+            if st.stopped || st.next >= st.ready.len() {
                 return None;
             }
             if st.next < st.lowered + PARTS_ALIVE {
                 st.next += 1;
                 return Some(st.next - 1);
             }
-            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
     }
 
@@ -204,7 +207,7 @@ impl Queue {
             if st.helper_gone {
                 return Taken::HelperGone;
             }
-            st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
     }
 
