@@ -334,6 +334,10 @@ async fn a_worker_killed_mid_build_finishes_the_push_once_restarted() {
     h.events_until(&first, MINUTES, |e| has(e, &sha, "build_started"));
     first.child.kill().unwrap();
     first.child.wait().unwrap();
+    // A supervisor restarts a crashed worker after a delay (systemd's
+    // RestartSec, a container's back-off): the new member joins while the
+    // dead one still holds the group, and is there when it is dropped.
+    std::thread::sleep(Duration::from_secs(5));
 
     let second = h.worker();
     let events = h.events_until(&second, MINUTES, |e| {
