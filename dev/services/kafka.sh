@@ -32,8 +32,8 @@ if [ "${1:-}" = stop ]; then
 fi
 
 # How tansu is built; a binary built otherwise (an older version, unmended,
-# or the opt-level 1 of earlier scripts) is built again. The "(1)" is the
-# mend's revision: raise it when patch_broker.py changes.
+# or the opt-level 1 of earlier scripts) is built again. The "(2)" is the
+# mends' revision: raise it when patch_broker.py changes.
 BUILD="tansu@$VERSION --features dynostore, broker mended by dev/services/tansu/patch_broker.py (2), opt-level 0, no debug info"
 STAMP="$DUMCEL_CACHE/tansu.built"
 
