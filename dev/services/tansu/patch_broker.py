@@ -59,9 +59,9 @@ def main():
         sys.exit(__doc__.strip().splitlines()[-1].strip())
     path = Path(sys.argv[1]) / FILE
     text = path.read_text()
-    for old, new in MENDS:
+    for number, (old, new) in enumerate(MENDS, 1):
         if text.count(old) != 1:
-            sys.exit(f"{path}: the code to mend is not there once (another tansu version?)")
+            sys.exit(f"{path}: the code of mend {number} is not there once (another tansu version?)")
         text = text.replace(old, new)
     path.write_text(text)
 
