@@ -428,7 +428,7 @@ async fn adopt_imports(
         if let Some(j) = journal {
             record_at_once(j, &c.address, &c.resource_type, &c.provider, inst.clone()).await?;
         }
-        state.resources.insert(c.address.clone(), inst);
+        state.resources.insert(c.address.clone(), Box::new(inst));
     }
     Ok(())
 }
@@ -582,7 +582,7 @@ async fn run_node_inner(
         .map_err(|_| "state lock poisoned")?
         .resources
         .get(&change.address)
-        .map(state_value);
+        .map(|inst| state_value(inst));
     let prior_plain = prior.clone().map(Value::deep_unmark);
 
     let planned = if change.action == Action::Delete {
@@ -796,7 +796,9 @@ async fn run_node_inner(
             let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
             match &o {
                 Outcome::Put(inst) => {
-                    state.resources.insert(change.address.clone(), inst.clone());
+                    state
+                        .resources
+                        .insert(change.address.clone(), Box::new(inst.clone()));
                 }
                 Outcome::Remove => {
                     state.resources.remove(&change.address);
@@ -908,7 +910,7 @@ async fn record_deposed(
         };
         inst.attributes = old.to_json_lossy();
         state.resources.insert(address.clone(), inst.clone());
-        inst
+        *inst
     };
     match &shared.journal {
         Some(j) => record_at_once(j, &address, &change.resource_type, &change.provider, inst).await,

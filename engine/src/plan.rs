@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use hashbrown::{HashMap, HashSet};
@@ -89,7 +90,7 @@ impl<'a> Priors<'a> {
             state
                 .resources
                 .iter()
-                .map(|(address, inst)| (address.as_str(), inst))
+                .map(|(address, inst)| (address.as_str(), &**inst))
                 .collect()
         } else {
             // A refresh that succeeded read every recorded instance.
@@ -118,7 +119,11 @@ impl<'a> Priors<'a> {
             }
             // Not recorded, or recorded and not refreshed: neither is the
             // common case after a refresh.
-            None => self.state.resources.get(address).map(state_value),
+            None => self
+                .state
+                .resources
+                .get(address)
+                .map(|inst| state_value(inst)),
         }
     }
 
@@ -277,7 +282,13 @@ pub async fn plan(
     opts: &PlanOptions,
 ) -> Result<(Plan, Values), Diagnostics> {
     let mut values = Values::default();
-    let mut changes = Vec::new();
+    // Grown one resource at a time, the map rehashed every key it held at
+    // each doubling, reading address strings from all over the heap.
+    values.instances.reserve(stack.id_count());
+    // Room for a change per recorded instance or per block, whichever is
+    // more: grown by doubling, a vector of 100,000 changes was copied through
+    // fresh pages sixteen times (bench/README.md, "Eighth pass").
+    let mut changes = Vec::with_capacity(state.resources.len().max(stack.id_count()));
     let mut diags = Diagnostics::new();
     let mut walk = Walk {
         priors: Priors::new(state, refreshed),
@@ -291,8 +302,9 @@ pub async fn plan(
         // independent of them still is, so one run reports every error.
         // By block id.
         let mut failed = vec![false; stack.id_count()];
-        // The block each change of the walk is of, by change index.
-        let mut change_blocks = Vec::new();
+        // By block id, the range of its changes: the walk plans a block's
+        // instances one after another.
+        let mut block_changes = vec![0..0; stack.id_count()];
         for &id in stack.order() {
             if stack.dependency_ids(id).any(|d| failed[d]) {
                 failed[id] = true;
@@ -301,6 +313,7 @@ pub async fn plan(
             let Some(node) = stack.node_at(id) else {
                 continue;
             };
+            let first = changes.len();
             let planned = plan_node(
                 stack,
                 stack.key_of(id),
@@ -310,10 +323,8 @@ pub async fn plan(
                 &mut changes,
             )
             .await;
-            walk.changed[id] = changes[change_blocks.len()..]
-                .iter()
-                .any(|c| c.action != Action::NoOp);
-            change_blocks.resize(changes.len(), id);
+            walk.changed[id] = changes[first..].iter().any(|c| c.action != Action::NoOp);
+            block_changes[id] = first..changes.len();
             if let Err(d) = planned {
                 if d.has_errors() {
                     failed[id] = true;
@@ -324,7 +335,7 @@ pub async fn plan(
         if diags.has_errors() {
             return Err(diags);
         }
-        fill_depends_on(stack, &mut changes, &change_blocks);
+        fill_depends_on(stack, &mut changes, &block_changes);
     }
 
     // What state records and the configuration no longer declares is deleted.
@@ -530,28 +541,26 @@ fn expand_call(
 }
 
 /// Fills each change's `depends_on` with the addresses of the changes of the
-/// resources it depends on. `blocks` holds the block id of each change.
-fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange], blocks: &[usize]) {
-    // The changes of each block, by block id.
-    let mut of_block: Vec<Vec<usize>> = vec![Vec::new(); stack.id_count()];
-    for (i, &block) in blocks.iter().enumerate() {
-        of_block[block].push(i);
-    }
-    let depends_on: Vec<Vec<String>> = blocks
-        .iter()
-        .map(|&block| {
-            stack
-                .node_at(block)
-                .map(|n| n.resource_deps.as_slice())
-                .unwrap_or_default()
-                .iter()
-                .flat_map(|&d| &of_block[d])
-                .map(|&i| changes[i].address.clone())
-                .collect()
-        })
-        .collect();
-    for (c, deps) in changes.iter_mut().zip(depends_on) {
-        c.depends_on = deps;
+/// resources it depends on. `of_block` holds, by block id, the range of the
+/// block's changes. Ranges rather than a list per block: at 100,000 blocks
+/// those lists were 100,000 allocations (bench/README.md, "Eighth pass").
+fn fill_depends_on(stack: &Stack, changes: &mut [ResourceChange], of_block: &[Range<usize>]) {
+    for (block, range) in of_block.iter().enumerate() {
+        let Some(node) = stack.node_at(block).filter(|_| !range.is_empty()) else {
+            continue;
+        };
+        let deps: Vec<String> = node
+            .resource_deps
+            .iter()
+            .flat_map(|&d| of_block[d].clone())
+            .map(|i| changes[i].address.clone())
+            .collect();
+        if let Some((last, others)) = changes[range.clone()].split_last_mut() {
+            for c in others {
+                c.depends_on = deps.clone();
+            }
+            last.depends_on = deps;
+        }
     }
 }
 

@@ -193,7 +193,7 @@ fn record(
 ) {
     state.resources.insert(
         item.address.clone(),
-        ResourceInstance {
+        Box::new(ResourceInstance {
             resource_type: item.resource_type.clone(),
             provider: item.provider.clone(),
             attributes: found.to_json_lossy(),
@@ -202,6 +202,6 @@ fn record(
                 .unwrap_or_default(),
             dependencies: previous.map(|p| p.dependencies.clone()).unwrap_or_default(),
             tainted,
-        },
+        }),
     );
 }

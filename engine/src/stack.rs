@@ -638,7 +638,7 @@ impl Stack {
             m.module
                 .resources
                 .iter()
-                .map(move |(k, d)| (format!("{}{k}", m.prefix), d))
+                .map(move |(k, d)| (format!("{}{k}", m.prefix), &**d))
         })
     }
 

@@ -88,14 +88,14 @@ pub async fn run(ui: &Ui, args: ImportArgs) -> Result<u8> {
     sensitive.sort();
     locked.state.resources.insert(
         address.clone(),
-        ResourceInstance {
+        Box::new(ResourceInstance {
             resource_type: addr.resource.resource_type.clone(),
             provider: stack.recorded_provider(&key, &addr.resource.resource_type),
             attributes: found.to_json_lossy(),
             sensitive_attributes: sensitive,
             dependencies: stack.resource_deps(&key),
             tainted: false,
-        },
+        }),
     );
     // An interrupted create of this address, pending, is settled by it.
     locked.state.pending.retain(|p| p.address != address);

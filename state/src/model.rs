@@ -26,8 +26,11 @@ pub struct State {
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputValue>,
     /// Keyed by instance address, e.g. `null_resource.a[0]`, `local_file.f["x"]`.
+    /// Boxed: an instance is about 200 bytes, moved twice while the state is
+    /// read (collected, then built into the tree) and on every split of a
+    /// tree node; a box is 8 (bench/README.md, "Eighth pass").
     #[serde(default, deserialize_with = "crate::sorted_map::deserialize")]
-    pub resources: BTreeMap<String, ResourceInstance>,
+    pub resources: BTreeMap<String, Box<ResourceInstance>>,
     /// Operations an interrupted command left in flight whose result could
     /// not be read back yet (the provider did not answer): the object may or
     /// may not exist. Every command that takes the lock tries again; `dumcel
@@ -52,6 +55,7 @@ pub struct ResourceInstance {
     /// for an alias (older states hold a bare `aws`, which still loads).
     pub provider: String,
     /// Object of known attribute values.
+    #[serde(deserialize_with = "crate::compact::deserialize")]
     pub attributes: serde_json::Value,
     /// Top-level attribute names marked sensitive.
     #[serde(default)]
@@ -95,7 +99,7 @@ impl State {
             found,
             supported: FORMAT_VERSION,
         };
-        let mut state: State = match serde_json::from_slice(bytes) {
+        let state: State = match serde_json::from_slice(bytes) {
             Ok(state) => state,
             Err(err) => {
                 // Another format version may be laid out differently; saying
@@ -111,9 +115,6 @@ impl State {
         }
         if state.lineage.trim().is_empty() {
             return Err(corrupt("lineage is empty".to_string()));
-        }
-        for resource in state.resources.values_mut() {
-            crate::compact::shrink(&mut resource.attributes);
         }
         Ok(state)
     }

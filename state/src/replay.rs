@@ -114,7 +114,7 @@ pub(crate) fn apply(mut state: State, parsed: Parsed) -> Replayed {
                 // has them (journal deletion lost) changes nothing.
                 match put {
                     Some(instance) => {
-                        state.resources.insert(address, instance);
+                        state.resources.insert(address, Box::new(instance));
                     }
                     None => {
                         state.resources.remove(&address);
@@ -145,7 +145,7 @@ pub(crate) fn missing_from(parsed: &Parsed, state: &State) -> Vec<String> {
         }
     }
     last.into_iter()
-        .filter(|(address, put)| state.resources.get(*address) != *put)
+        .filter(|(address, put)| state.resources.get(*address).map(|inst| &**inst) != *put)
         .map(|(address, _)| address.to_owned())
         .collect()
 }

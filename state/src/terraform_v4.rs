@@ -148,14 +148,14 @@ pub fn from_terraform(
             sensitive.dedup();
             state.resources.insert(
                 address,
-                ResourceInstance {
+                Box::new(ResourceInstance {
                     resource_type: r.kind.clone(),
                     provider: provider.clone(),
                     attributes,
                     sensitive_attributes: sensitive,
                     dependencies: inst.dependencies.clone(),
                     tainted: inst.status.as_deref() == Some("tainted"),
-                },
+                }),
             );
         }
     }

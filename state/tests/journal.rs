@@ -43,7 +43,7 @@ fn crash_mid_apply(backend: &LocalBackend, base: &State) -> State {
             .expect("done");
         expected
             .resources
-            .insert("null_resource.new".into(), instance("new"));
+            .insert("null_resource.new".into(), instance("new").into());
 
         let b = journal
             .intent(
@@ -77,7 +77,7 @@ fn crash_mid_apply(backend: &LocalBackend, base: &State) -> State {
             .expect("done");
         expected
             .resources
-            .insert("null_resource.r[1]".into(), updated);
+            .insert("null_resource.r[1]".into(), updated.into());
     });
     drop(journal); // flushes: the writer thread ends after its last fsync
     let lines = fs::read_to_string(backend.journal_path()).expect("read");
@@ -275,7 +275,7 @@ fn stale_journal_is_ignored() {
     folded.serial = base.serial + 1;
     folded
         .resources
-        .insert("null_resource.later".into(), instance("later"));
+        .insert("null_resource.later".into(), instance("later").into());
     let lock = backend.lock("apply", NO_WAIT).expect("lock");
     backend.persist(&lock, &folded).expect("persist");
     fs::write(backend.journal_path(), journal_bytes).expect("restore journal");

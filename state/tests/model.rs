@@ -18,7 +18,7 @@ fn sample() -> State {
     );
     state
         .resources
-        .insert(r#"local_file.f["x"]"#.into(), common::instance("x"));
+        .insert(r#"local_file.f["x"]"#.into(), common::instance("x").into());
     state
 }
 

@@ -68,7 +68,7 @@ fn a_journal_the_remote_already_holds_is_dropped() {
     uploaded.serial = 5;
     uploaded
         .resources
-        .insert("null_resource.new".into(), instance("new"));
+        .insert("null_resource.new".into(), instance("new").into());
     let lock = backend.lock("plan", NO_WAIT).expect("lock");
     let loaded = backend
         .load_onto(&lock, Some(uploaded.clone()), "s3://b/k")

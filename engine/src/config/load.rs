@@ -1018,7 +1018,7 @@ impl FileLoader<'_> {
         // A body usually holds a few attributes; the map grew to hold more.
         // At 100,000 resources the spare room was 29 MB (bench/README.md).
         decl.body.attributes.shrink_to_fit();
-        module.resources.insert(key, decl);
+        module.resources.insert(key, Box::new(decl));
     }
 
     fn lifecycle(&mut self, b: &Block) -> Lifecycle {

@@ -15,8 +15,11 @@ pub struct Module {
     pub dir: PathBuf,
     pub variables: IndexMap<String, VariableDecl>,
     pub locals: IndexMap<String, LocalDecl>,
-    /// Keyed by `TYPE.NAME` (managed) or `data.TYPE.NAME`.
-    pub resources: IndexMap<String, ResourceDecl>,
+    /// Keyed by `TYPE.NAME` (managed) or `data.TYPE.NAME`. Boxed: a
+    /// declaration is hundreds of bytes, and the map's entries are moved each
+    /// time it grows; at 100,000 resources that copied tens of megabytes
+    /// through fresh pages (bench/README.md, "Eighth pass").
+    pub resources: IndexMap<String, Box<ResourceDecl>>,
     pub outputs: IndexMap<String, OutputDecl>,
     /// Keyed `NAME` for a default configuration, `NAME.ALIAS` for an alias.
     pub providers: IndexMap<String, ProviderDecl>,

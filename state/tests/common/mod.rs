@@ -30,9 +30,10 @@ pub fn instance(id: &str) -> ResourceInstance {
 pub fn state_with(n: usize) -> State {
     let mut state = State::new();
     for i in 0..n {
-        state
-            .resources
-            .insert(format!("null_resource.r[{i}]"), instance(&i.to_string()));
+        state.resources.insert(
+            format!("null_resource.r[{i}]"),
+            instance(&i.to_string()).into(),
+        );
     }
     state
 }
