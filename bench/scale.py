@@ -8,7 +8,10 @@ and a log-log plot of time and memory against size (bench/scale.svg).
     bench/scale.py --bin target/release/dumcel [--sizes 1000,10000,100000] [--runs 3]
 
 Wall time is taken around the command; peak RSS is the command's own
-(os.wait4), so nothing else on the machine is counted.
+(os.wait4), so nothing else on the machine is counted. The sizes take turns,
+one run of each per round, so the machine's drift over the minutes of a run
+falls on every size alike and the growth between sizes is not a measure of
+when each size ran.
 """
 
 import argparse
@@ -43,27 +46,40 @@ def run(binary, args, cwd, expect):
     return seconds, usage.ru_maxrss / 1024
 
 
-def measure(binary, n, runs):
-    """Each step's runs for a stack of n resources, each in a fresh directory."""
-    results = {step: [] for step in STEPS}
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory(prefix=f"dumcel-scale-{n}-") as d:
-            subprocess.run(
-                [sys.executable, str(HERE / "gen.py"), "--tool", "dumcel", "-n", str(n), d],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            run(binary, ["init", "-input=false", "-no-color"], d, "")
-            flags = ["-input=false", "-no-color"]
-            results["plan"].append(run(binary, ["plan", *flags], d, f"Plan: {n} to add"))
-            results["apply"].append(
-                run(binary, ["apply", "-auto-approve", "-parallelism=10", *flags], d, f"{n} added")
-            )
-            results["no-op plan"].append(run(binary, ["plan", *flags], d, "No changes."))
-    return {
-        step: (statistics.median(t for t, _ in rs), max(m for _, m in rs))
-        for step, rs in results.items()
-    }
+def measure_once(binary, n, results):
+    """One run of each step for a stack of n resources, in a fresh directory."""
+    with tempfile.TemporaryDirectory(prefix=f"dumcel-scale-{n}-") as d:
+        subprocess.run(
+            [sys.executable, str(HERE / "gen.py"), "--tool", "dumcel", "-n", str(n), d],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        run(binary, ["init", "-input=false", "-no-color"], d, "")
+        flags = ["-input=false", "-no-color"]
+        results["plan"].append(run(binary, ["plan", *flags], d, f"Plan: {n} to add"))
+        results["apply"].append(
+            run(binary, ["apply", "-auto-approve", "-parallelism=10", *flags], d, f"{n} added")
+        )
+        results["no-op plan"].append(run(binary, ["plan", *flags], d, "No changes."))
+
+
+def measure(binary, sizes, runs):
+    """Each size's median time and largest peak per step, the sizes taking turns."""
+    results = {n: {step: [] for step in STEPS} for n in sizes}
+    for round_ in range(runs):
+        for n in sizes:
+            print(f"scale: round {round_ + 1} of {runs}, {n:,} resources", file=sys.stderr)
+            measure_once(binary, n, results[n])
+    return [
+        (
+            n,
+            {
+                step: (statistics.median(t for t, _ in rs), max(m for _, m in rs))
+                for step, rs in results[n].items()
+            },
+        )
+        for n in sizes
+    ]
 
 
 def fmt_time(s):
@@ -150,10 +166,7 @@ def main():
     p.add_argument("--out", default=str(HERE))
     a = p.parse_args()
     binary = str(Path(a.bin).resolve())
-    rows = []
-    for n in (int(s) for s in a.sizes.split(",")):
-        print(f"scale: {n:,} resources, {a.runs} runs", file=sys.stderr)
-        rows.append((n, measure(binary, n, a.runs)))
+    rows = measure(binary, [int(s) for s in a.sizes.split(",")], a.runs)
     md = table(binary, rows, a.runs)
     print(md)
     Path(a.out, "scale.md").write_text(md + "\n")
