@@ -11,12 +11,18 @@ use crate::stack::{ModuleInstance, Stack, static_key};
 /// Configuration with ignored attributes taken from the prior object, so
 /// changes to them made outside dumcel are left alone.
 pub fn ignore_changes(lifecycle: &Lifecycle, config: Value, prior: Option<&Value>) -> Value {
-    let (Some(prior), Value::Map(mut map)) = (prior.and_then(Value::as_map), config.clone()) else {
+    // Most resources ignore nothing: hand their configuration back untouched
+    // rather than copying it (at 100,000 resources the copy was a visible
+    // share of the plan's memory traffic).
+    let Some(prior) = prior.and_then(Value::as_map) else {
         return config;
     };
     if lifecycle.ignore_changes.is_empty() {
         return config;
     }
+    let Value::Map(mut map) = config else {
+        return config;
+    };
     for (name, old) in prior {
         if lifecycle.ignores(name) && map.contains_key(name) {
             map.insert(name.clone(), old.clone());

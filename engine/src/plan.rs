@@ -148,8 +148,15 @@ pub struct Refreshed {
     pub drift: Vec<ResourceChange>,
 }
 
-/// A recorded instance to refresh: its address and prior value.
-type Recorded = (String, Value);
+/// A recorded instance to refresh: its address and the names of its
+/// sensitive attributes. Its prior value, unmarked, goes beside it in the
+/// batch handed to the provider, and is marked again only after the read:
+/// building it plain from the state saves copying every prior to strip marks
+/// that most instances do not have.
+type Recorded = (String, Vec<String>);
+
+/// The recorded instances one configured resource type reads.
+type ReadGroup = (Arc<dyn ResourceType>, Vec<(Recorded, Value)>);
 
 /// Reads every recorded instance from its provider, at most `parallelism`
 /// calls at once. Instances are read in batches of their type's
@@ -168,10 +175,10 @@ pub async fn refresh(
     };
     let mut diags = Diagnostics::new();
     // By the configured type that reads them (one per provider configuration).
-    let mut groups: Vec<(Arc<dyn ResourceType>, Vec<Recorded>)> = Vec::new();
+    let mut groups: Vec<ReadGroup> = Vec::new();
     let mut group_of: HashMap<usize, usize> = HashMap::new();
     for (address, inst) in &state.resources {
-        let prior = state_value(inst);
+        let prior = Value::from_json(&inst.attributes);
         let rt = match registry.recorded_resource_type(address, &inst.provider, &inst.resource_type)
         {
             Ok(rt) => rt,
@@ -187,7 +194,8 @@ pub async fn refresh(
                 groups.push((rt, Vec::new()));
                 groups.len() - 1
             });
-        groups[group].1.push((address.clone(), prior));
+        let recorded = (address.clone(), inst.sensitive_attributes.clone());
+        groups[group].1.push((recorded, prior));
     }
     let sem = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = JoinSet::new();
@@ -195,21 +203,17 @@ pub async fn refresh(
         let size = rt.read_batch_size().max(1);
         let mut members = members.into_iter().peekable();
         while members.peek().is_some() {
-            let batch: Vec<Recorded> = members.by_ref().take(size).collect();
+            let (batch, priors): (Vec<Recorded>, Vec<Value>) = members.by_ref().take(size).unzip();
             let (sem, rt) = (sem.clone(), rt.clone());
             tasks.spawn(async move {
                 let _permit = sem.acquire_owned().await;
-                let priors: Vec<Value> = batch
-                    .iter()
-                    .map(|(_, prior)| prior.clone().deep_unmark())
-                    .collect();
                 let reads = rt.read_many(&priors).await;
-                (batch, reads)
+                (batch, priors, reads)
             });
         }
     }
     while let Some(joined) = tasks.join_next().await {
-        let Ok((batch, reads)) = joined else {
+        let Ok((batch, priors, reads)) = joined else {
             diags.error("A refresh task failed unexpectedly", "", None);
             continue;
         };
@@ -227,11 +231,11 @@ pub async fn refresh(
             );
             continue;
         }
-        for ((address, prior), read) in batch.into_iter().zip(reads) {
+        for (((address, sensitive), prior), read) in batch.into_iter().zip(priors).zip(reads) {
             match read {
                 Ok(current) => {
-                    let current =
-                        current.map(|v| v.with_sensitive_attributes(&prior.sensitive_attributes()));
+                    let prior = prior.with_sensitive_attributes(&sensitive);
+                    let current = current.map(|v| v.with_sensitive_attributes(&sensitive));
                     if let Some(change) = drift_of(&address, state, &prior, current.as_ref()) {
                         out.drift.push(change);
                     }

@@ -131,10 +131,6 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
         }
         print!(
             "{}",
-            render::human_drift(&planned.plan, &ui.render_options())
-        );
-        print!(
-            "{}",
             render::human_plan(&planned.plan, &ui.render_options())
         );
     }

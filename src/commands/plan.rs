@@ -81,7 +81,6 @@ pub async fn run(ui: &Ui, args: PlanArgs) -> Result<u8> {
         if !locked.state.resources.is_empty() && args.planning.refresh {
             println!();
         }
-        print!("{}", render::human_drift(plan, &ui.render_options()));
         print!("{}", render::human_plan(plan, &ui.render_options()));
     }
     let checks = dumcel_engine::checks::evaluate(&stack, &planned.values, false);
