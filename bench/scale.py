@@ -28,19 +28,27 @@ STEPS = ("plan", "apply", "no-op plan")
 
 
 def run(binary, args, cwd, expect):
-    """Runs dumcel once; (seconds, peak RSS in MB). Fails unless its output says `expect`."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [binary, *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    text = out.decode(errors="replace")
+    """Runs dumcel once; (seconds, peak RSS in MB). Fails unless its output says `expect`.
+
+    The output goes to a file, never into this process: a child's peak RSS
+    (os.wait4) starts from its parent's size when it was started, so a
+    parent that had read the 100,000-resource output (some 70 MB) made every
+    later 1,000-resource run look as large as that.
+    """
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [binary, *args],
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        # What each step says is in its last lines.
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 64 * 1024))
+        text = log.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0 or expect not in text:
         sys.exit(f"scale: {' '.join(args)} in {cwd} failed or did not say {expect!r}:\n{text[-2000:]}")
     return seconds, usage.ru_maxrss / 1024
@@ -70,7 +78,7 @@ def measure(binary, sizes, runs):
         for n in sizes:
             print(f"scale: round {round_ + 1} of {runs}, {n:,} resources", file=sys.stderr)
             measure_once(binary, n, results[n])
-    return [
+    rows = [
         (
             n,
             {
@@ -80,13 +88,14 @@ def measure(binary, sizes, runs):
         )
         for n in sizes
     ]
+    return rows, results
 
 
 def fmt_time(s):
     return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
 
 
-def table(binary, rows, runs):
+def table(binary, rows, results, runs):
     version = subprocess.run([binary, "version"], capture_output=True, text=True).stdout.splitlines()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     lines = [
@@ -105,7 +114,27 @@ def table(binary, rows, runs):
     for (n0, r0), (n1, r1) in zip(rows, rows[1:]):
         per = ", ".join(f"{s} x{r1[s][0] / r0[s][0]:.1f}" for s in STEPS)
         ratios.append(f"{n0:,} -> {n1:,} (x{n1 / n0:.0f} resources): {per}")
-    return "\n".join(lines) + ("\n\nGrowth of the time: " + "; ".join(ratios) if ratios else "")
+    text = "\n".join(lines) + ("\n\nGrowth of the time: " + "; ".join(ratios) if ratios else "")
+    paired = paired_growth(results, [n for n, _ in rows])
+    return text + (f"\n\n{paired}" if paired else "")
+
+
+def paired_growth(results, sizes):
+    """The growth between neighbouring sizes round by round: each round runs
+    the sizes one after the other, so the ratio within a round is less
+    touched by the machine's drift than the ratio of the medians. The median
+    ratio with the middle half of the rounds' ratios (needs 4 rounds)."""
+    lines = []
+    for n0, n1 in zip(sizes, sizes[1:]):
+        per = []
+        for s in STEPS:
+            ratios = [b[0] / a[0] for a, b in zip(results[n0][s], results[n1][s])]
+            if len(ratios) < 4:
+                return ""
+            q1, _, q3 = statistics.quantiles(ratios, n=4)
+            per.append(f"{s} x{statistics.median(ratios):.2f} ({q1:.2f} to {q3:.2f})")
+        lines.append(f"{n0:,} -> {n1:,}: {', '.join(per)}")
+    return "Growth within each round (median, middle half of the rounds): " + "; ".join(lines)
 
 
 def svg(rows):
@@ -166,8 +195,8 @@ def main():
     p.add_argument("--out", default=str(HERE))
     a = p.parse_args()
     binary = str(Path(a.bin).resolve())
-    rows = measure(binary, [int(s) for s in a.sizes.split(",")], a.runs)
-    md = table(binary, rows, a.runs)
+    rows, results = measure(binary, [int(s) for s in a.sizes.split(",")], a.runs)
+    md = table(binary, rows, results, a.runs)
     print(md)
     Path(a.out, "scale.md").write_text(md + "\n")
     Path(a.out, "scale.svg").write_text(svg(rows))
