@@ -568,15 +568,13 @@ fn expand_call(
         .collect())
 }
 
-/// Fills each change's `depends_on` with the addresses of the changes of the
-/// resources it depends on. `of_block` holds, by block id, the range of the
-/// block's changes. Ranges rather than a list per block: at 100,000 blocks
-/// those lists were 100,000 allocations (bench/README.md, "Eighth pass").
-/// Sets `depends_on` on the changes of `block` (`of_block[block]`): the
-/// addresses of the changes of every resource it depends on. Called as soon
-/// as the block is planned: its node and its changes are still in the cache,
-/// and its dependencies, planned before it, are often near. Done in one pass
-/// after the walk, at 100,000 resources every read here was a cache miss.
+/// Sets `depends_on` on the changes of `block`: the addresses of the changes
+/// of every resource it depends on. `of_block` holds, by block id, the range
+/// of the block's changes (ranges rather than a list per block: at 100,000
+/// blocks those lists were 100,000 allocations). Called as soon as the block
+/// is planned, while its node and its changes are still in the cache: done in
+/// one pass after the walk, at 100,000 resources nearly every read here missed
+/// (bench/README.md, "Eighth pass" and "Ninth pass").
 fn fill_depends_on(
     node: &Node,
     block: usize,
