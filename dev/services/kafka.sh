@@ -32,9 +32,9 @@ if [ "${1:-}" = stop ]; then
 fi
 
 # How tansu is built; a binary built otherwise (an older version, unmended,
-# or the opt-level 1 of earlier scripts) is built again. The "(2)" is the
+# or the opt-level 1 of earlier scripts) is built again. The "(4)" is the
 # mends' revision: raise it when patch_broker.py changes.
-BUILD="tansu@$VERSION --features dynostore, broker mended by dev/services/tansu/patch_broker.py (2), opt-level 0, no debug info"
+BUILD="tansu@$VERSION --features dynostore, broker mended by dev/services/tansu/patch_broker.py (4), opt-level 0, no debug info"
 STAMP="$DUMCEL_CACHE/tansu.built"
 
 # Unpacks tansu and tansu-broker from cargo's download cache into $1 (cargo

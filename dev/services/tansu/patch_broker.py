@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Mends tansu-broker 0.6.0's group coordinator before dev/services/kafka.sh
-builds it. Two mends, both about a member dropped for missed heartbeats:
+builds it. Four mends, all about a member dropped for missed heartbeats:
 
 1. It must start a new generation. Without it, the group goes back to
    forming under the same generation. The first member to rejoin becomes
@@ -27,6 +27,28 @@ builds it. Two mends, both about a member dropped for missed heartbeats:
    progress", as one from a follower already did: the member joins again
    and, alone, leads.
 
+3. A formed group's heartbeat dropped a silent member by itself: it took the
+   member out, answered "rebalance in progress" to the one member whose
+   heartbeat noticed, and kept the group formed, under the same generation
+   and with the dead member's partitions still assigned to it. The others
+   went on heartbeating with "no error"; the one told to rebalance joined
+   again and, when its subscription was what it had sent before (a worker
+   that owns nothing new), was handed the same generation and assignment
+   back. The dead member's partitions stayed with nobody
+   (services/pipeline-daemon/tests/worker.rs,
+   a_worker_killed_for_good_hands_its_partition_to_the_one_left, which
+   sets up exactly that case; chaos.rs once in CI). The heartbeat now leaves the dropping to the
+   controller's check right after it, which is mend 1's: a new generation,
+   and every member's next heartbeat answers "rebalance in progress".
+
+4. A forming group took its leader's assignments even when they were made
+   for members that had since been dropped (or without members that had
+   joined since): the group formed with partitions assigned to a member
+   that was no longer there, and nothing would move them. The leader's
+   sync now settles the group only when it assigns to exactly the group's
+   members; otherwise it answers "rebalance in progress", and the leader
+   joins again and sees who is there.
+
     dev/services/tansu/patch_broker.py TANSU_BROKER_SOURCE_DIR
 """
 
@@ -50,6 +72,35 @@ MENDS = [
         """            // dumcel: no leader is not a leader's sync
             // (dev/services/tansu/patch_broker.py says why).
             .is_none_or(|leader_id| member_id != leader_id.as_str())""",
+    ),
+    (
+        """        if self.missed_heartbeat(group_id, now) || (generation_id < self.generation_id) {
+            return (""",
+        """        // dumcel: the controller drops a silent member after this, with a
+        // new generation (dev/services/tansu/patch_broker.py, mend 3).
+        if generation_id < self.generation_id {
+            return (""",
+    ),
+    (
+        """        debug!(?assignments);
+""",
+        """        debug!(?assignments);
+
+        // dumcel: assignments for other members than the group's do not
+        // settle it (dev/services/tansu/patch_broker.py, mend 4).
+        if !assignments.keys().eq(self.members.keys()) {
+            debug!(?self.members, sync_outcome = ?ErrorCode::RebalanceInProgress);
+
+            let sync_group_response = SyncGroupResponse::default()
+                .throttle_time_ms(Some(0))
+                .error_code(ErrorCode::RebalanceInProgress.into())
+                .protocol_type(self.state.protocol_type.clone())
+                .protocol_name(self.state.protocol_name.clone())
+                .assignment(Bytes::from_static(b""));
+
+            return (self.into(), sync_group_response.into());
+        }
+""",
     ),
 ]
 

@@ -94,8 +94,7 @@ async fn every_push_ends_once_and_every_environment_on_its_last_commit_through_k
     let pushes = env_number("DUMCEL_CHAOS_PUSHES", 30);
     let mut schedule = Schedule(seed);
 
-    let logs = tempfile::tempdir().unwrap();
-    let mut broker = Broker::start(logs.path().join("tansu.log")).await;
+    let mut broker = Broker::start().await;
     let mut a = Harness::on_broker(Target::Docker, "max_attempts = 5", &broker.addr);
     a.expire_members_quickly();
     let b = Harness::sharing(&a, Target::Docker);
@@ -278,8 +277,7 @@ async fn a_push_that_kills_its_worker_each_time_is_dead_lettered_after_max_attem
 async fn first_deploys_on_ecs_end_once_through_kills() {
     let seed = env_number("DUMCEL_CHAOS_SEED", 7).max(1);
     let mut schedule = Schedule(seed);
-    let logs = tempfile::tempdir().unwrap();
-    let mut broker = Broker::start(logs.path().join("tansu.log")).await;
+    let mut broker = Broker::start().await;
     let mut a = Harness::on_broker(Target::Ecs, "max_attempts = 5", &broker.addr);
     a.expire_members_quickly();
     let b = Harness::sharing(&a, Target::Ecs);

@@ -359,6 +359,42 @@ async fn a_worker_killed_mid_build_finishes_the_push_once_restarted() {
     );
 }
 
+/// A worker killed for good, with no replacement: the broker drops it when
+/// its session runs out, and its partition must go to the worker left. The
+/// push topic has one partition, owned by the first worker; the second joined
+/// after it and owns nothing, so its own rejoin tells the broker nothing new:
+/// only the broker's expiry of the dead member can hand the partition on
+/// (tansu 0.6.0 dropped the member and kept the partition assigned to it:
+/// dev/services/tansu/patch_broker.py, mend 3).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_for_good_hands_its_partition_to_the_one_left() {
+    let mut h = Harness::new("");
+    h.expire_members_quickly();
+    h.edit_config("  group        =", "  partitions   = 1\n  group        =");
+    let assigned = |partitions: &'static str| {
+        move |line: &str| line.contains("partitions assigned") && line.contains(partitions)
+    };
+    let mut first = h.worker();
+    first.log_until(MINUTES, assigned("[0]"));
+    let left = h.worker();
+    left.log_until(MINUTES, assigned("[]"));
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+
+    let sha = h.commit("main", "www/index.html", "after the kill\n");
+    h.produce(&h.push("main", &sha, false)).await;
+    let events = h.events_until(&left, MINUTES, |e| {
+        has(e, &sha, "deploy_succeeded") || has(e, &sha, "deploy_failed")
+    });
+    assert!(has(&events, &sha, "deploy_succeeded"), "{}", left.log());
+    let (image, _) = h.running_image("production").await;
+    assert_eq!(image, h.image(&sha));
+    assert_eq!(
+        h.records("production").await,
+        [(sha.clone(), "succeeded".to_owned(), h.image(&sha))]
+    );
+}
+
 /// moto never rolls a second deployment of a service (its first deployment
 /// entry keeps the first task definition), so the rollout of a second push
 /// never completes: with a short rollout_timeout the service's

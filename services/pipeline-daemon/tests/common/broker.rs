@@ -2,9 +2,11 @@
 //! dev/services/kafka.sh) storing its log in a bucket of moto's S3, so that
 //! stopping and starting it loses nothing, as a real cluster's restart does.
 //! The shared broker of dev/test.sh keeps its log in memory.
+//! tansu's own log (its output; `RUST_LOG` sets its level) is kept when the test
+//! fails, and its path printed: a lost partition is only explained there.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use super::harness::{free_port, new_bucket};
@@ -12,6 +14,7 @@ use super::harness::{free_port, new_bucket};
 pub struct Broker {
     pub addr: String,
     bucket: String,
+    logs: Option<tempfile::TempDir>,
     log: PathBuf,
     child: Option<Child>,
 }
@@ -32,12 +35,14 @@ fn tansu() -> PathBuf {
 
 impl Broker {
     /// Starts a broker on a free loopback port with a new bucket.
-    pub async fn start(log: PathBuf) -> Broker {
+    pub async fn start() -> Broker {
         let (_, bucket) = new_bucket("tansu").await;
+        let logs = tempfile::tempdir().unwrap();
         let mut broker = Broker {
             addr: format!("127.0.0.1:{}", free_port()),
             bucket,
-            log,
+            log: logs.path().join("tansu.log"),
+            logs: Some(logs),
             child: None,
         };
         broker.up();
@@ -65,7 +70,7 @@ impl Broker {
             .env("AWS_ENDPOINT", &endpoint)
             .env("AWS_ALLOW_HTTP", "true")
             .env("AWS_DEFAULT_REGION", "us-east-1")
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap();
@@ -99,5 +104,11 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         self.down();
+        if std::thread::panicking()
+            && let Some(logs) = self.logs.take()
+        {
+            let _ = logs.keep();
+            eprintln!("tansu's log is kept: {}", self.log.display());
+        }
     }
 }

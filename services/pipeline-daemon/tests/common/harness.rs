@@ -122,6 +122,16 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until a line of the log satisfies `line` (panics with the log
+    /// after `within`).
+    pub fn log_until(&self, within: Duration, line: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + within;
+        while !self.log().lines().any(&line) {
+            assert!(Instant::now() < deadline, "{}", self.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// SIGTERM, then its exit status (within `within`).
     pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
