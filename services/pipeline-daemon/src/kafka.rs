@@ -95,8 +95,10 @@ pub async fn queue(sink: &dyn PushSink, push: &Push, key: &[u8]) -> Result<(), S
     sink.send(&push.repository, payload, signature).await
 }
 
-/// The worker's events: the events topic, keyed by project. A lost event is
-/// logged, never a reason to stop a deployment.
+/// The worker's events: the events topic, keyed by project. A broker that
+/// refuses an event is asked again a few times (each event has an id for
+/// readers to drop a repeat by); an event still refused is logged, never a
+/// reason to stop a deployment.
 pub struct KafkaEvents {
     pub producer: FutureProducer,
     pub topic: String,
@@ -106,10 +108,16 @@ pub struct KafkaEvents {
 impl EventSink for KafkaEvents {
     async fn emit(&self, event: &Event) {
         let payload = serde_json::to_vec(event).unwrap_or_default();
-        let record = FutureRecord::to(&self.topic)
-            .key(&event.project)
-            .payload(&payload);
-        if let Err((e, _)) = self.producer.send(record, PRODUCE_TIMEOUT).await {
+        let send = || async {
+            let record = FutureRecord::to(&self.topic)
+                .key(&event.project)
+                .payload(&payload);
+            self.producer
+                .send(record, PRODUCE_TIMEOUT)
+                .await
+                .map_err(|(e, _)| e)
+        };
+        if let Err(e) = crate::retry::transient("publishing an event", send).await {
             tracing::error!(event = event.kind.name(), error = %e, "could not publish the event");
         }
     }
