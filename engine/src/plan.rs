@@ -866,7 +866,7 @@ async fn plan_resource(
         }
         // One scope for the body and the conditions: they see the same names.
         let config = stack
-            .scope_for(&node.refs, values, mi, Some((&ikey, &each)), false)
+            .scope_for(&decl.references, values, mi, Some((&ikey, &each)), false)
             .and_then(|scope| Ok((config_in(rt, decl, &scope)?, scope)));
         let (config, scope) = match config {
             Ok(found) => found,

@@ -7,6 +7,7 @@
 //! `module.web` for the call itself). Values are kept per *module instance*
 //! (`module.web["blue"].`), see [`Values`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -52,7 +53,8 @@ pub struct Node {
     /// The static prefix of the module the node is in.
     pub prefix: String,
     pub kind: NodeKind,
-    /// What the block's expressions refer to.
+    /// What the block's expressions refer to; empty for a resource, whose
+    /// references are on its declaration ([`Stack::refs`] reads either).
     pub refs: Vec<Reference>,
     /// The block's position in its module's map of blocks of its kind
     /// (`Module::resources` for a resource): found there without hashing.
@@ -98,8 +100,9 @@ struct Pending<'a> {
     prefix: &'a str,
     /// The static prefix of the module its references are resolved in.
     ns: &'a str,
-    /// What its expressions refer to: kept on its node for its scope.
-    refs: Vec<Reference>,
+    /// What its expressions refer to: kept on its node for its scope (a
+    /// resource's stay on its declaration).
+    refs: Cow<'a, [Reference]>,
     /// Its `depends_on`: edges in the graph, never values in its scope.
     depends_on: &'a [Reference],
     counted: bool,
@@ -250,7 +253,7 @@ impl Stack {
             let mut add = |key: String,
                            (kind, index): (NodeKind, usize),
                            provider: Option<ProviderRef>,
-                           refs: Vec<Reference>,
+                           refs,
                            depends_on,
                            refs_in: RefsIn,
                            counted: bool,
@@ -301,7 +304,7 @@ impl Stack {
                     format!("{p}var.{name}"),
                     (NodeKind::Var(name.clone()), i),
                     None,
-                    r,
+                    Cow::Owned(r),
                     &[],
                     refs_in,
                     counted,
@@ -313,7 +316,7 @@ impl Stack {
                     format!("{p}local.{name}"),
                     (NodeKind::Local(name.clone()), i),
                     None,
-                    local.expr.references(),
+                    Cow::Owned(local.expr.references()),
                     &[],
                     RefsIn::Own,
                     false,
@@ -326,7 +329,7 @@ impl Stack {
                     format!("{p}{key}"),
                     (NodeKind::Resource(key.clone()), i),
                     resource_provider(&modules, &registry, p, key, decl, &mut diags),
-                    decl.references(),
+                    Cow::Borrowed(&decl.references),
                     &decl.depends_on,
                     RefsIn::Own,
                     decl.count.is_some(),
@@ -338,7 +341,7 @@ impl Stack {
                     format!("{p}output.{name}"),
                     (NodeKind::Output(name.clone()), i),
                     None,
-                    out.value.references(),
+                    Cow::Owned(out.value.references()),
                     &out.depends_on,
                     RefsIn::Own,
                     false,
@@ -356,7 +359,7 @@ impl Stack {
                     format!("{p}check.{name}"),
                     (NodeKind::Check(name.clone()), i),
                     None,
-                    r,
+                    Cow::Owned(r),
                     &[],
                     RefsIn::Own,
                     false,
@@ -375,7 +378,7 @@ impl Stack {
                     format!("{p}module.{name}"),
                     (NodeKind::Call(name.clone()), i),
                     None,
-                    r,
+                    Cow::Owned(r),
                     &call.depends_on,
                     RefsIn::Own,
                     false,
@@ -409,7 +412,7 @@ impl Stack {
                         format!("provider.{name}"),
                         (NodeKind::Provider(name.clone()), i),
                         None,
-                        r,
+                        Cow::Owned(r),
                         &[],
                         RefsIn::Own,
                         false,
@@ -462,8 +465,8 @@ impl Stack {
                 let call = graph.add_node(call_key);
                 graph.add_dependency_at(id, call);
             }
-            if let Some(node) = nodes.get_mut(id) {
-                node.refs = node_refs;
+            if let (Cow::Owned(refs), Some(node)) = (node_refs, nodes.get_mut(id)) {
+                node.refs = refs;
             }
         }
         check_provider_passes(&modules, &mut diags);
@@ -608,13 +611,23 @@ impl Stack {
         self.nodes.get(self.graph.position(key)?)
     }
 
+    /// What the block at `key` refers to.
     pub fn refs(&self, key: &str) -> &[Reference] {
-        self.node(key).map(|n| n.refs.as_slice()).unwrap_or(&[])
+        let Some(node) = self.node(key) else {
+            return &[];
+        };
+        match self.decl_of(node) {
+            Some(decl) => &decl.references,
+            None => &node.refs,
+        }
     }
 
     /// The declaration behind a static resource key.
     pub fn resource(&self, static_key: &str) -> Option<&ResourceDecl> {
-        let node = self.node(static_key)?;
+        self.decl_of(self.node(static_key)?)
+    }
+
+    fn decl_of(&self, node: &Node) -> Option<&ResourceDecl> {
         let NodeKind::Resource(_) = &node.kind else {
             return None;
         };

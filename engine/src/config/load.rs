@@ -972,6 +972,7 @@ impl FileLoader<'_> {
             lifecycle: Lifecycle::default(),
             body: BodyDecl::default(),
             span: header,
+            references: Vec::new(),
         };
         for s in b.body.iter() {
             match s {
@@ -1018,6 +1019,7 @@ impl FileLoader<'_> {
         // A body usually holds a few attributes; the map grew to hold more.
         // At 100,000 resources the spare room was 29 MB (bench/README.md).
         decl.body.attributes.shrink_to_fit();
+        decl.references = decl.collect_references();
         module.resources.insert(key, Box::new(decl));
     }
 

@@ -185,6 +185,11 @@ pub struct ResourceDecl {
     pub body: BodyDecl,
     /// The block header (`resource "TYPE" "NAME"`).
     pub span: Span,
+    /// Every reference its expressions make, for dependency discovery and
+    /// its scope: gathered by the loader, which alone builds a declaration,
+    /// while the body is fresh in the cache (walking 100,000 bodies again
+    /// later missed it on nearly every read: bench/README.md).
+    pub references: Vec<Reference>,
 }
 
 impl ResourceDecl {
@@ -193,8 +198,9 @@ impl ResourceDecl {
         self.addr.to_string()
     }
 
-    /// Every reference the resource's expressions make, for dependency discovery.
-    pub fn references(&self) -> Vec<Reference> {
+    /// Every reference the resource's expressions make: what the loader
+    /// keeps in [`ResourceDecl::references`].
+    pub fn collect_references(&self) -> Vec<Reference> {
         let mut out: Vec<Reference> = self
             .count
             .iter()
