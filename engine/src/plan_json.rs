@@ -57,7 +57,7 @@ fn full_name(stack: &Stack, provider: &str) -> String {
         .registry
         .provider(provider)
         .map(|p| p.source())
-        .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{provider}"))
+        .unwrap_or_else(|| crate::provider::source_of(provider))
 }
 
 /// `{outputs, resources, module_calls, variables}`, each left out when empty.

@@ -2,6 +2,7 @@
 //! protocol. A provider is a set of resource types; the engine finds each type
 //! by name in a [`Registry`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -146,7 +147,7 @@ pub trait Provider: Send + Sync {
     /// Where the provider comes from, as Terraform names it in state:
     /// `registry.terraform.io/hashicorp/aws`.
     fn source(&self) -> String {
-        format!("registry.terraform.io/hashicorp/{}", self.name())
+        source_of(self.name())
     }
 
     /// A fresh, unconfigured instance of this provider, with its own types
@@ -233,6 +234,14 @@ pub struct Registry {
     data_sources: BTreeMap<String, (String, Arc<dyn DataSource>)>,
     /// `(name, alias)`: the instance of each `alias` configuration.
     aliased: BTreeMap<(String, String), Aliased>,
+    /// By provider name, what state records for its default configuration,
+    /// written once here: the plan asks for it for every resource.
+    recorded: BTreeMap<String, String>,
+}
+
+/// Where a provider named `name` comes from, as Terraform names it in state.
+pub fn source_of(name: &str) -> String {
+    format!("registry.terraform.io/hashicorp/{name}")
 }
 
 /// Terraform's words when state needs a provider configuration that is gone.
@@ -256,6 +265,8 @@ impl Registry {
             self.data_sources
                 .insert(type_name.to_owned(), (name.clone(), ds));
         }
+        self.recorded
+            .insert(name.clone(), format!("provider[\"{}\"]", provider.source()));
         self.providers.insert(name, provider);
     }
 
@@ -388,14 +399,13 @@ impl Registry {
     /// `provider["registry.terraform.io/hashicorp/aws"]`, `.use1` after it
     /// for an alias.
     pub fn recorded(&self, provider: &ProviderRef) -> String {
-        let source = self
-            .providers
-            .get(&provider.name)
-            .map(|p| p.source())
-            .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{}", provider.name));
+        let default = match self.recorded.get(&provider.name) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(format!("provider[\"{}\"]", source_of(&provider.name))),
+        };
         match &provider.alias {
-            Some(alias) => format!("provider[\"{source}\"].{alias}"),
-            None => format!("provider[\"{source}\"]"),
+            Some(alias) => format!("{default}.{alias}"),
+            None => default.into_owned(),
         }
     }
 

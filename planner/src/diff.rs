@@ -126,8 +126,8 @@ pub fn changed_names(after: &Value, prior: &Map) -> Vec<String> {
     };
     let mut names = Vec::new();
     for (name, new) in after {
-        let old = prior.get(name).cloned().unwrap_or(Value::Null);
-        if !same(new, &old) {
+        let old = prior.get(name).unwrap_or(&Value::Null);
+        if !same(new, old) {
             names.push(name.clone());
         }
     }
