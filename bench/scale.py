@@ -11,7 +11,9 @@ Wall time is taken around the command; peak RSS is the command's own
 (os.wait4), so nothing else on the machine is counted. The sizes take turns,
 one run of each per round, so the machine's drift over the minutes of a run
 falls on every size alike and the growth between sizes is not a measure of
-when each size ran.
+when each size ran. Every size's stack has the same bytes per resource
+(gen.py --width: names and indexes padded to the largest size's digits), so
+ten times the resources is ten times the text to read.
 """
 
 import argparse
@@ -54,11 +56,11 @@ def run(binary, args, cwd, expect):
     return seconds, usage.ru_maxrss / 1024
 
 
-def measure_once(binary, n, results):
+def measure_once(binary, n, width, results):
     """One run of each step for a stack of n resources, in a fresh directory."""
     with tempfile.TemporaryDirectory(prefix=f"dumcel-scale-{n}-") as d:
         subprocess.run(
-            [sys.executable, str(HERE / "gen.py"), "--tool", "dumcel", "-n", str(n), d],
+            [sys.executable, str(HERE / "gen.py"), "--tool", "dumcel", "-n", str(n), "--width", str(width), d],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -69,21 +71,27 @@ def measure_once(binary, n, results):
             run(binary, ["apply", "-auto-approve", "-parallelism=10", *flags], d, f"{n} added")
         )
         results["no-op plan"].append(run(binary, ["plan", *flags], d, "No changes."))
+        # What the steps read, to show the input grows as the resources do.
+        results["input"].append(
+            (os.path.getsize(Path(d) / "main.hcl"), os.path.getsize(Path(d) / "dumcel.tfstate"))
+        )
 
 
 def measure(binary, sizes, runs):
     """Each size's median time and largest peak per step, the sizes taking turns."""
-    results = {n: {step: [] for step in STEPS} for n in sizes}
+    results = {n: {step: [] for step in (*STEPS, "input")} for n in sizes}
+    width = len(str(max(sizes) - 1))
     for round_ in range(runs):
         for n in sizes:
             print(f"scale: round {round_ + 1} of {runs}, {n:,} resources", file=sys.stderr)
-            measure_once(binary, n, results[n])
+            measure_once(binary, n, width, results[n])
     rows = [
         (
             n,
             {
                 step: (statistics.median(t for t, _ in rs), max(m for _, m in rs))
                 for step, rs in results[n].items()
+                if step in STEPS
             },
         )
         for n in sizes
@@ -104,16 +112,21 @@ def table(binary, rows, results, runs):
         "",
         f"Median wall time of {runs} runs / largest peak RSS, per step:",
         "",
-        "| resources | plan | apply | no-op plan |",
-        "| ---: | ---: | ---: | ---: |",
+        "| resources | plan | apply | no-op plan | configuration + state |",
+        "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for n, r in rows:
         cells = " | ".join(f"{fmt_time(r[s][0])} / {r[s][1]:.0f} MB" for s in STEPS)
-        lines.append(f"| {n:,} | {cells} |")
+        config, state = results[n]["input"][0]
+        lines.append(f"| {n:,} | {cells} | {config / 1e6:.2f} + {state / 1e6:.2f} MB |")
     ratios = []
     for (n0, r0), (n1, r1) in zip(rows, rows[1:]):
         per = ", ".join(f"{s} x{r1[s][0] / r0[s][0]:.1f}" for s in STEPS)
-        ratios.append(f"{n0:,} -> {n1:,} (x{n1 / n0:.0f} resources): {per}")
+        (c0, s0), (c1, s1) = results[n0]["input"][0], results[n1]["input"][0]
+        ratios.append(
+            f"{n0:,} -> {n1:,} (x{n1 / n0:.0f} resources; configuration x{c1 / c0:.2f},"
+            f" configuration and state x{(c1 + s1) / (c0 + s0):.2f}): {per}"
+        )
     text = "\n".join(lines) + ("\n\nGrowth of the time: " + "; ".join(ratios) if ratios else "")
     paired = paired_growth(results, [n for n, _ in rows])
     return text + (f"\n\n{paired}" if paired else "")
