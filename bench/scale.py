@@ -13,10 +13,15 @@ one run of each per round, so the machine's drift over the minutes of a run
 falls on every size alike and the growth between sizes is not a measure of
 when each size ran. Every size's stack has the same bytes per resource
 (gen.py --width: names and indexes padded to the largest size's digits), so
-ten times the resources is ten times the text to read.
+ten times the resources is ten times the text to read. Below the table: the
+growth between neighbouring sizes (of the medians, and within each round) and
+the exponent k of time ~ N^k fitted through each round's sizes.
+
+    bench/scale.py ... [--out DIR]   # write scale.md and scale.svg to DIR instead
 """
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -128,8 +133,9 @@ def table(binary, rows, results, runs):
             f" configuration and state x{(c1 + s1) / (c0 + s0):.2f}): {per}"
         )
     text = "\n".join(lines) + ("\n\nGrowth of the time: " + "; ".join(ratios) if ratios else "")
-    paired = paired_growth(results, [n for n, _ in rows])
-    return text + (f"\n\n{paired}" if paired else "")
+    sizes = [n for n, _ in rows]
+    extra = [line for line in (paired_growth(results, sizes), exponents(results, sizes)) if line]
+    return "\n\n".join([text, *extra])
 
 
 def paired_growth(results, sizes):
@@ -150,10 +156,39 @@ def paired_growth(results, sizes):
     return "Growth within each round (median, middle half of the rounds): " + "; ".join(lines)
 
 
+def exponents(results, sizes):
+    """How the time grows over the whole range, as the exponent k of
+    time ~ size^k: the slope of a least-squares line through one round's
+    (log size, log time) points, the median over the rounds with their middle
+    half (needs 3 sizes and 4 rounds). 1 is linear; below 1, the fixed cost of
+    starting still shows at the small sizes."""
+    if len(sizes) < 3:
+        return ""
+    xs = [math.log(n) for n in sizes]
+    mean_x = statistics.fmean(xs)
+    per = []
+    for s in STEPS:
+        slopes = []
+        for round_ in zip(*(results[n][s] for n in sizes)):
+            ys = [math.log(t) for t, _ in round_]
+            mean_y = statistics.fmean(ys)
+            slopes.append(
+                sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+                / sum((x - mean_x) ** 2 for x in xs)
+            )
+        if len(slopes) < 4:
+            return ""
+        q1, _, q3 = statistics.quantiles(slopes, n=4)
+        per.append(f"{s} {statistics.median(slopes):.3f} ({q1:.3f} to {q3:.3f})")
+    return (
+        f"Exponent k of time ~ resources^k, {sizes[0]:,} to {sizes[-1]:,} (a least-squares line"
+        f" through each round's sizes on log-log axes; median, middle half of the rounds; 1 is linear): "
+        + ", ".join(per)
+    )
+
+
 def svg(rows):
     """A log-log plot: time (left axis, lines) and memory (right axis, dashed)."""
-    import math
-
     w, h, left, right, top, bottom = 720, 420, 70, 70, 30, 50
     ns = [n for n, _ in rows]
     times = [r[s][0] for _, r in rows for s in STEPS]
@@ -211,6 +246,7 @@ def main():
     rows, results = measure(binary, [int(s) for s in a.sizes.split(",")], a.runs)
     md = table(binary, rows, results, a.runs)
     print(md)
+    Path(a.out).mkdir(parents=True, exist_ok=True)
     Path(a.out, "scale.md").write_text(md + "\n")
     Path(a.out, "scale.svg").write_text(svg(rows))
 
