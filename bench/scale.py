@@ -165,17 +165,12 @@ def exponents(results, sizes):
     if len(sizes) < 3:
         return ""
     xs = [math.log(n) for n in sizes]
-    mean_x = statistics.fmean(xs)
     per = []
     for s in STEPS:
-        slopes = []
-        for round_ in zip(*(results[n][s] for n in sizes)):
-            ys = [math.log(t) for t, _ in round_]
-            mean_y = statistics.fmean(ys)
-            slopes.append(
-                sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
-                / sum((x - mean_x) ** 2 for x in xs)
-            )
+        slopes = [
+            statistics.linear_regression(xs, [math.log(t) for t, _ in round_]).slope
+            for round_ in zip(*(results[n][s] for n in sizes))
+        ]
         if len(slopes) < 4:
             return ""
         q1, _, q3 = statistics.quantiles(slopes, n=4)
