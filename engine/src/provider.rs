@@ -244,6 +244,12 @@ pub fn source_of(name: &str) -> String {
     format!("registry.terraform.io/hashicorp/{name}")
 }
 
+/// What state records for the default configuration of the provider from
+/// `source`: `provider["registry.terraform.io/hashicorp/aws"]`.
+fn recorded_default(source: &str) -> String {
+    format!("provider[\"{source}\"]")
+}
+
 /// Terraform's words when state needs a provider configuration that is gone.
 pub fn missing_configuration(address: &str, recorded: &str) -> String {
     format!(
@@ -266,7 +272,7 @@ impl Registry {
                 .insert(type_name.to_owned(), (name.clone(), ds));
         }
         self.recorded
-            .insert(name.clone(), format!("provider[\"{}\"]", provider.source()));
+            .insert(name.clone(), recorded_default(&provider.source()));
         self.providers.insert(name, provider);
     }
 
@@ -401,7 +407,7 @@ impl Registry {
     pub fn recorded(&self, provider: &ProviderRef) -> String {
         let default = match self.recorded.get(&provider.name) {
             Some(known) => Cow::Borrowed(known),
-            None => Cow::Owned(format!("provider[\"{}\"]", source_of(&provider.name))),
+            None => Cow::Owned(recorded_default(&source_of(&provider.name))),
         };
         match &provider.alias {
             Some(alias) => format!("{default}.{alias}"),

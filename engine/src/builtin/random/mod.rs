@@ -193,10 +193,6 @@ impl Provider for RandomProvider {
         Vec::new()
     }
 
-    fn source(&self) -> String {
-        format!("registry.terraform.io/hashicorp/{RANDOM_PROVIDER}")
-    }
-
     fn instance(&self) -> Option<Arc<dyn Provider>> {
         Some(Arc::new(RandomProvider))
     }
