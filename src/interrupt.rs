@@ -46,6 +46,7 @@ pub fn install() -> std::io::Result<()> {
             }
             let me = interrupts();
             let n = *me.count.borrow() + 1;
+            crate::progress_lines::flush();
             if n == 1 {
                 me.stop.store(true, Ordering::Release);
                 eprintln!(

@@ -5,6 +5,7 @@ mod backends;
 mod commands;
 mod interrupt;
 mod modules_install;
+mod progress_lines;
 mod session;
 mod ui;
 mod workspaces;
@@ -182,6 +183,7 @@ fn main() -> ExitCode {
             }
         }
     });
+    progress_lines::flush();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is::<Reported>() => ExitCode::from(1),

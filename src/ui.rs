@@ -1,6 +1,7 @@
 //! Printing: diagnostics with their source lines, progress lines, colours.
 
-use std::io::{IsTerminal, Write};
+use std::fmt;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
@@ -10,6 +11,8 @@ use codespan_reporting::term;
 use dumcel_engine::config::{Diagnostics, Severity, SourceMap};
 use dumcel_engine::hooks::Hooks;
 use dumcel_planner::Action;
+
+use crate::progress_lines;
 
 /// An error already shown to the user; main only sets the exit code.
 #[derive(Debug)]
@@ -59,6 +62,7 @@ impl Ui {
 
     /// Prints diagnostics to stderr with file:line:col, the line and a caret.
     pub fn diagnostics(&self, sources: &SourceMap, diags: &Diagnostics) {
+        progress_lines::flush();
         eprint!("{}", render_diagnostics(sources, diags));
     }
 
@@ -107,12 +111,16 @@ pub fn render_diagnostics(sources: &SourceMap, diags: &Diagnostics) -> String {
 }
 
 /// `2s`, `1m5s`, as Terraform prints elapsed time.
-pub fn elapsed(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 60 {
-        format!("{}m{}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
+struct Elapsed(Duration);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.as_secs();
+        if s >= 60 {
+            write!(f, "{}m{}s", s / 60, s % 60)
+        } else {
+            write!(f, "{s}s")
+        }
     }
 }
 
@@ -134,59 +142,74 @@ fn verb(action: Action) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// Progress lines while plan and apply run, on stdout.
+/// Progress lines while plan and apply run, on stdout (in batches: see
+/// `progress_lines`).
 pub struct ProgressHooks {
     pub quiet: bool,
 }
 
+/// ` [id=ID]` when there is an id.
+struct Id<'a>(Option<&'a str>);
+
+impl fmt::Display for Id<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, " [id={id}]"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl ProgressHooks {
-    fn line(&self, s: String) {
+    /// Formatted straight into the batch: an apply prints two lines per
+    /// resource.
+    fn line(&self, line: fmt::Arguments<'_>) {
         if !self.quiet {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{s}");
+            progress_lines::print(line);
         }
     }
 }
 
 impl Hooks for ProgressHooks {
     fn refreshing(&self, address: &str, id: Option<&str>) {
-        match id {
-            Some(id) => self.line(format!("{address}: Refreshing state... [id={id}]")),
-            None => self.line(format!("{address}: Refreshing state...")),
-        }
+        self.line(format_args!("{address}: Refreshing state...{}", Id(id)));
     }
 
     fn applying(&self, address: &str, action: Action) {
-        self.line(format!("{address}: {}", verb(action).0));
+        self.line(format_args!("{address}: {}", verb(action).0));
     }
 
     fn still_applying(&self, address: &str, action: Action, e: Duration) {
-        self.line(format!(
+        self.line(format_args!(
             "{address}: {} [{} elapsed]",
             verb(action).1,
-            elapsed(e)
+            Elapsed(e)
         ));
     }
 
     fn applied(&self, address: &str, action: Action, e: Duration, id: Option<&str>) {
-        let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-        self.line(format!(
-            "{address}: {} after {}{id}",
+        self.line(format_args!(
+            "{address}: {} after {}{}",
             verb(action).2,
-            elapsed(e)
+            Elapsed(e),
+            Id(id)
         ));
     }
 
     fn failed(&self, address: &str, _action: Action, e: Duration, message: &str) {
         let first = message.lines().next().unwrap_or(message);
-        self.line(format!("{address}: Failed after {}: {first}", elapsed(e)));
+        self.line(format_args!(
+            "{address}: Failed after {}: {first}",
+            Elapsed(e)
+        ));
     }
 
     fn progress(&self, address: &str, line: &str) {
-        self.line(format!("{address}: {line}"));
+        self.line(format_args!("{address}: {line}"));
     }
 
     fn warning(&self, message: &str) {
+        progress_lines::flush();
         eprintln!("Warning: {message}");
     }
 }

@@ -12,13 +12,17 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use dumcel_planner::{Action, InstanceAddr, ResourceChange, Value};
-use dumcel_state::{InFlight, Journal, Operation, Outcome, OutputValue, ResourceInstance, State};
+use dumcel_state::{
+    HeldIntent, InFlight, Journal, Operation, Outcome, OutputValue, ResourceInstance, State,
+    StateError,
+};
 
 use crate::hooks::Hooks;
 use crate::lifecycle;
@@ -330,7 +334,7 @@ async fn delete_recorded(
         .registry
         .recorded_resource_type(address, &change.provider, &change.resource_type)
         .map_err(|(summary, detail)| format!("{summary}: {detail}"))?;
-    let seq = journal_intent(
+    let intent = journal_intent(
         shared,
         rt.as_ref(),
         address,
@@ -351,17 +355,44 @@ async fn delete_recorded(
         .map_err(|_| "state lock poisoned".to_owned())?
         .resources
         .remove(address);
-    if let (Some(j), Some(seq)) = (&shared.journal, seq) {
-        j.done(seq, address, Outcome::Remove)
+    if let (Some(j), Some(intent)) = (&shared.journal, intent) {
+        intent
+            .done(j, address, &Outcome::Remove)
             .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
     }
     Ok(())
 }
 
+/// An operation's intent in the journal.
+enum Intent {
+    /// Durable before the provider was called.
+    Durable(u64),
+    /// To be written with the outcome: the type makes nothing outside the
+    /// state, so there is nothing to read back if the outcome never comes.
+    Held(HeldIntent),
+}
+
+impl Intent {
+    fn seq(&self) -> u64 {
+        match self {
+            Intent::Durable(seq) => *seq,
+            Intent::Held(held) => held.seq(),
+        }
+    }
+
+    /// Records the outcome, with the intent when it was held.
+    fn done(self, journal: &Journal, address: &str, outcome: &Outcome) -> Result<(), StateError> {
+        match self {
+            Intent::Durable(seq) => journal.done(seq, address, outcome),
+            Intent::Held(held) => journal.complete(held, address, outcome),
+        }
+    }
+}
+
 /// Journals that `operation` on `address` is about to be attempted, before
 /// the provider is called: durably first when the type makes objects outside
-/// the state, queued otherwise (see [`ResourceType::makes_outside_objects`]).
-/// `None` without a journal.
+/// the state, held for its outcome otherwise (see
+/// [`ResourceType::makes_outside_objects`]). `None` without a journal.
 async fn journal_intent(
     shared: &Shared,
     rt: &dyn ResourceType,
@@ -369,18 +400,21 @@ async fn journal_intent(
     change: &ResourceChange,
     operation: Operation,
     planned: Option<serde_json::Value>,
-) -> Result<Option<u64>, String> {
+) -> Result<Option<Intent>, String> {
     let Some(j) = &shared.journal else {
         return Ok(None);
     };
     let (resource_type, provider) = (&change.resource_type, &change.provider);
-    let seq = if rt.makes_outside_objects() {
+    let intent = if rt.makes_outside_objects() {
         j.intent(address, resource_type, provider, operation, planned)
             .await
+            .map(Intent::Durable)
     } else {
-        j.intent_queued(address, resource_type, provider, operation, planned)
+        j.intent_held(address, resource_type, provider, operation, planned)
+            .map(Intent::Held)
     };
-    seq.map(Some)
+    intent
+        .map(Some)
         .map_err(|e| format!("recording the intent in the state journal: {e}"))
 }
 
@@ -446,7 +480,7 @@ async fn record_at_once(
         let seq = journal
             .intent(address, resource_type, provider, Operation::Read, None)
             .await?;
-        journal.done(seq, address, Outcome::Put(inst))
+        journal.done(seq, address, &Outcome::Put(inst))
     };
     journaled
         .await
@@ -585,8 +619,20 @@ async fn run_node_inner(
         .map(|inst| state_value(inst));
     let prior_plain = prior.clone().map(Value::deep_unmark);
 
+    let known_create = change.action == Action::Create
+        && prior.is_none()
+        && shared
+            .values
+            .lock()
+            .map_err(|_| "values lock poisoned")?
+            .known_creates
+            .contains(&change.address);
     let planned = if change.action == Action::Delete {
         None
+    } else if known_create {
+        // Its configuration had no unknown values while planning, so it is
+        // the same now: the planned object, without evaluating it again.
+        change.after.clone()
     } else {
         let decl = stack
             .resource(&skey)
@@ -612,7 +658,7 @@ async fn run_node_inner(
     let decl = stack.resource(&skey);
     let create_before_destroy = decl.is_some_and(|d| d.lifecycle.create_before_destroy);
 
-    let seq = journal_intent(
+    let intent = journal_intent(
         shared,
         rt.as_ref(),
         &change.address,
@@ -685,7 +731,7 @@ async fn run_node_inner(
         .as_ref()
         .map(Value::sensitive_attributes)
         .unwrap_or_default();
-    let record = |value: Value, tainted: bool| -> ResourceInstance {
+    let record = |value: &Value, tainted: bool| -> ResourceInstance {
         let mut sensitive = marks_from.clone();
         for (name, a) in &rt.schema().attributes {
             if a.sensitive && !sensitive.contains(name) {
@@ -696,7 +742,8 @@ async fn run_node_inner(
         ResourceInstance {
             resource_type: change.resource_type.clone(),
             provider: change.provider.clone(),
-            attributes: value.deep_unmark().to_json_lossy(),
+            // JSON has no marks: `sensitive_attributes` keeps them.
+            attributes: value.to_json_lossy(),
             sensitive_attributes: sensitive,
             dependencies: stack.resource_deps(&skey),
             tainted,
@@ -705,7 +752,7 @@ async fn run_node_inner(
 
     let (result, record_outcome) = match outcome {
         Ok(Some(value)) => {
-            let inst = record(value.clone(), false);
+            let inst = record(&value, false);
             let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
             let marked = value.with_sensitive_attributes(&inst.sensitive_attributes);
             if let Ok(mut values) = shared.values.lock() {
@@ -733,10 +780,10 @@ async fn run_node_inner(
                     if let Some(old) = &prior_plain {
                         record_deposed(shared, change, old).await?;
                     }
-                    Some(Outcome::Put(record(partial.clone(), true)))
+                    Some(Outcome::Put(record(partial, true)))
                 }
                 // Half made: record it tainted, so the next apply replaces it.
-                (Some(partial), _) => Some(Outcome::Put(record(partial.clone(), true))),
+                (Some(partial), _) => Some(Outcome::Put(record(partial, true))),
                 // A create whose answer was lost (a timeout, a dropped
                 // connection) may still have made the object: look for it.
                 (None, Action::Create) => {
@@ -744,10 +791,11 @@ async fn run_node_inner(
                         .find(planned_plain.as_ref().unwrap_or(&Value::Null))
                         .await
                     {
-                        Ok(Some(found)) => Some(Outcome::Put(record(found, true))),
+                        Ok(Some(found)) => Some(Outcome::Put(record(&found, true))),
                         Ok(None) => None,
                         Err(_) => {
-                            if let Some(seq) = seq {
+                            if let Some(intent) = &intent {
+                                let seq = intent.seq();
                                 keep_pending(shared, change, seq, planned_plain.as_ref())?;
                             }
                             None
@@ -765,7 +813,7 @@ async fn run_node_inner(
                             if let Some(old) = &prior_plain {
                                 record_deposed(shared, change, old).await?;
                             }
-                            Some(Outcome::Put(record(found, true)))
+                            Some(Outcome::Put(record(&found, true)))
                         }
                         Ok(None) => None,
                         Err(find) => {
@@ -792,23 +840,26 @@ async fn run_node_inner(
         _ => None,
     };
     if let Some(o) = record_outcome {
+        let journaled = match (&shared.journal, intent) {
+            (Some(j), Some(intent)) => intent.done(j, &change.address, &o),
+            _ => Ok(()),
+        };
+        // Recorded in memory even when the journal failed: the object
+        // exists, and the snapshot written at the end must say so.
         {
             let mut state = shared.state.lock().map_err(|_| "state lock poisoned")?;
-            match &o {
+            match o {
                 Outcome::Put(inst) => {
                     state
                         .resources
-                        .insert(change.address.clone(), Box::new(inst.clone()));
+                        .insert(change.address.clone(), Box::new(inst));
                 }
                 Outcome::Remove => {
                     state.resources.remove(&change.address);
                 }
             }
         }
-        if let (Some(j), Some(seq)) = (&shared.journal, seq) {
-            j.done(seq, &change.address, o)
-                .map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
-        }
+        journaled.map_err(|e| format!("recording the outcome in the state journal: {e}"))?;
     }
     // A failed postcondition fails the node after the object is recorded.
     match postcondition {
@@ -963,6 +1014,11 @@ where
     F: std::future::Future<Output = T>,
 {
     tokio::pin!(call);
+    // A call that finishes at once (a built-in type's) needs no timer: a
+    // timer is registered with the runtime's clock and taken out again.
+    if let Poll::Ready(out) = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
+        return out;
+    }
     let mut ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + shared.progress_interval,
         shared.progress_interval,

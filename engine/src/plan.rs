@@ -929,6 +929,9 @@ async fn plan_resource(
             .entry(key.clone())
             .or_default()
             .insert(ikey, p.after.clone());
+        if p.action == Action::Create && config.is_wholly_known() {
+            values.known_creates.insert(address.clone());
+        }
         changes.push(ResourceChange {
             address,
             resource_type: decl.addr.resource_type.clone(),

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hashbrown::HashMap;
+
 use async_trait::async_trait;
 
 use dumcel_planner::{Schema, Value};
@@ -222,16 +224,19 @@ impl std::fmt::Display for ProviderRef {
 #[derive(Clone)]
 struct Aliased {
     provider: Arc<dyn Provider>,
-    types: BTreeMap<String, Arc<dyn ResourceType>>,
-    data_sources: BTreeMap<String, Arc<dyn DataSource>>,
+    types: HashMap<String, Arc<dyn ResourceType>>,
+    data_sources: HashMap<String, Arc<dyn DataSource>>,
 }
 
 /// Every provider the engine knows, and its resource types and data sources by name.
 #[derive(Clone, Default)]
 pub struct Registry {
     providers: BTreeMap<String, Arc<dyn Provider>>,
-    types: BTreeMap<String, (String, Arc<dyn ResourceType>)>,
-    data_sources: BTreeMap<String, (String, Arc<dyn DataSource>)>,
+    /// Hashed: the plan and the apply look a type up several times per
+    /// resource, and a search of the ordered map compared each type name
+    /// with a dozen of the 200 that mostly start with `aws_`.
+    types: HashMap<String, (String, Arc<dyn ResourceType>)>,
+    data_sources: HashMap<String, (String, Arc<dyn DataSource>)>,
     /// `(name, alias)`: the instance of each `alias` configuration.
     aliased: BTreeMap<(String, String), Aliased>,
     /// By provider name, what state records for its default configuration,
@@ -255,6 +260,12 @@ pub fn missing_configuration(address: &str, recorded: &str) -> String {
     format!(
         "To work with {address} its original provider configuration at {recorded} is required, but it has been removed. This occurs when a provider configuration is removed while objects created by that provider still exist in the state. Re-add the provider configuration to destroy {address}, after which you can remove the provider configuration again."
     )
+}
+
+fn sorted<'a>(names: impl Iterator<Item = &'a String>) -> Vec<&'a str> {
+    let mut names: Vec<&str> = names.map(String::as_str).collect();
+    names.sort_unstable();
+    names
 }
 
 impl Registry {
@@ -296,12 +307,13 @@ impl Registry {
             .or_else(|| self.data_sources.get(type_name).map(|(p, _)| p.as_str()))
     }
 
+    /// Sorted, as a list for a person.
     pub fn type_names(&self) -> Vec<&str> {
-        self.types.keys().map(String::as_str).collect()
+        sorted(self.types.keys())
     }
 
     pub fn data_source_names(&self) -> Vec<&str> {
-        self.data_sources.keys().map(String::as_str).collect()
+        sorted(self.data_sources.keys())
     }
 
     pub fn providers(&self) -> Vec<&str> {

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use dumcel_planner::{DependencyGraph, InstanceKey, Map, Mode, ModuleStep, ResourceAddr, Value};
@@ -170,13 +170,16 @@ pub fn static_prefix(steps: &[ModuleStep]) -> String {
 
 /// `module.web.null_resource.a` for `module.web["blue"].null_resource.a`.
 pub fn static_key(addr: &ResourceAddr) -> String {
+    // Pieces, not `format!`: the plan and the apply walk ask for every
+    // instance's, and format arguments cost more than the copying.
+    let mut key = static_prefix(&addr.module);
     let data = if addr.mode == Mode::Data { "data." } else { "" };
-    format!(
-        "{}{data}{}.{}",
-        static_prefix(&addr.module),
-        addr.resource_type,
-        addr.name
-    )
+    key.reserve(data.len() + addr.resource_type.len() + 1 + addr.name.len());
+    key.push_str(data);
+    key.push_str(&addr.resource_type);
+    key.push('.');
+    key.push_str(&addr.name);
+    key
 }
 
 /// Current values, by module instance.
@@ -191,6 +194,10 @@ pub struct Values {
     pub modules: HashMap<String, Vec<ModuleInstance>>,
     /// Instance address: its `each.value`.
     pub each: HashMap<String, Value>,
+    /// Instance addresses planned for creation whose configuration was
+    /// wholly known while planning: evaluating it again while applying
+    /// gives the same object, so the apply takes the planned one.
+    pub known_creates: HashSet<String>,
 }
 
 impl Values {

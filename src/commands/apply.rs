@@ -172,10 +172,13 @@ pub async fn run(ui: &Ui, mut args: ApplyArgs) -> Result<u8> {
             hooks,
             &apply_opts,
         );
-        tokio::select! {
+        let walked = tokio::select! {
             walked = applying => Some(walked),
             () = interrupt::second() => None,
-        }
+        };
+        // Its progress lines come before the summary or the errors.
+        crate::progress_lines::flush();
+        walked
     };
     let Some((mut state, report_)) = walk else {
         // The walk was dropped with operations in flight: they stay in the

@@ -22,9 +22,10 @@ pub async fn make_plan(
     opts: &PlanOptions,
     hooks: &dyn Hooks,
 ) -> Result<Planned> {
-    dumcel_session::make_plan(stack, state, opts, hooks)
-        .await
-        .map_err(|d| ui.fail(&stack.sources, &d))
+    let planned = dumcel_session::make_plan(stack, state, opts, hooks).await;
+    // The refresh's progress lines come before the plan or its errors.
+    crate::progress_lines::flush();
+    planned.map_err(|d| ui.fail(&stack.sources, &d))
 }
 
 /// Writes a plan file readable only by its owner (it may name secrets' places).

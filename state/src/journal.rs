@@ -14,6 +14,10 @@
 //!    durable with the next fsync something waits for (an intent, `sync`,
 //!    the last handle's drop); never waits for a disk flush.
 //! 3. At the end: `sync().await` (or drop every handle), then `persist`.
+//!
+//! A type that makes nothing outside the state (a `null_resource`, a
+//! `random_id`) takes `intent_held` and `complete` instead of 1 and 2: its
+//! intent is written with its outcome, in one `write`.
 
 use std::fmt;
 use std::fs::File;
@@ -31,7 +35,7 @@ use crate::error::StateError;
 use crate::fsutil::{parent_dir, private_options, set_private, sync_dir};
 use crate::model::ResourceInstance;
 use crate::record::{self, Begin};
-use crate::writer::{self, Failure, Msg, Shared, Ship, Waiter};
+use crate::writer::{self, Failure, Msg, Shared, Ship};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,6 +67,20 @@ pub enum Outcome {
     Put(ResourceInstance),
     /// The instance no longer exists.
     Remove,
+}
+
+/// An intent numbered and encoded by [`Journal::intent_held`], not yet
+/// written: [`Journal::complete`] writes it with its outcome.
+#[derive(Debug)]
+pub struct HeldIntent {
+    seq: u64,
+    line: Vec<u8>,
+}
+
+impl HeldIntent {
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
 }
 
 /// Handle to an open journal. Cheap to clone, `Send + Sync`; the writer
@@ -155,66 +173,84 @@ impl Journal {
         operation: Operation,
         planned: Option<serde_json::Value>,
     ) -> Result<u64, StateError> {
-        let (tx, rx) = oneshot::channel();
-        let seq = self.record_intent(
-            address,
-            resource_type,
-            provider,
-            operation,
-            &planned,
-            Some(tx),
-        )?;
-        self.wait(rx).await?;
+        let (seq, line) =
+            self.encode_intent(address, resource_type, provider, operation, &planned)?;
+        let (waiter, told) = oneshot::channel();
+        self.send(Msg::Record { line, waiter })?;
+        self.wait(told).await?;
         Ok(seq)
     }
 
-    /// Record an intent without waiting for it to be durable: written at
-    /// once like an outcome. Only for an operation that makes nothing
-    /// outside the state (a `null_resource`, a `random_id`): a crash before
-    /// the next fsync then loses no object, only a value no run has reported
-    /// yet.
-    pub fn intent_queued(
+    /// Number and encode an intent, to be written with its outcome by
+    /// [`Journal::complete`]: nothing is written now. Only for an operation
+    /// that makes nothing outside the state (a `null_resource`, a
+    /// `random_id`): a crash before the outcome is written then loses no
+    /// object, only a value no run has reported yet. Dropped without an
+    /// outcome, the intent is never written, and nothing is left to read
+    /// back.
+    pub fn intent_held(
         &self,
         address: &str,
         resource_type: &str,
         provider: &str,
         operation: Operation,
         planned: Option<serde_json::Value>,
-    ) -> Result<u64, StateError> {
-        self.record_intent(address, resource_type, provider, operation, &planned, None)
+    ) -> Result<HeldIntent, StateError> {
+        let (seq, line) =
+            self.encode_intent(address, resource_type, provider, operation, &planned)?;
+        Ok(HeldIntent { seq, line })
     }
 
-    fn record_intent(
+    fn encode_intent(
         &self,
         address: &str,
         resource_type: &str,
         provider: &str,
         operation: Operation,
         planned: &Option<serde_json::Value>,
-        waiter: Option<Waiter>,
-    ) -> Result<u64, StateError> {
+    ) -> Result<(u64, Vec<u8>), StateError> {
         self.check_failed()?;
         let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
         let line = record::encode_intent(seq, address, resource_type, provider, operation, planned)
             .map_err(|e| self.io_error(e.into()))?;
-        match waiter {
-            Some(waiter) => self.send(Msg::Record { line, waiter })?,
-            None => self.append(&line)?,
-        }
-        Ok(seq)
+        Ok((seq, line))
     }
 
     /// Record the outcome of intent `seq`. Written before this returns (one
     /// `write` to the page cache), durable with the next fsync something
     /// waits for (or [`Journal::sync`]); never waits for a disk flush.
-    pub fn done(&self, seq: u64, address: &str, outcome: Outcome) -> Result<(), StateError> {
+    pub fn done(&self, seq: u64, address: &str, outcome: &Outcome) -> Result<(), StateError> {
+        self.write_done(seq, address, outcome, Vec::new(), 1)
+    }
+
+    /// Record a held intent and its outcome together: written like
+    /// [`Journal::done`], the two lines in one `write`.
+    pub fn complete(
+        &self,
+        intent: HeldIntent,
+        address: &str,
+        outcome: &Outcome,
+    ) -> Result<(), StateError> {
+        self.write_done(intent.seq, address, outcome, intent.line, 2)
+    }
+
+    /// Appends the outcome's line to `lines` (`records` whole records with
+    /// it) and writes them.
+    fn write_done(
+        &self,
+        seq: u64,
+        address: &str,
+        outcome: &Outcome,
+        mut lines: Vec<u8>,
+        records: u64,
+    ) -> Result<(), StateError> {
         self.check_failed()?;
-        let put = match &outcome {
+        let put = match outcome {
             Outcome::Put(instance) => Some(instance),
             Outcome::Remove => None,
         };
-        let line = record::encode_done(seq, address, put).map_err(|e| self.io_error(e.into()))?;
-        self.append(&line)
+        record::encode_done(seq, address, put, &mut lines).map_err(|e| self.io_error(e.into()))?;
+        self.append(&lines, records)
     }
 
     /// Wait until everything recorded so far is durable.
@@ -247,10 +283,10 @@ impl Journal {
         }
     }
 
-    /// Appends a record nobody waits for from this thread; asks the writer
-    /// thread to commit when the remote copy's backlog is full.
-    fn append(&self, line: &[u8]) -> Result<(), StateError> {
-        match self.inner.shared.append(line, 1) {
+    /// Appends `records` records nobody waits for from this thread; asks the
+    /// writer thread to commit when the remote copy's backlog is full.
+    fn append(&self, lines: &[u8], records: u64) -> Result<(), StateError> {
+        match self.inner.shared.append(lines, records) {
             Ok(false) => Ok(()),
             Ok(true) => self.send(Msg::Sync(None)),
             Err(failure) => Err(self.failure_error(&failure)),

@@ -22,7 +22,7 @@ pub mod terraform_v4;
 mod writer;
 
 pub use error::StateError;
-pub use journal::{InFlight, Journal, Operation, Outcome};
+pub use journal::{HeldIntent, InFlight, Journal, Operation, Outcome};
 pub use local::{DEFAULT_STATE_FILE, Loaded, LocalBackend};
 pub use lock::{LocalLock, LockInfo};
 pub use model::{FORMAT_VERSION, OutputValue, ResourceInstance, State};

@@ -158,25 +158,37 @@ pub(crate) fn encode_intent(
     })
 }
 
+/// Appends the outcome's line to `out`, which may hold its intent's line:
+/// the two are then written with one `write`.
 pub(crate) fn encode_done(
     seq: u64,
     address: &str,
     put: Option<&ResourceInstance>,
-) -> serde_json::Result<Vec<u8>> {
-    line(&WireRef::Done {
-        seq,
-        address,
-        put,
-        remove: put.is_none(),
-    })
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    append_line(
+        out,
+        &WireRef::Done {
+            seq,
+            address,
+            put,
+            remove: put.is_none(),
+        },
+    )
+}
+
+fn line(wire: &WireRef<'_>) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    append_line(&mut out, wire)?;
+    Ok(out)
 }
 
 /// One compact JSON line including its `\n`: the newline marks the record
 /// complete, which is how a torn tail is recognised on replay.
-fn line(wire: &WireRef<'_>) -> serde_json::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec(wire)?;
+fn append_line(out: &mut Vec<u8>, wire: &WireRef<'_>) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut *out, wire)?;
     out.push(b'\n');
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -193,6 +205,12 @@ mod tests {
             dependencies: vec!["null_resource.b".into()],
             tainted: true,
         }
+    }
+
+    fn done_line(seq: u64, address: &str, put: Option<&ResourceInstance>) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_done(seq, address, put, &mut out).expect("encode");
+        out
     }
 
     fn strip(line: Vec<u8>) -> Vec<u8> {
@@ -229,7 +247,7 @@ mod tests {
         );
 
         let put = instance();
-        let line = strip(encode_done(2, "a.b", Some(&put)).expect("encode"));
+        let line = strip(done_line(2, "a.b", Some(&put)));
         assert!(!String::from_utf8_lossy(&line).contains("remove"));
         assert_eq!(
             parse_line(&line),
@@ -240,7 +258,7 @@ mod tests {
             })
         );
 
-        let line = strip(encode_done(3, "a.c", None).expect("encode"));
+        let line = strip(done_line(3, "a.c", None));
         assert_eq!(
             String::from_utf8_lossy(&line),
             r#"{"t":"done","seq":3,"address":"a.c","remove":true}"#

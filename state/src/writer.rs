@@ -1,15 +1,16 @@
 //! The journal's file: appends from the handles, group commits from one
 //! thread.
 //!
-//! A record nobody waits on (an outcome, a queued intent) is appended by the
-//! caller itself, one `write` under the log's mutex: a write to the page
-//! cache costs less than waking another thread, and a killed process still
-//! leaves the record in the file. Its fsync (and its copy to the remote
-//! backend) waits for the next commit something needs, or for the last
-//! handle's drop (or, when a remote copy is kept, for a megabyte of them).
-//! The protocol never needs them durable sooner: an outcome lost to a power
-//! cut leaves its intent in flight, to be read back. An apply of 1,000
-//! `null_resource`s thus pays one fsync and no thread hand-off per record.
+//! A record nobody waits on (an outcome, or a held intent with its outcome)
+//! is appended by the caller itself, one `write` under the log's mutex: a
+//! write to the page cache costs less than waking another thread, and a
+//! killed process still leaves the record in the file. Its fsync (and its
+//! copy to the remote backend) waits for the next commit something needs, or
+//! for the last handle's drop (or, when a remote copy is kept, for a
+//! megabyte of them). The protocol never needs them durable sooner: an
+//! outcome lost to a power cut leaves its intent in flight, to be read back.
+//! An apply of 1,000 `null_resource`s thus pays one `write` per resource,
+//! one fsync in all, and no thread hand-off.
 //!
 //! A record somebody waits on (an intent, a `sync`) goes to the writer
 //! thread. It blocks for a message, drains whatever else is already queued,

@@ -245,14 +245,14 @@ fn write_seeds() {
             .await
             .expect("intent");
         journal
-            .done(seq, created, Outcome::Put(instance("3")))
+            .done(seq, created, &Outcome::Put(instance("3")))
             .expect("done");
         let deleted = "null_resource.r[0]";
         let seq = journal
             .intent(deleted, "null_resource", "builtin", Operation::Delete, None)
             .await
             .expect("intent");
-        journal.done(seq, deleted, Outcome::Remove).expect("done");
+        journal.done(seq, deleted, &Outcome::Remove).expect("done");
         // Cut off: an intent with no completion, reported as in flight.
         journal
             .intent(

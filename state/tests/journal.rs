@@ -39,7 +39,7 @@ fn crash_mid_apply(backend: &LocalBackend, base: &State) -> State {
             .await
             .expect("intent");
         journal
-            .done(a, "null_resource.new", Outcome::Put(instance("new")))
+            .done(a, "null_resource.new", &Outcome::Put(instance("new")))
             .expect("done");
         expected
             .resources
@@ -56,7 +56,7 @@ fn crash_mid_apply(backend: &LocalBackend, base: &State) -> State {
             .await
             .expect("intent");
         journal
-            .done(b, "null_resource.r[0]", Outcome::Remove)
+            .done(b, "null_resource.r[0]", &Outcome::Remove)
             .expect("done");
         expected.resources.remove("null_resource.r[0]");
 
@@ -73,7 +73,7 @@ fn crash_mid_apply(backend: &LocalBackend, base: &State) -> State {
         let mut updated = instance("1");
         updated.attributes = json!({"id": "1", "updated": true});
         journal
-            .done(c, "null_resource.r[1]", Outcome::Put(updated.clone()))
+            .done(c, "null_resource.r[1]", &Outcome::Put(updated.clone()))
             .expect("done");
         expected
             .resources
@@ -127,7 +127,7 @@ fn replay_without_snapshot_starts_from_the_journal_lineage() {
             .await
             .expect("intent");
         journal
-            .done(seq, "null_resource.a", Outcome::Put(instance("a")))
+            .done(seq, "null_resource.a", &Outcome::Put(instance("a")))
             .expect("done");
         journal.sync().await.expect("sync");
     });
@@ -161,7 +161,7 @@ fn intent_without_done_is_in_flight() {
             .await
             .expect("intent");
         journal
-            .done(done, "null_resource.ok", Outcome::Put(instance("ok")))
+            .done(done, "null_resource.ok", &Outcome::Put(instance("ok")))
             .expect("done");
         // Durable intent, then "kill -9" before the provider returns.
         journal
@@ -368,7 +368,7 @@ fn concurrent_intents_share_fsyncs() {
                         .await
                         .expect("intent");
                     journal
-                        .done(seq, &address, Outcome::Put(instance(&address)))
+                        .done(seq, &address, &Outcome::Put(instance(&address)))
                         .expect("done");
                 }
             });
@@ -467,13 +467,13 @@ fn a_burst_of_intents_costs_a_handful_of_fsyncs() {
     assert_eq!(loaded.replayed, 0);
 }
 
-/// Queues an intent and its outcome for `count` creates of `inst`, as an
-/// apply of built-in types does; nothing waits for them.
+/// Holds an intent and writes it with its outcome for `count` creates of
+/// `inst`, as an apply of built-in types does; nothing waits for them.
 fn queue_creates(journal: &Journal, name: &str, count: usize, inst: &ResourceInstance) {
     for i in 0..count {
         let address = format!("null_resource.{name}[{i}]");
-        let seq = journal
-            .intent_queued(
+        let intent = journal
+            .intent_held(
                 &address,
                 "null_resource",
                 "builtin",
@@ -482,7 +482,7 @@ fn queue_creates(journal: &Journal, name: &str, count: usize, inst: &ResourceIns
             )
             .expect("intent");
         journal
-            .done(seq, &address, Outcome::Put(inst.clone()))
+            .complete(intent, &address, &Outcome::Put(inst.clone()))
             .expect("done");
     }
 }
@@ -520,6 +520,56 @@ fn records_nobody_waits_for_are_written_at_once_and_fsynced_once() {
     let loaded = backend.load(&lock).expect("load");
     assert!(loaded.in_flight.is_empty());
     assert_eq!(loaded.state.expect("state").resources.len(), TOTAL);
+}
+
+/// A built-in type's intent is written with its outcome, right after it in
+/// the file; one whose operation ended with no outcome leaves nothing, so
+/// the next command has nothing to read back.
+#[test]
+fn a_held_intent_is_written_with_its_outcome_or_not_at_all() {
+    let (_dir, backend) = backend();
+    let lock = backend.lock("apply", NO_WAIT).expect("lock");
+    let journal = backend
+        .open_journal(&lock, &State::new(), "apply")
+        .expect("journal");
+    let hold = |address: &str| {
+        journal
+            .intent_held(address, "null_resource", "builtin", Operation::Create, None)
+            .expect("intent")
+    };
+    let failed = hold("null_resource.failed");
+    let made = hold("null_resource.made");
+    assert_eq!(made.seq(), failed.seq() + 1, "numbered when held");
+    let read = || fs::read_to_string(backend.journal_path()).expect("read");
+    assert_eq!(read().lines().count(), 1, "nothing written while held");
+    let seq = made.seq();
+    journal
+        .complete(made, "null_resource.made", &Outcome::Put(instance("made")))
+        .expect("complete");
+    drop(failed);
+    let text = read();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(records.len(), 2, "{text}");
+    assert_eq!(
+        (&records[0]["t"], &records[0]["seq"], &records[0]["address"]),
+        (&json!("intent"), &json!(seq), &json!("null_resource.made"))
+    );
+    assert_eq!(
+        (&records[1]["t"], &records[1]["seq"]),
+        (&json!("done"), &json!(seq))
+    );
+    drop(journal);
+    let loaded = backend.load(&lock).expect("load");
+    assert!(loaded.in_flight.is_empty(), "{:?}", loaded.in_flight);
+    let state = loaded.state.expect("state");
+    assert_eq!(
+        state.resources.keys().collect::<Vec<_>>(),
+        ["null_resource.made"]
+    );
 }
 
 #[test]

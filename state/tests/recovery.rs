@@ -52,7 +52,7 @@ fn crash_child() {
                 .expect("intent");
             println!("acked {i}");
             journal
-                .done(seq, &address, Outcome::Put(instance(&i.to_string())))
+                .done(seq, &address, &Outcome::Put(instance(&i.to_string())))
                 .expect("done");
         }
     });
@@ -148,7 +148,7 @@ fn fixture() -> &'static (Vec<u8>, Vec<u8>, usize) {
                 } else {
                     Outcome::Put(instance(&address))
                 };
-                journal.done(seq, &address, outcome).expect("done");
+                journal.done(seq, &address, &outcome).expect("done");
             }
             journal.sync().await.expect("sync");
         });

@@ -27,7 +27,7 @@ fn interrupted_journal(backend: &dumcel_state::LocalBackend, base: &State) {
             .await
             .expect("intent");
         journal
-            .done(seq, "null_resource.new", Outcome::Put(instance("new")))
+            .done(seq, "null_resource.new", &Outcome::Put(instance("new")))
             .expect("done");
         journal.sync().await.expect("sync");
     });
