@@ -220,7 +220,7 @@ impl Journal {
     /// `write` to the page cache), durable with the next fsync something
     /// waits for (or [`Journal::sync`]); never waits for a disk flush.
     pub fn done(&self, seq: u64, address: &str, outcome: &Outcome) -> Result<(), StateError> {
-        self.write_done(seq, address, outcome, Vec::new(), 1)
+        self.write_done(seq, address, outcome, None)
     }
 
     /// Record a held intent and its outcome together: written like
@@ -231,20 +231,22 @@ impl Journal {
         address: &str,
         outcome: &Outcome,
     ) -> Result<(), StateError> {
-        self.write_done(intent.seq, address, outcome, intent.line, 2)
+        self.write_done(intent.seq, address, outcome, Some(intent.line))
     }
 
-    /// Appends the outcome's line to `lines` (`records` whole records with
-    /// it) and writes them.
+    /// Writes the outcome's line, after its intent's when that was held.
     fn write_done(
         &self,
         seq: u64,
         address: &str,
         outcome: &Outcome,
-        mut lines: Vec<u8>,
-        records: u64,
+        held: Option<Vec<u8>>,
     ) -> Result<(), StateError> {
         self.check_failed()?;
+        let (mut lines, records) = match held {
+            Some(intent) => (intent, 2),
+            None => (Vec::new(), 1),
+        };
         let put = match outcome {
             Outcome::Put(instance) => Some(instance),
             Outcome::Remove => None,
